@@ -1,0 +1,65 @@
+//! EC2: the default VPC's subnets and security groups, looked up by name.
+
+use aws_sdk_ec2::types::Filter;
+
+use crate::aws::call_error;
+use crate::error::Result;
+
+#[derive(Clone)]
+pub struct Ec2 {
+    client: aws_sdk_ec2::Client,
+}
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+impl Ec2 {
+    pub fn new(client: aws_sdk_ec2::Client) -> Self {
+        Ec2 { client }
+    }
+
+    /// The default VPC's id, if the account has one.
+    pub async fn default_vpc(&self) -> Result<Option<String>> {
+        let out = self
+            .client
+            .describe_vpcs()
+            .filters(filter("isDefault", "true"))
+            .send()
+            .await
+            .map_err(|e| call_error("ec2:DescribeVpcs", "default VPC", e))?;
+        Ok(out.vpcs().first().and_then(|v| v.vpc_id()).map(str::to_string))
+    }
+
+    /// The default-for-AZ subnets of a VPC, sorted by availability zone.
+    pub async fn default_subnets(&self, vpc: &str) -> Result<Vec<String>> {
+        let out = self
+            .client
+            .describe_subnets()
+            .filters(filter("vpc-id", vpc))
+            .filters(filter("default-for-az", "true"))
+            .send()
+            .await
+            .map_err(|e| call_error("ec2:DescribeSubnets", vpc, e))?;
+        let mut subnets: Vec<(String, String)> = out
+            .subnets()
+            .iter()
+            .filter_map(|s| Some((s.availability_zone()?.to_string(), s.subnet_id()?.to_string())))
+            .collect();
+        subnets.sort();
+        Ok(subnets.into_iter().map(|(_, id)| id).collect())
+    }
+
+    /// A security group's id by its name, in the given VPC.
+    pub async fn security_group_id(&self, name: &str, vpc: Option<&str>) -> Result<Option<String>> {
+        let mut req = self.client.describe_security_groups().filters(filter("group-name", name));
+        if let Some(vpc) = vpc {
+            req = req.filters(filter("vpc-id", vpc));
+        }
+        let out = req
+            .send()
+            .await
+            .map_err(|e| call_error("ec2:DescribeSecurityGroups", name, e))?;
+        Ok(out.security_groups().first().and_then(|g| g.group_id()).map(str::to_string))
+    }
+}

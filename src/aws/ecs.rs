@@ -1,0 +1,257 @@
+//! ECS: task definitions, services, tasks.
+
+use aws_sdk_ecs::types as sdk;
+
+use crate::aws::{call_error, task_definition};
+use crate::error::{Error, Result};
+use crate::model::service_state::*;
+use crate::model::task_definition::TaskDefinitionSpec;
+
+#[derive(Clone)]
+pub struct Ecs {
+    client: aws_sdk_ecs::Client,
+}
+
+/// A registered revision.
+#[derive(Debug, Clone)]
+pub struct Revision {
+    pub arn: String,
+    pub revision: i32,
+    pub spec: TaskDefinitionSpec,
+}
+
+/// What an UpdateService call changes. Deploy, rollback and scale are all one of these.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceUpdate {
+    pub task_definition: Option<String>,
+    pub desired_count: Option<i32>,
+    pub force_new_deployment: bool,
+}
+
+impl Ecs {
+    pub fn new(client: aws_sdk_ecs::Client) -> Self {
+        Ecs { client }
+    }
+
+    /// The service, or ServiceNotFound / ClusterNotFound.
+    pub async fn service(&self, cluster: &str, service: &str) -> Result<ServiceState> {
+        let out = self
+            .client
+            .describe_services()
+            .cluster(cluster)
+            .services(service)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) {
+                    Error::ClusterNotFound(cluster.to_string())
+                } else {
+                    call_error("ecs:DescribeServices", &format!("{cluster}/{service}"), e)
+                }
+            })?;
+        if out.failures().iter().any(|f| f.reason() == Some("MISSING") && f.arn().is_some_and(|a| a.contains(":cluster/"))) {
+            return Err(Error::ClusterNotFound(cluster.to_string()));
+        }
+        match out.services().iter().find(|s| s.status() != Some("INACTIVE")) {
+            Some(s) => Ok(service_state(s)),
+            None => {
+                self.ensure_cluster(cluster).await?;
+                Err(Error::ServiceNotFound {
+                    cluster: cluster.to_string(),
+                    service: service.to_string(),
+                })
+            }
+        }
+    }
+
+    async fn ensure_cluster(&self, cluster: &str) -> Result<()> {
+        let out = self
+            .client
+            .describe_clusters()
+            .clusters(cluster)
+            .send()
+            .await
+            .map_err(|e| call_error("ecs:DescribeClusters", cluster, e))?;
+        if out.clusters().iter().any(|c| c.status() == Some("ACTIVE")) {
+            Ok(())
+        } else {
+            Err(Error::ClusterNotFound(cluster.to_string()))
+        }
+    }
+
+    /// The latest ACTIVE revision of a family, if any.
+    pub async fn latest_revision(&self, family: &str) -> Result<Option<Revision>> {
+        match self.revisions(family).await?.first() {
+            Some((_, arn)) => Ok(Some(self.describe_task_definition(arn).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// ACTIVE revisions of exactly this family, newest first.
+    pub async fn revisions(&self, family: &str) -> Result<Vec<(i32, String)>> {
+        let pages = self
+            .client
+            .list_task_definitions()
+            .family_prefix(family)
+            .status(sdk::TaskDefinitionStatus::Active)
+            .sort(sdk::SortOrder::Desc)
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await;
+        let marker = format!(":task-definition/{family}:");
+        let mut out = Vec::new();
+        for page in pages {
+            let page = page.map_err(|e| call_error("ecs:ListTaskDefinitions", family, e))?;
+            for arn in page.task_definition_arns() {
+                if let (true, Some(rev)) = (arn.contains(&marker), revision_of(arn)) {
+                    out.push((rev, arn.clone()));
+                }
+            }
+        }
+        out.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(out)
+    }
+
+    pub async fn describe_task_definition(&self, arn_or_family: &str) -> Result<Revision> {
+        let out = self
+            .client
+            .describe_task_definition()
+            .task_definition(arn_or_family)
+            .send()
+            .await
+            .map_err(|e| call_error("ecs:DescribeTaskDefinition", arn_or_family, e))?;
+        let td = out.task_definition().ok_or_else(|| Error::Aws {
+            operation: "ecs:DescribeTaskDefinition".into(),
+            resource: arn_or_family.into(),
+            code: "EmptyResponse".into(),
+            message: "no taskDefinition in the response".into(),
+        })?;
+        Ok(Revision {
+            arn: td.task_definition_arn().unwrap_or_default().to_string(),
+            revision: td.revision(),
+            spec: task_definition::spec_from_sdk(td),
+        })
+    }
+
+    pub async fn register(&self, spec: &TaskDefinitionSpec) -> Result<Revision> {
+        let req = task_definition::register_input(spec, self.client.register_task_definition()).map_err(|message| {
+            Error::InvalidDefinition {
+                file: spec.family.clone(),
+                kind: "task definition",
+                message,
+            }
+        })?;
+        let out = req
+            .send()
+            .await
+            .map_err(|e| call_error("ecs:RegisterTaskDefinition", &spec.family, e))?;
+        let td = out.task_definition();
+        let arn = td.and_then(|t| t.task_definition_arn()).unwrap_or_default().to_string();
+        Ok(Revision {
+            revision: td.map(|t| t.revision()).unwrap_or_else(|| revision_of(&arn).unwrap_or(0)),
+            arn,
+            spec: spec.clone(),
+        })
+    }
+
+    pub async fn update_service(&self, cluster: &str, service: &str, update: &ServiceUpdate) -> Result<ServiceState> {
+        let out = self
+            .client
+            .update_service()
+            .cluster(cluster)
+            .service(service)
+            .set_task_definition(update.task_definition.clone())
+            .set_desired_count(update.desired_count)
+            .force_new_deployment(update.force_new_deployment)
+            .send()
+            .await
+            .map_err(|e| call_error("ecs:UpdateService", &format!("{cluster}/{service}"), e))?;
+        out.service().map(service_state).ok_or_else(|| Error::ServiceNotFound {
+            cluster: cluster.to_string(),
+            service: service.to_string(),
+        })
+    }
+
+    /// Stopped tasks of the service (ECS keeps them for about an hour).
+    pub async fn stopped_tasks(&self, cluster: &str, service: &str) -> Result<Vec<StoppedTask>> {
+        let resource = format!("{cluster}/{service}");
+        let listed = self
+            .client
+            .list_tasks()
+            .cluster(cluster)
+            .service_name(service)
+            .desired_status(sdk::DesiredStatus::Stopped)
+            .send()
+            .await
+            .map_err(|e| call_error("ecs:ListTasks", &resource, e))?;
+        let arns = listed.task_arns().to_vec();
+        if arns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let out = self
+            .client
+            .describe_tasks()
+            .cluster(cluster)
+            .set_tasks(Some(arns))
+            .send()
+            .await
+            .map_err(|e| call_error("ecs:DescribeTasks", &resource, e))?;
+        Ok(out.tasks().iter().filter(|t| t.last_status() == Some("STOPPED")).map(stopped_task).collect())
+    }
+}
+
+fn service_state(s: &sdk::Service) -> ServiceState {
+    ServiceState {
+        name: s.service_name().unwrap_or_default().to_string(),
+        status: s.status().unwrap_or_default().to_string(),
+        task_definition: s.task_definition().unwrap_or_default().to_string(),
+        desired: s.desired_count(),
+        running: s.running_count(),
+        pending: s.pending_count(),
+        enable_execute_command: s.enable_execute_command(),
+        deployments: s
+            .deployments()
+            .iter()
+            .map(|d| Deployment {
+                id: d.id().unwrap_or_default().to_string(),
+                status: d.status().unwrap_or_default().to_string(),
+                task_definition: d.task_definition().unwrap_or_default().to_string(),
+                rollout_state: d.rollout_state().map(|r| r.as_str().to_string()),
+                rollout_state_reason: d.rollout_state_reason().map(str::to_string),
+                desired: d.desired_count(),
+                running: d.running_count(),
+                pending: d.pending_count(),
+                failed_tasks: d.failed_tasks(),
+            })
+            .collect(),
+        events: s
+            .events()
+            .iter()
+            .map(|e| ServiceEvent {
+                id: e.id().unwrap_or_default().to_string(),
+                created_at: e.created_at().map(|t| t.to_string()),
+                message: e.message().unwrap_or_default().to_string(),
+            })
+            .collect(),
+    }
+}
+
+fn stopped_task(t: &sdk::Task) -> StoppedTask {
+    let arn = t.task_arn().unwrap_or_default().to_string();
+    StoppedTask {
+        task_id: task_id(&arn).to_string(),
+        task_definition: t.task_definition_arn().unwrap_or_default().to_string(),
+        stopped_reason: t.stopped_reason().unwrap_or_default().to_string(),
+        containers: t
+            .containers()
+            .iter()
+            .map(|c| ContainerExit {
+                name: c.name().unwrap_or_default().to_string(),
+                exit_code: c.exit_code(),
+                reason: c.reason().map(str::to_string),
+            })
+            .collect(),
+        task_arn: arn,
+    }
+}

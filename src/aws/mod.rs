@@ -1,0 +1,158 @@
+//! The AWS side: one SDK config built from the standard chain, and one wrapper per
+//! service that returns our own types and errors naming the call and the resource.
+
+pub mod ec2;
+pub mod ecs;
+pub mod elbv2;
+pub mod logs;
+pub mod sts;
+pub mod task_definition;
+
+use std::error::Error as StdError;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::error::{Error, Result};
+
+/// Where the SDK config comes from, after the command line has been parsed.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Region from cruddur.toml, used when neither the flag nor the chain gives one.
+    pub project_region: Option<String>,
+}
+
+/// The clients cruddur uses, all from one SdkConfig.
+#[derive(Clone)]
+pub struct Aws {
+    pub region: String,
+    pub sts: sts::Sts,
+    pub ecs: ecs::Ecs,
+    pub logs: logs::Logs,
+    pub ec2: ec2::Ec2,
+    pub elbv2: elbv2::Elbv2,
+}
+
+impl Aws {
+    pub async fn connect(opts: &ConnectOptions) -> Result<Aws> {
+        let config = sdk_config(opts).await?;
+        Ok(Aws::from_config(&config))
+    }
+
+    pub fn from_config(config: &SdkConfig) -> Aws {
+        Aws {
+            region: config.region().map(|r| r.to_string()).unwrap_or_default(),
+            sts: sts::Sts::new(aws_sdk_sts::Client::new(config)),
+            ecs: ecs::Ecs::new(aws_sdk_ecs::Client::new(config)),
+            logs: logs::Logs::new(aws_sdk_cloudwatchlogs::Client::new(config)),
+            ec2: ec2::Ec2::new(aws_sdk_ec2::Client::new(config)),
+            elbv2: elbv2::Elbv2::new(aws_sdk_elasticloadbalancingv2::Client::new(config)),
+        }
+    }
+}
+
+/// The standard chain (env, profile, SSO, IMDS), then the flags on top.
+pub async fn sdk_config(opts: &ConnectOptions) -> Result<SdkConfig> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(5)
+                .with_initial_backoff(Duration::from_millis(200)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(3))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .build(),
+        );
+    if let Some(profile) = &opts.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &opts.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &opts.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    let mut config = loader.load().await;
+    if config.region().is_none() {
+        let Some(region) = &opts.project_region else {
+            return Err(Error::NoRegion);
+        };
+        config = config.into_builder().region(Region::new(region.clone())).build();
+    }
+    Ok(config)
+}
+
+/// Turns an SDK error into ours, naming the operation and the resource. Service
+/// errors are classified by their code, never by their message.
+pub fn call_error<E, R>(operation: &str, resource: &str, err: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    if has_credentials_error(&err) {
+        return Error::NoCredentials {
+            detail: innermost(&err),
+        };
+    }
+    match &err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::Unreachable {
+            operation: operation.to_string(),
+            detail: innermost(&err),
+        },
+        _ => Error::Aws {
+            operation: operation.to_string(),
+            resource: resource.to_string(),
+            code: err.code().unwrap_or("Unknown").to_string(),
+            message: err.message().map(str::to_string).unwrap_or_else(|| innermost(&err)),
+        },
+    }
+}
+
+/// True when a service error carries one of these codes (for the codes the SDK does
+/// not model as typed variants, e.g. moto's or AWS's generic ones).
+pub fn has_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>, codes: &[&str]) -> bool {
+    err.code().is_some_and(|c| codes.contains(&c))
+}
+
+/// Throttling and other errors worth another try inside our own wait loops (the SDK
+/// already retried each call; a long wait should survive a burst of throttling).
+pub fn is_transient(err: &Error) -> bool {
+    match err {
+        Error::Aws { code, .. } => matches!(
+            code.as_str(),
+            "Throttling" | "ThrottlingException" | "ThrottledException" | "RequestLimitExceeded"
+                | "TooManyRequestsException" | "ServiceUnavailable" | "ServiceUnavailableException"
+                | "InternalFailure" | "ServerException"
+        ),
+        Error::Unreachable { .. } => true,
+        _ => false,
+    }
+}
+
+fn has_credentials_error(err: &(dyn StdError + 'static)) -> bool {
+    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = current {
+        if e.downcast_ref::<aws_credential_types::provider::error::CredentialsError>().is_some() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+fn innermost(err: &(dyn StdError + 'static)) -> String {
+    let mut current = err;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}

@@ -1,0 +1,138 @@
+//! One module per verb, each with its `Args` and `run`. Shared here: the context
+//! every command gets and the steps several commands take (render, target, wait).
+
+pub mod deploy;
+pub mod diff;
+pub mod register;
+pub mod render;
+pub mod rollback;
+pub mod scale;
+pub mod status;
+
+use std::time::Duration;
+
+use crate::aws::{Aws, ConnectOptions};
+use crate::cli::{Cli, Command, Global, OutputFormat};
+use crate::config::{Project, Service};
+use crate::error::Result;
+use crate::render::context::{self, Target};
+use crate::render::{self as tpl, RenderedTaskDefinition, Unresolved};
+use crate::rollout::WatchOptions;
+
+pub async fn dispatch(cli: Cli) -> Result<()> {
+    let project = Project::discover(cli.global.config.as_deref())?;
+    let ctx = Ctx {
+        global: cli.global,
+        project,
+    };
+    match cli.command {
+        Command::Render(args) => render::run(&ctx, args).await,
+        Command::Register(args) => register::run(&ctx, args).await,
+        Command::Diff(args) => diff::run(&ctx, args).await,
+        Command::Deploy(args) => deploy::run(&ctx, args).await,
+        Command::Status(args) => status::run(&ctx, args).await,
+        Command::Rollback(args) => rollback::run(&ctx, args).await,
+        Command::Scale(args) => scale::run(&ctx, args).await,
+    }
+}
+
+pub struct Ctx {
+    pub global: Global,
+    pub project: Project,
+}
+
+impl Ctx {
+    pub async fn aws(&self) -> Result<Aws> {
+        Aws::connect(&ConnectOptions {
+            profile: self.global.profile.clone(),
+            region: self.global.region.clone(),
+            endpoint_url: self.global.endpoint_url.clone(),
+            project_region: self.project.region.clone(),
+        })
+        .await
+    }
+
+    pub fn json(&self) -> bool {
+        self.global.output == OutputFormat::Json
+    }
+
+    /// Details shown with -v, on stderr.
+    pub fn verbose(&self, msg: impl AsRef<str>) {
+        if self.global.verbose > 0 {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+
+    /// Prints a value as pretty JSON on stdout.
+    pub fn print_json(&self, value: &impl serde::Serialize) {
+        println!("{}", serde_json::to_string_pretty(value).expect("serialisable"));
+    }
+}
+
+pub async fn target(aws: &Aws) -> Result<Target> {
+    Ok(Target {
+        account_id: aws.sts.account_id().await?,
+        region: aws.region.clone(),
+    })
+}
+
+/// Renders and checks a service's task definition.
+pub fn render_task_definition(
+    project: &Project,
+    service: &Service,
+    target: &Target,
+    image: Option<&str>,
+) -> Result<RenderedTaskDefinition> {
+    let vars = context::base(project, service, target, image)?;
+    let shown = project.display_path(&service.task_definition);
+    let text = tpl::render_file(&service.task_definition, &shown, &context::to_context(&vars), &Unresolved::new())?;
+    tpl::task_definition(&text, &shown)
+}
+
+/// Flags shared by every command that waits for a rollout.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WaitArgs {
+    /// Return right after UpdateService, without waiting
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Give up waiting after this long (e.g. 90s, 10m)
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// How often to poll the service
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub poll_interval: Duration,
+    /// Stopped tasks of the new revision that count as a crash loop
+    #[arg(long, default_value_t = 3)]
+    pub max_task_failures: usize,
+}
+
+impl WaitArgs {
+    pub fn options(&self) -> WatchOptions {
+        WatchOptions {
+            timeout: self.timeout,
+            poll: self.poll_interval,
+            max_task_failures: self.max_task_failures.max(1),
+            ..WatchOptions::default()
+        }
+    }
+}
+
+/// A call a --dry-run would have made.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlannedCall {
+    pub operation: &'static str,
+    pub params: serde_json::Value,
+}
+
+/// Prints the calls of a dry run on stdout and changes nothing.
+pub fn print_plan(ctx: &Ctx, calls: &[PlannedCall]) {
+    if ctx.json() {
+        ctx.print_json(&serde_json::json!({ "dryRun": true, "calls": calls }));
+    } else if calls.is_empty() {
+        println!("dry-run: nothing to change");
+    } else {
+        for c in calls {
+            println!("dry-run: would call {} {}", c.operation, c.params);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! `cruddur rollback <service>`: the previous ACTIVE revision, then wait. A preset
+//! of deploy's rollout.
+
+use serde_json::{json, Map};
+
+use crate::aws::ecs::ServiceUpdate;
+use crate::commands::deploy::{apply_and_wait, dry_run};
+use crate::commands::{Ctx, WaitArgs};
+use crate::error::{Error, Result};
+use crate::model::service_state::{revision_of, short_task_definition};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Service name from cruddur.toml (e.g. backend)
+    pub service: String,
+    /// Revision number to go back to (default: the one before the running one)
+    #[arg(long)]
+    pub to: Option<i32>,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let service = ctx.project.service(&args.service)?;
+    let aws = ctx.aws().await?;
+    let before = aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await?;
+    let current = revision_of(&before.task_definition).unwrap_or(i32::MAX);
+    let family = short_task_definition(&before.task_definition)
+        .rsplit_once(':')
+        .map_or(service.ecs_name.clone(), |(f, _)| f.to_string());
+    let revisions = aws.ecs.revisions(&family).await?;
+    let chosen = match args.to {
+        Some(n) => revisions.iter().find(|(r, _)| *r == n).ok_or_else(|| {
+            Error::Usage(format!("{family}:{n} is not an ACTIVE revision (ACTIVE: {})", list(&revisions)))
+        })?,
+        None => revisions.iter().find(|(r, _)| *r < current).ok_or_else(|| {
+            Error::NothingToDo(format!(
+                "no ACTIVE revision of {family} older than the running {}",
+                short_task_definition(&before.task_definition)
+            ))
+        })?,
+    };
+    let update = ServiceUpdate {
+        task_definition: Some(chosen.1.clone()),
+        desired_count: None,
+        force_new_deployment: false,
+    };
+    eprintln!(
+        "rolling {} back from {} to {}",
+        service.name,
+        short_task_definition(&before.task_definition),
+        short_task_definition(&chosen.1)
+    );
+    if ctx.global.dry_run {
+        return dry_run(ctx, service, &update, Vec::new());
+    }
+    let spec = aws.ecs.describe_task_definition(&chosen.1).await?.spec;
+    let mut extra = Map::new();
+    extra.insert("rolledBackFrom".into(), json!(before.task_definition));
+    apply_and_wait(ctx, &aws, service, &before, &update, &spec, &args.wait, extra).await
+}
+
+fn list(revisions: &[(i32, String)]) -> String {
+    revisions.iter().map(|(r, _)| r.to_string()).collect::<Vec<_>>().join(", ")
+}

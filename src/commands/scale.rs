@@ -1,0 +1,39 @@
+//! `cruddur scale <service> <count>`: the desired count, then wait. A preset of
+//! deploy's rollout.
+
+use serde_json::{json, Map};
+
+use crate::aws::ecs::ServiceUpdate;
+use crate::commands::deploy::{apply_and_wait, dry_run};
+use crate::commands::{Ctx, WaitArgs};
+use crate::error::Result;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Service name from cruddur.toml (e.g. backend)
+    pub service: String,
+    /// Desired number of tasks (0 pauses the service)
+    #[arg(value_parser = clap::value_parser!(i32).range(0..=1000))]
+    pub count: i32,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let service = ctx.project.service(&args.service)?;
+    let aws = ctx.aws().await?;
+    let before = aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await?;
+    let update = ServiceUpdate {
+        task_definition: None,
+        desired_count: Some(args.count),
+        force_new_deployment: false,
+    };
+    eprintln!("scaling {} from {} to {} tasks", service.name, before.desired, args.count);
+    if ctx.global.dry_run {
+        return dry_run(ctx, service, &update, Vec::new());
+    }
+    let spec = aws.ecs.describe_task_definition(&before.task_definition).await?.spec;
+    let mut extra = Map::new();
+    extra.insert("desiredCount".into(), json!(args.count));
+    apply_and_wait(ctx, &aws, service, &before, &update, &spec, &args.wait, extra).await
+}

@@ -1,0 +1,80 @@
+//! `cruddur status [<service>]`: deployments, counts and recent events.
+
+use serde_json::json;
+
+use crate::commands::Ctx;
+use crate::error::{Error, Result};
+use crate::model::service_state::{short_task_definition, ServiceState};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Service name from cruddur.toml; all services when left out
+    pub service: Option<String>,
+    /// How many recent events to show
+    #[arg(long, default_value_t = 5)]
+    pub events: usize,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let services = match &args.service {
+        Some(name) => vec![ctx.project.service(name)?],
+        None => ctx.project.services.values().collect(),
+    };
+    let aws = ctx.aws().await?;
+    let cluster = &ctx.project.cluster;
+    let mut report = Vec::new();
+    for service in &services {
+        match aws.ecs.service(cluster, &service.ecs_name).await {
+            Ok(state) => report.push((service.name.clone(), state)),
+            // Listing every service: one not created yet is part of the answer.
+            Err(Error::ServiceNotFound { .. }) if args.service.is_none() => {
+                eprintln!("{}: service {} not created yet (`cruddur up` creates it)", service.name, service.ecs_name);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if ctx.json() {
+        let items: Vec<_> = report
+            .iter()
+            .map(|(name, s)| {
+                let mut s = s.clone();
+                s.events.truncate(args.events);
+                json!({ "service": name, "cluster": cluster, "state": s })
+            })
+            .collect();
+        ctx.print_json(&items);
+    } else {
+        for (name, state) in &report {
+            print_text(name, cluster, state, args.events);
+        }
+    }
+    Ok(())
+}
+
+fn print_text(name: &str, cluster: &str, s: &ServiceState, events: usize) {
+    println!(
+        "{name} ({cluster}/{}): {} {}, running {}/{} pending {}",
+        s.name,
+        s.status,
+        short_task_definition(&s.task_definition),
+        s.running,
+        s.desired,
+        s.pending
+    );
+    for d in &s.deployments {
+        println!(
+            "  deployment {:<8} {:<22} {:<12} running {}/{} pending {} failed {}{}",
+            d.status,
+            short_task_definition(&d.task_definition),
+            d.rollout_state.as_deref().unwrap_or("-"),
+            d.running,
+            d.desired,
+            d.pending,
+            d.failed_tasks,
+            d.rollout_state_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+        );
+    }
+    for e in s.events.iter().take(events) {
+        println!("  event {} {}", e.created_at.as_deref().unwrap_or("-"), e.message);
+    }
+}

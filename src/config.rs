@@ -1,0 +1,237 @@
+//! `cruddur.toml`: the project file. It names the project and its services; every
+//! other name (cluster, log group, roles, target groups) has a default derived here.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{io_error, Error, Result};
+
+pub const FILE_NAME: &str = "cruddur.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    project: RawProject,
+    #[serde(default)]
+    network: Network,
+    #[serde(default)]
+    services: BTreeMap<String, RawService>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProject {
+    name: String,
+    region: Option<String>,
+    cluster: Option<String>,
+    log_group: Option<String>,
+    namespace: Option<String>,
+    execution_role: Option<String>,
+    task_role: Option<String>,
+}
+
+/// Where the services run. Empty lists mean "look them up in the live stack".
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    #[serde(default)]
+    pub subnets: Vec<String>,
+    pub security_group: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawService {
+    ecs_name: Option<String>,
+    port: u16,
+    health_path: Option<String>,
+    container: Option<String>,
+    image: Option<String>,
+    task_definition: Option<String>,
+    service_definition: Option<String>,
+    target_group: Option<String>,
+    desired_count: Option<i32>,
+    #[serde(default)]
+    environment: BTreeMap<String, String>,
+    #[serde(default)]
+    secrets: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// Folder that holds cruddur.toml; template paths are relative to it.
+    pub root: PathBuf,
+    pub name: String,
+    pub region: Option<String>,
+    pub cluster: String,
+    pub log_group: String,
+    pub namespace: String,
+    pub execution_role: String,
+    pub task_role: String,
+    pub network: Network,
+    pub services: BTreeMap<String, Service>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// The short name used on the command line (`backend`).
+    pub name: String,
+    /// The name in ECS: task-definition family, service and container (`backend-flask`).
+    pub ecs_name: String,
+    pub container: String,
+    pub port: u16,
+    pub health_path: String,
+    /// Image override; the default is the service's ECR repository, tag `latest`.
+    pub image: Option<String>,
+    pub task_definition: PathBuf,
+    pub service_definition: PathBuf,
+    pub target_group: String,
+    pub desired_count: i32,
+    pub environment: BTreeMap<String, String>,
+    pub secrets: Vec<String>,
+}
+
+impl Project {
+    /// Finds cruddur.toml: the given path, or the current folder and its parents.
+    pub fn discover(explicit: Option<&Path>) -> Result<Project> {
+        let path = match explicit {
+            Some(p) if p.is_dir() => p.join(FILE_NAME),
+            Some(p) => p.to_path_buf(),
+            None => {
+                let cwd = std::env::current_dir().map_err(io_error("."))?;
+                cwd.ancestors()
+                    .map(|dir| dir.join(FILE_NAME))
+                    .find(|candidate| candidate.is_file())
+                    .ok_or(Error::ConfigMissing { searched: cwd })?
+            }
+        };
+        if !path.is_file() {
+            return Err(Error::ConfigMissing { searched: path });
+        }
+        let text = std::fs::read_to_string(&path).map_err(io_error(&path))?;
+        let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Project::parse(&text, &path, root)
+    }
+
+    pub fn parse(text: &str, path: &Path, root: PathBuf) -> Result<Project> {
+        let invalid = |message: String| Error::ConfigInvalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| invalid(one_line(&e.to_string())))?;
+        let name = raw.project.name;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(invalid(format!("project.name `{name}` must be letters, digits, - or _")));
+        }
+        if raw.services.is_empty() {
+            return Err(invalid("no [services.<name>] table: name at least one service".into()));
+        }
+        let mut services = BTreeMap::new();
+        for (short, svc) in raw.services {
+            let ecs_name = svc.ecs_name.unwrap_or_else(|| short.clone());
+            let service = Service {
+                container: svc.container.unwrap_or_else(|| ecs_name.clone()),
+                port: svc.port,
+                health_path: svc.health_path.unwrap_or_else(|| "/".into()),
+                image: svc.image,
+                task_definition: root.join(
+                    svc.task_definition
+                        .unwrap_or_else(|| format!("task-definitions/{ecs_name}.json")),
+                ),
+                service_definition: root.join(
+                    svc.service_definition
+                        .unwrap_or_else(|| format!("services/{ecs_name}.json")),
+                ),
+                target_group: svc
+                    .target_group
+                    .unwrap_or_else(|| format!("{name}-{ecs_name}-tg")),
+                desired_count: svc.desired_count.unwrap_or(1),
+                environment: svc.environment,
+                secrets: svc.secrets,
+                name: short.clone(),
+                ecs_name,
+            };
+            services.insert(short, service);
+        }
+        Ok(Project {
+            root,
+            region: raw.project.region,
+            cluster: raw.project.cluster.unwrap_or_else(|| name.clone()),
+            log_group: raw.project.log_group.unwrap_or_else(|| name.clone()),
+            namespace: raw.project.namespace.unwrap_or_else(|| name.clone()),
+            execution_role: raw
+                .project
+                .execution_role
+                .unwrap_or_else(|| "CruddurServiceExecutionRole".into()),
+            task_role: raw.project.task_role.unwrap_or_else(|| "CruddurTaskRole".into()),
+            network: raw.network,
+            services,
+            name,
+        })
+    }
+
+    /// Looks a service up by its short name or its ECS name.
+    pub fn service(&self, name: &str) -> Result<&Service> {
+        self.services
+            .get(name)
+            .or_else(|| self.services.values().find(|s| s.ecs_name == name))
+            .ok_or_else(|| Error::UnknownService {
+                name: name.to_string(),
+                known: self.services.keys().cloned().collect::<Vec<_>>().join(", "),
+            })
+    }
+
+    /// `/cruddur/backend-flask/`
+    pub fn ssm_prefix(&self, service: &Service) -> String {
+        format!("/{}/{}/", self.name, service.ecs_name)
+    }
+
+    /// Path of a file relative to the project root, for messages.
+    pub fn display_path(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root).unwrap_or(path).display().to_string()
+    }
+}
+
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[project]
+name = "cruddur"
+[services.backend]
+ecs_name = "backend-flask"
+port = 4567
+"#;
+
+    #[test]
+    fn derives_names_from_the_project() {
+        let p = Project::parse(MINIMAL, Path::new("cruddur.toml"), PathBuf::from("/p")).unwrap();
+        let s = p.service("backend").unwrap();
+        assert_eq!(p.cluster, "cruddur");
+        assert_eq!(s.target_group, "cruddur-backend-flask-tg");
+        assert_eq!(s.task_definition, PathBuf::from("/p/task-definitions/backend-flask.json"));
+        assert_eq!(p.ssm_prefix(s), "/cruddur/backend-flask/");
+        assert_eq!(p.service("backend-flask").unwrap().name, "backend");
+    }
+
+    #[test]
+    fn unknown_service_lists_the_known_ones() {
+        let p = Project::parse(MINIMAL, Path::new("cruddur.toml"), PathBuf::new()).unwrap();
+        let err = p.service("db").unwrap_err().to_string();
+        assert!(err.contains("`db`") && err.contains("backend"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let bad = MINIMAL.replace("port = 4567", "port = 4567\nprot = 1");
+        let err = Project::parse(&bad, Path::new("cruddur.toml"), PathBuf::new()).unwrap_err();
+        assert!(err.to_string().contains("prot"), "{err}");
+    }
+}

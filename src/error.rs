@@ -1,0 +1,142 @@
+//! One error type for the whole tool. Every variant carries what failed on which
+//! resource, a hint for the user and a typed exit code.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Exit codes, documented in the README for CI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    Ok = 0,
+    Failure = 1,
+    Usage = 2,
+    RolledBack = 3,
+    Timeout = 4,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no cruddur.toml in {searched} or any parent directory")]
+    ConfigMissing { searched: PathBuf },
+    #[error("{path}: {message}")]
+    ConfigInvalid { path: PathBuf, message: String },
+    #[error("unknown service `{name}` (cruddur.toml defines: {known})")]
+    UnknownService { name: String, known: String },
+    #[error("invalid argument: {0}")]
+    Usage(String),
+    #[error("{file}:{line}:{column}: template syntax error: {message}")]
+    TemplateSyntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{file}: variable `{variable}` is not defined")]
+    MissingVariable {
+        file: String,
+        variable: String,
+        why: Option<String>,
+    },
+    #[error("{file}: cannot render: {message}")]
+    TemplateRender { file: String, message: String },
+    #[error("{file}: not a valid {kind}: {message}")]
+    InvalidDefinition {
+        file: String,
+        kind: &'static str,
+        message: String,
+    },
+    #[error("no AWS credentials found ({detail})")]
+    NoCredentials { detail: String },
+    #[error("no AWS region configured")]
+    NoRegion,
+    #[error("cannot reach the AWS endpoint for {operation}: {detail}")]
+    Unreachable { operation: String, detail: String },
+    #[error("{operation} on {resource} failed: {code}: {message}")]
+    Aws {
+        operation: String,
+        resource: String,
+        code: String,
+        message: String,
+    },
+    #[error("cluster `{0}` does not exist")]
+    ClusterNotFound(String),
+    #[error("service `{service}` does not exist in cluster `{cluster}`")]
+    ServiceNotFound { cluster: String, service: String },
+    #[error("{0}")]
+    NothingToDo(String),
+    #[error("deployment of {task_definition} failed: {reason}")]
+    DeployFailed {
+        task_definition: String,
+        reason: String,
+    },
+    #[error("deployment of {task_definition} was rolled back to {rolled_back_to}: {reason}")]
+    RolledBack {
+        task_definition: String,
+        rolled_back_to: String,
+        reason: String,
+    },
+    #[error("timed out after {} waiting for {waiting_for}", humantime::format_duration(*.after))]
+    Timeout { after: Duration, waiting_for: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::ConfigMissing { .. }
+            | Error::ConfigInvalid { .. }
+            | Error::UnknownService { .. }
+            | Error::Usage(_)
+            | Error::TemplateSyntax { .. }
+            | Error::MissingVariable { .. }
+            | Error::TemplateRender { .. }
+            | Error::InvalidDefinition { .. } => ExitCode::Usage,
+            Error::RolledBack { .. } => ExitCode::RolledBack,
+            Error::Timeout { .. } => ExitCode::Timeout,
+            _ => ExitCode::Failure,
+        }
+    }
+
+    /// What the user can do about it. Printed on the line after the error.
+    pub fn hint(&self) -> Option<String> {
+        let hint = match self {
+            Error::ConfigMissing { .. } => "run cruddur from your project folder, or pass --config PATH to a cruddur.toml".into(),
+            Error::ConfigInvalid { .. } => "fix cruddur.toml; the README lists every key".into(),
+            Error::UnknownService { .. } => "use one of the service names from cruddur.toml, e.g. `cruddur deploy backend`".into(),
+            Error::Usage(_) => "see `cruddur help <command>`".into(),
+            Error::TemplateSyntax { .. } => "tera syntax: {{ variable }}, {% if %}…{% endif %}; see `cruddur render --help` for the variables".into(),
+            Error::MissingVariable { why: Some(why), .. } => why.clone(),
+            Error::MissingVariable { .. } => "define it in cruddur.toml, or check its spelling; `cruddur render --help` lists the variables".into(),
+            Error::TemplateRender { .. } => "check the template's filters and expressions".into(),
+            Error::InvalidDefinition { .. } => "the rendered JSON must use the AWS API's camelCase keys, as `aws ecs ... --cli-input-json` accepts".into(),
+            Error::NoCredentials { .. } => "set AWS_PROFILE (or --profile), run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
+            Error::NoRegion => "pass --region, set AWS_REGION, or set region in cruddur.toml [project]".into(),
+            Error::Unreachable { .. } => "check your network, or --endpoint-url / AWS_ENDPOINT_URL if you use a local emulator".into(),
+            Error::Aws { code, .. } if code.contains("AccessDenied") || code == "UnauthorizedOperation" => {
+                "your credentials lack this permission; check the IAM policy of the caller".into()
+            }
+            Error::Aws { code, .. } if code.contains("Throttl") => "AWS throttled the call after several retries; try again in a minute".into(),
+            Error::Aws { .. } => "the AWS error code above says what AWS rejected; run with -v to see each call".into(),
+            Error::ClusterNotFound(_) => "create the stack first (`cruddur up`), or set project.cluster in cruddur.toml".into(),
+            Error::ServiceNotFound { .. } => "create the service first (`cruddur up`), or check services.<name>.ecs_name in cruddur.toml".into(),
+            Error::NothingToDo(_) => return None,
+            Error::DeployFailed { .. } => "the stopped tasks and log lines above show why; `cruddur logs` has more".into(),
+            Error::RolledBack { .. } => "the circuit breaker restored the previous revision; fix the cause shown above and deploy again".into(),
+            Error::Timeout { .. } => "raise --timeout, or look at `cruddur status` to see where the rollout is".into(),
+            Error::Io { .. } => "check the path and its permissions".into(),
+        };
+        Some(hint)
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub fn io_error(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.into();
+    move |source| Error::Io { path, source }
+}

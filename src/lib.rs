@@ -1,0 +1,10 @@
+//! cruddur: take the Cruddur app to ECS Fargate and roll it out.
+
+pub mod aws;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod render;
+pub mod rollout;

@@ -1,0 +1,26 @@
+//! The dispatcher: parse, run the command, print the one error line and its hint.
+
+use clap::Parser;
+
+use cruddur::cli::Cli;
+use cruddur::commands;
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let code = match runtime.block_on(commands::dispatch(cli)) {
+        Ok(()) => 0,
+        Err(err) => {
+            eprintln!("error: {err}");
+            if let Some(hint) = err.hint() {
+                eprintln!("hint: {hint}");
+            }
+            err.exit_code() as i32
+        }
+    };
+    std::process::exit(code);
+}

@@ -1,0 +1,5 @@
+//! Our own types: what cruddur renders, compares and reports.
+
+pub mod service_definition;
+pub mod service_state;
+pub mod task_definition;

@@ -1,0 +1,118 @@
+//! The variables a template sees. Values that come from the live stack (subnets,
+//! security groups, target groups) are looked up only for service definitions.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::aws::Aws;
+use crate::config::{Project, Service};
+use crate::error::Result;
+use crate::render::{render_str, Unresolved};
+
+/// Identity of the target account and region, read once per command.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub account_id: String,
+    pub region: String,
+}
+
+/// Variables every template of a service sees.
+pub fn base(project: &Project, service: &Service, target: &Target, image: Option<&str>) -> Result<Value> {
+    let Target { account_id, region } = target;
+    let mut vars = json!({
+        "project": project.name,
+        "cluster": project.cluster,
+        "log_group": project.log_group,
+        "namespace": project.namespace,
+        "account_id": account_id,
+        "region": region,
+        "service": service.name,
+        "ecs_name": service.ecs_name,
+        "family": service.ecs_name,
+        "container_name": service.container,
+        "port": service.port,
+        "health_path": service.health_path,
+        "desired_count": service.desired_count,
+        "ssm_prefix": project.ssm_prefix(service),
+        "execution_role_arn": format!("arn:aws:iam::{account_id}:role/{}", project.execution_role),
+        "task_role_arn": format!("arn:aws:iam::{account_id}:role/{}", project.task_role),
+        "ecr_repository": format!("{account_id}.dkr.ecr.{region}.amazonaws.com/{}", service.ecs_name),
+    });
+    let ctx = tera::Context::from_value(vars.clone()).expect("an object");
+    let none = Unresolved::new();
+    let configured_image = match image.or(service.image.as_deref()) {
+        Some(img) => render_str(img, "cruddur.toml: image", &ctx, &none)?,
+        None => format!("{}:latest", vars["ecr_repository"].as_str().unwrap_or_default()),
+    };
+    let mut environment = BTreeMap::new();
+    for (name, value) in &service.environment {
+        let shown = format!("cruddur.toml: services.{}.environment.{name}", service.name);
+        environment.insert(name.clone(), render_str(value, &shown, &ctx, &none)?);
+    }
+    let secrets: Vec<Value> = service
+        .secrets
+        .iter()
+        .map(|name| {
+            json!({
+                "name": name,
+                "value_from": format!("arn:aws:ssm:{region}:{account_id}:parameter{}{name}", project.ssm_prefix(service)),
+            })
+        })
+        .collect();
+    vars["image"] = json!(configured_image);
+    vars["environment"] = json!(environment);
+    vars["secrets"] = json!(secrets);
+    Ok(vars)
+}
+
+/// Adds what a service definition needs from the live stack. A lookup that finds
+/// nothing leaves the variable undefined and records why.
+pub async fn with_live_stack(project: &Project, service: &Service, aws: &Aws, mut vars: Value) -> Result<(Value, Unresolved)> {
+    let mut unresolved = Unresolved::new();
+    let sg_name = project.network.security_group.clone().unwrap_or_else(|| "crud-srv-sg".into());
+    let (vpc, target_group) = tokio::join!(aws.ec2.default_vpc(), aws.elbv2.target_group_arn(&service.target_group));
+    let vpc = vpc?;
+    let subnets = if !project.network.subnets.is_empty() {
+        Some(project.network.subnets.clone())
+    } else if let Some(vpc) = &vpc {
+        Some(aws.ec2.default_subnets(vpc).await?).filter(|s| !s.is_empty())
+    } else {
+        None
+    };
+    match subnets {
+        Some(s) => vars["subnets"] = json!(s),
+        None => {
+            unresolved.insert(
+                "subnets".into(),
+                "the account has no default VPC with subnets: set network.subnets in cruddur.toml".into(),
+            );
+        }
+    }
+    match aws.ec2.security_group_id(&sg_name, vpc.as_deref()).await? {
+        Some(id) => vars["security_groups"] = json!([id]),
+        None => {
+            unresolved.insert(
+                "security_groups".into(),
+                format!("security group `{sg_name}` was not found: run `cruddur up`, or set network.security_group"),
+            );
+        }
+    }
+    match target_group? {
+        Some(arn) => vars["target_group_arn"] = json!(arn),
+        None => {
+            unresolved.insert(
+                "target_group_arn".into(),
+                format!(
+                    "target group `{}` was not found: run `cruddur up`, or set services.{}.target_group",
+                    service.target_group, service.name
+                ),
+            );
+        }
+    }
+    Ok((vars, unresolved))
+}
+
+pub fn to_context(vars: &Value) -> tera::Context {
+    tera::Context::from_value(vars.clone()).expect("template variables are an object")
+}

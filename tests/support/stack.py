@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""An independent client (boto3) for the tests: seeds moto with the stack the old
+bash scripts made by hand, creates services from rendered JSON, and reads state
+back so the tests never trust cruddur's own view of what it did.
+
+usage: stack.py seed | create-service FILE | state | put-logs GROUP STREAM LINE...
+Reads AWS_ENDPOINT_URL and AWS_DEFAULT_REGION from the environment."""
+import json
+import sys
+
+import boto3
+
+
+def client(name):
+    return boto3.client(name)
+
+
+def seed():
+    logs = client("logs")
+    logs.create_log_group(logGroupName="cruddur")
+    logs.put_retention_policy(logGroupName="cruddur", retentionInDays=1)
+    client("ecs").create_cluster(clusterName="cruddur")
+    ec2 = client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    alb_sg = ec2.create_security_group(GroupName="cruddur-alb-sg", Description="alb", VpcId=vpc)["GroupId"]
+    srv_sg = ec2.create_security_group(GroupName="crud-srv-sg", Description="services", VpcId=vpc)["GroupId"]
+    elb = client("elbv2")
+    tgs = {}
+    for name, port, path in [("backend-flask", 4567, "/api/health-check"), ("frontend-react-js", 3000, "/")]:
+        tg = elb.create_target_group(
+            Name=f"cruddur-{name}-tg", Protocol="HTTP", Port=port, VpcId=vpc, TargetType="ip",
+            HealthCheckPath=path, HealthyThresholdCount=3,
+        )["TargetGroups"][0]["TargetGroupArn"]
+        tgs[name] = tg
+    print(json.dumps({"vpc": vpc, "alb_sg": alb_sg, "srv_sg": srv_sg, "target_groups": tgs}))
+
+
+def create_service(path):
+    with open(path) as f:
+        definition = json.load(f)
+    out = client("ecs").create_service(**definition)["service"]
+    print(json.dumps({"serviceArn": out["serviceArn"], "taskDefinition": out["taskDefinition"]}))
+
+
+def state():
+    ecs = client("ecs")
+    families = {}
+    for status in ("ACTIVE", "INACTIVE"):
+        for arn in ecs.list_task_definitions(status=status)["taskDefinitionArns"]:
+            fam, rev = arn.split("/")[-1].rsplit(":", 1)
+            families.setdefault(fam, []).append({"revision": int(rev), "status": status})
+    services = {}
+    clusters = ecs.list_clusters()["clusterArns"]
+    for cluster in clusters:
+        arns = ecs.list_services(cluster=cluster)["serviceArns"]
+        if arns:
+            for s in ecs.describe_services(cluster=cluster, services=arns)["services"]:
+                services[s["serviceName"]] = {
+                    "status": s["status"],
+                    "taskDefinition": s["taskDefinition"].split("/")[-1],
+                    "desiredCount": s["desiredCount"],
+                }
+    for fam in families.values():
+        fam.sort(key=lambda r: r["revision"])
+    print(json.dumps({"families": families, "services": services, "clusters": len(clusters)}, sort_keys=True))
+
+
+def put_logs(group, stream, lines):
+    import time
+    logs = client("logs")
+    try:
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+    except logs.exceptions.ResourceAlreadyExistsException:
+        pass
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName=group, logStreamName=stream,
+                        logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(lines)])
+
+
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "seed":
+        seed()
+    elif cmd == "create-service":
+        create_service(args[0])
+    elif cmd == "state":
+        state()
+    elif cmd == "put-logs":
+        put_logs(args[0], args[1], args[2:])
+    else:
+        sys.exit(f"unknown command {cmd}")
