@@ -116,10 +116,7 @@ impl Project {
     }
 
     pub fn parse(text: &str, path: &Path, root: PathBuf) -> Result<Project> {
-        let invalid = |message: String| Error::ConfigInvalid {
-            path: path.to_path_buf(),
-            message,
-        };
+        let invalid = |message: String| Error::ConfigInvalid { path: path.to_path_buf(), message };
         let raw: RawConfig = toml::from_str(text).map_err(|e| invalid(one_line(&e.to_string())))?;
         let name = raw.project.name;
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
@@ -136,17 +133,11 @@ impl Project {
                 port: svc.port,
                 health_path: svc.health_path.unwrap_or_else(|| "/".into()),
                 image: svc.image,
-                task_definition: root.join(
-                    svc.task_definition
-                        .unwrap_or_else(|| format!("task-definitions/{ecs_name}.json")),
-                ),
-                service_definition: root.join(
-                    svc.service_definition
-                        .unwrap_or_else(|| format!("services/{ecs_name}.json")),
-                ),
-                target_group: svc
-                    .target_group
-                    .unwrap_or_else(|| format!("{name}-{ecs_name}-tg")),
+                task_definition: root
+                    .join(svc.task_definition.unwrap_or_else(|| format!("task-definitions/{ecs_name}.json"))),
+                service_definition: root
+                    .join(svc.service_definition.unwrap_or_else(|| format!("services/{ecs_name}.json"))),
+                target_group: svc.target_group.unwrap_or_else(|| format!("{name}-{ecs_name}-tg")),
                 desired_count: svc.desired_count.unwrap_or(1),
                 environment: svc.environment,
                 secrets: svc.secrets,
@@ -161,10 +152,7 @@ impl Project {
             cluster: raw.project.cluster.unwrap_or_else(|| name.clone()),
             log_group: raw.project.log_group.unwrap_or_else(|| name.clone()),
             namespace: raw.project.namespace.unwrap_or_else(|| name.clone()),
-            execution_role: raw
-                .project
-                .execution_role
-                .unwrap_or_else(|| "CruddurServiceExecutionRole".into()),
+            execution_role: raw.project.execution_role.unwrap_or_else(|| "CruddurServiceExecutionRole".into()),
             task_role: raw.project.task_role.unwrap_or_else(|| "CruddurTaskRole".into()),
             network: raw.network,
             services,
@@ -174,13 +162,12 @@ impl Project {
 
     /// Looks a service up by its short name or its ECS name.
     pub fn service(&self, name: &str) -> Result<&Service> {
-        self.services
-            .get(name)
-            .or_else(|| self.services.values().find(|s| s.ecs_name == name))
-            .ok_or_else(|| Error::UnknownService {
+        self.services.get(name).or_else(|| self.services.values().find(|s| s.ecs_name == name)).ok_or_else(|| {
+            Error::UnknownService {
                 name: name.to_string(),
                 known: self.services.keys().cloned().collect::<Vec<_>>().join(", "),
-            })
+            }
+        })
     }
 
     /// `/cruddur/backend-flask/`

@@ -25,26 +25,13 @@ pub enum Error {
     #[error("invalid argument: {0}")]
     Usage(String),
     #[error("{file}:{line}:{column}: template syntax error: {message}")]
-    TemplateSyntax {
-        file: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    TemplateSyntax { file: String, line: usize, column: usize, message: String },
     #[error("{file}: variable `{variable}` is not defined")]
-    MissingVariable {
-        file: String,
-        variable: String,
-        why: Option<String>,
-    },
+    MissingVariable { file: String, variable: String, why: Option<String> },
     #[error("{file}: cannot render: {message}")]
     TemplateRender { file: String, message: String },
     #[error("{file}: not a valid {kind}: {message}")]
-    InvalidDefinition {
-        file: String,
-        kind: &'static str,
-        message: String,
-    },
+    InvalidDefinition { file: String, kind: &'static str, message: String },
     #[error("no AWS credentials found ({detail})")]
     NoCredentials { detail: String },
     #[error("no AWS region configured")]
@@ -52,12 +39,7 @@ pub enum Error {
     #[error("cannot reach the AWS endpoint for {operation}: {detail}")]
     Unreachable { operation: String, detail: String },
     #[error("{operation} on {resource} failed: {code}: {message}")]
-    Aws {
-        operation: String,
-        resource: String,
-        code: String,
-        message: String,
-    },
+    Aws { operation: String, resource: String, code: String, message: String },
     #[error("cluster `{0}` does not exist")]
     ClusterNotFound(String),
     #[error("service `{service}` does not exist in cluster `{cluster}`")]
@@ -65,16 +47,9 @@ pub enum Error {
     #[error("{0}")]
     NothingToDo(String),
     #[error("deployment of {task_definition} failed: {reason}")]
-    DeployFailed {
-        task_definition: String,
-        reason: String,
-    },
+    DeployFailed { task_definition: String, reason: String },
     #[error("deployment of {task_definition} was rolled back to {rolled_back_to}: {reason}")]
-    RolledBack {
-        task_definition: String,
-        rolled_back_to: String,
-        reason: String,
-    },
+    RolledBack { task_definition: String, rolled_back_to: String, reason: String },
     #[error("timed out after {} waiting for {waiting_for}", humantime::format_duration(*.after))]
     Timeout { after: Duration, waiting_for: String },
     #[error("{path}: {source}")]

@@ -7,15 +7,14 @@ use cruddur::commands;
 
 fn main() {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a tokio runtime");
     let code = match runtime.block_on(commands::dispatch(cli)) {
         Ok(()) => 0,
         Err(err) => {
-            eprintln!("error: {err}");
+            // One line, whatever a lower layer put in the message.
+            let message = err.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            eprintln!("error: {message}");
             if let Some(hint) = err.hint() {
                 eprintln!("hint: {hint}");
             }

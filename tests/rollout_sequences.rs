@@ -6,83 +6,29 @@ use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsOutput;
 use aws_sdk_cloudwatchlogs::types::OutputLogEvent;
-use aws_sdk_ecs::operation::describe_services::{DescribeServicesError, DescribeServicesOutput};
+use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
 use aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput;
 use aws_sdk_ecs::operation::list_tasks::ListTasksOutput;
 use aws_sdk_ecs::types as sdk;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
 
+mod common;
+
+use common::ecs_shapes::*;
 use cruddur::aws::ecs::Ecs;
 use cruddur::aws::logs::Logs;
 use cruddur::error::ExitCode;
 use cruddur::model::service_state::ServiceState;
 use cruddur::rollout::{LogSource, Outcome, Reporter, Verdict, WatchOptions, WatchTarget, Watcher};
 
-const ACCOUNT: &str = "arn:aws:ecs:us-east-1:123456789012";
-
-fn td(rev: i32) -> String {
-    format!("{ACCOUNT}:task-definition/backend-flask:{rev}")
-}
-
-#[allow(clippy::too_many_arguments)]
-fn deployment(id: &str, status: &str, rev: i32, rollout: &str, running: i32, desired: i32, pending: i32, failed: i32) -> sdk::Deployment {
-    let mut d = sdk::Deployment::builder()
-        .id(id)
-        .status(status)
-        .task_definition(td(rev))
-        .rollout_state(sdk::DeploymentRolloutState::from(rollout))
-        .running_count(running)
-        .desired_count(desired)
-        .pending_count(pending)
-        .failed_tasks(failed);
-    if rollout == "FAILED" {
-        d = d.rollout_state_reason("ECS deployment circuit breaker: tasks failed to start.");
-    } else if rollout == "COMPLETED" {
-        d = d.rollout_state_reason(format!("ECS deployment {id} completed."));
-    }
-    d.build()
-}
-
-fn event(id: &str, message: &str) -> sdk::ServiceEvent {
-    sdk::ServiceEvent::builder().id(id).message(message).build()
-}
-
-fn service(rev: i32, running: i32, desired: i32, deployments: Vec<sdk::Deployment>, events: Vec<sdk::ServiceEvent>) -> sdk::Service {
-    sdk::Service::builder()
-        .service_name("backend-flask")
-        .status("ACTIVE")
-        .task_definition(td(rev))
-        .running_count(running)
-        .desired_count(desired)
-        .pending_count(0)
-        .set_deployments(Some(deployments))
-        .set_events(Some(events))
-        .build()
-}
-
-fn described(s: sdk::Service) -> DescribeServicesOutput {
-    DescribeServicesOutput::builder().services(s).build()
-}
-
-fn stopped_task(id: &str, rev: i32, exit: i32) -> sdk::Task {
-    sdk::Task::builder()
-        .task_arn(format!("{ACCOUNT}:task/cruddur/{id}"))
-        .task_definition_arn(td(rev))
-        .last_status("STOPPED")
-        .desired_status("STOPPED")
-        .stopped_reason("Essential container in task exited")
-        .containers(sdk::Container::builder().name("backend-flask").exit_code(exit).last_status("STOPPED").build())
-        .containers(sdk::Container::builder().name("xray").exit_code(0).last_status("STOPPED").build())
-        .build()
-}
-
 fn no_stopped_tasks() -> Rule {
     mock!(aws_sdk_ecs::Client::list_tasks).then_output(|| ListTasksOutput::builder().build())
 }
 
 fn no_logs() -> aws_sdk_cloudwatchlogs::Client {
-    let rule = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| GetLogEventsOutput::builder().build());
+    let rule =
+        mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| GetLogEventsOutput::builder().build());
     mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&rule])
 }
 
@@ -160,16 +106,30 @@ fn exit_code(outcome: &Outcome, timeout: Duration) -> ExitCode {
 async fn success_after_old_tasks_drain() {
     let describe = mock!(aws_sdk_ecs::Client::describe_services)
         .sequence()
-        .output(|| described(service(4, 2, 1, vec![
-            deployment("ecs-svc/new", "PRIMARY", 4, "IN_PROGRESS", 1, 1, 0, 0),
-            deployment("ecs-svc/old", "ACTIVE", 3, "COMPLETED", 1, 1, 0, 0),
-        ], vec![event("e1", "(service backend-flask) has started 1 tasks: (task 1a2b).")])))
-        .output(|| described(service(4, 1, 1, vec![
-            deployment("ecs-svc/new", "PRIMARY", 4, "COMPLETED", 1, 1, 0, 0),
-        ], vec![
-            event("e2", "(service backend-flask) has reached a steady state."),
-            event("e1", "(service backend-flask) has started 1 tasks: (task 1a2b)."),
-        ])))
+        .output(|| {
+            described(service(
+                4,
+                2,
+                1,
+                vec![
+                    deployment("ecs-svc/new", "PRIMARY", 4, "IN_PROGRESS", 1, 1, 0, 0),
+                    deployment("ecs-svc/old", "ACTIVE", 3, "COMPLETED", 1, 1, 0, 0),
+                ],
+                vec![event("e1", "(service backend-flask) has started 1 tasks: (task 1a2b).")],
+            ))
+        })
+        .output(|| {
+            described(service(
+                4,
+                1,
+                1,
+                vec![deployment("ecs-svc/new", "PRIMARY", 4, "COMPLETED", 1, 1, 0, 0)],
+                vec![
+                    event("e2", "(service backend-flask) has reached a steady state."),
+                    event("e1", "(service backend-flask) has started 1 tasks: (task 1a2b)."),
+                ],
+            ))
+        })
         .repeatedly()
         .build();
     let (outcome, lines) = watch(&[&describe, &no_stopped_tasks()], no_logs(), fast(5_000)).await;
@@ -187,12 +147,22 @@ async fn success_after_old_tasks_drain() {
 async fn slow_success_keeps_waiting_and_reports_progress() {
     let describe = mock!(aws_sdk_ecs::Client::describe_services)
         .sequence()
-        .output(|| described(service(4, 1, 1, vec![
-            deployment("ecs-svc/new", "PRIMARY", 4, "IN_PROGRESS", 0, 1, 1, 0),
-            deployment("ecs-svc/old", "ACTIVE", 3, "COMPLETED", 1, 1, 0, 0),
-        ], vec![])))
+        .output(|| {
+            described(service(
+                4,
+                1,
+                1,
+                vec![
+                    deployment("ecs-svc/new", "PRIMARY", 4, "IN_PROGRESS", 0, 1, 1, 0),
+                    deployment("ecs-svc/old", "ACTIVE", 3, "COMPLETED", 1, 1, 0, 0),
+                ],
+                vec![],
+            ))
+        })
         .times(25)
-        .output(|| described(service(4, 1, 1, vec![deployment("ecs-svc/new", "PRIMARY", 4, "COMPLETED", 1, 1, 0, 0)], vec![])))
+        .output(|| {
+            described(service(4, 1, 1, vec![deployment("ecs-svc/new", "PRIMARY", 4, "COMPLETED", 1, 1, 0, 0)], vec![]))
+        })
         .repeatedly()
         .build();
     let (outcome, lines) = watch(&[&describe, &no_stopped_tasks()], no_logs(), fast(10_000)).await;
@@ -204,8 +174,9 @@ async fn slow_success_keeps_waiting_and_reports_progress() {
 
 #[tokio::test]
 async fn circuit_breaker_failed_without_rollback() {
-    let describe = mock!(aws_sdk_ecs::Client::describe_services)
-        .then_output(|| described(service(4, 0, 1, vec![deployment("ecs-svc/new", "PRIMARY", 4, "FAILED", 0, 1, 0, 3)], vec![])));
+    let describe = mock!(aws_sdk_ecs::Client::describe_services).then_output(|| {
+        described(service(4, 0, 1, vec![deployment("ecs-svc/new", "PRIMARY", 4, "FAILED", 0, 1, 0, 3)], vec![]))
+    });
     let (outcome, _) = watch(&[&describe, &no_stopped_tasks()], no_logs(), fast(5_000)).await;
     match &outcome.verdict {
         Verdict::Failed { reason } => assert!(reason.contains("circuit breaker"), "{reason}"),
@@ -239,10 +210,13 @@ async fn circuit_breaker_rollback_is_never_success() {
 #[tokio::test]
 async fn rollback_noticed_when_the_failed_deployment_is_already_gone() {
     let describe = mock!(aws_sdk_ecs::Client::describe_services).then_output(|| {
-        described(service(3, 1, 1, vec![deployment("ecs-svc/rollback", "PRIMARY", 3, "COMPLETED", 1, 1, 0, 0)], vec![event(
-            "e9",
-            "(service backend-flask) rolling back to deployment ecs-svc/old.",
-        )]))
+        described(service(
+            3,
+            1,
+            1,
+            vec![deployment("ecs-svc/rollback", "PRIMARY", 3, "COMPLETED", 1, 1, 0, 0)],
+            vec![event("e9", "(service backend-flask) rolling back to deployment ecs-svc/old.")],
+        ))
     });
     let (outcome, _) = watch(&[&describe, &no_stopped_tasks()], no_logs(), fast(5_000)).await;
     assert!(matches!(outcome.verdict, Verdict::RolledBack { .. }), "{:?}", outcome.verdict);
@@ -251,12 +225,22 @@ async fn rollback_noticed_when_the_failed_deployment_is_already_gone() {
 #[tokio::test]
 async fn crash_looping_tasks_fail_fast_with_exit_codes_and_logs() {
     let describe = mock!(aws_sdk_ecs::Client::describe_services).then_output(|| {
-        described(service(4, 1, 1, vec![
-            deployment("ecs-svc/new", "PRIMARY", 4, "IN_PROGRESS", 0, 1, 1, 2),
-            deployment("ecs-svc/old", "ACTIVE", 3, "COMPLETED", 1, 1, 0, 0),
-        ], vec![]))
+        described(service(
+            4,
+            1,
+            1,
+            vec![
+                deployment("ecs-svc/new", "PRIMARY", 4, "IN_PROGRESS", 0, 1, 1, 2),
+                deployment("ecs-svc/old", "ACTIVE", 3, "COMPLETED", 1, 1, 0, 0),
+            ],
+            vec![],
+        ))
     });
-    let arns = |ids: &[&str]| ListTasksOutput::builder().set_task_arns(Some(ids.iter().map(|i| format!("{ACCOUNT}:task/cruddur/{i}")).collect())).build();
+    let arns = |ids: &[&str]| {
+        ListTasksOutput::builder()
+            .set_task_arns(Some(ids.iter().map(|i| format!("{ACCOUNT}:task/cruddur/{i}")).collect()))
+            .build()
+    };
     let list = mock!(aws_sdk_ecs::Client::list_tasks)
         .sequence()
         .output(move || arns(&["old1", "t1"]))
@@ -270,17 +254,26 @@ async fn crash_looping_tasks_fail_fast_with_exit_codes_and_logs() {
             .iter()
             .map(|arn| {
                 let id = arn.rsplit('/').next().unwrap();
-                if id.starts_with("old") { stopped_task(id, 3, 0) } else { stopped_task(id, 4, 1) }
+                if id.starts_with("old") {
+                    stopped_task(id, 3, 0)
+                } else {
+                    stopped_task(id, 4, 1)
+                }
             })
             .collect();
         DescribeTasksOutput::builder().set_tasks(Some(tasks)).build()
     });
     let log_rule = mock!(aws_sdk_cloudwatchlogs::Client::get_log_events)
-        .match_requests(|r| r.log_group_name() == Some("cruddur") && r.log_stream_name().is_some_and(|s| s.starts_with("backend-flask/backend-flask/t")))
+        .match_requests(|r| {
+            r.log_group_name() == Some("cruddur")
+                && r.log_stream_name().is_some_and(|s| s.starts_with("backend-flask/backend-flask/t"))
+        })
         .then_output(|| {
             GetLogEventsOutput::builder()
                 .events(OutputLogEvent::builder().timestamp(1).message("starting backend on :4567").build())
-                .events(OutputLogEvent::builder().timestamp(2).message("error: CONNECTION_URL is not a valid URL").build())
+                .events(
+                    OutputLogEvent::builder().timestamp(2).message("error: CONNECTION_URL is not a valid URL").build(),
+                )
                 .build()
         });
     let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&log_rule]);
@@ -295,7 +288,10 @@ async fn crash_looping_tasks_fail_fast_with_exit_codes_and_logs() {
     assert_eq!(outcome.stopped_tasks.len(), 3, "old-revision tasks are not counted");
     assert_eq!(outcome.stopped_tasks[0].last_log_lines.len(), 2);
     let text = lines.join("\n");
-    assert!(text.contains("task t1 stopped: Essential container in task exited (backend-flask exit 1, xray exit 0)"), "{text}");
+    assert!(
+        text.contains("task t1 stopped: Essential container in task exited (backend-flask exit 1, xray exit 0)"),
+        "{text}"
+    );
     assert!(text.contains("| error: CONNECTION_URL is not a valid URL"), "{text}");
     assert!(!text.contains("task old1"), "{text}");
     assert!(outcome.polls < 5, "failed fast, not at the timeout: {} polls", outcome.polls);
@@ -304,10 +300,16 @@ async fn crash_looping_tasks_fail_fast_with_exit_codes_and_logs() {
 #[tokio::test]
 async fn timeout_says_what_it_was_waiting_for() {
     let describe = mock!(aws_sdk_ecs::Client::describe_services).then_output(|| {
-        described(service(4, 1, 1, vec![
-            deployment("ecs-svc/new", "PRIMARY", 4, "IN_PROGRESS", 0, 1, 1, 0),
-            deployment("ecs-svc/old", "ACTIVE", 3, "COMPLETED", 1, 1, 0, 0),
-        ], vec![]))
+        described(service(
+            4,
+            1,
+            1,
+            vec![
+                deployment("ecs-svc/new", "PRIMARY", 4, "IN_PROGRESS", 0, 1, 1, 0),
+                deployment("ecs-svc/old", "ACTIVE", 3, "COMPLETED", 1, 1, 0, 0),
+            ],
+            vec![],
+        ))
     });
     let started = std::time::Instant::now();
     let (outcome, _) = watch(&[&describe, &no_stopped_tasks()], no_logs(), fast(120)).await;
@@ -323,7 +325,9 @@ async fn timeout_says_what_it_was_waiting_for() {
 }
 
 fn throttled() -> DescribeServicesError {
-    DescribeServicesError::generic(ErrorMetadata::builder().code("ThrottlingException").message("Rate exceeded").build())
+    DescribeServicesError::generic(
+        ErrorMetadata::builder().code("ThrottlingException").message("Rate exceeded").build(),
+    )
 }
 
 #[tokio::test]
@@ -332,12 +336,15 @@ async fn throttling_during_the_wait_is_retried_with_backoff() {
         .sequence()
         .error(throttled)
         .times(3)
-        .output(|| described(service(4, 1, 1, vec![deployment("ecs-svc/new", "PRIMARY", 4, "COMPLETED", 1, 1, 0, 0)], vec![])))
+        .output(|| {
+            described(service(4, 1, 1, vec![deployment("ecs-svc/new", "PRIMARY", 4, "COMPLETED", 1, 1, 0, 0)], vec![]))
+        })
         .repeatedly()
         .build();
     let (outcome, lines) = watch(&[&describe, &no_stopped_tasks()], no_logs(), fast(10_000)).await;
     assert!(matches!(outcome.verdict, Verdict::Success), "{:?}", outcome.verdict);
-    let retries: Vec<_> = lines.iter().filter(|l| l.contains("ThrottlingException") && l.contains("retrying in")).collect();
+    let retries: Vec<_> =
+        lines.iter().filter(|l| l.contains("ThrottlingException") && l.contains("retrying in")).collect();
     assert_eq!(retries.len(), 3, "{lines:?}");
     // Backoff doubles: 4 ms, 8 ms, 16 ms.
     assert!(retries[0].ends_with("4ms") && retries[2].ends_with("16ms"), "{retries:?}");
@@ -351,8 +358,11 @@ async fn the_sdk_retries_a_throttled_call_with_its_standard_retry() {
         .times(2)
         .output(|| described(service(4, 1, 1, vec![], vec![])))
         .build();
-    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&describe], |c| c
-        .retry_config(aws_sdk_ecs::config::retry::RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1))));
+    let client = mock_client!(aws_sdk_ecs, RuleMode::Sequential, [&describe], |c| c.retry_config(
+        aws_sdk_ecs::config::retry::RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(Duration::from_millis(1))
+    ));
     let state = Ecs::new(client).service("cruddur", "backend-flask").await.expect("third attempt succeeds");
     assert_eq!(state.name, "backend-flask");
     assert_eq!(describe.num_calls(), 3);

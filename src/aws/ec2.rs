@@ -56,10 +56,7 @@ impl Ec2 {
         if let Some(vpc) = vpc {
             req = req.filters(filter("vpc-id", vpc));
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| call_error("ec2:DescribeSecurityGroups", name, e))?;
+        let out = req.send().await.map_err(|e| call_error("ec2:DescribeSecurityGroups", name, e))?;
         Ok(out.security_groups().first().and_then(|g| g.group_id()).map(str::to_string))
     }
 }

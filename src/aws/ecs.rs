@@ -35,31 +35,25 @@ impl Ecs {
 
     /// The service, or ServiceNotFound / ClusterNotFound.
     pub async fn service(&self, cluster: &str, service: &str) -> Result<ServiceState> {
-        let out = self
-            .client
-            .describe_services()
-            .cluster(cluster)
-            .services(service)
-            .send()
-            .await
-            .map_err(|e| {
-                if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) {
-                    Error::ClusterNotFound(cluster.to_string())
-                } else {
-                    call_error("ecs:DescribeServices", &format!("{cluster}/{service}"), e)
-                }
-            })?;
-        if out.failures().iter().any(|f| f.reason() == Some("MISSING") && f.arn().is_some_and(|a| a.contains(":cluster/"))) {
+        let out = self.client.describe_services().cluster(cluster).services(service).send().await.map_err(|e| {
+            if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) {
+                Error::ClusterNotFound(cluster.to_string())
+            } else {
+                call_error("ecs:DescribeServices", &format!("{cluster}/{service}"), e)
+            }
+        })?;
+        if out
+            .failures()
+            .iter()
+            .any(|f| f.reason() == Some("MISSING") && f.arn().is_some_and(|a| a.contains(":cluster/")))
+        {
             return Err(Error::ClusterNotFound(cluster.to_string()));
         }
         match out.services().iter().find(|s| s.status() != Some("INACTIVE")) {
             Some(s) => Ok(service_state(s)),
             None => {
                 self.ensure_cluster(cluster).await?;
-                Err(Error::ServiceNotFound {
-                    cluster: cluster.to_string(),
-                    service: service.to_string(),
-                })
+                Err(Error::ServiceNotFound { cluster: cluster.to_string(), service: service.to_string() })
             }
         }
     }
@@ -109,7 +103,7 @@ impl Ecs {
                 }
             }
         }
-        out.sort_by(|a, b| b.0.cmp(&a.0));
+        out.sort_by_key(|r| std::cmp::Reverse(r.0));
         Ok(out)
     }
 
@@ -136,16 +130,9 @@ impl Ecs {
 
     pub async fn register(&self, spec: &TaskDefinitionSpec) -> Result<Revision> {
         let req = task_definition::register_input(spec, self.client.register_task_definition()).map_err(|message| {
-            Error::InvalidDefinition {
-                file: spec.family.clone(),
-                kind: "task definition",
-                message,
-            }
+            Error::InvalidDefinition { file: spec.family.clone(), kind: "task definition", message }
         })?;
-        let out = req
-            .send()
-            .await
-            .map_err(|e| call_error("ecs:RegisterTaskDefinition", &spec.family, e))?;
+        let out = req.send().await.map_err(|e| call_error("ecs:RegisterTaskDefinition", &spec.family, e))?;
         let td = out.task_definition();
         let arn = td.and_then(|t| t.task_definition_arn()).unwrap_or_default().to_string();
         Ok(Revision {
@@ -167,10 +154,9 @@ impl Ecs {
             .send()
             .await
             .map_err(|e| call_error("ecs:UpdateService", &format!("{cluster}/{service}"), e))?;
-        out.service().map(service_state).ok_or_else(|| Error::ServiceNotFound {
-            cluster: cluster.to_string(),
-            service: service.to_string(),
-        })
+        out.service()
+            .map(service_state)
+            .ok_or_else(|| Error::ServiceNotFound { cluster: cluster.to_string(), service: service.to_string() })
     }
 
     /// Stopped tasks of the service (ECS keeps them for about an hour).

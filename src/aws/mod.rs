@@ -61,11 +61,7 @@ impl Aws {
 /// The standard chain (env, profile, SSO, IMDS), then the flags on top.
 pub async fn sdk_config(opts: &ConnectOptions) -> Result<SdkConfig> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(5)
-                .with_initial_backoff(Duration::from_millis(200)),
-        )
+        .retry_config(RetryConfig::standard().with_max_attempts(5).with_initial_backoff(Duration::from_millis(200)))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(3))
@@ -99,15 +95,17 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     if has_credentials_error(&err) {
+        // The chain's report lists every provider on its own line; the first says it.
+        let detail = innermost(&err);
+        let first = detail.lines().next().unwrap_or_default();
         return Error::NoCredentials {
-            detail: innermost(&err),
+            detail: first.trim_end_matches(" Attempted:").trim_end_matches('.').to_string(),
         };
     }
     match &err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => Error::Unreachable {
-            operation: operation.to_string(),
-            detail: innermost(&err),
-        },
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            Error::Unreachable { operation: operation.to_string(), detail: innermost(&err) }
+        }
         _ => Error::Aws {
             operation: operation.to_string(),
             resource: resource.to_string(),
@@ -129,9 +127,15 @@ pub fn is_transient(err: &Error) -> bool {
     match err {
         Error::Aws { code, .. } => matches!(
             code.as_str(),
-            "Throttling" | "ThrottlingException" | "ThrottledException" | "RequestLimitExceeded"
-                | "TooManyRequestsException" | "ServiceUnavailable" | "ServiceUnavailableException"
-                | "InternalFailure" | "ServerException"
+            "Throttling"
+                | "ThrottlingException"
+                | "ThrottledException"
+                | "RequestLimitExceeded"
+                | "TooManyRequestsException"
+                | "ServiceUnavailable"
+                | "ServiceUnavailableException"
+                | "InternalFailure"
+                | "ServerException"
         ),
         Error::Unreachable { .. } => true,
         _ => false,

@@ -55,7 +55,11 @@ pub fn register_input(
             b = b.cpu_architecture(enum_value(a, ecs::CpuArchitecture::values(), "runtimePlatform.cpuArchitecture")?);
         }
         if let Some(os) = &rp.operating_system_family {
-            b = b.operating_system_family(enum_value(os, ecs::OsFamily::values(), "runtimePlatform.operatingSystemFamily")?);
+            b = b.operating_system_family(enum_value(
+                os,
+                ecs::OsFamily::values(),
+                "runtimePlatform.operatingSystemFamily",
+            )?);
         }
         req = req.runtime_platform(b.build());
     }
@@ -135,7 +139,9 @@ fn container_to_sdk(c: &ContainerDefinition, at: &str) -> Conv<ecs::ContainerDef
         b = b.depends_on(built(dep, &f)?);
     }
     if let Some(lp) = &c.linux_parameters {
-        b = b.linux_parameters(ecs::LinuxParameters::builder().set_init_process_enabled(lp.init_process_enabled).build());
+        b = b.linux_parameters(
+            ecs::LinuxParameters::builder().set_init_process_enabled(lp.init_process_enabled).build(),
+        );
     }
     for m in c.mount_points.iter().flatten() {
         b = b.mount_points(
@@ -160,10 +166,7 @@ fn opt_vec<T, U>(items: &[T], f: impl Fn(&T) -> U) -> Option<Vec<U>> {
 }
 
 fn secret_from_sdk(s: &ecs::Secret) -> Secret {
-    Secret {
-        name: s.name().to_string(),
-        value_from: s.value_from().to_string(),
-    }
+    Secret { name: s.name().to_string(), value_from: s.value_from().to_string() }
 }
 
 /// Reads a live task definition back into our model (fields we do not model are
@@ -175,9 +178,7 @@ pub fn spec_from_sdk(td: &ecs::TaskDefinition) -> TaskDefinitionSpec {
         execution_role_arn: td.execution_role_arn().map(str::to_string),
         network_mode: td.network_mode().map(|m| m.as_str().to_string()),
         container_definitions: td.container_definitions().iter().map(container_from_sdk).collect(),
-        volumes: opt_vec(td.volumes(), |v| Volume {
-            name: v.name().unwrap_or_default().to_string(),
-        }),
+        volumes: opt_vec(td.volumes(), |v| Volume { name: v.name().unwrap_or_default().to_string() }),
         requires_compatibilities: opt_vec(td.requires_compatibilities(), |c| c.as_str().to_string()),
         cpu: td.cpu().map(str::to_string),
         memory: td.memory().map(str::to_string),
@@ -187,9 +188,7 @@ pub fn spec_from_sdk(td: &ecs::TaskDefinition) -> TaskDefinitionSpec {
             cpu_architecture: rp.cpu_architecture().map(|a| a.as_str().to_string()),
             operating_system_family: rp.operating_system_family().map(|o| o.as_str().to_string()),
         }),
-        ephemeral_storage: td.ephemeral_storage().map(|e| EphemeralStorage {
-            size_in_gib: e.size_in_gib(),
-        }),
+        ephemeral_storage: td.ephemeral_storage().map(|e| EphemeralStorage { size_in_gib: e.size_in_gib() }),
         tags: None,
     }
 }
@@ -237,9 +236,9 @@ fn container_from_sdk(c: &ecs::ContainerDefinition) -> ContainerDefinition {
         readonly_root_filesystem: c.readonly_root_filesystem(),
         start_timeout: c.start_timeout(),
         stop_timeout: c.stop_timeout(),
-        linux_parameters: c.linux_parameters().map(|l| LinuxParameters {
-            init_process_enabled: l.init_process_enabled(),
-        }),
+        linux_parameters: c
+            .linux_parameters()
+            .map(|l| LinuxParameters { init_process_enabled: l.init_process_enabled() }),
         mount_points: opt_vec(c.mount_points(), |m| MountPoint {
             source_volume: m.source_volume().unwrap_or_default().to_string(),
             container_path: m.container_path().unwrap_or_default().to_string(),

@@ -34,11 +34,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let before = aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await?;
     let registration = ensure_registered(ctx, &aws, &rendered.spec).await?;
     let arn = registration.arn(&rendered.spec.family);
-    let update = ServiceUpdate {
-        task_definition: Some(arn.clone()),
-        desired_count: None,
-        force_new_deployment: true,
-    };
+    let update = ServiceUpdate { task_definition: Some(arn.clone()), desired_count: None, force_new_deployment: true };
     let mut extra = Map::new();
     match registration {
         Registration::Planned { call, .. } => {
@@ -70,10 +66,7 @@ pub fn update_call(ctx: &Ctx, service: &Service, update: &ServiceUpdate) -> Plan
     if update.force_new_deployment {
         params["forceNewDeployment"] = json!(true);
     }
-    PlannedCall {
-        operation: "ecs:UpdateService",
-        params,
-    }
+    PlannedCall { operation: "ecs:UpdateService", params }
 }
 
 pub fn dry_run(ctx: &Ctx, service: &Service, update: &ServiceUpdate, mut calls: Vec<PlannedCall>) -> Result<()> {
@@ -129,11 +122,20 @@ pub async fn apply_and_wait(
         extra.insert("result".into(), json!("started"));
         let primary = after.primary().map(|d| d.id.clone());
         extra.insert("deploymentId".into(), json!(primary));
-        report(ctx, &extra, &format!("{}: rollout of {} started (not waiting)", service.name, short_task_definition(&td)));
+        report(
+            ctx,
+            &extra,
+            &format!("{}: rollout of {} started (not waiting)", service.name, short_task_definition(&td)),
+        );
         return Ok(());
     }
     let reporter = Reporter::stderr();
-    reporter.line(&format!("waiting for {} on {cluster}/{} (timeout {})", short_task_definition(&td), service.ecs_name, humantime::format_duration(wait.timeout)));
+    reporter.line(&format!(
+        "waiting for {} on {cluster}/{} (timeout {})",
+        short_task_definition(&td),
+        service.ecs_name,
+        humantime::format_duration(wait.timeout)
+    ));
     let outcome = watcher.run(&after, &reporter).await;
     reporter.finish();
     let outcome = outcome?;
@@ -141,7 +143,11 @@ pub async fn apply_and_wait(
     let text = match &outcome.verdict {
         Verdict::Success => {
             let (running, desired) = outcome.service.as_ref().map_or((0, 0), |s| (s.running, s.desired));
-            format!("{}: {} is live, {running}/{desired} running ({seconds:.1}s)", service.name, short_task_definition(&td))
+            format!(
+                "{}: {} is live, {running}/{desired} running ({seconds:.1}s)",
+                service.name,
+                short_task_definition(&td)
+            )
         }
         _ => format!("{}: {} did not go live ({seconds:.1}s)", service.name, short_task_definition(&td)),
     };

@@ -23,7 +23,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let local = rendered.spec.normalized().to_pretty_json() + "\n";
     let live = aws.ecs.latest_revision(&rendered.spec.family).await?;
     let (live_text, live_name) = match &live {
-        Some(rev) => (rev.spec.normalized().to_pretty_json() + "\n", format!("live {}", short_task_definition(&rev.arn))),
+        Some(rev) => {
+            (rev.spec.normalized().to_pretty_json() + "\n", format!("live {}", short_task_definition(&rev.arn)))
+        }
         None => (String::new(), format!("live {} (not registered)", rendered.spec.family)),
     };
     let local_name = format!("local {}", ctx.project.display_path(&service.task_definition));
@@ -43,9 +45,5 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
 }
 
 fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(old_name, new_name)
-        .to_string()
+    similar::TextDiff::from_lines(old, new).unified_diff().context_radius(3).header(old_name, new_name).to_string()
 }

@@ -21,10 +21,7 @@ use crate::rollout::WatchOptions;
 
 pub async fn dispatch(cli: Cli) -> Result<()> {
     let project = Project::discover(cli.global.config.as_deref())?;
-    let ctx = Ctx {
-        global: cli.global,
-        project,
-    };
+    let ctx = Ctx { global: cli.global, project };
     match cli.command {
         Command::Render(args) => render::run(&ctx, args).await,
         Command::Register(args) => register::run(&ctx, args).await,
@@ -70,10 +67,7 @@ impl Ctx {
 }
 
 pub async fn target(aws: &Aws) -> Result<Target> {
-    Ok(Target {
-        account_id: aws.sts.account_id().await?,
-        region: aws.region.clone(),
-    })
+    Ok(Target { account_id: aws.sts.account_id().await?, region: aws.region.clone() })
 }
 
 /// Renders and checks a service's task definition.

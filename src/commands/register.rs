@@ -22,7 +22,10 @@ pub enum Registration {
     Unchanged(Revision),
     Registered(Revision),
     /// Dry run: this call would register revision `next`.
-    Planned { call: PlannedCall, next: i32 },
+    Planned {
+        call: PlannedCall,
+        next: i32,
+    },
 }
 
 impl Registration {

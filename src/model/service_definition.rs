@@ -106,7 +106,9 @@ impl ServiceDefinitionSpec {
         }
         if let Some(n) = &spec.network_configuration {
             if n.awsvpc_configuration.subnets.is_empty() {
-                return Err("field `networkConfiguration.awsvpcConfiguration.subnets`: needs at least one subnet".into());
+                return Err(
+                    "field `networkConfiguration.awsvpcConfiguration.subnets`: needs at least one subnet".into()
+                );
             }
         }
         Ok(spec)

@@ -68,7 +68,12 @@ pub fn base(project: &Project, service: &Service, target: &Target, image: Option
 
 /// Adds what a service definition needs from the live stack. A lookup that finds
 /// nothing leaves the variable undefined and records why.
-pub async fn with_live_stack(project: &Project, service: &Service, aws: &Aws, mut vars: Value) -> Result<(Value, Unresolved)> {
+pub async fn with_live_stack(
+    project: &Project,
+    service: &Service,
+    aws: &Aws,
+    mut vars: Value,
+) -> Result<(Value, Unresolved)> {
     let mut unresolved = Unresolved::new();
     let sg_name = project.network.security_group.clone().unwrap_or_else(|| "crud-srv-sg".into());
     let (vpc, target_group) = tokio::join!(aws.ec2.default_vpc(), aws.elbv2.target_group_arn(&service.target_group));

@@ -55,12 +55,7 @@ fn syntax_error(file: &str, e: &tera::Error) -> Error {
         .find_map(|l| l.trim().strip_prefix("= "))
         .unwrap_or("cannot parse the template")
         .to_string();
-    Error::TemplateSyntax {
-        file: file.to_string(),
-        line,
-        column,
-        message,
-    }
+    Error::TemplateSyntax { file: file.to_string(), line, column, message }
 }
 
 /// Tera reports an undefined variable as "Variable `x` not found in context ...".
@@ -78,10 +73,7 @@ fn render_error(file: &str, e: &tera::Error, unresolved: &Unresolved) -> Error {
             }
         }
     }
-    Error::TemplateRender {
-        file: file.to_string(),
-        message: messages.last().cloned().unwrap_or_default(),
-    }
+    Error::TemplateRender { file: file.to_string(), message: messages.last().cloned().unwrap_or_default() }
 }
 
 /// Parses rendered text as JSON, naming the line of a syntax error.

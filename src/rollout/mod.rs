@@ -87,19 +87,15 @@ impl Outcome {
         let td = short_task_definition(task_definition).to_string();
         match &self.verdict {
             Verdict::Success => None,
-            Verdict::Failed { reason } => Some(Error::DeployFailed {
-                task_definition: td,
-                reason: reason.clone(),
-            }),
+            Verdict::Failed { reason } => Some(Error::DeployFailed { task_definition: td, reason: reason.clone() }),
             Verdict::RolledBack { to, reason } => Some(Error::RolledBack {
                 task_definition: td,
                 rolled_back_to: short_task_definition(to).to_string(),
                 reason: reason.clone(),
             }),
-            Verdict::Timeout { waiting_for } => Some(Error::Timeout {
-                after: timeout,
-                waiting_for: waiting_for.clone(),
-            }),
+            Verdict::Timeout { waiting_for } => {
+                Some(Error::Timeout { after: timeout, waiting_for: waiting_for.clone() })
+            }
         }
     }
 }
@@ -115,14 +111,7 @@ pub struct Watcher<'a> {
 
 impl<'a> Watcher<'a> {
     pub fn new(ecs: &'a Ecs, logs: &'a Logs, target: WatchTarget, opts: WatchOptions) -> Self {
-        Watcher {
-            ecs,
-            logs,
-            target,
-            opts,
-            seen_events: HashSet::new(),
-            seen_tasks: HashSet::new(),
-        }
+        Watcher { ecs, logs, target, opts, seen_events: HashSet::new(), seen_tasks: HashSet::new() }
     }
 
     /// Remembers what existed before the change, so only new events and newly
@@ -156,10 +145,9 @@ impl<'a> Watcher<'a> {
                         .clone()
                         .unwrap_or_else(|| "the deployment circuit breaker stopped the rollout".into());
                     let verdict = match state.primary() {
-                        Some(p) if p.task_definition != target => Verdict::RolledBack {
-                            to: p.task_definition.clone(),
-                            reason,
-                        },
+                        Some(p) if p.task_definition != target => {
+                            Verdict::RolledBack { to: p.task_definition.clone(), reason }
+                        }
                         _ => Verdict::Failed { reason },
                     };
                     return Ok(self.outcome(verdict, started, polls, stopped_reports, state));
@@ -171,7 +159,8 @@ impl<'a> Watcher<'a> {
                 let verdict = if revision_of(&primary.task_definition) < revision_of(&target) {
                     Verdict::RolledBack {
                         to: primary.task_definition.clone(),
-                        reason: last_rollback_event(&state).unwrap_or_else(|| format!("the deployment of {short} is gone")),
+                        reason: last_rollback_event(&state)
+                            .unwrap_or_else(|| format!("the deployment of {short} is gone")),
                     }
                 } else {
                     Verdict::Failed {
@@ -241,12 +230,21 @@ impl<'a> Watcher<'a> {
     }
 
     async fn log_tail(&self, task: &StoppedTask) -> Vec<String> {
-        let Some(src) = &self.target.logs else { return Vec::new() };
+        let Some(src) = &self.target.logs else {
+            return Vec::new();
+        };
         let stream = format!("{}/{}/{}", src.stream_prefix, src.container, task.task_id);
         self.logs.tail(&src.group, &stream, self.opts.log_lines).await.unwrap_or_default()
     }
 
-    fn outcome(&self, verdict: Verdict, started: Instant, polls: u32, stopped: Vec<StoppedReport>, state: ServiceState) -> Outcome {
+    fn outcome(
+        &self,
+        verdict: Verdict,
+        started: Instant,
+        polls: u32,
+        stopped: Vec<StoppedReport>,
+        state: ServiceState,
+    ) -> Outcome {
         Outcome {
             verdict,
             elapsed_ms: started.elapsed().as_millis(),
@@ -293,7 +291,11 @@ fn last_rollback_event(state: &ServiceState) -> Option<String> {
     state
         .events
         .iter()
-        .find(|e| e.message.contains("rolling back") || e.message.contains("rolled back") || e.message.contains("circuit breaker"))
+        .find(|e| {
+            e.message.contains("rolling back")
+                || e.message.contains("rolled back")
+                || e.message.contains("circuit breaker")
+        })
         .map(|e| e.message.clone())
 }
 
@@ -326,7 +328,8 @@ fn waiting_for(state: &ServiceState, target: &str, seen: bool) -> String {
                 missing.push(format!("it to become PRIMARY (it is {})", d.status));
             }
             if d.rollout_state.as_deref() != Some("COMPLETED") {
-                missing.push(format!("rolloutState COMPLETED (it is {})", d.rollout_state.as_deref().unwrap_or("unset")));
+                missing
+                    .push(format!("rolloutState COMPLETED (it is {})", d.rollout_state.as_deref().unwrap_or("unset")));
             }
             if d.running != d.desired {
                 missing.push(format!("{} running tasks (running {}, pending {})", d.desired, d.running, d.pending));

@@ -29,19 +29,13 @@ impl Reporter {
         } else {
             Mode::Plain
         };
-        Reporter {
-            mode,
-            last_status: Mutex::new(String::new()),
-        }
+        Reporter { mode, last_status: Mutex::new(String::new()) }
     }
 
     /// Records every line, for tests.
     pub fn capture() -> (Reporter, Arc<Mutex<Vec<String>>>) {
         let lines = Arc::new(Mutex::new(Vec::new()));
-        let reporter = Reporter {
-            mode: Mode::Capture(lines.clone()),
-            last_status: Mutex::new(String::new()),
-        };
+        let reporter = Reporter { mode: Mode::Capture(lines.clone()), last_status: Mutex::new(String::new()) };
         (reporter, lines)
     }
 

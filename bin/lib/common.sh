@@ -1,0 +1,50 @@
+# Shared by bin/* scripts: paths, the test venv and a moto server.
+# shellcheck shell=bash
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VENV=${CRUDDUR_TEST_VENV:-$ROOT/.venv}
+# Pinned: the measured fidelity in shared/reference is for these versions.
+PY_PACKAGES=("moto[server]==5.2.5" "boto3==1.44.5" "botocore==1.44.5" "awscli==1.46.3")
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+ensure_venv() {
+  if [ -x "$VENV/bin/moto_server" ] && [ -x "$VENV/bin/aws" ] && [ -f "$VENV/.pinned" ] \
+     && [ "$(cat "$VENV/.pinned")" = "${PY_PACKAGES[*]}" ]; then
+    return
+  fi
+  say "creating the test venv at $VENV (moto, boto3, aws CLI)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
+  echo "${PY_PACKAGES[*]}" > "$VENV/.pinned"
+}
+
+ensure_rust() {
+  command -v cargo >/dev/null || { echo "cargo is missing: install Rust from rustup" >&2; exit 1; }
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_moto: starts moto on a free loopback port; sets MOTO_URL and MOTO_PID.
+start_moto() {
+  local port; port=$(free_port)
+  MOTO_ECS_SERVICE_RUNNING=1 MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ACM_VALIDATION_WAIT=${MOTO_ACM_VALIDATION_WAIT:-2} \
+    "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"${MOTO_LOG:-/dev/null}" 2>&1 &
+  MOTO_PID=$!
+  MOTO_URL="http://127.0.0.1:$port"
+  for _ in $(seq 1 150); do
+    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null; then return; fi
+    sleep 0.1
+  done
+  echo "moto did not start on $port" >&2; exit 1
+}
+
+stop_moto() { [ -n "${MOTO_PID:-}" ] && kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null || true; }
+
+# Environment for cruddur and the aws CLI against the local moto (never real AWS).
+moto_env() {
+  export AWS_ENDPOINT_URL=$MOTO_URL AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+  unset AWS_PROFILE AWS_SESSION_TOKEN
+}

@@ -1,0 +1,196 @@
+//! Test fixtures: a moto server per test on a free loopback port, the real
+//! cruddur binary, and an independent boto3 client (tests/support/stack.py).
+#![allow(dead_code)]
+
+pub mod ecs_shapes;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The venv `bin/test` creates, with pinned moto[server], boto3 and the aws CLI.
+pub fn venv_bin(name: &str) -> PathBuf {
+    let venv = std::env::var_os("CRUDDUR_TEST_VENV").map(PathBuf::from).unwrap_or_else(|| repo().join(".venv"));
+    let path = venv.join("bin").join(name);
+    assert!(path.exists(), "{} is missing: run bin/test, which creates the test venv", path.display());
+    path
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub struct Moto {
+    child: Child,
+    pub url: String,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let port = free_port();
+        let child = Command::new(venv_bin("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_ECS_SERVICE_RUNNING", "1")
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .env("MOTO_ACM_VALIDATION_WAIT", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto did not listen on {port} within 30 s");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Moto { child, url: format!("http://127.0.0.1:{port}") }
+    }
+
+    /// Environment for any AWS client pointed at this moto.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.url.clone()),
+            ("AWS_DEFAULT_REGION", "us-east-1".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ]
+    }
+
+    /// Runs the independent boto3 client; returns its stdout parsed as JSON (or null).
+    pub fn stack(&self, args: &[&str]) -> serde_json::Value {
+        let out = clean(Command::new(venv_bin("python")))
+            .arg(repo().join("tests/support/stack.py"))
+            .args(args)
+            .envs(self.env())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "stack.py {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout);
+        if text.trim().is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        }
+    }
+
+    /// The full state, read back with boto3.
+    pub fn state(&self) -> serde_json::Value {
+        self.stack(&["state"])
+    }
+
+    /// The aws CLI (v1, from the test venv) against this moto.
+    pub fn aws(&self, args: &[&str]) -> Output {
+        clean(Command::new(venv_bin("aws"))).args(args).envs(self.env()).output().unwrap()
+    }
+
+    pub fn cruddur(&self, dir: &Path, args: &[&str]) -> Run {
+        Run::new(clean(cruddur_cmd(dir)).envs(self.env()).args(args).output().unwrap())
+    }
+
+    /// Seeds the hand-made stack, registers backend and creates its service from
+    /// the rendered definition, as a user of the old scripts would have.
+    pub fn with_backend_service(&self) -> serde_json::Value {
+        let seeded = self.stack(&["seed"]);
+        self.cruddur(&repo(), &["register", "backend"]).ok();
+        let svc = self.cruddur(&repo(), &["render", "backend", "service"]).ok();
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), svc.stdout).unwrap();
+        self.stack(&["create-service", file.path().to_str().unwrap()]);
+        seeded
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn cruddur_cmd(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cruddur"));
+    cmd.current_dir(dir);
+    cmd
+}
+
+/// A command with no AWS settings from the caller's environment.
+pub fn clean(mut cmd: Command) -> Command {
+    for (key, _) in std::env::vars() {
+        if key.starts_with("AWS_") || key.starts_with("CRUDDUR_") || key.starts_with("GITPOD_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn new(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// A bad-input failure: the given exit code, and on stderr exactly one error
+    /// line followed by one hint line.
+    #[track_caller]
+    pub fn one_line_error(&self, code: i32) -> String {
+        assert_eq!(self.code, code, "exit code\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "expected an error line and a hint line:\n{}", self.stderr);
+        assert!(lines[0].starts_with("error: "), "{}", self.stderr);
+        assert!(lines[1].starts_with("hint: "), "{}", self.stderr);
+        lines[0].to_string()
+    }
+}
+
+/// A copy of the project (cruddur.toml and templates) that a test may edit.
+pub fn project_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["task-definitions", "services"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        for entry in std::fs::read_dir(repo().join(sub)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.path().join(sub).join(entry.file_name())).unwrap();
+        }
+    }
+    std::fs::copy(repo().join("cruddur.toml"), dir.path().join("cruddur.toml")).unwrap();
+    dir
+}
+
+/// Compares with a golden file; UPDATE_GOLDEN=1 rewrites it.
+#[track_caller]
+pub fn golden(name: &str, actual: &str) {
+    let path = repo().join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} missing: run with UPDATE_GOLDEN=1", path.display()));
+    assert_eq!(actual, expected, "golden file {name} differs");
+}
