@@ -48,3 +48,36 @@ moto_env() {
   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
   unset AWS_PROFILE AWS_SESSION_TOKEN
 }
+
+# ensure_postgres: Debian's PostgreSQL server, installed when missing.
+ensure_postgres() {
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+  if [ -z "$PG_BIN" ] || [ ! -x "$PG_BIN/initdb" ]; then
+    say "installing PostgreSQL (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq postgresql >/dev/null
+    PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  fi
+  command -v psql >/dev/null || { apt-get install -y -qq postgresql-client >/dev/null; }
+}
+
+# start_postgres: a throw-away cluster on a free loopback port; sets PG_URL.
+start_postgres() {
+  ensure_postgres
+  PG_DIR=$(mktemp -d /tmp/cruddur-pg.XXXXXX)
+  local port; port=$(free_port)
+  local as=()
+  if [ "$(id -u)" = 0 ]; then chown postgres "$PG_DIR"; as=(runuser -u postgres --); fi
+  "${as[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 >/dev/null
+  "${as[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
+    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+  PG_AS=("${as[@]}")
+}
+
+stop_postgres() {
+  if [ -n "${PG_DIR:-}" ]; then
+    "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+  fi
+}

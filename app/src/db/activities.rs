@@ -1,0 +1,126 @@
+//! Activities ("cruds"): the home feed, a user's feed, replies, search.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{now, Db, DbResult};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Activity {
+    pub uuid: String,
+    pub display_name: String,
+    pub handle: String,
+    pub message: String,
+    pub replies_count: i64,
+    pub reposts_count: i64,
+    pub likes_count: i64,
+    pub reply_to_activity_uuid: Option<String>,
+    pub expires_at: Option<String>,
+    pub created_at: String,
+}
+
+const SELECT: &str = "SELECT a.uuid, u.display_name, u.handle, a.message, a.replies_count, a.reposts_count, \
+     a.likes_count, a.reply_to_activity_uuid, a.expires_at, a.created_at \
+     FROM activities a JOIN users u ON u.uuid = a.user_uuid";
+
+/// Not expired: no expiry, or one still ahead.
+const LIVE: &str = "(a.expires_at IS NULL OR a.expires_at > $1)";
+
+pub const PAGE: i64 = 40;
+
+fn activity(r: &AnyRow) -> Activity {
+    Activity {
+        uuid: r.get(0),
+        display_name: r.get(1),
+        handle: r.get(2),
+        message: r.get(3),
+        replies_count: r.get(4),
+        reposts_count: r.get(5),
+        likes_count: r.get(6),
+        reply_to_activity_uuid: r.get(7),
+        expires_at: r.get(8),
+        created_at: r.get(9),
+    }
+}
+
+/// `%`, `_` and `\` in a search term match themselves.
+fn like_pattern(term: &str) -> String {
+    let escaped = term.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+impl Db {
+    pub async fn home(&self) -> DbResult<Vec<Activity>> {
+        let sql = format!("{SELECT} WHERE {LIVE} ORDER BY a.created_at DESC LIMIT {PAGE}");
+        let rows = sqlx::query(&sql).bind(now()).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(activity).collect())
+    }
+
+    pub async fn user_activities(&self, user_uuid: &str) -> DbResult<Vec<Activity>> {
+        let sql = format!("{SELECT} WHERE {LIVE} AND a.user_uuid = $2 ORDER BY a.created_at DESC LIMIT {PAGE}");
+        let rows = sqlx::query(&sql).bind(now()).bind(user_uuid).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(activity).collect())
+    }
+
+    pub async fn search(&self, term: &str) -> DbResult<Vec<Activity>> {
+        let sql = format!(
+            "{SELECT} WHERE {LIVE} AND LOWER(a.message) LIKE $2 ESCAPE '\\' ORDER BY a.created_at DESC LIMIT {PAGE}"
+        );
+        let rows = sqlx::query(&sql).bind(now()).bind(like_pattern(term)).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(activity).collect())
+    }
+
+    pub async fn activity(&self, uuid: &str) -> DbResult<Option<Activity>> {
+        let sql = format!("{SELECT} WHERE a.uuid = $1");
+        Ok(sqlx::query(&sql).bind(uuid).fetch_optional(&self.pool).await?.as_ref().map(activity))
+    }
+
+    /// Replies to an activity, oldest first.
+    pub async fn replies(&self, uuid: &str) -> DbResult<Vec<Activity>> {
+        let sql = format!("{SELECT} WHERE {LIVE} AND a.reply_to_activity_uuid = $2 ORDER BY a.created_at ASC");
+        let rows = sqlx::query(&sql).bind(now()).bind(uuid).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(activity).collect())
+    }
+
+    /// Replies by others to the user's activities, newest first.
+    pub async fn notifications(&self, user_uuid: &str) -> DbResult<Vec<Activity>> {
+        let sql = format!(
+            "{SELECT} JOIN activities p ON p.uuid = a.reply_to_activity_uuid \
+             WHERE {LIVE} AND p.user_uuid = $2 AND a.user_uuid <> $2 ORDER BY a.created_at DESC LIMIT {PAGE}"
+        );
+        let rows = sqlx::query(&sql).bind(now()).bind(user_uuid).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(activity).collect())
+    }
+
+    pub async fn create_activity(
+        &self,
+        user_uuid: &str,
+        message: &str,
+        expires_at: Option<String>,
+        reply_to: Option<&str>,
+    ) -> DbResult<Activity> {
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO activities (uuid, user_uuid, message, reply_to_activity_uuid, expires_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&uuid)
+        .bind(user_uuid)
+        .bind(message)
+        .bind(reply_to)
+        .bind(expires_at)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        if let Some(parent) = reply_to {
+            sqlx::query("UPDATE activities SET replies_count = replies_count + 1 WHERE uuid = $1")
+                .bind(parent)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.activity(&uuid).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+}

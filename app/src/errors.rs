@@ -1,0 +1,44 @@
+//! API errors as JSON responses. Bad input is a 4xx, never a 500.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 422 with validation codes such as `message_blank`.
+    Invalid(Vec<&'static str>),
+    Unauthorized(&'static str),
+    Forbidden(&'static str),
+    NotFound(&'static str),
+    BadRequest(String),
+    Internal(String),
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::Internal(format!("database: {e}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            ApiError::Invalid(codes) => (StatusCode::UNPROCESSABLE_ENTITY, json!({ "errors": codes })),
+            ApiError::Unauthorized(code) => (StatusCode::UNAUTHORIZED, json!({ "errors": [code] })),
+            ApiError::Forbidden(code) => (StatusCode::FORBIDDEN, json!({ "errors": [code] })),
+            ApiError::NotFound(code) => (StatusCode::NOT_FOUND, json!({ "errors": [code] })),
+            ApiError::BadRequest(detail) => {
+                (StatusCode::BAD_REQUEST, json!({ "errors": ["bad_request"], "detail": detail }))
+            }
+            ApiError::Internal(detail) => {
+                crate::logging::error("app.error", &detail);
+                (StatusCode::INTERNAL_SERVER_ERROR, json!({ "errors": ["internal_error"] }))
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,85 @@
+//! `app` (serve), `app migrate`, `app seed`. Config comes only from the environment.
+
+use std::sync::Arc;
+
+use cruddur_app::auth::Verifier;
+use cruddur_app::config::Config;
+use cruddur_app::db::Db;
+use cruddur_app::routes::{router, AppState};
+use cruddur_app::{logging, seed};
+use serde_json::json;
+
+fn main() -> std::process::ExitCode {
+    let command = std::env::args().nth(1).unwrap_or_else(|| "serve".into());
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    let result = runtime.block_on(run(&command));
+    logging::flush();
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: &str) -> Result<(), String> {
+    let config = Config::from_env()?;
+    logging::init(&config.service_name);
+    let db = Db::connect(&config.database_url(), &config.data_dir)
+        .await
+        .map_err(|e| format!("cannot open the database ({}): {e}", redact(&config.database_url())))?;
+    let ran = db.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
+    logging::log("app.migrate", 6, json!({ "applied": ran, "database": db.kind }));
+    match command {
+        "migrate" => Ok(()),
+        "seed" => {
+            let added = seed::seed(&db).await.map_err(|e| format!("seed failed: {e}"))?;
+            logging::log("app.seed", 6, json!({ "added": added }));
+            Ok(())
+        }
+        "serve" => serve(config, db).await,
+        other => Err(format!("unknown command `{other}`: use serve, migrate or seed")),
+    }
+}
+
+async fn serve(config: Config, db: Db) -> Result<(), String> {
+    if config.jwks_url.is_none() || config.client_id.is_none() {
+        logging::log(
+            "app.auth",
+            4,
+            json!({ "msg": "AWS_COGNITO_USER_POOL_ID / AWS_COGNITO_USER_POOL_CLIENT_ID not set: authenticated endpoints answer 401" }),
+        );
+    }
+    let verifier = Arc::new(Verifier::new(config.jwks_url.clone(), config.client_id.clone()));
+    let app = router(AppState { db, verifier }, &config);
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", config.port))
+        .await
+        .map_err(|e| format!("cannot listen on port {}: {e}", config.port))?;
+    logging::log("app.start", 6, json!({ "port": config.port, "version": cruddur_app::routes::ops::version_info() }));
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())?;
+    logging::log("app.stop", 6, json!({ "msg": "in-flight requests finished" }));
+    Ok(())
+}
+
+/// SIGTERM (ECS) or Ctrl-C: stop accepting, let in-flight requests finish.
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    logging::log("app.shutdown", 6, json!({ "msg": "signal received, draining" }));
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let creds = &url[scheme + 3..at];
+            let user = creds.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}

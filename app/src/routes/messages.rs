@@ -1,0 +1,82 @@
+//! /api/message_groups and /api/messages: direct messages between two users.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{text, AppState, Body, CurrentUser};
+use crate::db::messages::{Message, MessageGroup};
+use crate::errors::{ApiError, ApiResult};
+
+pub const MESSAGE_MAX: usize = 1024;
+
+pub async fn groups(State(s): State<AppState>, CurrentUser(user): CurrentUser) -> ApiResult<Json<Vec<MessageGroup>>> {
+    Ok(Json(s.db.message_groups(&user.uuid).await?))
+}
+
+pub async fn list(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(group): Path<String>,
+) -> ApiResult<Json<Vec<Message>>> {
+    if !s.db.group_exists(&group).await? {
+        return Err(ApiError::NotFound("message_group_not_found"));
+    }
+    if !s.db.is_member(&group, &user.uuid).await? {
+        return Err(ApiError::Forbidden("not_a_member"));
+    }
+    Ok(Json(s.db.messages(&group).await?))
+}
+
+#[derive(Deserialize)]
+pub struct NewMessage {
+    message: Option<String>,
+    message_group_uuid: Option<String>,
+    handle: Option<String>,
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Body(body): Body<NewMessage>,
+) -> ApiResult<Json<Value>> {
+    let message = text(&body.message);
+    let mut errors = Vec::new();
+    match message {
+        None => errors.push("message_blank"),
+        Some(m) if m.chars().count() > MESSAGE_MAX => errors.push("message_exceed_max_chars"),
+        Some(_) => {}
+    }
+    let group = text(&body.message_group_uuid);
+    let handle = text(&body.handle).map(|h| h.trim_start_matches('@'));
+    if group.is_none() && handle.is_none() {
+        errors.push("message_group_uuid_or_handle_blank");
+    }
+    if handle == Some(user.handle.as_str()) && group.is_none() {
+        errors.push("handle_is_self");
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let group_uuid = match (group, handle) {
+        (Some(g), _) => {
+            if !s.db.group_exists(g).await? {
+                return Err(ApiError::NotFound("message_group_not_found"));
+            }
+            if !s.db.is_member(g, &user.uuid).await? {
+                return Err(ApiError::Forbidden("not_a_member"));
+            }
+            g.to_string()
+        }
+        (None, Some(h)) => {
+            let other = s.db.user_by_handle(h).await?.ok_or(ApiError::NotFound("user_not_found"))?;
+            s.db.group_between(&user.uuid, &other.uuid).await?
+        }
+        (None, None) => unreachable!("validated above"),
+    };
+    let created = s.db.create_message(&group_uuid, &user.uuid, message.unwrap_or_default()).await?;
+    let mut out = json!(created);
+    out["message_group_uuid"] = json!(group_uuid);
+    Ok(Json(out))
+}
