@@ -137,6 +137,8 @@ fn deploy_waits_and_reports_success_when_the_revision_is_live() {
     assert_eq!(result["result"], "success", "{result}");
     assert_eq!(result["exitCode"], 0);
     assert_eq!(result["registered"], false);
+    assert_eq!(result["service"], "backend");
+    assert_eq!(result["state"]["running"], 1);
     assert!(run.stderr.contains("backend-flask:1 PRIMARY COMPLETED: running 1/1"), "{}", run.stderr);
 }
 
@@ -155,6 +157,15 @@ fn deploy_never_claims_success_for_a_revision_that_is_not_running() {
         run.stderr
     );
     assert!(run.stdout.contains("backend-flask:2 did not go live"), "{}", run.stdout);
+
+    let json = moto.cruddur(&repo(), &["deploy", "backend", "--image", "img:9", "--timeout", "1s", "--output", "json"]);
+    assert_eq!(json.code, 4);
+    let result = json.json();
+    assert_eq!((result["result"].as_str(), result["exitCode"].as_i64()), (Some("timeout"), Some(4)));
+    assert!(
+        result["waitingFor"].as_str().unwrap().starts_with("a deployment of backend-flask:2 to appear"),
+        "{result}"
+    );
 }
 
 #[test]

@@ -320,7 +320,9 @@ fn openapi_documents_every_route() {
     for (path, method) in served {
         // The router writes {key}/{handle} where the document names them.
         let documented = doc["paths"].as_object().unwrap().iter().any(|(p, ops)| {
-            let shape = |s: &str| s.split('/').map(|seg| if seg.contains('{') { "*" } else { seg }).collect::<Vec<_>>().join("/");
+            let shape = |s: &str| {
+                s.split('/').map(|seg| if seg.contains('{') { "*" } else { seg }).collect::<Vec<_>>().join("/")
+            };
             shape(p) == shape(&path) && ops.get(method).is_some()
         });
         assert!(documented, "{method} {path} is not in openapi.json");

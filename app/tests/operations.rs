@@ -100,7 +100,8 @@ fn migrations_run_once_at_start_and_on_migrate() {
     let applied = |out: std::process::Output| -> u64 {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let line = text.lines().find(|l| l.contains("\"Type\":\"app.migrate\"")).expect("a migrate log line").to_string();
+        let line =
+            text.lines().find(|l| l.contains("\"Type\":\"app.migrate\"")).expect("a migrate log line").to_string();
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         v["Fields"]["applied"].as_u64().unwrap()
     };
@@ -127,7 +128,9 @@ fn heartbeat_reports_a_database_that_went_away() {
     let jwks = Jwks::serve(vec![key.jwk.clone()]);
     let dir = tempfile::tempdir().unwrap();
     let app = App::start(dir.path(), Some(&format!("{base}/{db}")), &jwks);
-    let get = |path: &str| raw_request(app.port, format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes());
+    let get = |path: &str| {
+        raw_request(app.port, format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+    };
     assert!(get("/__heartbeat__").starts_with("HTTP/1.1 200"));
     psql(&format!("DROP DATABASE {db} WITH (FORCE)"));
     let answer = get("/__heartbeat__");

@@ -54,7 +54,7 @@ pub struct WatchTarget {
 }
 
 #[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase", tag = "result")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "result")]
 pub enum Verdict {
     Success,
     Failed { reason: String },
@@ -78,6 +78,8 @@ pub struct Outcome {
     pub elapsed_ms: u128,
     pub polls: u32,
     pub stopped_tasks: Vec<StoppedReport>,
+    /// The last describe-services answer.
+    #[serde(rename = "state")]
     pub service: Option<ServiceState>,
 }
 
