@@ -67,4 +67,8 @@ pub enum Command {
     Rollback(commands::rollback::Args),
     /// Set a service's desired count and wait
     Scale(commands::scale::Args),
+    /// Write the services' .env files (Gitpod or local) from templates/
+    GenerateEnv(commands::generate_env::Args),
+    /// Print (or --follow) a service's container logs
+    Logs(commands::logs::Args),
 }

@@ -28,6 +28,8 @@ pub enum Error {
     TemplateSyntax { file: String, line: usize, column: usize, message: String },
     #[error("{file}: variable `{variable}` is not defined")]
     MissingVariable { file: String, variable: String, why: Option<String> },
+    #[error("{file}: variables not set: {}", .variables.join(", "))]
+    MissingVariables { file: String, variables: Vec<String> },
     #[error("{file}: cannot render: {message}")]
     TemplateRender { file: String, message: String },
     #[error("{file}: not a valid {kind}: {message}")]
@@ -69,6 +71,7 @@ impl Error {
             | Error::Usage(_)
             | Error::TemplateSyntax { .. }
             | Error::MissingVariable { .. }
+            | Error::MissingVariables { .. }
             | Error::TemplateRender { .. }
             | Error::InvalidDefinition { .. } => ExitCode::Usage,
             Error::RolledBack { .. } => ExitCode::RolledBack,
@@ -87,6 +90,7 @@ impl Error {
             Error::TemplateSyntax { .. } => "tera syntax: {{ variable }}, {% if %}…{% endif %}; see `cruddur render --help` for the variables".into(),
             Error::MissingVariable { why: Some(why), .. } => why.clone(),
             Error::MissingVariable { .. } => "define it in cruddur.toml, or check its spelling; `cruddur render --help` lists the variables".into(),
+            Error::MissingVariables { .. } => "export them, use --from-ssm for the secrets, or pass --allow-missing to leave them empty".into(),
             Error::TemplateRender { .. } => "check the template's filters and expressions".into(),
             Error::InvalidDefinition { .. } => "the rendered JSON must use the AWS API's camelCase keys, as `aws ecs ... --cli-input-json` accepts".into(),
             Error::NoCredentials { .. } => "set AWS_PROFILE (or --profile), run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),

@@ -4,6 +4,7 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod envfile;
 pub mod error;
 pub mod model;
 pub mod render;

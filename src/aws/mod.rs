@@ -5,6 +5,7 @@ pub mod ec2;
 pub mod ecs;
 pub mod elbv2;
 pub mod logs;
+pub mod ssm;
 pub mod sts;
 pub mod task_definition;
 
@@ -38,6 +39,7 @@ pub struct Aws {
     pub logs: logs::Logs,
     pub ec2: ec2::Ec2,
     pub elbv2: elbv2::Elbv2,
+    pub ssm: ssm::Ssm,
 }
 
 impl Aws {
@@ -54,6 +56,7 @@ impl Aws {
             logs: logs::Logs::new(aws_sdk_cloudwatchlogs::Client::new(config)),
             ec2: ec2::Ec2::new(aws_sdk_ec2::Client::new(config)),
             elbv2: elbv2::Elbv2::new(aws_sdk_elasticloadbalancingv2::Client::new(config)),
+            ssm: ssm::Ssm::new(aws_sdk_ssm::Client::new(config)),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod deploy;
 pub mod diff;
+pub mod generate_env;
+pub mod logs;
 pub mod register;
 pub mod render;
 pub mod rollback;
@@ -26,6 +28,8 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Render(args) => render::run(&ctx, args).await,
         Command::Register(args) => register::run(&ctx, args).await,
         Command::Diff(args) => diff::run(&ctx, args).await,
+        Command::GenerateEnv(args) => generate_env::run(&ctx, args).await,
+        Command::Logs(args) => logs::run(&ctx, args).await,
         Command::Deploy(args) => deploy::run(&ctx, args).await,
         Command::Status(args) => status::run(&ctx, args).await,
         Command::Rollback(args) => rollback::run(&ctx, args).await,

@@ -172,7 +172,7 @@ impl Run {
 /// A copy of the project (cruddur.toml and templates) that a test may edit.
 pub fn project_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for sub in ["task-definitions", "services"] {
+    for sub in ["task-definitions", "services", "templates"] {
         std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         for entry in std::fs::read_dir(repo().join(sub)).unwrap() {
             let entry = entry.unwrap();

@@ -3,7 +3,8 @@
 bash scripts made by hand, creates services from rendered JSON, and reads state
 back so the tests never trust cruddur's own view of what it did.
 
-usage: stack.py seed | create-service FILE | state | put-logs GROUP STREAM LINE...
+usage: stack.py seed | create-service FILE | state | put-logs GROUP STREAM OFFSET_MS|LINE... |
+       put-params PREFIX NAME=VALUE...
 Reads AWS_ENDPOINT_URL and AWS_DEFAULT_REGION from the environment."""
 import json
 import sys
@@ -66,6 +67,7 @@ def state():
 
 
 def put_logs(group, stream, lines):
+    """Each line is OFFSET_MS|message, the offset relative to now (negative: past)."""
     import time
     logs = client("logs")
     try:
@@ -73,8 +75,18 @@ def put_logs(group, stream, lines):
     except logs.exceptions.ResourceAlreadyExistsException:
         pass
     now = int(time.time() * 1000)
-    logs.put_log_events(logGroupName=group, logStreamName=stream,
-                        logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(lines)])
+    events = []
+    for line in lines:
+        offset, message = line.split("|", 1)
+        events.append({"timestamp": now + int(offset), "message": message})
+    logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
+
+
+def put_params(prefix, pairs):
+    ssm = client("ssm")
+    for pair in pairs:
+        name, value = pair.split("=", 1)
+        ssm.put_parameter(Name=prefix + name, Value=value, Type="SecureString", Overwrite=True)
 
 
 if __name__ == "__main__":
@@ -87,5 +99,7 @@ if __name__ == "__main__":
         state()
     elif cmd == "put-logs":
         put_logs(args[0], args[1], args[2:])
+    elif cmd == "put-params":
+        put_params(args[0], args[1:])
     else:
         sys.exit(f"unknown command {cmd}")

@@ -1,0 +1,167 @@
+//! `cruddur generate-env <service>|--all`: renders `templates/<ecs-name>.env.tera`
+//! (the tera equivalents of the original ERB env files) into docker compose env
+//! files, mode 0600. Values are never printed; only names are.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::{json, Map, Value};
+
+use crate::commands::Ctx;
+use crate::config::Service;
+use crate::envfile;
+use crate::error::{Error, Result};
+use crate::render::{render_str, Unresolved};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Service name from cruddur.toml (e.g. backend)
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub service: Option<String>,
+    /// Every service in cruddur.toml
+    #[arg(long)]
+    pub all: bool,
+    /// Where to write (default: <ecs-name>.env in the project folder); one service only
+    #[arg(long, conflicts_with = "all")]
+    pub out: Option<PathBuf>,
+    /// Fill the secrets from the service's SSM parameters instead of the environment
+    #[arg(long)]
+    pub from_ssm: bool,
+    /// Leave variables that are not set empty instead of failing
+    #[arg(long)]
+    pub allow_missing: bool,
+}
+
+/// `https://3000-<id>.<host>` in Gitpod, `http://localhost:3000` elsewhere.
+fn public_url(port: u16, env: &BTreeMap<String, String>) -> (String, String) {
+    match (env.get("GITPOD_WORKSPACE_ID"), env.get("GITPOD_WORKSPACE_CLUSTER_HOST")) {
+        (Some(id), Some(host)) if !id.is_empty() && !host.is_empty() => {
+            let host = format!("{port}-{id}.{host}");
+            (format!("https://{host}"), host)
+        }
+        _ => (format!("http://localhost:{port}"), format!("localhost:{port}")),
+    }
+}
+
+fn region(ctx: &Ctx, env: &BTreeMap<String, String>) -> Option<String> {
+    ctx.global
+        .region
+        .clone()
+        .or_else(|| env.get("AWS_REGION").cloned())
+        .or_else(|| env.get("AWS_DEFAULT_REGION").cloned())
+        .or_else(|| ctx.project.region.clone())
+}
+
+/// Renders, recording every undefined variable (tera stops at the first one).
+fn render_collecting(text: &str, file: &str, mut vars: Map<String, Value>) -> Result<(String, Vec<String>)> {
+    let mut missing = Vec::new();
+    loop {
+        let ctx = tera::Context::from_value(Value::Object(vars.clone())).expect("an object");
+        match render_str(text, file, &ctx, &Unresolved::new()) {
+            Ok(out) => return Ok((out, missing)),
+            Err(Error::MissingVariable { variable, .. }) if !missing.contains(&variable) && missing.len() < 200 => {
+                vars.insert(variable.clone(), json!(""));
+                missing.push(variable);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+struct Planned {
+    path: PathBuf,
+    names: Vec<String>,
+    contents: String,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let services: Vec<&Service> = match &args.service {
+        Some(name) => vec![ctx.project.service(name)?],
+        None => ctx.project.services.values().collect(),
+    };
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let aws = if args.from_ssm { Some(ctx.aws().await?) } else { None };
+    let frontend = ctx.project.services.values().find(|s| s.port == 3000).map_or(3000, |s| s.port);
+    let backend = ctx.project.services.values().find(|s| s.health_path.starts_with("/api")).map_or(4567, |s| s.port);
+    let (frontend_url, _) = public_url(frontend, &env);
+    let (backend_url, backend_host) = public_url(backend, &env);
+
+    let mut planned = Vec::new();
+    let mut missing_files: Vec<(String, Vec<String>)> = Vec::new();
+    for service in services {
+        let template = ctx.project.root.join("templates").join(format!("{}.env.tera", service.ecs_name));
+        let shown = ctx.project.display_path(&template);
+        let text = std::fs::read_to_string(&template).map_err(crate::error::io_error(&shown))?;
+        let mut vars: Map<String, Value> = env.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+        if let Some(aws) = &aws {
+            for (name, value) in aws.ssm.by_path(&ctx.project.ssm_prefix(service)).await? {
+                vars.insert(name, json!(value));
+            }
+        }
+        let (own_url, _) = public_url(service.port, &env);
+        for (k, v) in [
+            ("frontend_url", json!(frontend_url)),
+            ("backend_url", json!(backend_url)),
+            ("backend_host", json!(backend_host)),
+            ("service_url", json!(own_url)),
+            ("gitpod", json!(env.contains_key("GITPOD_WORKSPACE_ID"))),
+            ("project", json!(ctx.project.name)),
+            ("ecs_name", json!(service.ecs_name)),
+            ("port", json!(service.port)),
+        ] {
+            vars.insert(k.into(), v);
+        }
+        if let Some(r) = region(ctx, &env) {
+            vars.insert("region".into(), json!(r));
+        }
+        let (rendered, missing) = render_collecting(&text, &shown, vars)?;
+        if !missing.is_empty() {
+            missing_files.push((shown.clone(), missing));
+        }
+        let pairs = envfile::parse(&rendered, &shown)?;
+        let path = args.out.clone().unwrap_or_else(|| ctx.project.root.join(format!("{}.env", service.ecs_name)));
+        let header = format!("Generated by `cruddur generate-env {}`. Secret: mode 0600, git-ignored.", service.name);
+        planned.push(Planned {
+            names: pairs.iter().map(|(k, _)| k.clone()).collect(),
+            contents: envfile::render(&pairs, &header),
+            path,
+        });
+    }
+    if !missing_files.is_empty() && !args.allow_missing {
+        let file = missing_files.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>().join(", ");
+        let mut variables: Vec<String> = missing_files.into_iter().flat_map(|(_, m)| m).collect();
+        variables.sort();
+        variables.dedup();
+        return Err(Error::MissingVariables { file, variables });
+    }
+    for (file, missing) in &missing_files {
+        eprintln!("warning: {file}: left empty: {}", missing.join(", "));
+    }
+    // Everything rendered: only now write.
+    for p in &planned {
+        if ctx.global.dry_run {
+            println!("dry-run: would write {} (mode 0600): {}", p.path.display(), p.names.join(", "));
+            continue;
+        }
+        envfile::write_private(&p.path, &p.contents)?;
+        println!("{}", p.path.display());
+        eprintln!("wrote {} (mode 0600): {}", p.path.display(), p.names.join(", "));
+        warn_if_tracked(&p.path);
+    }
+    Ok(())
+}
+
+/// A generated env file holds secrets: say so when git would pick it up.
+fn warn_if_tracked(path: &std::path::Path) {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else { return };
+    let ignored = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["check-ignore", "-q"])
+        .arg(path.file_name().unwrap_or_default())
+        .status();
+    // Exit 1: inside a repository and not ignored. 128: not a repository.
+    if ignored.is_ok_and(|s| s.code() == Some(1)) {
+        eprintln!("warning: {} is not git-ignored: add it to .gitignore, it holds secrets", path.display());
+    }
+}

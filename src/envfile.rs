@@ -1,0 +1,91 @@
+//! Env files in docker compose `env_file` format, written mode 0600. Values that
+//! need it are quoted so compose reads them back unchanged.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use crate::error::{io_error, Error, Result};
+
+/// `KEY=value` pairs from rendered template text; blank lines and comments skipped.
+pub fn parse(text: &str, file: &str) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_end();
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let (key, value) = line.split_once('=').ok_or_else(|| Error::InvalidDefinition {
+            file: file.to_string(),
+            kind: "env file",
+            message: format!("line {} is not KEY=value", i + 1),
+        })?;
+        let key = key.trim();
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(Error::InvalidDefinition {
+                file: file.to_string(),
+                kind: "env file",
+                message: format!("line {}: `{key}` is not a variable name", i + 1),
+            });
+        }
+        out.push((key.to_string(), value.to_string()));
+    }
+    Ok(out)
+}
+
+/// A value as compose reads it: bare when safe, single-quoted (literal, no
+/// interpolation) when possible, double-quoted with escapes otherwise.
+pub fn quote(value: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-.:/@,+%*".contains(c);
+    if value.chars().all(safe) {
+        value.to_string()
+    } else if !value.contains('\'') && !value.contains('\n') {
+        format!("'{value}'")
+    } else {
+        let escaped = value.replace('\\', "\\\\").replace('"', "\\\"").replace('$', "\\$").replace('\n', "\\n");
+        format!("\"{escaped}\"")
+    }
+}
+
+pub fn render(pairs: &[(String, String)], header: &str) -> String {
+    let mut out = format!("# {header}\n");
+    for (k, v) in pairs {
+        out.push_str(&format!("{k}={}\n", quote(v)));
+    }
+    out
+}
+
+/// Writes the file with mode 0600, also when it already existed.
+pub fn write_private(path: &Path, contents: &str) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io_error(path))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io_error(path))?;
+    file.write_all(contents.as_bytes()).map_err(io_error(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_keeps_values_intact() {
+        assert_eq!(quote("https://3000-abc.gitpod.io"), "https://3000-abc.gitpod.io");
+        assert_eq!(quote("postgresql://u:p@db:5432/x"), "postgresql://u:p@db:5432/x");
+        assert_eq!(quote("x-honeycomb-team=abc"), "'x-honeycomb-team=abc'");
+        assert_eq!(quote("has space $HOME"), "'has space $HOME'");
+        assert_eq!(quote("it's \"q\" $x"), "\"it's \\\"q\\\" \\$x\"");
+        assert_eq!(quote(""), "");
+    }
+
+    #[test]
+    fn parse_rejects_lines_that_are_not_assignments() {
+        assert!(parse("A=1\n# c\n\nB=2", "f").unwrap().len() == 2);
+        assert!(parse("A=1\njunk", "f").unwrap_err().to_string().contains("line 2"));
+    }
+}

@@ -1,0 +1,258 @@
+//! generate-env and logs, through the real binary (moto for SSM and CloudWatch Logs).
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{clean, cruddur_cmd, project_copy, repo, Moto, Run};
+
+const SECRETS: [(&str, &str); 6] = [
+    ("AWS_ACCESS_KEY_ID", "AKIAEXAMPLESECRET1"),
+    ("AWS_SECRET_ACCESS_KEY", "s3cr3t/with+chars"),
+    ("ROLLBAR_ACCESS_TOKEN", "rollbar-token-value"),
+    ("HONEYCOMB_API_KEY", "honeycomb key value"),
+    ("AWS_COGNITO_USER_POOL_ID", "us-east-1_pool"),
+    ("AWS_COGNITO_USER_POOL_CLIENT_ID", "client123"),
+];
+
+fn generate(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut cmd = clean(cruddur_cmd(dir));
+    cmd.env("AWS_REGION", "us-east-1").arg("generate-env").args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    Run::new(cmd.output().unwrap())
+}
+
+fn assert_no_secret_printed(run: &Run) {
+    for (_, value) in SECRETS {
+        assert!(!run.stdout.contains(value) && !run.stderr.contains(value), "a secret value was printed");
+    }
+}
+
+#[test]
+fn generate_env_outside_gitpod_writes_private_compose_files() {
+    let dir = project_copy();
+    std::fs::copy(repo().join(".gitignore"), dir.path().join(".gitignore")).unwrap();
+    assert!(std::process::Command::new("git").arg("init").arg("-q").arg(dir.path()).status().unwrap().success());
+    let run = generate(dir.path(), &SECRETS, &["--all"]).ok();
+    assert_no_secret_printed(&run);
+    assert!(!run.stderr.contains("not git-ignored"), "{}", run.stderr);
+    let backend = dir.path().join("backend-flask.env");
+    let text = std::fs::read_to_string(&backend).unwrap();
+    assert_eq!(std::fs::metadata(&backend).unwrap().permissions().mode() & 0o777, 0o600);
+    for line in [
+        "FRONTEND_URL=http://localhost:3000",
+        "BACKEND_URL=http://localhost:4567",
+        "CONNECTION_URL=postgresql://postgres:password@db:5432/cruddur",
+        "OTEL_EXPORTER_OTLP_HEADERS='x-honeycomb-team=honeycomb key value'",
+        "AWS_SECRET_ACCESS_KEY=s3cr3t/with+chars",
+        "AWS_DEFAULT_REGION=us-east-1",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing `{line}` in:\n{text}");
+    }
+    let frontend = std::fs::read_to_string(dir.path().join("frontend-react-js.env")).unwrap();
+    assert!(frontend.contains("REACT_APP_BACKEND_URL=http://localhost:4567\n"), "{frontend}");
+    assert!(frontend.contains("REACT_APP_CLIENT_ID=client123\n"), "{frontend}");
+    for file in ["backend-flask.env", "frontend-react-js.env"] {
+        let ignored = std::process::Command::new("git")
+            .current_dir(dir.path())
+            .args(["check-ignore", "-q", file])
+            .status()
+            .unwrap();
+        assert!(ignored.success(), "{file} is git-ignored");
+    }
+}
+
+#[test]
+fn generate_env_in_gitpod_uses_the_workspace_urls() {
+    let dir = project_copy();
+    let mut env = SECRETS.to_vec();
+    env.extend([("GITPOD_WORKSPACE_ID", "cruddur-abc123"), ("GITPOD_WORKSPACE_CLUSTER_HOST", "ws-us99.gitpod.io")]);
+    generate(dir.path(), &env, &["backend"]).ok();
+    let text = std::fs::read_to_string(dir.path().join("backend-flask.env")).unwrap();
+    assert!(text.contains("FRONTEND_URL=https://3000-cruddur-abc123.ws-us99.gitpod.io\n"), "{text}");
+    assert!(text.contains("BACKEND_URL=https://4567-cruddur-abc123.ws-us99.gitpod.io\n"), "{text}");
+    assert!(text.contains("AWS_XRAY_URL=*4567-cruddur-abc123.ws-us99.gitpod.io*\n"), "{text}");
+    assert!(!dir.path().join("frontend-react-js.env").exists(), "only the named service");
+}
+
+#[test]
+fn generate_env_lists_every_missing_variable_and_writes_nothing() {
+    let dir = project_copy();
+    let run = generate(dir.path(), &[("AWS_ACCESS_KEY_ID", "x")], &["--all"]);
+    let line = run.one_line_error(2);
+    assert!(
+        line.starts_with(
+            "error: templates/backend-flask.env.tera, templates/frontend-react-js.env.tera: variables not set: "
+        ),
+        "{line}"
+    );
+    for name in [
+        "AWS_COGNITO_USER_POOL_CLIENT_ID",
+        "AWS_COGNITO_USER_POOL_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "HONEYCOMB_API_KEY",
+        "ROLLBAR_ACCESS_TOKEN",
+    ] {
+        assert!(line.contains(name), "{name} not listed: {line}");
+    }
+    assert!(!line.contains("AWS_ACCESS_KEY_ID"), "{line}");
+    assert!(!dir.path().join("backend-flask.env").exists());
+    let run = generate(dir.path(), &[], &["--all", "--allow-missing"]).ok();
+    assert!(run.stderr.contains("left empty: "), "{}", run.stderr);
+    let text = std::fs::read_to_string(dir.path().join("backend-flask.env")).unwrap();
+    assert!(text.contains("\nROLLBAR_ACCESS_TOKEN=\n"), "{text}");
+}
+
+#[test]
+fn generate_env_fills_secrets_from_ssm_without_printing_them() {
+    let moto = Moto::start();
+    let pairs: Vec<String> =
+        SECRETS.iter().filter(|(k, _)| !k.starts_with("AWS_COGNITO")).map(|(k, v)| format!("{k}={v}")).collect();
+    let mut args = vec!["put-params", "/cruddur/backend-flask/"];
+    args.extend(pairs.iter().map(String::as_str));
+    args.push("OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=from-ssm");
+    moto.stack(&args);
+    let dir = project_copy();
+    let out = dir.path().join("custom.env");
+    let run = moto
+        .cruddur(
+            dir.path(),
+            &["generate-env", "backend", "--from-ssm", "--allow-missing", "--out", out.to_str().unwrap()],
+        )
+        .ok();
+    assert_no_secret_printed(&run);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("ROLLBAR_ACCESS_TOKEN=rollbar-token-value\n"), "{text}");
+    assert!(text.contains("OTEL_EXPORTER_OTLP_HEADERS='x-honeycomb-team=from-ssm'\n"), "{text}");
+    assert!(text.contains("AWS_ACCESS_KEY_ID=AKIAEXAMPLESECRET1\n"), "SSM wins over the caller's env: {text}");
+}
+
+#[test]
+fn generate_env_to_a_path_that_cannot_be_written() {
+    let dir = project_copy();
+    let run = generate(dir.path(), &SECRETS, &["backend", "--out", "/nonexistent-dir/backend.env"]);
+    let line = run.one_line_error(1);
+    assert!(line.starts_with("error: /nonexistent-dir/backend.env: "), "{line}");
+    let run = generate(dir.path(), &SECRETS, &["nope"]);
+    run.one_line_error(2);
+}
+
+fn put_logs(moto: &Moto, stream: &str, lines: &[&str]) {
+    let mut args = vec!["put-logs", "cruddur", stream];
+    args.extend(lines);
+    moto.stack(&args);
+}
+
+const T1: &str = "0123456789abcdef0123456789abcdef";
+const T2: &str = "fedcba9876543210fedcba9876543210";
+
+#[test]
+fn logs_interleave_tasks_by_time_and_pretty_print_json() {
+    let moto = Moto::start();
+    moto.stack(&["seed"]);
+    moto.cruddur(&repo(), &["register", "backend"]).ok();
+    put_logs(&moto, &format!("backend-flask/backend-flask/{T1}"), &["-5000|first from t1", "-3000|third from t1"]);
+    put_logs(
+        &moto,
+        &format!("backend-flask/backend-flask/{T2}"),
+        &["-4000|second from t2", r#"-2000|{"Type":"request.summary","Fields":{"code":200}}"#],
+    );
+    put_logs(&moto, &format!("backend-flask/xray/{T1}"), &["-4500|xray line"]);
+
+    let run = moto.cruddur(&repo(), &["logs", "backend"]).ok();
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        &lines[..3],
+        &[
+            format!("[{T1}] first from t1").as_str(),
+            &format!("[{T2}] second from t2"),
+            &format!("[{T1}] third from t1")
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(lines[3].starts_with(&format!("[{T2}] {{")), "{}", run.stdout);
+    assert!(run.stdout.contains("\"Type\": \"request.summary\""), "pretty-printed: {}", run.stdout);
+    assert!(!run.stdout.contains("xray line"));
+
+    let only = moto
+        .cruddur(
+            &repo(),
+            &["logs", "backend", "--task", &format!("arn:aws:ecs:us-east-1:123456789012:task/cruddur/{T2}")],
+        )
+        .ok();
+    assert_eq!(only.stdout.lines().filter(|l| l.starts_with('[')).count(), 2, "{}", only.stdout);
+    let xray = moto.cruddur(&repo(), &["logs", "backend", "--container", "xray"]);
+    assert_eq!(
+        xray.one_line_error(2),
+        "error: invalid argument: container `xray` of backend-flask has no awslogs log configuration"
+    );
+}
+
+#[test]
+fn logs_json_output_and_bad_input() {
+    let moto = Moto::start();
+    moto.stack(&["seed"]);
+    moto.cruddur(&repo(), &["register", "backend"]).ok();
+    put_logs(&moto, &format!("backend-flask/backend-flask/{T1}"), &["-1000|hello"]);
+    let run = moto.cruddur(&repo(), &["logs", "backend", "--output", "json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(
+        (v["taskId"].as_str(), v["message"].as_str(), v["container"].as_str()),
+        (Some(T1), Some("hello"), Some("backend-flask"))
+    );
+
+    let bad = moto.cruddur(&repo(), &["logs", "backend", "--task", "not-a-task"]);
+    assert!(bad.one_line_error(2).contains("`not-a-task` is not a task id"));
+    let bad = moto.cruddur(&repo(), &["logs", "backend", "--container", "sidecar"]);
+    assert!(bad.one_line_error(2).contains("has no container `sidecar` (containers: xray, backend-flask)"));
+}
+
+#[test]
+fn logs_follow_prints_each_new_line_once() {
+    let moto = Moto::start();
+    moto.stack(&["seed"]);
+    moto.cruddur(&repo(), &["register", "backend"]).ok();
+    let stream = format!("backend-flask/backend-flask/{T1}");
+    put_logs(&moto, &stream, &["-2000|before follow"]);
+    let mut child = clean(cruddur_cmd(&repo()))
+        .envs(moto.env())
+        .args(["logs", "backend", "--follow", "--poll-interval", "200ms"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let wait_for = |text: &str, seen: &mut Vec<String>| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !seen.iter().any(|l: &String| l.ends_with(text)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "`{text}` never printed: {seen:?}");
+            if let Ok(l) = rx.recv_timeout(left) {
+                seen.push(l);
+            }
+        }
+    };
+    wait_for("before follow", &mut seen);
+    put_logs(&moto, &stream, &["0|during follow 1", "1|during follow 2"]);
+    wait_for("during follow 2", &mut seen);
+    std::thread::sleep(Duration::from_millis(800)); // several more polls
+    while let Ok(l) = rx.try_recv() {
+        seen.push(l);
+    }
+    let _ = child.kill();
+    for text in ["before follow", "during follow 1", "during follow 2"] {
+        assert_eq!(seen.iter().filter(|l| l.ends_with(text)).count(), 1, "{text}: {seen:?}");
+    }
+}
