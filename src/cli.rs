@@ -71,4 +71,6 @@ pub enum Command {
     GenerateEnv(commands::generate_env::Args),
     /// Print (or --follow) a service's container logs
     Logs(commands::logs::Args),
+    /// Open a shell in a running task (ECS Exec through session-manager-plugin)
+    Connect(commands::connect::Args),
 }

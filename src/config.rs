@@ -53,6 +53,7 @@ struct RawService {
     service_definition: Option<String>,
     target_group: Option<String>,
     desired_count: Option<i32>,
+    exec_command: Option<String>,
     #[serde(default)]
     environment: BTreeMap<String, String>,
     #[serde(default)]
@@ -89,6 +90,8 @@ pub struct Service {
     pub service_definition: PathBuf,
     pub target_group: String,
     pub desired_count: i32,
+    /// What `cruddur connect` runs in the container.
+    pub exec_command: String,
     pub environment: BTreeMap<String, String>,
     pub secrets: Vec<String>,
 }
@@ -139,6 +142,7 @@ impl Project {
                     .join(svc.service_definition.unwrap_or_else(|| format!("services/{ecs_name}.json"))),
                 target_group: svc.target_group.unwrap_or_else(|| format!("{name}-{ecs_name}-tg")),
                 desired_count: svc.desired_count.unwrap_or(1),
+                exec_command: svc.exec_command.unwrap_or_else(|| "/bin/sh".into()),
                 environment: svc.environment,
                 secrets: svc.secrets,
                 name: short.clone(),

@@ -48,6 +48,22 @@ pub enum Error {
     ServiceNotFound { cluster: String, service: String },
     #[error("{0}")]
     NothingToDo(String),
+    #[error("session-manager-plugin is not installed (ECS Exec hands the session to it)")]
+    PluginMissing,
+    #[error("ECS Exec is not enabled for {what}")]
+    ExecDisabled { what: String, fix: String },
+    #[error("task `{task}` does not exist in cluster `{cluster}`")]
+    TaskNotFound { cluster: String, task: String },
+    #[error("task `{task}` is {status}, not RUNNING")]
+    TaskNotRunning { task: String, status: String },
+    #[error("no task id given; running tasks of {service}: {running}")]
+    NoTaskGiven { service: String, running: String },
+    #[error("{0}")]
+    ExecNotReady(String),
+    #[error("the task role `{role}` does not allow {}", .missing.join(", "))]
+    TaskRoleLacksExec { role: String, missing: Vec<String> },
+    #[error("session-manager-plugin exited with status {0}")]
+    PluginFailed(i32),
     #[error("deployment of {task_definition} failed: {reason}")]
     DeployFailed { task_definition: String, reason: String },
     #[error("deployment of {task_definition} was rolled back to {rolled_back_to}: {reason}")]
@@ -104,6 +120,14 @@ impl Error {
             Error::ClusterNotFound(_) => "create the stack first (`cruddur up`), or set project.cluster in cruddur.toml".into(),
             Error::ServiceNotFound { .. } => "create the service first (`cruddur up`), or check services.<name>.ecs_name in cruddur.toml".into(),
             Error::NothingToDo(_) => return None,
+            Error::PluginMissing => "install it: https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html (Debian/Ubuntu: the session-manager-plugin .deb)".into(),
+            Error::ExecDisabled { fix, .. } => fix.clone(),
+            Error::TaskNotFound { .. } => "list the running tasks with `cruddur connect --service <name>` (no task id)".into(),
+            Error::TaskNotRunning { .. } => "pick a RUNNING task: `cruddur connect --service <name>` lists them".into(),
+            Error::NoTaskGiven { .. } => "pass one: `cruddur connect <task-id> --service <name>`".into(),
+            Error::ExecNotReady(_) => "wait until the task's ExecuteCommandAgent is RUNNING, then try again".into(),
+            Error::TaskRoleLacksExec { .. } => "give the task role ssmmessages:CreateControlChannel, CreateDataChannel, OpenControlChannel and OpenDataChannel (policies/ task role policy), then start new tasks".into(),
+            Error::PluginFailed(_) => "the plugin's own output above says why".into(),
             Error::DeployFailed { .. } => "the stopped tasks and log lines above show why; `cruddur logs` has more".into(),
             Error::RolledBack { .. } => "the circuit breaker restored the previous revision; fix the cause shown above and deploy again".into(),
             Error::Timeout { .. } => "raise --timeout, or look at `cruddur status` to see where the rollout is".into(),

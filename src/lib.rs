@@ -9,3 +9,4 @@ pub mod error;
 pub mod model;
 pub mod render;
 pub mod rollout;
+pub mod session_plugin;

@@ -33,6 +33,10 @@ impl Ecs {
         Ecs { client }
     }
 
+    pub(crate) fn client(&self) -> &aws_sdk_ecs::Client {
+        &self.client
+    }
+
     /// The service, or ServiceNotFound / ClusterNotFound.
     pub async fn service(&self, cluster: &str, service: &str) -> Result<ServiceState> {
         let out = self.client.describe_services().cluster(cluster).services(service).send().await.map_err(|e| {

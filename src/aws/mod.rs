@@ -3,7 +3,9 @@
 
 pub mod ec2;
 pub mod ecs;
+pub mod ecs_tasks;
 pub mod elbv2;
+pub mod iam;
 pub mod logs;
 pub mod ssm;
 pub mod sts;
@@ -40,6 +42,7 @@ pub struct Aws {
     pub ec2: ec2::Ec2,
     pub elbv2: elbv2::Elbv2,
     pub ssm: ssm::Ssm,
+    pub iam: iam::Iam,
 }
 
 impl Aws {
@@ -57,6 +60,7 @@ impl Aws {
             ec2: ec2::Ec2::new(aws_sdk_ec2::Client::new(config)),
             elbv2: elbv2::Elbv2::new(aws_sdk_elasticloadbalancingv2::Client::new(config)),
             ssm: ssm::Ssm::new(aws_sdk_ssm::Client::new(config)),
+            iam: iam::Iam::new(aws_sdk_iam::Client::new(config)),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! One module per verb, each with its `Args` and `run`. Shared here: the context
 //! every command gets and the steps several commands take (render, target, wait).
 
+pub mod connect;
 pub mod deploy;
 pub mod diff;
 pub mod generate_env;
@@ -30,6 +31,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Diff(args) => diff::run(&ctx, args).await,
         Command::GenerateEnv(args) => generate_env::run(&ctx, args).await,
         Command::Logs(args) => logs::run(&ctx, args).await,
+        Command::Connect(args) => connect::run(&ctx, args).await,
         Command::Deploy(args) => deploy::run(&ctx, args).await,
         Command::Status(args) => status::run(&ctx, args).await,
         Command::Rollback(args) => rollback::run(&ctx, args).await,

@@ -2,4 +2,5 @@
 
 pub mod service_definition;
 pub mod service_state;
+pub mod task;
 pub mod task_definition;

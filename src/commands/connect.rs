@@ -1,0 +1,164 @@
+//! `cruddur connect [<task-id>] [--service backend]`: ECS Exec into a running task,
+//! like `aws ecs execute-command --interactive`. Every precondition is checked
+//! before ExecuteCommand is called, each failure naming its fix.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use crate::aws::Aws;
+use crate::commands::logs::task_id;
+use crate::commands::Ctx;
+use crate::config::Service;
+use crate::error::{Error, Result};
+use crate::model::task::TaskInfo;
+use crate::session_plugin::{self, find_plugin};
+
+/// What the AWS docs list as needed by the task role for ECS Exec.
+pub const EXEC_ACTIONS: [&str; 4] = [
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+];
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Task id or ARN (default: pick from the service's running tasks)
+    pub task: Option<String>,
+    /// Service name from cruddur.toml
+    #[arg(long, default_value = "backend")]
+    pub service: String,
+    /// Container (default: the service's container)
+    #[arg(long)]
+    pub container: Option<String>,
+    /// Command to run (default: services.<name>.exec_command, else /bin/sh)
+    #[arg(long)]
+    pub command: Option<String>,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let service = ctx.project.service(&args.service)?;
+    let wanted = args.task.as_deref().map(task_id).transpose()?;
+    let plugin = find_plugin().ok_or(Error::PluginMissing)?;
+    let aws = ctx.aws().await?;
+    let cluster = &ctx.project.cluster;
+    let state = aws.ecs.service(cluster, &service.ecs_name).await?;
+    if !state.enable_execute_command {
+        return Err(Error::ExecDisabled {
+            what: format!("service {}", service.ecs_name),
+            fix: format!(
+                "set \"enableExecuteCommand\": true in {} and apply it (`cruddur up`), then `cruddur deploy {}` so new tasks get the agent",
+                ctx.project.display_path(&service.service_definition),
+                service.name
+            ),
+        });
+    }
+    let id = match wanted {
+        Some(id) => id,
+        None => pick_task(&aws, cluster, service).await?,
+    };
+    let task = aws
+        .ecs
+        .task(cluster, &id)
+        .await?
+        .ok_or_else(|| Error::TaskNotFound { cluster: cluster.clone(), task: id.clone() })?;
+    let container = args.container.clone().unwrap_or_else(|| service.container.clone());
+    check_task(&task, &container, service)?;
+    check_task_role(ctx, &aws, &task).await?;
+
+    let command = args.command.clone().unwrap_or_else(|| service.exec_command.clone());
+    let session = aws.ecs.execute_command(cluster, &task.task_arn, &container, &command).await?;
+    let runtime_id =
+        task.containers.iter().find(|c| c.name == container).and_then(|c| c.runtime_id.clone()).unwrap_or_default();
+    let profile = ctx.global.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok()).unwrap_or_default();
+    let endpoint = session_plugin::ecs_endpoint(ctx.global.endpoint_url.as_deref(), &aws.region).await;
+    let plugin_args = session_plugin::plugin_args(&session, &aws.region, &profile, &runtime_id, &endpoint);
+    eprintln!("connecting to {container} in task {} ({command})", task.task_id);
+    session_plugin::run(&plugin, &plugin_args).await
+}
+
+/// RUNNING, exec enabled on the task, the container present, its agent running.
+pub fn check_task(task: &TaskInfo, container: &str, service: &Service) -> Result<()> {
+    if task.last_status != "RUNNING" {
+        return Err(Error::TaskNotRunning { task: task.task_id.clone(), status: task.last_status.clone() });
+    }
+    if !task.enable_execute_command {
+        return Err(Error::ExecDisabled {
+            what: format!("task {} (it started before exec was enabled)", task.task_id),
+            fix: format!("start new tasks with `cruddur deploy {}`, then connect to one of them", service.name),
+        });
+    }
+    let Some(c) = task.containers.iter().find(|c| c.name == container) else {
+        let names: Vec<&str> = task.containers.iter().map(|c| c.name.as_str()).collect();
+        return Err(Error::Usage(format!(
+            "task {} has no container `{container}` (containers: {})",
+            task.task_id,
+            names.join(", ")
+        )));
+    };
+    if let Some((_, status)) = c.agents.iter().find(|(name, _)| name == "ExecuteCommandAgent") {
+        if status != "RUNNING" {
+            return Err(Error::ExecNotReady(format!(
+                "the ExecuteCommandAgent of {container} in task {} is {status}",
+                task.task_id
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn check_task_role(ctx: &Ctx, aws: &Aws, task: &TaskInfo) -> Result<()> {
+    let td = aws.ecs.describe_task_definition(&task.task_definition).await?;
+    let Some(role_arn) = td.spec.task_role_arn.as_deref() else {
+        return Err(Error::TaskRoleLacksExec {
+            role: "(none: the task definition has no taskRoleArn)".into(),
+            missing: EXEC_ACTIONS.iter().map(|a| a.to_string()).collect(),
+        });
+    };
+    let role = role_arn.rsplit('/').next().unwrap_or(role_arn);
+    match aws.iam.role_allows(role, &EXEC_ACTIONS).await {
+        Ok(allowed) => {
+            let missing: Vec<String> =
+                EXEC_ACTIONS.iter().filter(|a| !allowed.iter().any(|x| x == *a)).map(|a| a.to_string()).collect();
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                Err(Error::TaskRoleLacksExec { role: role.to_string(), missing })
+            }
+        }
+        // The caller may not be allowed to read IAM; ECS will say so if exec fails.
+        Err(Error::Aws { code, .. }) if code.contains("AccessDenied") => {
+            ctx.verbose(format!("cannot read the policies of {role} ({code}); not checked"));
+            eprintln!("warning: could not check that task role {role} allows ssmmessages ({code})");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Lets the user pick a running task on a terminal; without one, fails listing them.
+async fn pick_task(aws: &Aws, cluster: &str, service: &Service) -> Result<String> {
+    let tasks = aws.ecs.running_tasks(cluster, &service.ecs_name).await?;
+    let listing = |t: &TaskInfo| {
+        format!("{} ({})", t.task_id, crate::model::service_state::short_task_definition(&t.task_definition))
+    };
+    let running =
+        if tasks.is_empty() { "none".to_string() } else { tasks.iter().map(listing).collect::<Vec<_>>().join(", ") };
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if tasks.is_empty() || !interactive {
+        return Err(Error::NoTaskGiven { service: service.ecs_name.clone(), running });
+    }
+    if tasks.len() == 1 {
+        return Ok(tasks[0].task_id.clone());
+    }
+    for (i, t) in tasks.iter().enumerate() {
+        eprintln!("  {}) {}", i + 1, listing(t));
+    }
+    eprint!("task [1-{}]: ", tasks.len());
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::Io { path: "stdin".into(), source: e })?;
+    match line.trim().parse::<usize>() {
+        Ok(n) if n >= 1 && n <= tasks.len() => Ok(tasks[n - 1].task_id.clone()),
+        _ => Err(Error::Usage(format!("`{}` is not a number from 1 to {}", line.trim(), tasks.len()))),
+    }
+}

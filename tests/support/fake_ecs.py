@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""A stand-in ECS endpoint (awsJson1.1) for ECS Exec, which moto does not
+implement: DescribeServices, ListTasks, DescribeTasks, DescribeTaskDefinition and
+ExecuteCommand, answered in the shapes real ECS returns. The scenario is re-read
+from a JSON file on every request, so a test can change it between runs.
+
+usage: fake_ecs.py PORT SCENARIO_FILE"""
+import json
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PORT, SCENARIO = int(sys.argv[1]), sys.argv[2]
+ACCOUNT, REGION, CLUSTER = "123456789012", "us-east-1", "cruddur"
+CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/{CLUSTER}"
+
+
+def task_arn(tid):
+    return f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/{CLUSTER}/{tid}"
+
+
+def td_arn(family, rev=1):
+    return f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{family}:{rev}"
+
+
+def task(tid, t):
+    return {
+        "taskArn": task_arn(tid), "clusterArn": CLUSTER_ARN, "lastStatus": t["lastStatus"],
+        "desiredStatus": "RUNNING", "taskDefinitionArn": td_arn(t.get("family", "backend-flask")),
+        "enableExecuteCommand": t.get("enableExecuteCommand", True), "launchType": "FARGATE",
+        "containers": [
+            {"name": name, "runtimeId": f"{tid}-{i + 1000}", "lastStatus": t["lastStatus"],
+             "managedAgents": [{"name": "ExecuteCommandAgent", "lastStatus": t.get("agent", "RUNNING")}]}
+            for i, name in enumerate(t.get("containers", ["xray", "backend-flask"]))
+        ],
+    }
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        op = self.headers.get("X-Amz-Target", "").split(".")[-1]
+        with open(SCENARIO) as f:
+            sc = json.load(f)
+        tasks = sc.get("tasks", {})
+        if op == "DescribeServices":
+            svc = {"serviceName": body["services"][0], "status": "ACTIVE", "desiredCount": 1, "runningCount": 1,
+                   "pendingCount": 0, "taskDefinition": td_arn("backend-flask"),
+                   "enableExecuteCommand": sc.get("serviceExec", True), "deployments": [], "events": []}
+            return self.reply(200, {"services": [svc], "failures": []})
+        if op == "ListTasks":
+            running = [task_arn(t) for t, v in tasks.items() if v["lastStatus"] == "RUNNING"]
+            return self.reply(200, {"taskArns": running})
+        if op == "DescribeTasks":
+            found = [task(t.split("/")[-1], tasks[t.split("/")[-1]]) for t in body["tasks"] if t.split("/")[-1] in tasks]
+            missing = [{"arn": t, "reason": "MISSING"} for t in body["tasks"] if t.split("/")[-1] not in tasks]
+            return self.reply(200, {"tasks": found, "failures": missing})
+        if op == "DescribeTaskDefinition":
+            role = sc.get("taskRoleArn")
+            td = {"taskDefinitionArn": td_arn("backend-flask"), "family": "backend-flask", "revision": 1,
+                  "networkMode": "awsvpc", "containerDefinitions": [{"name": "backend-flask", "image": "x"}]}
+            if role:
+                td["taskRoleArn"] = role
+            return self.reply(200, {"taskDefinition": td})
+        if op == "ExecuteCommand":
+            tid = body["task"].split("/")[-1]
+            with open(SCENARIO + ".calls", "a") as f:
+                f.write(json.dumps(body) + "\n")
+            return self.reply(200, {
+                "clusterArn": CLUSTER_ARN, "containerArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:container/{CLUSTER}/{tid}/c1",
+                "containerName": body["container"], "interactive": True, "taskArn": task_arn(tid),
+                "session": {"sessionId": "ecs-execute-command-0f1e2d3c4b5a69788",
+                            "streamUrl": "wss://ssmmessages.us-east-1.amazonaws.com/v1/data-channel/ecs-execute-command-0f1e2d3c4b5a69788?role=publish_subscribe&cell-number=AAEAAQ",
+                            "tokenValue": "AAEAAb+Zq/token+with/slashes=="},
+            })
+        return self.reply(400, {"__type": "UnknownOperationException", "message": op})
+
+
+ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
