@@ -203,3 +203,42 @@ fn dry_run_prints_the_calls_and_changes_nothing() {
         json!({"backend-flask": {"status": "ACTIVE", "taskDefinition": "backend-flask:1", "desiredCount": 1}})
     );
 }
+
+#[test]
+fn deploy_all_waits_in_parallel_and_fails_if_one_fails() {
+    let moto = Moto::start();
+    moto.with_services(&["backend", "frontend"]);
+    let ok = moto.cruddur(&repo(), &["deploy", "--all", "--poll-interval", "200ms", "--output", "json"]).ok();
+    let v = ok.json();
+    assert_eq!(v["exitCode"], 0);
+    let results: Vec<(&str, &str)> = v["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["service"].as_str().unwrap(), s["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(results, vec![("backend", "success"), ("frontend", "success")]);
+    assert!(
+        ok.stderr.contains("[backend] waiting for backend-flask:1")
+            && ok.stderr.contains("[frontend] waiting for frontend-react-js:1"),
+        "{}",
+        ok.stderr
+    );
+
+    // A newer frontend revision that moto never rolls out: the frontend times out,
+    // the backend still goes live, and the whole deploy fails.
+    moto.cruddur(&repo(), &["register", "frontend", "--image", "frontend:other"]).ok();
+    let run =
+        moto.cruddur(&repo(), &["deploy", "--all", "--timeout", "2s", "--poll-interval", "200ms", "--output", "json"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let v = run.json();
+    assert_eq!(v["exitCode"], 4);
+    assert_eq!(v["services"][0]["result"], "success");
+    assert_eq!(v["services"][1]["result"], "timeout");
+    assert!(v["services"][1]["taskDefinition"].as_str().unwrap().ends_with("frontend-react-js:3"));
+    assert!(
+        run.stderr.contains("error: timed out after 2s waiting for a deployment of frontend-react-js:3"),
+        "{}",
+        run.stderr
+    );
+}

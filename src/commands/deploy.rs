@@ -9,36 +9,67 @@ use crate::aws::Aws;
 use crate::commands::register::{ensure_registered, Registration};
 use crate::commands::{print_plan, render_task_definition, target, Ctx, PlannedCall, WaitArgs};
 use crate::config::Service;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::service_state::{short_task_definition, ServiceState};
 use crate::model::task_definition::TaskDefinitionSpec;
+use crate::render::context::Target;
 use crate::rollout::{LogSource, Reporter, Verdict, WatchTarget, Watcher};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Service name from cruddur.toml (e.g. backend)
-    pub service: String,
-    /// Image URI to deploy instead of the configured one
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub service: Option<String>,
+    /// Every service in cruddur.toml, waited on in parallel; fails if any fails
     #[arg(long)]
+    pub all: bool,
+    /// Image URI to deploy instead of the configured one
+    #[arg(long, conflicts_with = "all")]
     pub image: Option<String>,
     #[command(flatten)]
     pub wait: WaitArgs,
 }
 
-pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    let service = ctx.project.service(&args.service)?;
-    let aws = ctx.aws().await?;
-    let target = target(&aws).await?;
-    let rendered = render_task_definition(&ctx.project, service, &target, args.image.as_deref())?;
-    // The cluster and the service must exist before anything is registered.
+/// A service checked and rendered, nothing changed yet.
+struct Prepared<'a> {
+    service: &'a Service,
+    before: ServiceState,
+    spec: TaskDefinitionSpec,
+}
+
+/// Renders and checks that the cluster and service exist: validation before any change.
+async fn prepare<'a>(
+    ctx: &Ctx,
+    aws: &Aws,
+    target: &Target,
+    service: &'a Service,
+    image: Option<&str>,
+) -> Result<Prepared<'a>> {
+    let rendered = render_task_definition(&ctx.project, service, target, image)?;
     let before = aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await?;
-    let registration = ensure_registered(ctx, &aws, &rendered.spec).await?;
-    let arn = registration.arn(&rendered.spec.family);
-    let update = ServiceUpdate { task_definition: Some(arn.clone()), desired_count: None, force_new_deployment: true };
+    Ok(Prepared { service, before, spec: rendered.spec })
+}
+
+/// Registers when changed; returns the update to apply (None for a dry run, whose
+/// calls go into `plan`).
+async fn register_step(
+    ctx: &Ctx,
+    aws: &Aws,
+    p: &Prepared<'_>,
+    plan: &mut Vec<PlannedCall>,
+) -> Result<Option<(ServiceUpdate, Map<String, Value>)>> {
+    let registration = ensure_registered(ctx, aws, &p.spec).await?;
+    let update = ServiceUpdate {
+        task_definition: Some(registration.arn(&p.spec.family)),
+        desired_count: None,
+        force_new_deployment: true,
+    };
     let mut extra = Map::new();
     match registration {
         Registration::Planned { call, .. } => {
-            return dry_run(ctx, service, &update, vec![call]);
+            plan.push(call);
+            plan.push(update_call(ctx, p.service, &update));
+            return Ok(None);
         }
         Registration::Unchanged(r) => {
             eprintln!("{}: unchanged, redeploying it", short_task_definition(&r.arn));
@@ -50,9 +81,77 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         }
     }
     if ctx.global.dry_run {
-        return dry_run(ctx, service, &update, Vec::new());
+        plan.push(update_call(ctx, p.service, &update));
+        return Ok(None);
     }
-    apply_and_wait(ctx, &aws, service, &before, &update, &rendered.spec, &args.wait, extra).await
+    Ok(Some((update, extra)))
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let services: Vec<&Service> = match &args.service {
+        Some(name) => vec![ctx.project.service(name)?],
+        None => ctx.project.services.values().collect(),
+    };
+    let aws = ctx.aws().await?;
+    let target = target(&aws).await?;
+    let mut prepared = Vec::new();
+    for service in services {
+        prepared.push(prepare(ctx, &aws, &target, service, args.image.as_deref()).await?);
+    }
+    let mut plan = Vec::new();
+    let mut steps = Vec::new();
+    for p in &prepared {
+        if let Some((update, extra)) = register_step(ctx, &aws, p, &mut plan).await? {
+            steps.push((p, update, extra));
+        }
+    }
+    if ctx.global.dry_run {
+        print_plan(ctx, &plan);
+        return Ok(());
+    }
+    if !args.all {
+        let (p, update, extra) = steps.pop().expect("one service");
+        return apply_and_wait(ctx, &aws, p.service, &p.before, &update, &p.spec, &args.wait, extra).await;
+    }
+    let multi = indicatif::MultiProgress::new();
+    let rollouts = steps.into_iter().map(|(p, update, extra)| {
+        let reporter = Reporter::stderr_for(Some(&p.service.name), Some(&multi));
+        let (aws, wait) = (&aws, &args.wait);
+        async move { rollout(ctx, aws, p.service, &p.before, &update, &p.spec, wait, extra, &reporter).await }
+    });
+    let results = futures_util::future::join_all(rollouts).await;
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    for r in results {
+        let (fields, text, error) = r?;
+        if !ctx.json() {
+            println!("{text}");
+        }
+        reports.push(Value::Object(fields));
+        errors.extend(error);
+    }
+    let code = combined_exit_code(&errors);
+    if ctx.json() {
+        ctx.print_json(&json!({ "services": reports, "exitCode": code }));
+    }
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        n => Err(Error::DeployFailed {
+            task_definition: format!("{n} services"),
+            reason: errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "),
+        }),
+    }
+}
+
+/// One failure: its own code. Several of one kind: that kind's. Mixed: 1.
+fn combined_exit_code(errors: &[Error]) -> i32 {
+    let codes: std::collections::BTreeSet<i32> = errors.iter().map(|e| e.exit_code() as i32).collect();
+    match codes.len() {
+        0 => 0,
+        1 => *codes.iter().next().expect("one"),
+        _ => 1,
+    }
 }
 
 pub fn update_call(ctx: &Ctx, service: &Service, update: &ServiceUpdate) -> PlannedCall {
@@ -98,8 +197,31 @@ pub async fn apply_and_wait(
     update: &ServiceUpdate,
     spec: &TaskDefinitionSpec,
     wait: &WaitArgs,
-    mut extra: Map<String, Value>,
+    extra: Map<String, Value>,
 ) -> Result<()> {
+    let reporter = Reporter::stderr_for(None, None);
+    let (fields, text, error) = rollout(ctx, aws, service, before, update, spec, wait, extra, &reporter).await?;
+    report(ctx, &fields, &text);
+    match error {
+        Some(err) => Err(err),
+        None => Ok(()),
+    }
+}
+
+/// The rollout of one service: the result fields, the text line, and the error of
+/// a failed verdict.
+#[allow(clippy::too_many_arguments)]
+async fn rollout(
+    ctx: &Ctx,
+    aws: &Aws,
+    service: &Service,
+    before: &ServiceState,
+    update: &ServiceUpdate,
+    spec: &TaskDefinitionSpec,
+    wait: &WaitArgs,
+    mut extra: Map<String, Value>,
+    reporter: &Reporter,
+) -> Result<(Map<String, Value>, String, Option<Error>)> {
     let cluster = ctx.project.cluster.clone();
     let watch_target = WatchTarget {
         cluster: cluster.clone(),
@@ -119,24 +241,19 @@ pub async fn apply_and_wait(
     extra.insert("taskDefinition".into(), json!(td));
     extra.insert("revision".into(), json!(crate::model::service_state::revision_of(&td)));
     if wait.no_wait {
+        reporter.finish();
         extra.insert("result".into(), json!("started"));
-        let primary = after.primary().map(|d| d.id.clone());
-        extra.insert("deploymentId".into(), json!(primary));
-        report(
-            ctx,
-            &extra,
-            &format!("{}: rollout of {} started (not waiting)", service.name, short_task_definition(&td)),
-        );
-        return Ok(());
+        extra.insert("deploymentId".into(), json!(after.primary().map(|d| d.id.clone())));
+        let text = format!("{}: rollout of {} started (not waiting)", service.name, short_task_definition(&td));
+        return Ok((extra, text, None));
     }
-    let reporter = Reporter::stderr();
     reporter.line(&format!(
         "waiting for {} on {cluster}/{} (timeout {})",
         short_task_definition(&td),
         service.ecs_name,
         humantime::format_duration(wait.timeout)
     ));
-    let outcome = watcher.run(&after, &reporter).await;
+    let outcome = watcher.run(&after, reporter).await;
     reporter.finish();
     let outcome = outcome?;
     let seconds = outcome.elapsed_ms as f64 / 1000.0;
@@ -154,16 +271,9 @@ pub async fn apply_and_wait(
     if let Value::Object(o) = json!(outcome) {
         extra.extend(o);
     }
-    if let Some(code) = outcome.error(&td, wait.timeout).map(|e| e.exit_code() as i32) {
-        extra.insert("exitCode".into(), json!(code));
-    } else {
-        extra.insert("exitCode".into(), json!(0));
-    }
-    report(ctx, &extra, &text);
-    match outcome.error(&td, wait.timeout) {
-        Some(err) => Err(err),
-        None => Ok(()),
-    }
+    let error = outcome.error(&td, wait.timeout);
+    extra.insert("exitCode".into(), json!(error.as_ref().map_or(0, |e| e.exit_code() as i32)));
+    Ok((extra, text, error))
 }
 
 fn report(ctx: &Ctx, fields: &Map<String, Value>, text: &str) {

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 enum Mode {
     Spinner(ProgressBar),
@@ -15,32 +15,49 @@ enum Mode {
 
 pub struct Reporter {
     mode: Mode,
+    /// `[backend] ` when several services are watched at once.
+    prefix: String,
     last_status: Mutex<String>,
 }
 
 impl Reporter {
     /// A spinner when stderr is a terminal, plain lines when it is not.
     pub fn stderr() -> Reporter {
+        Reporter::stderr_for(None, None)
+    }
+
+    /// The same, for one of several services: lines are prefixed with its name, and
+    /// on a terminal its spinner joins the others in `multi`.
+    pub fn stderr_for(name: Option<&str>, multi: Option<&MultiProgress>) -> Reporter {
         let mode = if std::io::stderr().is_terminal() {
-            let bar = ProgressBar::new_spinner();
+            let mut bar = ProgressBar::new_spinner();
+            if let Some(m) = multi {
+                bar = m.add(bar);
+            }
             bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").expect("valid template"));
             bar.enable_steady_tick(Duration::from_millis(120));
             Mode::Spinner(bar)
         } else {
             Mode::Plain
         };
-        Reporter { mode, last_status: Mutex::new(String::new()) }
+        let prefix = name.map(|n| format!("[{n}] ")).unwrap_or_default();
+        Reporter { mode, prefix, last_status: Mutex::new(String::new()) }
     }
 
     /// Records every line, for tests.
     pub fn capture() -> (Reporter, Arc<Mutex<Vec<String>>>) {
         let lines = Arc::new(Mutex::new(Vec::new()));
-        let reporter = Reporter { mode: Mode::Capture(lines.clone()), last_status: Mutex::new(String::new()) };
+        let reporter = Reporter {
+            mode: Mode::Capture(lines.clone()),
+            prefix: String::new(),
+            last_status: Mutex::new(String::new()),
+        };
         (reporter, lines)
     }
 
     /// A line that stays: an event, a stopped task, a log line.
     pub fn line(&self, msg: &str) {
+        let msg = &format!("{}{msg}", self.prefix);
         match &self.mode {
             Mode::Spinner(bar) => bar.println(msg),
             Mode::Plain => eprintln!("{msg}"),
@@ -57,7 +74,7 @@ impl Reporter {
         }
         *last = msg.to_string();
         match &self.mode {
-            Mode::Spinner(bar) => bar.set_message(msg.to_string()),
+            Mode::Spinner(bar) => bar.set_message(format!("{}{msg}", self.prefix)),
             _ => self.line(msg),
         }
     }

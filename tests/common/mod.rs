@@ -95,12 +95,18 @@ impl Moto {
     /// Seeds the hand-made stack, registers backend and creates its service from
     /// the rendered definition, as a user of the old scripts would have.
     pub fn with_backend_service(&self) -> serde_json::Value {
+        self.with_services(&["backend"])
+    }
+
+    pub fn with_services(&self, services: &[&str]) -> serde_json::Value {
         let seeded = self.stack(&["seed"]);
-        self.cruddur(&repo(), &["register", "backend"]).ok();
-        let svc = self.cruddur(&repo(), &["render", "backend", "service"]).ok();
-        let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), svc.stdout).unwrap();
-        self.stack(&["create-service", file.path().to_str().unwrap()]);
+        for service in services {
+            self.cruddur(&repo(), &["register", service]).ok();
+            let svc = self.cruddur(&repo(), &["render", service, "service"]).ok();
+            let file = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(file.path(), svc.stdout).unwrap();
+            self.stack(&["create-service", file.path().to_str().unwrap()]);
+        }
         seeded
     }
 }
