@@ -47,7 +47,7 @@ fn generate_env_outside_gitpod_writes_private_compose_files() {
     for line in [
         "FRONTEND_URL=http://localhost:3000",
         "BACKEND_URL=http://localhost:4567",
-        "CONNECTION_URL=postgresql://postgres:password@db:5432/cruddur",
+        "CONNECTION_URL='sqlite://./data/cruddur.db?mode=rwc'",
         "OTEL_EXPORTER_OTLP_HEADERS='x-honeycomb-team=honeycomb key value'",
         "AWS_SECRET_ACCESS_KEY=s3cr3t/with+chars",
         "AWS_DEFAULT_REGION=us-east-1",
@@ -255,4 +255,29 @@ fn logs_follow_prints_each_new_line_once() {
     for text in ["before follow", "during follow 1", "during follow 2"] {
         assert_eq!(seen.iter().filter(|l| l.ends_with(text)).count(), 1, "{text}: {seen:?}");
     }
+}
+
+#[test]
+fn bin_scripts_call_cruddur_with_the_service() {
+    let moto = Moto::start();
+    let run = Run::new(
+        clean(std::process::Command::new(repo().join("bin/backend/register")))
+            .current_dir(repo())
+            .envs(moto.env())
+            .env("CRUDDUR_BIN", env!("CARGO_BIN_EXE_cruddur"))
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert!(run.stdout.trim().ends_with("task-definition/backend-flask:1"), "{}", run.stdout);
+    let run = Run::new(
+        clean(std::process::Command::new(repo().join("bin/frontend/generate-env")))
+            .current_dir(repo())
+            .env("CRUDDUR_BIN", env!("CARGO_BIN_EXE_cruddur"))
+            .args(["--allow-missing", "--dry-run"])
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert!(run.stdout.starts_with("dry-run: would write ") && run.stdout.contains("frontend-react-js.env"), "{}", run.stdout);
 }

@@ -26,7 +26,7 @@ fn main() -> std::process::ExitCode {
 async fn run(command: &str) -> Result<(), String> {
     let config = Config::from_env()?;
     logging::init(&config.service_name);
-    let db = Db::connect(&config.database_url(), &config.data_dir)
+    let db = Db::connect(&config.database_url())
         .await
         .map_err(|e| format!("cannot open the database ({}): {e}", redact(&config.database_url())))?;
     let ran = db.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;

@@ -30,11 +30,11 @@ pub fn now() -> String {
 }
 
 impl Db {
-    pub async fn connect(url: &str, data_dir: &str) -> DbResult<Db> {
+    pub async fn connect(url: &str) -> DbResult<Db> {
         sqlx::any::install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
-        if sqlite {
-            std::fs::create_dir_all(data_dir).map_err(sqlx::Error::Io)?;
+        if let Some(dir) = sqlite_dir(url) {
+            std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
         }
         let pool = AnyPoolOptions::new()
             .max_connections(if sqlite { 4 } else { 10 })
@@ -92,6 +92,16 @@ impl Db {
     pub async fn ping(&self) -> DbResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
     }
+}
+
+/// The folder of a SQLite file URL (`sqlite://./data/cruddur.db?mode=rwc` -> `./data`).
+fn sqlite_dir(url: &str) -> Option<&std::path::Path> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
 }
 
 fn is_comment(statement: &str) -> bool {
