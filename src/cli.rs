@@ -55,6 +55,14 @@ pub enum OutputFormat {
 pub enum Command {
     /// Print a service's rendered task or service definition as JSON
     Render(commands::render::Args),
+    /// Build service images through the Docker Engine API (skipped when inputs are unchanged)
+    Build(commands::build::Args),
+    /// Push service images to ECR (or --registry), creating the repositories
+    Push(commands::push::Args),
+    /// Store ECR registry credentials for the docker CLI (push does not need this)
+    Login(commands::login::Args),
+    /// Run the services as containers on the local Docker Engine: up, down, ps
+    Local(commands::local::Args),
     /// Register a new task-definition revision if the rendered one changed
     Register(commands::register::Args),
     /// Show how the local task definition differs from the live one

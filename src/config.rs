@@ -30,6 +30,8 @@ struct RawProject {
     namespace: Option<String>,
     execution_role: Option<String>,
     task_role: Option<String>,
+    registry: Option<String>,
+    domain: Option<String>,
 }
 
 /// Where the services run. Empty lists mean "look them up in the live stack".
@@ -58,6 +60,25 @@ struct RawService {
     environment: BTreeMap<String, String>,
     #[serde(default)]
     secrets: Vec<String>,
+    build: Option<RawBuild>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBuild {
+    dockerfile: Option<String>,
+    context: Option<String>,
+    #[serde(default)]
+    args: BTreeMap<String, String>,
+}
+
+/// How a service's image is built: `[services.<name>.build]`.
+#[derive(Debug, Clone)]
+pub struct BuildSpec {
+    pub dockerfile: PathBuf,
+    pub context: PathBuf,
+    /// Build args; values are tera templates (see `image::build_vars`).
+    pub args: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +92,10 @@ pub struct Project {
     pub namespace: String,
     pub execution_role: String,
     pub task_role: String,
+    /// Registry host that overrides ECR's (`--registry` overrides this).
+    pub registry: Option<String>,
+    /// The public domain; without one the services are reached on localhost/ALB ports.
+    pub domain: Option<String>,
     pub network: Network,
     pub services: BTreeMap<String, Service>,
 }
@@ -94,6 +119,8 @@ pub struct Service {
     pub exec_command: String,
     pub environment: BTreeMap<String, String>,
     pub secrets: Vec<String>,
+    /// None: the service has no image of its own to build.
+    pub build: Option<BuildSpec>,
 }
 
 impl Project {
@@ -145,6 +172,14 @@ impl Project {
                 exec_command: svc.exec_command.unwrap_or_else(|| "/bin/sh".into()),
                 environment: svc.environment,
                 secrets: svc.secrets,
+                build: svc.build.map(|b| {
+                    let context = root.join(b.context.unwrap_or_else(|| ".".into()));
+                    BuildSpec {
+                        dockerfile: b.dockerfile.map(|d| root.join(d)).unwrap_or_else(|| context.join("Dockerfile")),
+                        context,
+                        args: b.args,
+                    }
+                }),
                 name: short.clone(),
                 ecs_name,
             };
@@ -158,6 +193,8 @@ impl Project {
             namespace: raw.project.namespace.unwrap_or_else(|| name.clone()),
             execution_role: raw.project.execution_role.unwrap_or_else(|| "CruddurServiceExecutionRole".into()),
             task_role: raw.project.task_role.unwrap_or_else(|| "CruddurTaskRole".into()),
+            registry: raw.project.registry,
+            domain: raw.project.domain.filter(|d| !d.is_empty()),
             network: raw.network,
             services,
             name,
@@ -172,6 +209,17 @@ impl Project {
                 known: self.services.keys().cloned().collect::<Vec<_>>().join(", "),
             }
         })
+    }
+
+    /// The services named on the command line, or all of them with `--all`.
+    pub fn selected(&self, names: &[String], all: bool) -> Result<Vec<&Service>> {
+        if all {
+            return Ok(self.services.values().collect());
+        }
+        if names.is_empty() {
+            return Err(Error::Usage("name a service, or pass --all".into()));
+        }
+        names.iter().map(|n| self.service(n)).collect()
     }
 
     /// `/cruddur/backend-flask/`

@@ -70,6 +70,26 @@ pub enum Error {
     RolledBack { task_definition: String, rolled_back_to: String, reason: String },
     #[error("timed out after {} waiting for {waiting_for}", humantime::format_duration(*.after))]
     Timeout { after: Duration, waiting_for: String },
+    #[error("cannot reach the Docker Engine at {host}: {detail}")]
+    DockerUnavailable { host: String, detail: String },
+    #[error("{operation} on {resource} failed: {detail}")]
+    Docker { operation: &'static str, resource: String, detail: String },
+    #[error("{what} {path} does not exist")]
+    BuildInput { path: PathBuf, what: &'static str },
+    #[error("build of {service} failed{}: {detail}", if .step.is_empty() { String::new() } else { format!(" at `{}`", .step) })]
+    BuildFailed { service: String, step: String, detail: String },
+    #[error("no local image {image}")]
+    NoImage { image: String, service: String },
+    #[error("cannot reach the registry {registry}: {detail}")]
+    RegistryUnreachable { registry: String, detail: String },
+    #[error("the registry {registry} rejected the credentials ({detail})")]
+    RegistryAuth { registry: String, detail: String },
+    #[error("push of {image} failed: {detail}")]
+    PushFailed { image: String, detail: String },
+    #[error("the command exited with status {0}")]
+    ExecExited(i64),
+    #[error("{service} is not healthy: {state}")]
+    LocalUnhealthy { service: String, state: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -89,7 +109,8 @@ impl Error {
             | Error::MissingVariable { .. }
             | Error::MissingVariables { .. }
             | Error::TemplateRender { .. }
-            | Error::InvalidDefinition { .. } => ExitCode::Usage,
+            | Error::InvalidDefinition { .. }
+            | Error::BuildInput { .. } => ExitCode::Usage,
             Error::RolledBack { .. } => ExitCode::RolledBack,
             Error::Timeout { .. } => ExitCode::Timeout,
             _ => ExitCode::Failure,
@@ -131,6 +152,16 @@ impl Error {
             Error::DeployFailed { .. } => "the stopped tasks and log lines above show why; `cruddur logs` has more".into(),
             Error::RolledBack { .. } => "the circuit breaker restored the previous revision; fix the cause shown above and deploy again".into(),
             Error::Timeout { .. } => "raise --timeout, or look at `cruddur status` to see where the rollout is".into(),
+            Error::DockerUnavailable { .. } => "start the Docker Engine (`sudo systemctl start docker`, or open Docker Desktop), or point DOCKER_HOST at a running one".into(),
+            Error::Docker { .. } => "the Docker Engine's message above says what it refused".into(),
+            Error::BuildInput { .. } => "set services.<name>.build.dockerfile and .context in cruddur.toml (paths relative to it)".into(),
+            Error::BuildFailed { .. } => "the failing step's output is shown above; fix it and run `cruddur build` again".into(),
+            Error::NoImage { service, .. } => format!("build it first: `cruddur build {service}`"),
+            Error::RegistryUnreachable { .. } => "check the registry host (--registry, project.registry, or the ECR repository URI) and your network".into(),
+            Error::RegistryAuth { .. } => "the ECR token may be for another account or region; check --profile/--region, or the registry's own login".into(),
+            Error::PushFailed { .. } => "the registry's message above says why; `cruddur push -v` shows each layer".into(),
+            Error::ExecExited(_) => return None,
+            Error::LocalUnhealthy { .. } => "its last log lines are shown above; `cruddur local ps` shows every container".into(),
             Error::Io { .. } => "check the path and its permissions".into(),
         };
         Some(hint)

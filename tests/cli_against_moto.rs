@@ -132,7 +132,9 @@ fn deploy_waits_and_reports_success_when_the_revision_is_live() {
     moto.with_backend_service();
     // moto (MOTO_ECS_SERVICE_RUNNING=1) marks the deployment of the revision the
     // service was created with COMPLETED: redeploying that revision goes live.
-    let run = moto.cruddur(&repo(), &["deploy", "backend", "--poll-interval", "200ms", "--output", "json"]).ok();
+    let run = moto
+        .cruddur(&repo(), &["deploy", "backend", "--no-build", "--poll-interval", "200ms", "--output", "json"])
+        .ok();
     let result = run.json();
     assert_eq!(result["result"], "success", "{result}");
     assert_eq!(result["exitCode"], 0);
@@ -208,7 +210,8 @@ fn dry_run_prints_the_calls_and_changes_nothing() {
 fn deploy_all_waits_in_parallel_and_fails_if_one_fails() {
     let moto = Moto::start();
     moto.with_services(&["backend", "frontend"]);
-    let ok = moto.cruddur(&repo(), &["deploy", "--all", "--poll-interval", "200ms", "--output", "json"]).ok();
+    let ok =
+        moto.cruddur(&repo(), &["deploy", "--all", "--no-build", "--poll-interval", "200ms", "--output", "json"]).ok();
     let v = ok.json();
     assert_eq!(v["exitCode"], 0);
     let results: Vec<(&str, &str)> = v["services"]
@@ -228,8 +231,10 @@ fn deploy_all_waits_in_parallel_and_fails_if_one_fails() {
     // A newer frontend revision that moto never rolls out: the frontend times out,
     // the backend still goes live, and the whole deploy fails.
     moto.cruddur(&repo(), &["register", "frontend", "--image", "frontend:other"]).ok();
-    let run =
-        moto.cruddur(&repo(), &["deploy", "--all", "--timeout", "2s", "--poll-interval", "200ms", "--output", "json"]);
+    let run = moto.cruddur(
+        &repo(),
+        &["deploy", "--all", "--no-build", "--timeout", "2s", "--poll-interval", "200ms", "--output", "json"],
+    );
     assert_eq!(run.code, 4, "{}", run.stderr);
     let v = run.json();
     assert_eq!(v["exitCode"], 4);

@@ -252,6 +252,7 @@ fn logs_follow_prints_each_new_line_once() {
         seen.push(l);
     }
     let _ = child.kill();
+    let _ = child.wait();
     for text in ["before follow", "during follow 1", "during follow 2"] {
         assert_eq!(seen.iter().filter(|l| l.ends_with(text)).count(), 1, "{text}: {seen:?}");
     }
@@ -279,5 +280,9 @@ fn bin_scripts_call_cruddur_with_the_service() {
             .unwrap(),
     )
     .ok();
-    assert!(run.stdout.starts_with("dry-run: would write ") && run.stdout.contains("frontend-react-js.env"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("dry-run: would write ") && run.stdout.contains("frontend-react-js.env"),
+        "{}",
+        run.stdout
+    );
 }

@@ -87,5 +87,6 @@ async fn without_cognito_settings_auth_endpoints_answer_401() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let _ = child.kill();
+    let _ = child.wait();
     assert_eq!(answer, Some((StatusCode::UNAUTHORIZED, json!({"errors": ["auth_not_configured"]}))));
 }

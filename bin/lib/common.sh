@@ -33,11 +33,16 @@ start_moto() {
     "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"${MOTO_LOG:-/dev/null}" 2>&1 &
   MOTO_PID=$!
   MOTO_URL="http://127.0.0.1:$port"
+  wait_for_port "$port" moto
+}
+
+# wait_for_port PORT NAME: up to 15 s for something to listen on the loopback port.
+wait_for_port() {
   for _ in $(seq 1 150); do
-    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null; then return; fi
+    if python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),0.2)" 2>/dev/null; then return; fi
     sleep 0.1
   done
-  echo "moto did not start on $port" >&2; exit 1
+  echo "$2 did not start on port $1" >&2; exit 1
 }
 
 stop_moto() { [ -n "${MOTO_PID:-}" ] && kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null || true; }

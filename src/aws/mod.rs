@@ -2,6 +2,7 @@
 //! service that returns our own types and errors naming the call and the resource.
 
 pub mod ec2;
+pub mod ecr;
 pub mod ecs;
 pub mod ecs_tasks;
 pub mod elbv2;
@@ -43,6 +44,7 @@ pub struct Aws {
     pub elbv2: elbv2::Elbv2,
     pub ssm: ssm::Ssm,
     pub iam: iam::Iam,
+    pub ecr: ecr::Ecr,
 }
 
 impl Aws {
@@ -61,6 +63,7 @@ impl Aws {
             elbv2: elbv2::Elbv2::new(aws_sdk_elasticloadbalancingv2::Client::new(config)),
             ssm: ssm::Ssm::new(aws_sdk_ssm::Client::new(config)),
             iam: iam::Iam::new(aws_sdk_iam::Client::new(config)),
+            ecr: ecr::Ecr::new(aws_sdk_ecr::Client::new(config)),
         }
     }
 }

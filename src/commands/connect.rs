@@ -33,10 +33,16 @@ pub struct Args {
     /// Command to run (default: services.<name>.exec_command, else /bin/sh)
     #[arg(long)]
     pub command: Option<String>,
+    /// Into the container `cruddur local up` started (docker exec), not an ECS task
+    #[arg(long, conflicts_with = "task")]
+    pub local: bool,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let service = ctx.project.service(&args.service)?;
+    if args.local {
+        return connect_local(ctx, service, &args).await;
+    }
     let wanted = args.task.as_deref().map(task_id).transpose()?;
     let plugin = find_plugin().ok_or(Error::PluginMissing)?;
     let aws = ctx.aws().await?;
@@ -74,6 +80,30 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let plugin_args = session_plugin::plugin_args(&session, &aws.region, &profile, &runtime_id, &endpoint);
     eprintln!("connecting to {container} in task {} ({command})", task.task_id);
     session_plugin::run(&plugin, &plugin_args).await
+}
+
+/// docker exec into the local container, with the same command as ECS Exec would run.
+async fn connect_local(ctx: &Ctx, service: &Service, args: &Args) -> Result<()> {
+    let engine = crate::docker::Engine::connect().await?;
+    let container = crate::commands::local::local_container(ctx, service);
+    let state = crate::docker::containers::state(&engine, &container).await.map_err(|_| Error::LocalUnhealthy {
+        service: service.name.clone(),
+        state: format!("no container {container}; start it with `cruddur local up {}`", service.name),
+    })?;
+    if state.status != "running" {
+        return Err(Error::LocalUnhealthy {
+            service: service.name.clone(),
+            state: format!("container {container} is {}", state.status),
+        });
+    }
+    let command = args.command.clone().unwrap_or_else(|| service.exec_command.clone());
+    eprintln!("connecting to {container} ({command})");
+    let code =
+        crate::docker::exec::exec(&engine, &container, command.split_whitespace().map(String::from).collect()).await?;
+    if code != 0 {
+        return Err(Error::ExecExited(code));
+    }
+    Ok(())
 }
 
 /// RUNNING, exec enabled on the task, the container present, its agent running.

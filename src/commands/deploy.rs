@@ -1,14 +1,17 @@
-//! `cruddur deploy <service>`: register, UpdateService with a forced new
-//! deployment, then wait and report. `rollback` and `scale` are presets of the
+//! `cruddur deploy <service>`: build and push the image (pinned by digest), register,
+//! UpdateService with a forced new deployment, then wait and report. `rollback` and `scale` are presets of the
 //! same rollout (`apply_and_wait`) with a different ServiceUpdate.
 
 use serde_json::{json, Map, Value};
 
 use crate::aws::ecs::ServiceUpdate;
 use crate::aws::Aws;
+use crate::commands::build::build_service;
+use crate::commands::push::{self, RegistryArgs};
 use crate::commands::register::{ensure_registered, Registration};
 use crate::commands::{print_plan, render_task_definition, target, Ctx, PlannedCall, WaitArgs};
 use crate::config::Service;
+use crate::docker::Engine;
 use crate::error::{Error, Result};
 use crate::model::service_state::{short_task_definition, ServiceState};
 use crate::model::task_definition::TaskDefinitionSpec;
@@ -23,9 +26,14 @@ pub struct Args {
     /// Every service in cruddur.toml, waited on in parallel; fails if any fails
     #[arg(long)]
     pub all: bool,
-    /// Image URI to deploy instead of the configured one
+    /// Image URI to deploy instead of building one (skips build and push)
     #[arg(long, conflicts_with = "all")]
     pub image: Option<String>,
+    /// Deploy the configured image (services.<name>.image) without building or pushing
+    #[arg(long)]
+    pub no_build: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     #[command(flatten)]
     pub wait: WaitArgs,
 }
@@ -35,6 +43,8 @@ struct Prepared<'a> {
     service: &'a Service,
     before: ServiceState,
     spec: TaskDefinitionSpec,
+    /// The pushed image (`repo@sha256:…`) when deploy built one.
+    pushed: Option<String>,
 }
 
 /// Renders and checks that the cluster and service exist: validation before any change.
@@ -47,7 +57,7 @@ async fn prepare<'a>(
 ) -> Result<Prepared<'a>> {
     let rendered = render_task_definition(&ctx.project, service, target, image)?;
     let before = aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await?;
-    Ok(Prepared { service, before, spec: rendered.spec })
+    Ok(Prepared { service, before, spec: rendered.spec, pushed: None })
 }
 
 /// Registers when changed; returns the update to apply (None for a dry run, whose
@@ -65,6 +75,9 @@ async fn register_step(
         force_new_deployment: true,
     };
     let mut extra = Map::new();
+    if let Some(image) = &p.pushed {
+        extra.insert("image".into(), json!(image));
+    }
     match registration {
         Registration::Planned { call, .. } => {
             plan.push(call);
@@ -92,6 +105,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         Some(name) => vec![ctx.project.service(name)?],
         None => ctx.project.services.values().collect(),
     };
+    // Build and push unless an image was given: services with a [build] table.
+    let builds = args.image.is_none() && !args.no_build && services.iter().any(|s| s.build.is_some());
+    let engine = if builds && !ctx.global.dry_run { Some(Engine::connect().await?) } else { None };
     let aws = ctx.aws().await?;
     let target = target(&aws).await?;
     let mut prepared = Vec::new();
@@ -99,6 +115,19 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         prepared.push(prepare(ctx, &aws, &target, service, args.image.as_deref()).await?);
     }
     let mut plan = Vec::new();
+    for p in prepared.iter_mut().filter(|p| builds && p.service.build.is_some()) {
+        let Some(engine) = &engine else {
+            let params = json!({ "service": p.service.name, "then": "pin the task definition to the pushed digest" });
+            plan.push(PlannedCall { operation: "docker:Build+PushImage", params });
+            continue;
+        };
+        build_service(ctx, engine, p.service, ctx.global.verbose == 0).await?;
+        let local = push::local_image(ctx, engine, p.service).await?;
+        let pushed = push::push_image(ctx, engine, &aws, &local, &args.registry).await?;
+        // Pinned to the digest, so a rollback runs the very same bytes.
+        p.spec = render_task_definition(&ctx.project, p.service, &target, Some(&pushed.image))?.spec;
+        p.pushed = Some(pushed.image);
+    }
     let mut steps = Vec::new();
     for p in &prepared {
         if let Some((update, extra)) = register_step(ctx, &aws, p, &mut plan).await? {
@@ -111,13 +140,15 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     if !args.all {
         let (p, update, extra) = steps.pop().expect("one service");
-        return apply_and_wait(ctx, &aws, p.service, &p.before, &update, &p.spec, &args.wait, extra).await;
+        let change = Rollout { service: p.service, before: &p.before, update, spec: &p.spec, extra };
+        return apply_and_wait(ctx, &aws, change, &args.wait).await;
     }
     let multi = indicatif::MultiProgress::new();
     let rollouts = steps.into_iter().map(|(p, update, extra)| {
         let reporter = Reporter::stderr_for(Some(&p.service.name), Some(&multi));
         let (aws, wait) = (&aws, &args.wait);
-        async move { rollout(ctx, aws, p.service, &p.before, &update, &p.spec, wait, extra, &reporter).await }
+        let change = Rollout { service: p.service, before: &p.before, update, spec: &p.spec, extra };
+        async move { rollout(ctx, aws, change, wait, &reporter).await }
     });
     let results = futures_util::future::join_all(rollouts).await;
     let mut reports = Vec::new();
@@ -186,21 +217,23 @@ pub fn log_source(spec: &TaskDefinitionSpec, service: &Service) -> Option<LogSou
     })
 }
 
+/// One service's change: deploy, rollback and scale differ only in `update`.
+pub struct Rollout<'a> {
+    pub service: &'a Service,
+    /// The service before the change.
+    pub before: &'a ServiceState,
+    pub update: ServiceUpdate,
+    /// The task definition the service will run (for its log configuration).
+    pub spec: &'a TaskDefinitionSpec,
+    /// Fields added to the JSON result.
+    pub extra: Map<String, Value>,
+}
+
 /// Applies the update and, unless --no-wait, waits for the verdict and reports it:
 /// progress on stderr, the result on stdout, the exit code from the verdict.
-#[allow(clippy::too_many_arguments)]
-pub async fn apply_and_wait(
-    ctx: &Ctx,
-    aws: &Aws,
-    service: &Service,
-    before: &ServiceState,
-    update: &ServiceUpdate,
-    spec: &TaskDefinitionSpec,
-    wait: &WaitArgs,
-    extra: Map<String, Value>,
-) -> Result<()> {
+pub async fn apply_and_wait(ctx: &Ctx, aws: &Aws, change: Rollout<'_>, wait: &WaitArgs) -> Result<()> {
     let reporter = Reporter::stderr_for(None, None);
-    let (fields, text, error) = rollout(ctx, aws, service, before, update, spec, wait, extra, &reporter).await?;
+    let (fields, text, error) = rollout(ctx, aws, change, wait, &reporter).await?;
     report(ctx, &fields, &text);
     match error {
         Some(err) => Err(err),
@@ -210,18 +243,14 @@ pub async fn apply_and_wait(
 
 /// The rollout of one service: the result fields, the text line, and the error of
 /// a failed verdict.
-#[allow(clippy::too_many_arguments)]
 async fn rollout(
     ctx: &Ctx,
     aws: &Aws,
-    service: &Service,
-    before: &ServiceState,
-    update: &ServiceUpdate,
-    spec: &TaskDefinitionSpec,
+    change: Rollout<'_>,
     wait: &WaitArgs,
-    mut extra: Map<String, Value>,
     reporter: &Reporter,
 ) -> Result<(Map<String, Value>, String, Option<Error>)> {
+    let Rollout { service, before, update, spec, mut extra } = change;
     let cluster = ctx.project.cluster.clone();
     let watch_target = WatchTarget {
         cluster: cluster.clone(),
@@ -233,7 +262,7 @@ async fn rollout(
     if !wait.no_wait {
         watcher.baseline(before).await?;
     }
-    let after = aws.ecs.update_service(&cluster, &service.ecs_name, update).await?;
+    let after = aws.ecs.update_service(&cluster, &service.ecs_name, &update).await?;
     let td = watch_target.task_definition.clone();
     extra.insert("service".into(), json!(service.name));
     extra.insert("ecsService".into(), json!(service.ecs_name));

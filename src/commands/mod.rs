@@ -1,11 +1,15 @@
 //! One module per verb, each with its `Args` and `run`. Shared here: the context
 //! every command gets and the steps several commands take (render, target, wait).
 
+pub mod build;
 pub mod connect;
 pub mod deploy;
 pub mod diff;
 pub mod generate_env;
+pub mod local;
+pub mod login;
 pub mod logs;
+pub mod push;
 pub mod register;
 pub mod render;
 pub mod rollback;
@@ -27,10 +31,14 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
     let ctx = Ctx { global: cli.global, project };
     match cli.command {
         Command::Render(args) => render::run(&ctx, args).await,
+        Command::Build(args) => build::run(&ctx, args).await,
+        Command::Push(args) => push::run(&ctx, args).await,
+        Command::Local(args) => local::run(&ctx, args).await,
         Command::Register(args) => register::run(&ctx, args).await,
         Command::Diff(args) => diff::run(&ctx, args).await,
         Command::GenerateEnv(args) => generate_env::run(&ctx, args).await,
         Command::Logs(args) => logs::run(&ctx, args).await,
+        Command::Login(args) => login::run(&ctx, args).await,
         Command::Connect(args) => connect::run(&ctx, args).await,
         Command::Deploy(args) => deploy::run(&ctx, args).await,
         Command::Status(args) => status::run(&ctx, args).await,
@@ -87,6 +95,17 @@ pub fn render_task_definition(
     let shown = project.display_path(&service.task_definition);
     let text = tpl::render_file(&service.task_definition, &shown, &context::to_context(&vars), &Unresolved::new())?;
     tpl::task_definition(&text, &shown)
+}
+
+/// The services a command works on: named ones, or `--all`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Selection {
+    /// Service name(s) from cruddur.toml (e.g. backend)
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub services: Vec<String>,
+    /// Every service in cruddur.toml that has a [build] table
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// Flags shared by every command that waits for a rollout.

@@ -4,7 +4,7 @@
 use serde_json::{json, Map};
 
 use crate::aws::ecs::ServiceUpdate;
-use crate::commands::deploy::{apply_and_wait, dry_run};
+use crate::commands::deploy::{apply_and_wait, dry_run, Rollout};
 use crate::commands::{Ctx, WaitArgs};
 use crate::error::{Error, Result};
 use crate::model::service_state::{revision_of, short_task_definition};
@@ -54,7 +54,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let spec = aws.ecs.describe_task_definition(&chosen.1).await?.spec;
     let mut extra = Map::new();
     extra.insert("rolledBackFrom".into(), json!(before.task_definition));
-    apply_and_wait(ctx, &aws, service, &before, &update, &spec, &args.wait, extra).await
+    apply_and_wait(ctx, &aws, Rollout { service, before: &before, update, spec: &spec, extra }, &args.wait).await
 }
 
 fn list(revisions: &[(i32, String)]) -> String {

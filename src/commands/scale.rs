@@ -4,7 +4,7 @@
 use serde_json::{json, Map};
 
 use crate::aws::ecs::ServiceUpdate;
-use crate::commands::deploy::{apply_and_wait, dry_run};
+use crate::commands::deploy::{apply_and_wait, dry_run, Rollout};
 use crate::commands::{Ctx, WaitArgs};
 use crate::error::Result;
 
@@ -31,5 +31,5 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let spec = aws.ecs.describe_task_definition(&before.task_definition).await?.spec;
     let mut extra = Map::new();
     extra.insert("desiredCount".into(), json!(args.count));
-    apply_and_wait(ctx, &aws, service, &before, &update, &spec, &args.wait, extra).await
+    apply_and_wait(ctx, &aws, Rollout { service, before: &before, update, spec: &spec, extra }, &args.wait).await
 }

@@ -63,7 +63,16 @@ def state():
                 }
     for fam in families.values():
         fam.sort(key=lambda r: r["revision"])
-    print(json.dumps({"families": families, "services": services, "clusters": len(clusters)}, sort_keys=True))
+    ecr = client("ecr")
+    repositories = {}
+    for r in ecr.describe_repositories()["repositories"]:
+        tags = ecr.list_tags_for_resource(resourceArn=r["repositoryArn"])["tags"]
+        repositories[r["repositoryName"]] = {
+            "imageTagMutability": r["imageTagMutability"],
+            "scanOnPush": r["imageScanningConfiguration"]["scanOnPush"],
+            "tags": {t["Key"]: t["Value"] for t in tags},
+        }
+    print(json.dumps({"families": families, "services": services, "clusters": len(clusters), "repositories": repositories}, sort_keys=True))
 
 
 def put_logs(group, stream, lines):

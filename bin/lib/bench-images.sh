@@ -1,0 +1,31 @@
+# bench_images: build and push times with the real Docker Engine and Debian's
+# docker-registry on loopback (moto for the ECR calls), in a copy of the workspace.
+# shellcheck shell=bash
+bench_images() {
+  prepare_images
+  say "building the release binary"
+  cargo build --release --quiet --bin cruddur
+  local C="$ROOT/target/release/cruddur" work
+  work=$(mktemp -d /tmp/cruddur-bench-ws.XXXXXX)
+  (cd "$ROOT" && git ls-files -z | xargs -0 cp --parents -t "$work" && cp -a --parents "$PREBUILT_DIR" "$work")
+  sed -i 's/^name = "cruddur"/name = "cruddurbench"/' "$work/cruddur.toml"
+  start_registry
+  start_moto
+  trap 'stop_registry; stop_moto; rm -rf "$work"' EXIT
+  moto_env
+  local R=$REGISTRY
+  cd "$work"
+  local spec; spec=$(mktemp)
+  printf '%s\t%s\t%s\n' \
+    "first build --all (engine layer cache as it is)" 1 "$C build --all -q" \
+    "first push --all (empty registry)" 1 "$C push --all --registry $R" \
+    "unchanged: build --all + push --all" "${RUNS:-20}" "$C build --all -q && $C push --all --registry $R" \
+    "unchanged: build backend" "${RUNS:-20}" "$C build backend -q" \
+    "one page changed: build frontend + push frontend" "${RUNS_CHANGED:-5}" \
+      "echo '/* {i} */' >> frontend/public/style.css && $C build frontend -q && $C push frontend --registry $R" \
+    > "$spec"
+  say "timing (medians of whole-process runs)"
+  "$VENV/bin/python" "$ROOT/bin/lib/timing.py" --spec "$spec"
+  rm -f "$spec"
+  cd "$ROOT"
+}

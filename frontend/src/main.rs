@@ -1,0 +1,106 @@
+//! The frontend's web server: serves the static files under `WEB_ROOT` on `PORT`
+//! (default 3000). Unknown paths get `index.html` with status 200, so that the
+//! browser-side routes (`/@handle`) work when opened directly (SPA fallback).
+//!
+//! `frontend-server --health-check` is the container's health check: it asks the
+//! running server for `/` on loopback and exits 0 only on a 200 answer. It needs no
+//! shell or curl in the image.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tower_http::services::{ServeDir, ServeFile};
+
+fn port() -> u16 {
+    std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000)
+}
+
+fn app(root: PathBuf) -> Router {
+    let index = ServeFile::new(root.join("index.html"));
+    Router::new().fallback_service(ServeDir::new(&root).fallback(index))
+}
+
+/// GET / on loopback; true on a 200 answer within two seconds.
+async fn healthy(port: u16) -> bool {
+    let probe = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        let request = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await.ok()?;
+        Some(head.starts_with(b"HTTP/1.1 200") || head.starts_with(b"HTTP/1.0 200"))
+    };
+    tokio::time::timeout(Duration::from_secs(2), probe).await.ok().flatten().unwrap_or(false)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let port = port();
+    if std::env::args().any(|a| a == "--health-check") {
+        std::process::exit(if healthy(port).await { 0 } else { 1 });
+    }
+    let root = PathBuf::from(std::env::var("WEB_ROOT").unwrap_or_else(|_| "/srv/www".into()));
+    if !root.join("index.html").is_file() {
+        eprintln!("{{\"level\":\"error\",\"msg\":\"no index.html in {}\"}}", root.display());
+        std::process::exit(1);
+    }
+    let addr = SocketAddr::from(([0, 0, 0, 0], port));
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{{\"level\":\"error\",\"msg\":\"cannot listen on {addr}: {e}\"}}");
+            std::process::exit(1);
+        }
+    };
+    eprintln!("{{\"level\":\"info\",\"msg\":\"serving {} on {addr}\"}}", root.display());
+    let shutdown = async {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! { _ = term.recv() => {}, _ = tokio::signal::ctrl_c() => {} }
+    };
+    axum::serve(listener, app(root)).with_graceful_shutdown(shutdown).await.expect("server");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn get(port: u16, path: &str) -> (u16, String) {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        let status = out[9..12].parse().unwrap();
+        (status, out)
+    }
+
+    #[tokio::test]
+    async fn serves_files_falls_back_to_index_and_reports_health() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "<html>cruddur index</html>").unwrap();
+        std::fs::write(dir.path().join("app.js"), "console.log('app')").unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let root = dir.path().to_path_buf();
+        tokio::spawn(async move { axum::serve(listener, app(root)).await.unwrap() });
+        let (status, body) = get(port, "/app.js").await;
+        assert_eq!(status, 200);
+        assert!(body.contains("console.log('app')"));
+        let (status, body) = get(port, "/@andrewbrown/status/123").await;
+        assert_eq!(status, 200, "SPA fallback must answer 200: {body}");
+        assert!(body.contains("cruddur index"));
+        assert!(healthy(port).await);
+    }
+
+    #[tokio::test]
+    async fn health_check_fails_when_nothing_listens() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        assert!(!healthy(port).await);
+    }
+}

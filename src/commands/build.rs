@@ -1,0 +1,139 @@
+//! `cruddur build <service>...|--all`: builds each service's image through the
+//! Docker Engine API, from the Dockerfile, context and build args in cruddur.toml.
+//! When the inputs (context files after .dockerignore, Dockerfile, build args) hash
+//! to an image the engine already has, the build is skipped and the image re-tagged.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::commands::{Ctx, Selection};
+use crate::config::Service;
+use crate::docker::build::{self as engine_build, BuildRequest, INPUTS_LABEL};
+use crate::docker::context::BuildContext;
+use crate::docker::Engine;
+use crate::error::Result;
+use crate::image;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Show only the output of a failing step, not the whole build
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// A service's image after `build`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Built {
+    pub service: String,
+    pub repository: String,
+    pub tags: Vec<String>,
+    pub image_id: String,
+    pub inputs: String,
+    pub skipped: bool,
+    pub seconds: f64,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let services = ctx.project.selected(&args.selection.services, args.selection.all)?;
+    let services: Vec<&Service> = if args.selection.all {
+        services.into_iter().filter(|s| s.build.is_some()).collect()
+    } else {
+        services.into_iter().map(|s| image::build_spec(s).map(|_| s)).collect::<Result<_>>()?
+    };
+    let engine = Engine::connect().await?;
+    let mut results = Vec::new();
+    for service in services {
+        results.push(build_service(ctx, &engine, service, args.quiet).await?);
+    }
+    if ctx.json() {
+        ctx.print_json(&results);
+    } else {
+        for b in &results {
+            let verb = if b.skipped { "unchanged, build skipped" } else { "built" };
+            println!(
+                "{}: {verb}: {}:{} ({}, {:.2}s)",
+                b.service,
+                b.repository,
+                b.tags.join(","),
+                short(&b.image_id),
+                b.seconds
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Builds one service's image, or re-tags the one its inputs already produced.
+pub async fn build_service(ctx: &Ctx, engine: &Engine, service: &Service, quiet: bool) -> Result<Built> {
+    let started = Instant::now();
+    let spec = image::build_spec(service)?;
+    let args = image::build_args(&ctx.project, service, &image::region(&ctx.project, ctx.global.region.as_deref()))?;
+    let context = BuildContext::collect(&spec.context, &spec.dockerfile)?;
+    let inputs = context.input_hash(&args)?;
+    let repository = image::local_repo(&ctx.project, service);
+    let tags = image::tags(&ctx.project.root);
+    ctx.verbose(format!("{}: {} context files, inputs {inputs}", service.name, context.file_count()));
+
+    let (image_id, skipped) = match engine_build::find_by_inputs(engine, &inputs).await? {
+        Some(id) => {
+            eprintln!("{}: inputs unchanged ({}), reusing image {}", service.name, short(&inputs), short(&id));
+            (id, true)
+        }
+        None => {
+            eprintln!("{}: building {} from {}", service.name, repository, ctx.project.display_path(&spec.dockerfile));
+            let labels = HashMap::from([
+                (INPUTS_LABEL.to_string(), inputs.clone()),
+                ("dev.cruddur.project".to_string(), ctx.project.name.clone()),
+                ("dev.cruddur.service".to_string(), service.name.clone()),
+            ]);
+            let first_tag = format!("{repository}:{}", tags[0]);
+            let request = BuildRequest {
+                service: &service.name,
+                tar: context.tar()?,
+                dockerfile: &context.dockerfile,
+                tag: &first_tag,
+                args: &args,
+                labels,
+            };
+            let prefix = format!("[{}] ", service.name);
+            let mut failed_step_only = Vec::new();
+            let result = engine_build::build(engine, request, &mut |line: &str| {
+                if quiet {
+                    failed_step_only.push(line.to_string());
+                } else {
+                    eprintln!("{prefix}{line}");
+                }
+            })
+            .await;
+            if result.is_err() && quiet {
+                // Only what build() repeats after the failure: the failing step's output.
+                if let Some(start) = failed_step_only.iter().position(|l| l.starts_with("--- output of")) {
+                    failed_step_only[start..].iter().for_each(|l| eprintln!("{prefix}{l}"));
+                }
+            }
+            (result?, false)
+        }
+    };
+    for tag in &tags {
+        engine_build::tag(engine, &image_id, &repository, tag).await?;
+    }
+    Ok(Built {
+        service: service.name.clone(),
+        repository,
+        tags,
+        image_id,
+        inputs,
+        skipped,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn short(id: &str) -> &str {
+    let hex = id.strip_prefix("sha256:").unwrap_or(id);
+    &hex[..hex.len().min(12)]
+}

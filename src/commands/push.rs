@@ -1,0 +1,215 @@
+//! `cruddur push <service>...|--all [--registry HOST]`: makes sure each service's
+//! ECR repository exists, logs in with ECR's GetAuthorizationToken, and pushes
+//! every tag of the image `build` made. The engine uploads only the layers the
+//! registry lacks; a tag the registry already holds at the same digest is skipped.
+
+use std::time::Instant;
+
+use bollard::auth::DockerCredentials;
+use serde::Serialize;
+
+use crate::aws::Aws;
+use crate::commands::{print_plan, Ctx, PlannedCall, Selection};
+use crate::config::Service;
+use crate::docker::build as engine_build;
+use crate::docker::push::{self as engine_push, Credentials, LayerOutcome, PushReport};
+use crate::docker::{docker_error, is_not_found, Engine};
+use crate::error::{Error, Result};
+use crate::{image, registry};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub selection: Selection,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RegistryArgs {
+    /// Registry host instead of ECR's (e.g. 127.0.0.1:5000); project.registry sets it too
+    #[arg(long, value_name = "HOST")]
+    pub registry: Option<String>,
+}
+
+impl RegistryArgs {
+    /// --registry, else project.registry; None means ECR's own host.
+    pub fn host(&self, ctx: &Ctx) -> Option<String> {
+        self.registry.clone().or_else(|| ctx.project.registry.clone())
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pushed {
+    pub service: String,
+    pub repository: String,
+    pub tags: Vec<String>,
+    pub digest: String,
+    /// `repository@digest`: what deploy pins the task definition to.
+    pub image: String,
+    pub skipped: bool,
+    pub layers_pushed: usize,
+    pub layers_reused: usize,
+    pub bytes_pushed: u64,
+    pub seconds: f64,
+}
+
+/// A service's local image and its tags, checked before anything is sent.
+pub struct LocalImage<'a> {
+    pub service: &'a Service,
+    pub id: String,
+    pub tags: Vec<String>,
+    repo_digests: Vec<String>,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let services = ctx.project.selected(&args.selection.services, args.selection.all)?;
+    let services: Vec<&Service> = services.into_iter().filter(|s| !args.selection.all || s.build.is_some()).collect();
+    let engine = Engine::connect().await?;
+    let mut images = Vec::new();
+    for service in services {
+        images.push(local_image(ctx, &engine, service).await?);
+    }
+    let aws = ctx.aws().await?;
+    if ctx.global.dry_run {
+        let mut calls = Vec::new();
+        for img in &images {
+            calls.push(PlannedCall {
+                operation: "ecr:CreateRepository (if missing)",
+                params: serde_json::json!({ "repositoryName": img.service.ecs_name, "imageTagMutability": "MUTABLE", "imageScanningConfiguration": { "scanOnPush": true } }),
+            });
+            calls.push(PlannedCall {
+                operation: "docker:PushImage",
+                params: serde_json::json!({ "image": img.id, "tags": img.tags }),
+            });
+        }
+        print_plan(ctx, &calls);
+        return Ok(());
+    }
+    let mut results = Vec::new();
+    for img in &images {
+        results.push(push_image(ctx, &engine, &aws, img, &args.registry).await?);
+    }
+    if ctx.json() {
+        ctx.print_json(&results);
+    } else {
+        for p in &results {
+            let what = if p.skipped {
+                "registry already has it, push skipped".to_string()
+            } else {
+                format!(
+                    "{} layer(s) pushed ({}), {} already there",
+                    p.layers_pushed,
+                    indicatif::HumanBytes(p.bytes_pushed),
+                    p.layers_reused
+                )
+            };
+            println!("{}: {} ({what}, {:.2}s)", p.service, p.image, p.seconds);
+        }
+    }
+    Ok(())
+}
+
+/// The image `build` tagged `<project>/<ecs-name>:latest`, with its other tags.
+pub async fn local_image<'a>(ctx: &Ctx, engine: &Engine, service: &'a Service) -> Result<LocalImage<'a>> {
+    let repo = image::local_repo(&ctx.project, service);
+    let latest = format!("{repo}:latest");
+    let inspect = match engine.docker.inspect_image(&latest).await {
+        Ok(i) => i,
+        Err(e) if is_not_found(&e) => return Err(Error::NoImage { image: latest, service: service.name.clone() }),
+        Err(e) => return Err(docker_error("InspectImage", latest)(e)),
+    };
+    let prefix = format!("{repo}:");
+    let mut tags: Vec<String> = inspect
+        .repo_tags
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| t.strip_prefix(&prefix).map(String::from))
+        .collect();
+    // The commit tag first, `latest` last, as `build` made them.
+    tags.sort_by_key(|t| (t == "latest", t.clone()));
+    Ok(LocalImage {
+        service,
+        id: inspect.id.unwrap_or_default(),
+        tags,
+        repo_digests: inspect.repo_digests.unwrap_or_default(),
+    })
+}
+
+/// Pushes one service's image: repository, login, preflight, then each tag.
+pub async fn push_image(
+    ctx: &Ctx,
+    engine: &Engine,
+    aws: &Aws,
+    img: &LocalImage<'_>,
+    args: &RegistryArgs,
+) -> Result<Pushed> {
+    let started = Instant::now();
+    let service = img.service;
+    // Read-only checks first: the login and the registry itself, then the repository.
+    let (host, credentials) = registry::login(aws, args.host(ctx)).await?;
+    let tags = [("project", ctx.project.name.as_str()), ("managed-by", "cruddur")];
+    let repository = aws.ecr.ensure_repository(&service.ecs_name, &tags).await?;
+    if repository.created {
+        eprintln!("{}: created ECR repository {}", service.name, repository.uri);
+    }
+    let remote = image::remote_repo(&host, service);
+    let mut report = PushReport::default();
+    let mut skipped = true;
+    for tag in &img.tags {
+        engine_build::tag(engine, &img.id, &remote, tag).await?;
+        if let Some(digest) = already_there(engine, &remote, tag, &img.repo_digests, &credentials).await {
+            ctx.verbose(format!("{}: {remote}:{tag} is already {digest}", service.name));
+            report.digest = Some(digest);
+            continue;
+        }
+        skipped = false;
+        eprintln!("{}: pushing {remote}:{tag}", service.name);
+        let one = engine_push::push(&remote, tag, &credentials, &format!("[{}] ", service.name)).await?;
+        report.digest = one.digest;
+        for (layer, outcome) in one.layers {
+            // A layer the first tag pushed stays "pushed" when the next tag finds it there.
+            if !matches!(report.layers.get(&layer), Some(LayerOutcome::Pushed { .. })) {
+                report.layers.insert(layer, outcome);
+            }
+        }
+    }
+    let digest = report.digest.clone().unwrap_or_default();
+    Ok(Pushed {
+        service: service.name.clone(),
+        image: format!("{remote}@{digest}"),
+        repository: remote,
+        tags: img.tags.clone(),
+        digest,
+        skipped,
+        layers_pushed: report.pushed(),
+        layers_reused: report.reused(),
+        bytes_pushed: report.bytes(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The digest the registry holds for `remote:tag`, when it is the one this image
+/// was last pushed as (the engine records that in the image's RepoDigests).
+async fn already_there(
+    engine: &Engine,
+    remote: &str,
+    tag: &str,
+    repo_digests: &[String],
+    creds: &Credentials,
+) -> Option<String> {
+    let ours: Vec<&str> = repo_digests.iter().filter_map(|d| d.strip_prefix(&format!("{remote}@"))).collect();
+    if ours.is_empty() {
+        return None;
+    }
+    let auth = DockerCredentials {
+        username: Some(creds.username.clone()),
+        password: Some(creds.password.clone()),
+        serveraddress: Some(creds.server.clone()),
+        ..Default::default()
+    };
+    let theirs = engine.docker.inspect_registry_image(&format!("{remote}:{tag}"), Some(auth)).await.ok()?;
+    let digest = theirs.descriptor.digest?;
+    ours.contains(&digest.as_str()).then_some(digest)
+}

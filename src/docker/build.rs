@@ -1,0 +1,108 @@
+//! `docker build` through the Engine API: the context tar goes to /build, and the
+//! build's output streams back line by line. The classic builder is used, as the
+//! docker CLI did before BuildKit; its layer cache makes unchanged steps free.
+
+use std::collections::{BTreeMap, HashMap};
+
+use bollard::models::{BuildInfo, ErrorDetail};
+use bollard::query_parameters::{BuildImageOptions, ListImagesOptions, TagImageOptions};
+use futures_util::StreamExt;
+
+use crate::docker::{docker_error, engine_detail, Engine};
+use crate::error::{Error, Result};
+
+/// Label that records the hash of a build's inputs on the image it produced.
+pub const INPUTS_LABEL: &str = "dev.cruddur.inputs";
+
+pub struct BuildRequest<'a> {
+    pub service: &'a str,
+    pub tar: Vec<u8>,
+    pub dockerfile: &'a str,
+    pub tag: &'a str,
+    pub args: &'a BTreeMap<String, String>,
+    pub labels: HashMap<String, String>,
+}
+
+/// The image of an earlier build with the same inputs, if the engine still has it.
+pub async fn find_by_inputs(engine: &Engine, inputs: &str) -> Result<Option<String>> {
+    let filters = HashMap::from([("label".to_string(), vec![format!("{INPUTS_LABEL}={inputs}")])]);
+    let images = engine
+        .docker
+        .list_images(Some(ListImagesOptions { filters: Some(filters), ..Default::default() }))
+        .await
+        .map_err(docker_error("ListImages", inputs))?;
+    Ok(images.into_iter().next().map(|i| i.id))
+}
+
+/// Adds `repo:tag` to an image.
+pub async fn tag(engine: &Engine, image: &str, repo: &str, tag: &str) -> Result<()> {
+    let options = TagImageOptions { repo: Some(repo.to_string()), tag: Some(tag.to_string()) };
+    engine.docker.tag_image(image, Some(options)).await.map_err(docker_error("TagImage", format!("{repo}:{tag}")))
+}
+
+/// Runs the build; `out` gets every output line. Returns the image id.
+pub async fn build(engine: &Engine, req: BuildRequest<'_>, out: &mut dyn FnMut(&str)) -> Result<String> {
+    let options = BuildImageOptions {
+        dockerfile: req.dockerfile.to_string(),
+        t: Some(req.tag.to_string()),
+        rm: true,
+        forcerm: true,
+        buildargs: Some(req.args.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+        labels: Some(req.labels),
+        ..Default::default()
+    };
+    let mut stream = engine.docker.build_image(options, None, Some(bollard::body_full(req.tar.into())));
+    let mut step = String::new();
+    let mut step_output: Vec<String> = Vec::new();
+    let mut image_id = None;
+    while let Some(item) = stream.next().await {
+        let info = match item {
+            Ok(info) => info,
+            // The engine's error record, which bollard turns into an Err.
+            Err(bollard::errors::Error::DockerStreamError { error }) => {
+                BuildInfo { error_detail: Some(ErrorDetail { message: Some(error), code: None }), ..Default::default() }
+            }
+            Err(e) => {
+                return Err(Error::BuildFailed { service: req.service.to_string(), step, detail: engine_detail(&e) })
+            }
+        };
+        if let Some(text) = &info.stream {
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                if line.starts_with("Step ") {
+                    step = line.to_string();
+                    step_output.clear();
+                } else if !line.starts_with(" ---> ") {
+                    step_output.push(line.to_string());
+                }
+                out(line);
+            }
+        }
+        if let Some(id) = info.aux.as_ref().and_then(|a| a.id.clone()) {
+            image_id = Some(id);
+        }
+        let error = info.error_detail.and_then(|d| d.message).or(info.error);
+        if let Some(detail) = error {
+            if !step_output.is_empty() {
+                out(&format!("--- output of {step} ---"));
+                for line in &step_output {
+                    out(line);
+                }
+                out("---");
+            }
+            return Err(Error::BuildFailed { service: req.service.to_string(), step, detail });
+        }
+    }
+    match image_id {
+        Some(id) => Ok(id),
+        // Older engines send no aux record; the tag then names the result.
+        None => {
+            engine.docker.inspect_image(req.tag).await.map_err(docker_error("InspectImage", req.tag))?.id.ok_or_else(
+                || Error::BuildFailed {
+                    service: req.service.to_string(),
+                    step,
+                    detail: "the engine reported no image".into(),
+                },
+            )
+        }
+    }
+}

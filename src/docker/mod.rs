@@ -1,0 +1,70 @@
+//! The Docker Engine side, through its HTTP API (bollard): build, push, and the
+//! containers of `cruddur local`. No docker CLI is involved.
+
+pub mod build;
+pub mod containers;
+pub mod context;
+pub mod exec;
+pub mod push;
+pub mod raw;
+
+use bollard::Docker;
+
+use crate::error::{Error, Result};
+
+/// A connected, answering Docker Engine.
+#[derive(Clone)]
+pub struct Engine {
+    pub docker: Docker,
+    /// Where it was reached, for messages.
+    pub host: String,
+}
+
+impl Engine {
+    /// Connects as the docker CLI would (DOCKER_HOST, else the local socket) and
+    /// pings, so that a stopped engine is one clear error before any work starts.
+    pub async fn connect() -> Result<Engine> {
+        let host = raw::EngineAddress::from_env().to_string();
+        let unavailable = |detail: String| Error::DockerUnavailable { host: host.clone(), detail };
+        let docker = Docker::connect_with_defaults().map_err(|e| unavailable(e.to_string()))?;
+        let ping = tokio::time::timeout(std::time::Duration::from_secs(5), docker.ping()).await;
+        match ping {
+            Ok(Ok(_)) => Ok(Engine { docker, host }),
+            Ok(Err(e)) => Err(unavailable(engine_detail(&e))),
+            Err(_) => Err(unavailable("no answer within 5s".into())),
+        }
+    }
+}
+
+/// The engine's own message when it sent one, else bollard's.
+pub fn engine_detail(e: &bollard::errors::Error) -> String {
+    match e {
+        bollard::errors::Error::DockerResponseServerError { status_code, message } => {
+            format!("{status_code}: {message}")
+        }
+        other => {
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(s) = source {
+                text.push_str(": ");
+                text.push_str(&s.to_string());
+                source = s.source();
+            }
+            text
+        }
+    }
+}
+
+/// Wraps an engine error with the call and the object it was about.
+pub fn docker_error(
+    operation: &'static str,
+    resource: impl Into<String>,
+) -> impl FnOnce(bollard::errors::Error) -> Error {
+    let resource = resource.into();
+    move |e| Error::Docker { operation, resource, detail: engine_detail(&e) }
+}
+
+/// True when the engine answered 404 (no such image, container or network).
+pub fn is_not_found(e: &bollard::errors::Error) -> bool {
+    matches!(e, bollard::errors::Error::DockerResponseServerError { status_code: 404, .. })
+}

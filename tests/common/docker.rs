@@ -1,0 +1,222 @@
+//! Fixtures for the image tests: a copy of the workspace with its own project name
+//! (so parallel tests never share image names), Debian's docker-registry on a free
+//! loopback port, and independent checks through the registry's HTTP API and the
+//! docker CLI. The base image and prebuilt binaries come from bin/test
+//! (bin/lib/images.sh), named by CRUDDUR_BUILDER_IMAGE / _RUNTIME_IMAGE / _PREBUILT_DIR.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::common::{clean, cruddur_cmd, free_port, repo, Moto, Run};
+
+/// The CRUDDUR_* variables that point the Dockerfiles at the local stand-ins.
+pub fn image_env() -> Vec<(String, String)> {
+    ["CRUDDUR_BUILDER_IMAGE", "CRUDDUR_RUNTIME_IMAGE", "CRUDDUR_PREBUILT_DIR"]
+        .iter()
+        .map(|k| {
+            let v = std::env::var(k).unwrap_or_else(|_| {
+                panic!("{k} is not set: run the tests with bin/test, which builds the local base image and binaries")
+            });
+            (k.to_string(), v)
+        })
+        .collect()
+}
+
+/// A copy of the workspace (the build context) under its own project name.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+    pub project: String,
+}
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&repo(), dir.path(), "");
+        let project = format!("t{}x{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst));
+        let toml = dir.path().join("cruddur.toml");
+        let text = std::fs::read_to_string(&toml).unwrap().replacen(
+            "name = \"cruddur\"",
+            &format!("name = \"{project}\"\ncluster = \"cruddur\"\nlog_group = \"cruddur\"\nnamespace = \"cruddur\""),
+            1,
+        );
+        std::fs::write(&toml, text).unwrap();
+        Workspace { dir, project }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// cruddur in this workspace, with moto's and the image variables.
+    pub fn cruddur(&self, moto: &Moto, args: &[&str]) -> Run {
+        self.cruddur_with(moto, args, &[])
+    }
+
+    pub fn cruddur_with(&self, moto: &Moto, args: &[&str], extra: &[(&str, &str)]) -> Run {
+        let mut cmd = clean(cruddur_cmd(self.path()));
+        cmd.envs(moto.env()).envs(image_env()).args(args);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        Run::new(cmd.output().unwrap())
+    }
+
+    pub fn write(&self, rel: &str, contents: &str) {
+        std::fs::write(self.path().join(rel), contents).unwrap();
+    }
+
+    pub fn git(&self, args: &[&str]) {
+        let ok = Command::new("git")
+            .args(["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(self.path())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        let label = format!("label=dev.cruddur.project={}", self.project);
+        let ids = docker(&["ps", "-aq", "--filter", &label]);
+        for id in ids.split_whitespace() {
+            docker(&["rm", "-f", id]);
+        }
+        docker(&["network", "rm", &format!("{}-local", self.project)]);
+        let images = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}", &format!("{}/*", self.project)]);
+        for image in images.split_whitespace() {
+            docker(&["rmi", "-f", image]);
+        }
+    }
+}
+
+/// The workspace without build output, the venv, git data and local state
+/// (except the prebuilt binaries the images take).
+fn copy_tree(from: &Path, to: &Path, rel: &str) {
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = format!("{rel}{name}");
+        let skip = ["target", ".venv", ".git", ".cache", "data"].contains(&path.as_str())
+            || name.ends_with(".env")
+            || (path.starts_with(".cruddur") && path != ".cruddur" && !path.starts_with(".cruddur/prebuilt"));
+        if skip {
+            continue;
+        }
+        let target = to.join(&name);
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&entry.path(), &target, &format!("{path}/"));
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The docker CLI, for checks independent of cruddur. Returns stdout.
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).stderr(Stdio::null()).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Debian's docker-registry on a free loopback port, optionally behind htpasswd.
+pub struct Registry {
+    child: Child,
+    pub host: String,
+    _dir: tempfile::TempDir,
+    pub log: PathBuf,
+}
+
+impl Registry {
+    pub fn start(auth: Option<(&str, &str)>) -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.path().join("data").display()
+        );
+        if let Some((user, password)) = auth {
+            let out =
+                Command::new("htpasswd").args(["-Bbn", user, password]).output().expect("htpasswd (apache2-utils)");
+            let file = dir.path().join("htpasswd");
+            std::fs::write(&file, out.stdout).unwrap();
+            config.push_str(&format!("auth:\n  htpasswd:\n    realm: cruddur-test\n    path: {}\n", file.display()));
+        }
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let log = dir.path().join("registry.log");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config_path)
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()))
+            .spawn()
+            .expect("docker-registry (Debian package; bin/test installs it)");
+        let host = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while TcpStream::connect(&host).is_err() {
+            assert!(Instant::now() < deadline, "the registry did not start on {host}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Registry { child, host, _dir: dir, log }
+    }
+
+    /// GET on the registry API: (status, headers, body).
+    pub fn get(&self, path: &str) -> (u16, String, String) {
+        let mut s = TcpStream::connect(&self.host).unwrap();
+        let accept = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json";
+        write!(s, "GET {path} HTTP/1.0\r\nHost: {}\r\nAccept: {accept}\r\n\r\n", self.host).unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head[9..12].parse().unwrap();
+        (status, head.to_string(), body.to_string())
+    }
+
+    pub fn json(&self, path: &str) -> serde_json::Value {
+        let (status, _, body) = self.get(path);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// The manifest's digest (Docker-Content-Digest) and its layer digests.
+    pub fn manifest(&self, repo: &str, tag: &str) -> (String, Vec<String>) {
+        let (status, head, body) = self.get(&format!("/v2/{repo}/manifests/{tag}"));
+        assert_eq!(status, 200, "manifest {repo}:{tag}: {body}");
+        let digest = head
+            .lines()
+            .find_map(|l| l.to_ascii_lowercase().strip_prefix("docker-content-digest: ").map(|d| d.trim().to_string()))
+            .expect("Docker-Content-Digest");
+        let manifest: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let layers =
+            manifest["layers"].as_array().unwrap().iter().map(|l| l["digest"].as_str().unwrap().to_string()).collect();
+        (digest, layers)
+    }
+
+    /// How many blob uploads the registry has completed (PUT .../blobs/uploads/...).
+    pub fn blob_uploads(&self) -> usize {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        log.lines().filter(|l| l.contains("\"PUT /v2/") && l.contains("/blobs/uploads/")).count()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let images = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}", &format!("{}/*", self.host)]);
+        for image in images.split_whitespace() {
+            docker(&["rmi", "-f", image]);
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! Black-box tests of `cruddur build`, `push`, `local` and `connect --local` against
+//! the running Docker Engine, Debian's docker-registry on loopback (standing in for
+//! ECR) and moto (the ECR API). Both real images are built from their Dockerfiles.
+
+mod common;
+#[path = "common/docker.rs"]
+mod docker_support;
+
+use common::Moto;
+use docker_support::{docker, Registry, Workspace};
+
+#[test]
+fn build_push_skip_and_push_only_the_changed_layer() {
+    let moto = Moto::start();
+    let registry = Registry::start(None);
+    let ws = Workspace::new();
+    ws.git(&["init", "-q"]);
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-q", "-m", "snapshot"]);
+    let sha = docker_support_git_sha(&ws);
+
+    // Both real images, built from app/Dockerfile.prod and frontend/Dockerfile.prod.
+    let built = ws.cruddur(&moto, &["build", "--all", "-q", "--output", "json"]).ok().json();
+    let built = built.as_array().unwrap();
+    assert_eq!(built.len(), 2);
+    for b in built {
+        assert_eq!(b["skipped"], false, "{b}");
+        assert_eq!(b["tags"], serde_json::json!([sha, "latest"]), "{b}");
+    }
+    let backend_repo = format!("{}/backend-flask", ws.project);
+    assert!(docker(&["image", "inspect", &format!("{backend_repo}:{sha}")]).contains("health-check"));
+
+    let pushed = ws.cruddur(&moto, &["push", "--all", "--registry", &registry.host, "--output", "json"]).ok().json();
+    let catalog = registry.json("/v2/_catalog");
+    assert_eq!(catalog["repositories"], serde_json::json!(["backend-flask", "frontend-react-js"]));
+    for p in pushed.as_array().unwrap() {
+        let repo = p["repository"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+        assert_eq!(p["skipped"], false);
+        assert!(p["layersPushed"].as_u64().unwrap() >= 2, "{p}");
+        let tags = registry.json(&format!("/v2/{repo}/tags/list"));
+        let mut listed: Vec<String> = serde_json::from_value(tags["tags"].clone()).unwrap();
+        listed.sort();
+        let mut expected = vec![sha.clone(), "latest".to_string()];
+        expected.sort();
+        assert_eq!(listed, expected, "{repo}");
+        let (digest, layers) = registry.manifest(&repo, "latest");
+        assert_eq!(p["digest"], digest, "the reported digest is the registry's");
+        assert_eq!(p["image"], format!("{}/{repo}@{digest}", registry.host));
+        assert_eq!(registry.manifest(&repo, &sha).0, digest, "both tags name one manifest");
+        assert!(layers.len() >= 3, "{repo}: base, binary and more: {layers:?}");
+    }
+    // The ECR repositories, read back from moto with boto3.
+    let repos = moto.state()["repositories"].clone();
+    for name in ["backend-flask", "frontend-react-js"] {
+        assert_eq!(repos[name]["imageTagMutability"], "MUTABLE");
+        assert_eq!(repos[name]["scanOnPush"], true);
+        assert_eq!(repos[name]["tags"]["managed-by"], "cruddur");
+    }
+
+    // Nothing changed: both build and push are skipped.
+    let again = ws.cruddur(&moto, &["build", "--all", "--output", "json"]).ok();
+    assert!(again.json().as_array().unwrap().iter().all(|b| b["skipped"] == true), "{}", again.stdout);
+    assert!(again.stderr.contains("inputs unchanged"), "{}", again.stderr);
+    let uploads_before = registry.blob_uploads();
+    let again = ws.cruddur(&moto, &["push", "--all", "--registry", &registry.host, "--output", "json"]).ok();
+    assert!(again.json().as_array().unwrap().iter().all(|p| p["skipped"] == true), "{}", again.stdout);
+    assert_eq!(registry.blob_uploads(), uploads_before);
+
+    // One page changes: one new layer (plus the image config) goes up.
+    let (_, old_layers) = registry.manifest("frontend-react-js", "latest");
+    let css = std::fs::read_to_string(ws.path().join("frontend/public/style.css")).unwrap();
+    ws.write("frontend/public/style.css", &format!("{css}\n.new-rule {{ color: red; }}\n"));
+    let rebuilt = ws.cruddur(&moto, &["build", "frontend", "-q", "--output", "json"]).ok().json();
+    assert_eq!(rebuilt[0]["skipped"], false);
+    assert_eq!(rebuilt[0]["tags"][0], format!("{sha}-dirty"), "a dirty tree is tagged so");
+    let pushed = ws.cruddur(&moto, &["push", "frontend", "--registry", &registry.host, "--output", "json"]).ok().json();
+    assert_eq!(pushed[0]["layersPushed"], 1, "{}", pushed[0]);
+    let (_, new_layers) = registry.manifest("frontend-react-js", "latest");
+    assert_eq!(new_layers.len(), old_layers.len());
+    let changed = old_layers.iter().zip(&new_layers).filter(|(a, b)| a != b).count();
+    assert_eq!(changed, 1, "exactly the last layer differs: {old_layers:?} vs {new_layers:?}");
+    assert_eq!(registry.blob_uploads(), uploads_before + 2, "the changed layer and the image config");
+}
+
+fn docker_support_git_sha(ws: &Workspace) -> String {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(ws.path())
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn local_up_runs_healthy_containers_on_one_network() {
+    let moto = Moto::start();
+    let ws = Workspace::new();
+    // Secrets from the env file generate-env writes; the value must never be printed.
+    ws.write(
+        "backend-flask.env",
+        "CONNECTION_URL=sqlite:///tmp/cruddur-data/local.db?mode=rwc\nROLLBAR_ACCESS_TOKEN=s3cr3t-rollbar-value\n",
+    );
+    ws.cruddur(&moto, &["build", "--all", "-q"]).ok();
+    let offset = free_offset();
+    let offset_arg = offset.to_string();
+    let up = ws.cruddur(
+        &moto,
+        &[
+            "local",
+            "up",
+            "--port-offset",
+            &offset_arg,
+            "--health-interval",
+            "1s",
+            "--timeout",
+            "90s",
+            "--output",
+            "json",
+        ],
+    );
+    let up = up.ok();
+    assert!(!up.stdout.contains("s3cr3t") && !up.stderr.contains("s3cr3t"), "a secret value was printed");
+    let running = up.json();
+    assert_eq!(running.as_array().unwrap().len(), 2, "{}", up.stdout);
+
+    let backend = format!("{}-local-backend-flask", ws.project);
+    let frontend = format!("{}-local-frontend-react-js", ws.project);
+    // Independent checks: the engine's own view, then HTTP through the mapped ports.
+    assert_eq!(docker(&["inspect", "-f", "{{.State.Health.Status}}", &backend]), "healthy");
+    assert_eq!(docker(&["inspect", "-f", "{{.State.Health.Status}}", &frontend]), "healthy");
+    let env = docker(&["inspect", "-f", "{{json .Config.Env}}", &backend]);
+    assert!(env.contains("ROLLBAR_ACCESS_TOKEN=s3cr3t-rollbar-value"), "the secret reached the container");
+    assert!(env.contains("OTEL_SERVICE_NAME=backend-flask"), "{env}");
+    let health = http_get(4567 + offset, "/api/health-check");
+    assert!(health.starts_with("HTTP/1.1 200") && health.contains("\"success\":true"), "{health}");
+    let page = http_get(3000 + offset, "/@andrewbrown/status/no-such-page");
+    assert!(page.starts_with("HTTP/1.1 200"), "SPA fallback: {page}");
+    assert!(page.contains("<title>Cruddur</title>"), "{page}");
+    let config = http_get(3000 + offset, "/config.js");
+    assert!(config.contains("\"backendUrl\": \"http://localhost:4567\""), "{config}");
+
+    // The frontend reaches the backend by its ECS name, through connect --local (docker exec).
+    let exec = ws
+        .cruddur(
+            &moto,
+            &[
+                "connect",
+                "--local",
+                "--service",
+                "frontend",
+                "--command",
+                "wget -qO- http://backend-flask:4567/api/health-check",
+            ],
+        )
+        .ok();
+    assert!(exec.stdout.contains("\"success\":true"), "{}", exec.stdout);
+    let failing = ws.cruddur(&moto, &["connect", "--local", "--service", "backend", "--command", "ls /no-such-dir"]);
+    assert_eq!(failing.code, 1, "the command's failure is ours: {}", failing.stderr);
+
+    let ps = ws.cruddur(&moto, &["local", "ps", "--output", "json"]).ok().json();
+    assert_eq!(ps.as_array().unwrap().len(), 2);
+    assert!(ps.as_array().unwrap().iter().all(|c| c["health"] == "healthy"), "{ps}");
+    ws.cruddur(&moto, &["local", "down"]).ok();
+    assert_eq!(docker(&["ps", "-aq", "--filter", &format!("label=dev.cruddur.project={}", ws.project)]), "");
+}
+
+#[test]
+fn a_container_that_exits_is_reported_with_its_logs() {
+    let moto = Moto::start();
+    let ws = Workspace::new();
+    // The backend cannot open this database, so it exits at start.
+    ws.write("backend-flask.env", "CONNECTION_URL=postgresql://nobody@127.0.0.1:1/none\n");
+    ws.cruddur(&moto, &["build", "backend", "-q"]).ok();
+    let offset = free_offset().to_string();
+    let up = ws.cruddur(
+        &moto,
+        &["local", "up", "backend", "--port-offset", &offset, "--health-interval", "1s", "--timeout", "60s"],
+    );
+    assert_eq!(up.code, 1, "{}", up.stderr);
+    assert!(up.stderr.contains("error: backend is not healthy: exited with code"), "{}", up.stderr);
+    assert!(up.stderr.contains("[backend] "), "its last log lines are shown: {}", up.stderr);
+}
+
+fn free_offset() -> u16 {
+    loop {
+        let port = common::free_port();
+        if port < 20000 {
+            continue;
+        }
+        let offset = port - 4567;
+        if std::net::TcpListener::bind(("127.0.0.1", 3000 + offset)).is_ok() {
+            return offset;
+        }
+    }
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+/// A one-service project whose Dockerfile the test writes.
+fn tiny_project(dockerfile: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("tiny{}", std::process::id());
+    let base = &docker_support::image_env()[0].1;
+    std::fs::write(
+        dir.path().join("cruddur.toml"),
+        format!("[project]\nname = \"{name}\"\n[services.tiny]\nport = 8080\n[services.tiny.build]\ncontext = \".\"\n[services.tiny.build.args]\nBASE = \"{base}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
+    dir
+}
+
+fn tiny(moto: &Moto, dir: &std::path::Path, args: &[&str], extra: &[(&str, &str)]) -> common::Run {
+    let mut cmd = common::clean(common::cruddur_cmd(dir));
+    cmd.envs(moto.env()).args(args);
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    common::Run::new(cmd.output().unwrap())
+}
+
+#[test]
+fn docker_not_running_is_one_line_with_how_to_start_it() {
+    let moto = Moto::start();
+    let dir = tiny_project("ARG BASE\nFROM ${BASE}\n");
+    let run = tiny(&moto, dir.path(), &["build", "tiny"], &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")]);
+    let line = run.one_line_error(1);
+    assert!(line.starts_with("error: cannot reach the Docker Engine at unix:///nonexistent/docker.sock"), "{line}");
+    assert!(run.stderr.contains("hint: start the Docker Engine"), "{}", run.stderr);
+}
+
+#[test]
+fn a_missing_dockerfile_is_named() {
+    let moto = Moto::start();
+    let dir = tiny_project("");
+    std::fs::remove_file(dir.path().join("Dockerfile")).unwrap();
+    let run = tiny(&moto, dir.path(), &["build", "tiny"], &[]);
+    let line = run.one_line_error(2);
+    assert!(line.contains("Dockerfile") && line.ends_with("does not exist"), "{line}");
+}
+
+#[test]
+fn a_failed_step_shows_its_output() {
+    let moto = Moto::start();
+    let dir = tiny_project("ARG BASE\nFROM ${BASE}\nRUN echo compiling-widgets && echo widget-error >&2 && exit 3\n");
+    let run = tiny(&moto, dir.path(), &["build", "tiny", "--quiet"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("compiling-widgets"), "the step's output: {}", run.stderr);
+    assert!(run.stderr.contains("widget-error"), "its stderr too: {}", run.stderr);
+    assert!(run.stderr.contains("error: build of tiny failed at `Step 3/"), "{}", run.stderr);
+    assert!(run.stderr.contains(": RUN echo compiling-widgets"), "{}", run.stderr);
+    assert!(run.stderr.contains("returned a non-zero code: 3"), "{}", run.stderr);
+}
+
+#[test]
+fn unreachable_registry_and_rejected_auth_fail_before_any_layer_moves() {
+    let moto = Moto::start();
+    let dir = tiny_project("ARG BASE\nFROM ${BASE}\nLABEL purpose=push-test\n");
+    tiny(&moto, dir.path(), &["build", "tiny", "-q"], &[]).ok();
+
+    let closed = format!("127.0.0.1:{}", common::free_port());
+    let run = tiny(&moto, dir.path(), &["push", "tiny", "--registry", &closed], &[]);
+    let line = run.one_line_error(1);
+    assert!(line.starts_with(&format!("error: cannot reach the registry {closed}")), "{line}");
+
+    let guarded = Registry::start(Some(("ci", "right-password")));
+    let run = tiny(&moto, dir.path(), &["push", "tiny", "--registry", &guarded.host], &[]);
+    let line = run.one_line_error(1);
+    assert_eq!(line, format!("error: the registry {} rejected the credentials (HTTP 401 Unauthorized)", guarded.host));
+    assert_eq!(guarded.blob_uploads(), 0);
+
+    let no_image = tiny_project("ARG BASE\nFROM ${BASE}\n");
+    let toml = no_image.path().join("cruddur.toml");
+    let text = std::fs::read_to_string(&toml).unwrap().replace("name = \"tiny", "name = \"never-built");
+    std::fs::write(&toml, text).unwrap();
+    let run = tiny(&moto, no_image.path(), &["push", "tiny", "--registry", &closed], &[]);
+    let line = run.one_line_error(1);
+    assert!(line.starts_with("error: no local image never-built"), "{line}");
+    let name = format!("tiny{}", std::process::id());
+    docker(&["rmi", "-f", &format!("{name}/tiny:latest")]);
+}
+
+#[test]
+fn deploy_builds_pushes_and_pins_the_task_definition_to_the_digest() {
+    let moto = Moto::start();
+    moto.with_backend_service();
+    let registry = Registry::start(None);
+    let ws = Workspace::new();
+    let run =
+        ws.cruddur(&moto, &["deploy", "backend", "--registry", &registry.host, "--no-wait", "--output", "json"]).ok();
+    let (digest, _) = registry.manifest("backend-flask", "latest");
+    let pinned = format!("{}/backend-flask@{digest}", registry.host);
+    assert_eq!(run.json()["image"], pinned, "{}", run.stdout);
+    // Read back with the aws CLI: the registered revision runs exactly those bytes.
+    let out = moto.aws(&["ecs", "describe-task-definition", "--task-definition", "backend-flask"]);
+    let td: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let images: Vec<&str> = td["taskDefinition"]["containerDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["image"].as_str().unwrap())
+        .collect();
+    assert!(images.contains(&pinned.as_str()), "{images:?}");
+    let state = moto.state();
+    assert_eq!(state["services"]["backend-flask"]["taskDefinition"], "backend-flask:2", "{state}");
+}
+
+#[test]
+fn login_stores_the_ecr_token_for_docker_without_printing_it() {
+    use base64::Engine as _;
+    use std::os::unix::fs::PermissionsExt;
+    let moto = Moto::start();
+    let registry = Registry::start(None);
+    let ws = Workspace::new();
+    let config_dir = tempfile::tempdir().unwrap();
+    std::fs::write(config_dir.path().join("config.json"), r#"{"auths": {"other.example": {"auth": "eDp5"}}}"#).unwrap();
+    let dir = config_dir.path().to_str().unwrap();
+    let run = ws.cruddur_with(&moto, &["login", "--registry", &registry.host], &[("DOCKER_CONFIG", dir)]).ok();
+    let path = config_dir.path().join("config.json");
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(config["auths"]["other.example"]["auth"], "eDp5", "other logins are kept");
+    let auth = config["auths"][registry.host.as_str()]["auth"].as_str().unwrap();
+    let decoded = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(auth).unwrap()).unwrap();
+    let (user, password) = decoded.split_once(':').unwrap();
+    assert_eq!(user, "AWS");
+    assert!(!password.is_empty());
+    assert!(!run.stdout.contains(password) && !run.stderr.contains(password), "the token was printed");
+    assert!(run.stderr.contains("Login Succeeded"), "{}", run.stderr);
+}
