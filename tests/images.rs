@@ -335,3 +335,28 @@ fn login_stores_the_ecr_token_for_docker_without_printing_it() {
     assert!(!run.stdout.contains(password) && !run.stderr.contains(password), "the token was printed");
     assert!(run.stderr.contains("Login Succeeded"), "{}", run.stderr);
 }
+
+#[test]
+fn local_up_takes_secrets_from_ssm_when_there_is_no_env_file() {
+    let moto = Moto::start();
+    let ws = Workspace::new();
+    let prefix = format!("/{}/backend-flask/", ws.project);
+    moto.stack(&[
+        "put-params",
+        &prefix,
+        "ROLLBAR_ACCESS_TOKEN=from-ssm-7f3a",
+        "CONNECTION_URL=sqlite:///tmp/ssm.db?mode=rwc",
+    ]);
+    ws.cruddur(&moto, &["build", "backend", "-q"]).ok();
+    let offset = free_offset().to_string();
+    let up = ws.cruddur(
+        &moto,
+        &["local", "up", "backend", "--port-offset", &offset, "--health-interval", "1s", "--timeout", "60s"],
+    );
+    let up = up.ok();
+    assert!(!up.stdout.contains("from-ssm-7f3a") && !up.stderr.contains("from-ssm-7f3a"), "a secret value was printed");
+    assert!(up.stderr.contains("no value for AWS_ACCESS_KEY_ID"), "missing secrets are named: {}", up.stderr);
+    let env = docker(&["inspect", "-f", "{{json .Config.Env}}", &format!("{}-local-backend-flask", ws.project)]);
+    assert!(env.contains("ROLLBAR_ACCESS_TOKEN=from-ssm-7f3a"), "{env}");
+    assert!(env.contains("CONNECTION_URL=sqlite:///tmp/ssm.db?mode=rwc"), "{env}");
+}

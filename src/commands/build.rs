@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::commands::{Ctx, Selection};
 use crate::config::Service;
 use crate::docker::build::{self as engine_build, BuildRequest, INPUTS_LABEL};
-use crate::docker::context::BuildContext;
+use crate::docker::context::{BuildContext, ContextDigests};
 use crate::docker::Engine;
 use crate::error::Result;
 use crate::image;
@@ -47,8 +47,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     };
     let engine = Engine::connect().await?;
     let mut results = Vec::new();
+    let mut digests = ContextDigests::new();
     for service in services {
-        results.push(build_service(ctx, &engine, service, args.quiet).await?);
+        results.push(build_service(ctx, &engine, service, args.quiet, &mut digests).await?);
     }
     if ctx.json() {
         ctx.print_json(&results);
@@ -69,12 +70,18 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
 }
 
 /// Builds one service's image, or re-tags the one its inputs already produced.
-pub async fn build_service(ctx: &Ctx, engine: &Engine, service: &Service, quiet: bool) -> Result<Built> {
+pub async fn build_service(
+    ctx: &Ctx,
+    engine: &Engine,
+    service: &Service,
+    quiet: bool,
+    digests: &mut ContextDigests,
+) -> Result<Built> {
     let started = Instant::now();
     let spec = image::build_spec(service)?;
     let args = image::build_args(&ctx.project, service, &image::region(&ctx.project, ctx.global.region.as_deref()))?;
     let context = BuildContext::collect(&spec.context, &spec.dockerfile)?;
-    let inputs = context.input_hash(&args)?;
+    let inputs = context.input_hash(&args, digests)?;
     let repository = image::local_repo(&ctx.project, service);
     let tags = image::tags(&ctx.project.root);
     ctx.verbose(format!("{}: {} context files, inputs {inputs}", service.name, context.file_count()));

@@ -11,6 +11,7 @@ use crate::commands::push::{self, RegistryArgs};
 use crate::commands::register::{ensure_registered, Registration};
 use crate::commands::{print_plan, render_task_definition, target, Ctx, PlannedCall, WaitArgs};
 use crate::config::Service;
+use crate::docker::context::ContextDigests;
 use crate::docker::Engine;
 use crate::error::{Error, Result};
 use crate::model::service_state::{short_task_definition, ServiceState};
@@ -115,13 +116,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         prepared.push(prepare(ctx, &aws, &target, service, args.image.as_deref()).await?);
     }
     let mut plan = Vec::new();
+    let mut digests = ContextDigests::new();
     for p in prepared.iter_mut().filter(|p| builds && p.service.build.is_some()) {
         let Some(engine) = &engine else {
             let params = json!({ "service": p.service.name, "then": "pin the task definition to the pushed digest" });
             plan.push(PlannedCall { operation: "docker:Build+PushImage", params });
             continue;
         };
-        build_service(ctx, engine, p.service, ctx.global.verbose == 0).await?;
+        build_service(ctx, engine, p.service, ctx.global.verbose == 0, &mut digests).await?;
         let local = push::local_image(ctx, engine, p.service).await?;
         let pushed = push::push_image(ctx, engine, &aws, &local, &args.registry).await?;
         // Pinned to the digest, so a rollback runs the very same bytes.

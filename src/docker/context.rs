@@ -13,6 +13,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{io_error, Error, Result};
 
+/// Digests of context folders' files, computed once per command.
+pub type ContextDigests = BTreeMap<PathBuf, String>;
+
 /// Name the Dockerfile gets in the tar when it lives outside the context folder.
 const OUTSIDE_DOCKERFILE: &str = ".cruddur.Dockerfile";
 
@@ -98,6 +101,7 @@ enum Kind {
 /// A context ready to hash and send.
 #[derive(Debug)]
 pub struct BuildContext {
+    dir: PathBuf,
     entries: Vec<Entry>,
     /// The Dockerfile's path inside the tar, as the build's `dockerfile` option.
     pub dockerfile: String,
@@ -129,6 +133,7 @@ impl BuildContext {
         // The engine needs the Dockerfile even when .dockerignore leaves it out.
         let listed = entries.iter().any(|e| e.name == name);
         Ok(BuildContext {
+            dir: dir.to_path_buf(),
             entries,
             dockerfile: name,
             dockerfile_source: dockerfile.to_path_buf(),
@@ -141,9 +146,32 @@ impl BuildContext {
     }
 
     /// sha256 over the files (names, modes, contents), the Dockerfile and the args.
-    pub fn input_hash(&self, args: &BTreeMap<String, String>) -> Result<String> {
+    /// `memo` keeps the files' digest per context folder, so services that share a
+    /// context (both Dockerfiles here use the workspace) read its files once.
+    pub fn input_hash(&self, args: &BTreeMap<String, String>, memo: &mut ContextDigests) -> Result<String> {
+        let files = match memo.get(&self.dir) {
+            Some(d) => d.clone(),
+            None => {
+                let d = self.files_digest()?;
+                memo.insert(self.dir.clone(), d.clone());
+                d
+            }
+        };
         let mut h = Sha256::new();
         h.update(b"cruddur-build-inputs-v1\0");
+        h.update(files.as_bytes());
+        h.update(b"\0dockerfile\0");
+        h.update(self.dockerfile.as_bytes());
+        h.update(std::fs::read(&self.dockerfile_source).map_err(io_error(&self.dockerfile_source))?);
+        for (k, v) in args {
+            h.update(format!("\0arg\0{k}={v}").as_bytes());
+        }
+        Ok(format!("sha256:{:x}", h.finalize()))
+    }
+
+    /// sha256 over the context's files: names, kinds, modes and contents.
+    fn files_digest(&self) -> Result<String> {
+        let mut h = Sha256::new();
         let mut buf = vec![0u8; 1 << 16];
         for e in &self.entries {
             h.update(e.name.as_bytes());
@@ -170,13 +198,7 @@ impl BuildContext {
             }
             h.update(b"\0");
         }
-        h.update(b"dockerfile\0");
-        h.update(self.dockerfile.as_bytes());
-        h.update(std::fs::read(&self.dockerfile_source).map_err(io_error(&self.dockerfile_source))?);
-        for (k, v) in args {
-            h.update(format!("\0arg\0{k}={v}").as_bytes());
-        }
-        Ok(format!("sha256:{:x}", h.finalize()))
+        Ok(format!("{:x}", h.finalize()))
     }
 
     /// The uncompressed tar the engine's /build endpoint takes.
@@ -294,7 +316,10 @@ mod tests {
         std::fs::write(root.join("ignored/big.bin"), "x").unwrap();
         let args = BTreeMap::from([("K".to_string(), "v".to_string())]);
         let hash = |args: &BTreeMap<String, String>| {
-            BuildContext::collect(root, &root.join("Dockerfile")).unwrap().input_hash(args).unwrap()
+            BuildContext::collect(root, &root.join("Dockerfile"))
+                .unwrap()
+                .input_hash(args, &mut ContextDigests::new())
+                .unwrap()
         };
         let first = hash(&args);
         std::fs::write(root.join("ignored/big.bin"), "changed but ignored").unwrap();
