@@ -23,16 +23,19 @@ impl Ecr {
         Ecr { client }
     }
 
+    /// The repository's URI, or None when it does not exist.
+    pub async fn find_repository(&self, name: &str) -> Result<Option<String>> {
+        match self.client.describe_repositories().repository_names(name).send().await {
+            Ok(out) => Ok(out.repositories().first().and_then(|r| r.repository_uri()).map(str::to_string)),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_not_found_exception()) => Ok(None),
+            Err(e) => Err(call_error("ecr:DescribeRepositories", name, e)),
+        }
+    }
+
     /// The repository's URI, creating it (MUTABLE, scan on push, tagged) when missing.
     pub async fn ensure_repository(&self, name: &str, tags: &[(&str, &str)]) -> Result<Repository> {
-        match self.client.describe_repositories().repository_names(name).send().await {
-            Ok(out) => {
-                if let Some(uri) = out.repositories().first().and_then(|r| r.repository_uri()) {
-                    return Ok(Repository { uri: uri.to_string(), created: false });
-                }
-            }
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_not_found_exception()) => {}
-            Err(e) => return Err(call_error("ecr:DescribeRepositories", name, e)),
+        if let Some(uri) = self.find_repository(name).await? {
+            return Ok(Repository { uri, created: false });
         }
         let mut create = self
             .client

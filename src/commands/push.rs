@@ -147,11 +147,15 @@ pub async fn push_image(
 ) -> Result<Pushed> {
     let started = Instant::now();
     let service = img.service;
-    // Read-only checks first: the login and the registry itself, then the repository.
-    let (host, credentials) = registry::login(aws, args.host(ctx)).await?;
-    let tags = [("project", ctx.project.name.as_str()), ("managed-by", "cruddur")];
-    let repository = aws.ecr.ensure_repository(&service.ecs_name, &tags).await?;
-    if repository.created {
+    // Read-only checks first: the repository, the login and the registry itself.
+    // The registry host is the repository URI's (ECR's token endpoint when the
+    // repository does not exist yet), unless --registry or project.registry says otherwise.
+    let existing = aws.ecr.find_repository(&service.ecs_name).await?;
+    let ecr_host = existing.as_deref().map(|uri| uri.split('/').next().unwrap_or(uri).to_string());
+    let (host, credentials) = registry::login(aws, args.host(ctx).or(ecr_host)).await?;
+    if existing.is_none() {
+        let tags = [("project", ctx.project.name.as_str()), ("managed-by", "cruddur")];
+        let repository = aws.ecr.ensure_repository(&service.ecs_name, &tags).await?;
         eprintln!("{}: created ECR repository {}", service.name, repository.uri);
     }
     let remote = image::remote_repo(&host, service);
