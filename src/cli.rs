@@ -53,6 +53,14 @@ pub enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create or update the whole stack (log group to ECS services); --dry-run = plan
+    Up(commands::up::Args),
+    /// Show what `up` would create, update or leave alone (read calls only)
+    Plan(commands::up::Args),
+    /// Delete what cruddur tagged, in dependency order (--yes; --all for data too)
+    Down(commands::down::Args),
+    /// Push the secrets named in cruddur.toml to SSM SecureStrings
+    Secrets(commands::secrets::Args),
     /// Print a service's rendered task or service definition as JSON
     Render(commands::render::Args),
     /// Build service images through the Docker Engine API (skipped when inputs are unchanged)

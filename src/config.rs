@@ -32,6 +32,8 @@ struct RawProject {
     task_role: Option<String>,
     registry: Option<String>,
     domain: Option<String>,
+    log_retention_days: Option<i32>,
+    load_balancer: Option<String>,
 }
 
 /// Where the services run. Empty lists mean "look them up in the live stack".
@@ -41,6 +43,8 @@ pub struct Network {
     #[serde(default)]
     pub subnets: Vec<String>,
     pub security_group: Option<String>,
+    /// The load balancer's security group (default `<project>-alb-sg`).
+    pub alb_security_group: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -96,6 +100,10 @@ pub struct Project {
     pub registry: Option<String>,
     /// The public domain; without one the services are reached on localhost/ALB ports.
     pub domain: Option<String>,
+    /// CloudWatch Logs retention of the log group (`up`).
+    pub log_retention_days: i32,
+    /// The ALB's name (`up`).
+    pub load_balancer: String,
     pub network: Network,
     pub services: BTreeMap<String, Service>,
 }
@@ -195,6 +203,8 @@ impl Project {
             task_role: raw.project.task_role.unwrap_or_else(|| "CruddurTaskRole".into()),
             registry: raw.project.registry,
             domain: raw.project.domain.filter(|d| !d.is_empty()),
+            log_retention_days: raw.project.log_retention_days.unwrap_or(1),
+            load_balancer: raw.project.load_balancer.unwrap_or_else(|| format!("{name}-alb")),
             network: raw.network,
             services,
             name,
@@ -225,6 +235,15 @@ impl Project {
     /// `/cruddur/backend-flask/`
     pub fn ssm_prefix(&self, service: &Service) -> String {
         format!("/{}/{}/", self.name, service.ecs_name)
+    }
+
+    /// The services' security group (`crud-srv-sg`, the old scripts' name).
+    pub fn services_security_group(&self) -> String {
+        self.network.security_group.clone().unwrap_or_else(|| "crud-srv-sg".into())
+    }
+
+    pub fn alb_security_group(&self) -> String {
+        self.network.alb_security_group.clone().unwrap_or_else(|| format!("{}-alb-sg", self.name))
     }
 
     /// Path of a file relative to the project root, for messages.

@@ -90,6 +90,12 @@ pub enum Error {
     ExecExited(i64),
     #[error("{service} is not healthy: {state}")]
     LocalUnhealthy { service: String, state: String },
+    #[error("no value for the secrets {}", .parameters.join(", "))]
+    MissingSecrets { parameters: Vec<String> },
+    #[error("no public Route 53 hosted zone named {domain}")]
+    NoHostedZone { domain: String },
+    #[error("the ACM certificate for {domain} is {status}")]
+    CertificateFailed { domain: String, status: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -110,7 +116,8 @@ impl Error {
             | Error::MissingVariables { .. }
             | Error::TemplateRender { .. }
             | Error::InvalidDefinition { .. }
-            | Error::BuildInput { .. } => ExitCode::Usage,
+            | Error::BuildInput { .. }
+            | Error::MissingSecrets { .. } => ExitCode::Usage,
             Error::RolledBack { .. } => ExitCode::RolledBack,
             Error::Timeout { .. } => ExitCode::Timeout,
             _ => ExitCode::Failure,
@@ -156,6 +163,9 @@ impl Error {
             Error::Docker { .. } => "the Docker Engine's message above says what it refused".into(),
             Error::BuildInput { .. } => "set services.<name>.build.dockerfile and .context in cruddur.toml (paths relative to it)".into(),
             Error::BuildFailed { .. } => "the failing step's output is shown above; fix it and run `cruddur build` again".into(),
+            Error::MissingSecrets { .. } => "export each one under its own name (the last part of the path), or put it in <ecs-name>.env (cruddur generate-env writes it); values are never printed".into(),
+            Error::NoHostedZone { .. } => "create the hosted zone (and point the registrar at its name servers), or unset project.domain".into(),
+            Error::CertificateFailed { .. } => "see the certificate in the ACM console; delete it and run `cruddur up` again to request a new one".into(),
             Error::NoImage { service, .. } => format!("build it first: `cruddur build {service}`"),
             Error::RegistryUnreachable { .. } => "check the registry host (--registry, project.registry, or the ECR repository URI) and your network".into(),
             Error::RegistryAuth { .. } => "the ECR token may be for another account or region; check --profile/--region, or the registry's own login".into(),

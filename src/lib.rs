@@ -13,3 +13,4 @@ pub mod registry;
 pub mod render;
 pub mod rollout;
 pub mod session_plugin;
+pub mod stack;

@@ -19,6 +19,10 @@ impl Ec2 {
         Ec2 { client }
     }
 
+    pub(crate) fn client(&self) -> &aws_sdk_ec2::Client {
+        &self.client
+    }
+
     /// The default VPC's id, if the account has one.
     pub async fn default_vpc(&self) -> Result<Option<String>> {
         let out = self

@@ -2,7 +2,7 @@
 
 use base64::Engine as _;
 
-use crate::aws::call_error;
+use crate::aws::{call_error, Tags};
 use crate::docker::push::Credentials;
 use crate::error::{Error, Result};
 
@@ -33,10 +33,16 @@ impl Ecr {
     }
 
     /// The repository's URI, creating it (MUTABLE, scan on push, tagged) when missing.
-    pub async fn ensure_repository(&self, name: &str, tags: &[(&str, &str)]) -> Result<Repository> {
+    pub async fn ensure_repository(&self, name: &str, tags: &Tags) -> Result<Repository> {
         if let Some(uri) = self.find_repository(name).await? {
             return Ok(Repository { uri, created: false });
         }
+        let uri = self.create_repository(name, tags).await?;
+        Ok(Repository { uri, created: true })
+    }
+
+    /// CreateRepository: MUTABLE, scan on push, tagged. Returns the URI.
+    pub async fn create_repository(&self, name: &str, tags: &Tags) -> Result<String> {
         let mut create = self
             .client
             .create_repository()
@@ -45,14 +51,11 @@ impl Ecr {
             .image_scanning_configuration(
                 aws_sdk_ecr::types::ImageScanningConfiguration::builder().scan_on_push(true).build(),
             );
-        for (key, value) in tags {
-            let tag =
-                aws_sdk_ecr::types::Tag::builder().key(*key).value(*value).build().expect("key and value are set");
+        for tag in sdk_tags(tags) {
             create = create.tags(tag);
         }
         let out = create.send().await.map_err(|e| call_error("ecr:CreateRepository", name, e))?;
-        let uri = out.repository().and_then(|r| r.repository_uri()).unwrap_or_default().to_string();
-        Ok(Repository { uri, created: true })
+        Ok(out.repository().and_then(|r| r.repository_uri()).unwrap_or_default().to_string())
     }
 
     /// Registry credentials from GetAuthorizationToken (`AWS:<password>`, base64).
@@ -78,5 +81,92 @@ impl Ecr {
         let (username, password) = decoded.split_once(':').unwrap_or(("AWS", decoded.as_str()));
         let server = data.proxy_endpoint().unwrap_or_default().to_string();
         Ok(Credentials { username: username.to_string(), password: password.to_string(), server })
+    }
+}
+
+fn sdk_tags(tags: &Tags) -> Vec<aws_sdk_ecr::types::Tag> {
+    tags.iter()
+        .map(|(k, v)| aws_sdk_ecr::types::Tag::builder().key(k).value(v).build().expect("key and value are set"))
+        .collect()
+}
+
+/// A repository's settings, as `up` compares them.
+#[derive(Debug, Clone)]
+pub struct RepositorySettings {
+    pub arn: String,
+    pub mutable: bool,
+    pub scan_on_push: bool,
+    pub tags: Tags,
+}
+
+impl Ecr {
+    pub async fn repository_settings(&self, name: &str) -> Result<Option<RepositorySettings>> {
+        let out = match self.client.describe_repositories().repository_names(name).send().await {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_not_found_exception()) => return Ok(None),
+            Err(e) => return Err(call_error("ecr:DescribeRepositories", name, e)),
+        };
+        let Some(repo) = out.repositories().first() else { return Ok(None) };
+        let arn = repo.repository_arn().unwrap_or_default().to_string();
+        let tags = self
+            .client
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| call_error("ecr:ListTagsForResource", name, e))?
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        Ok(Some(RepositorySettings {
+            mutable: repo.image_tag_mutability().is_none_or(|m| m.as_str() == "MUTABLE"),
+            scan_on_push: repo.image_scanning_configuration().is_some_and(|c| c.scan_on_push()),
+            arn,
+            tags,
+        }))
+    }
+
+    pub async fn set_scan_on_push(&self, name: &str) -> Result<()> {
+        let conf = aws_sdk_ecr::types::ImageScanningConfiguration::builder().scan_on_push(true).build();
+        self.client
+            .put_image_scanning_configuration()
+            .repository_name(name)
+            .image_scanning_configuration(conf)
+            .send()
+            .await
+            .map_err(|e| call_error("ecr:PutImageScanningConfiguration", name, e))?;
+        Ok(())
+    }
+
+    pub async fn set_mutable(&self, name: &str) -> Result<()> {
+        self.client
+            .put_image_tag_mutability()
+            .repository_name(name)
+            .image_tag_mutability(aws_sdk_ecr::types::ImageTagMutability::Mutable)
+            .send()
+            .await
+            .map_err(|e| call_error("ecr:PutImageTagMutability", name, e))?;
+        Ok(())
+    }
+
+    pub async fn tag(&self, arn: &str, tags: &Tags) -> Result<()> {
+        self.client
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(sdk_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| call_error("ecr:TagResource", arn, e))?;
+        Ok(())
+    }
+
+    /// Deletes the repository and its images.
+    pub async fn delete_repository(&self, name: &str) -> Result<()> {
+        match self.client.delete_repository().repository_name(name).force(true).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_not_found_exception()) => Ok(()),
+            Err(e) => Err(call_error("ecr:DeleteRepository", name, e)),
+        }
     }
 }

@@ -1,6 +1,8 @@
-//! Elastic Load Balancing v2: target groups by name.
+//! Elastic Load Balancing v2: the ALB and the services' target groups.
 
-use crate::aws::call_error;
+use aws_sdk_elasticloadbalancingv2::types as sdk;
+
+use crate::aws::{call_error, Tags};
 use crate::error::Result;
 
 #[derive(Clone)]
@@ -8,16 +10,194 @@ pub struct Elbv2 {
     client: aws_sdk_elasticloadbalancingv2::Client,
 }
 
+#[derive(Debug, Clone)]
+pub struct LoadBalancer {
+    pub arn: String,
+    pub dns_name: String,
+    /// The ALB's own hosted zone, for Route 53 alias records.
+    pub zone_id: String,
+    pub security_groups: Vec<String>,
+    pub internet_facing: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct TargetGroup {
+    pub arn: String,
+    pub port: i32,
+    pub health_path: String,
+    pub healthy_threshold: i32,
+    pub ip_targets: bool,
+}
+
+/// What a target group should look like.
+#[derive(Debug, Clone)]
+pub struct TargetGroupSpec {
+    pub name: String,
+    pub port: i32,
+    pub vpc: String,
+    pub health_path: String,
+    pub healthy_threshold: i32,
+}
+
+pub(crate) fn sdk_tags(tags: &Tags) -> Vec<sdk::Tag> {
+    tags.iter().map(|(k, v)| sdk::Tag::builder().key(k).value(v).build()).collect()
+}
+
 impl Elbv2 {
     pub fn new(client: aws_sdk_elasticloadbalancingv2::Client) -> Self {
         Elbv2 { client }
     }
 
+    pub(crate) fn client(&self) -> &aws_sdk_elasticloadbalancingv2::Client {
+        &self.client
+    }
+
     pub async fn target_group_arn(&self, name: &str) -> Result<Option<String>> {
+        Ok(self.target_group(name).await?.map(|t| t.arn))
+    }
+
+    pub async fn target_group(&self, name: &str) -> Result<Option<TargetGroup>> {
         match self.client.describe_target_groups().names(name).send().await {
-            Ok(out) => Ok(out.target_groups().first().and_then(|t| t.target_group_arn()).map(str::to_string)),
+            Ok(out) => Ok(out.target_groups().first().map(|t| TargetGroup {
+                arn: t.target_group_arn().unwrap_or_default().to_string(),
+                port: t.port().unwrap_or_default(),
+                health_path: t.health_check_path().unwrap_or_default().to_string(),
+                healthy_threshold: t.healthy_threshold_count().unwrap_or_default(),
+                ip_targets: t.target_type().is_some_and(|k| k.as_str() == "ip"),
+            })),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_target_group_not_found_exception()) => Ok(None),
             Err(e) => Err(call_error("elbv2:DescribeTargetGroups", name, e)),
         }
+    }
+
+    /// Creating a target group that exists with the same settings returns it (AWS).
+    pub async fn create_target_group(&self, spec: &TargetGroupSpec, tags: &Tags) -> Result<String> {
+        let out = self
+            .client
+            .create_target_group()
+            .name(&spec.name)
+            .protocol(sdk::ProtocolEnum::Http)
+            .port(spec.port)
+            .vpc_id(&spec.vpc)
+            .target_type(sdk::TargetTypeEnum::Ip)
+            .health_check_path(&spec.health_path)
+            .healthy_threshold_count(spec.healthy_threshold)
+            .set_tags(Some(sdk_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:CreateTargetGroup", &spec.name, e))?;
+        Ok(out.target_groups().first().and_then(|t| t.target_group_arn()).unwrap_or_default().to_string())
+    }
+
+    pub async fn set_health_check(&self, arn: &str, spec: &TargetGroupSpec) -> Result<()> {
+        self.client
+            .modify_target_group()
+            .target_group_arn(arn)
+            .health_check_path(&spec.health_path)
+            .healthy_threshold_count(spec.healthy_threshold)
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:ModifyTargetGroup", &spec.name, e))?;
+        Ok(())
+    }
+
+    pub async fn load_balancer(&self, name: &str) -> Result<Option<LoadBalancer>> {
+        match self.client.describe_load_balancers().names(name).send().await {
+            Ok(out) => Ok(out.load_balancers().first().map(|lb| LoadBalancer {
+                arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
+                dns_name: lb.dns_name().unwrap_or_default().to_string(),
+                zone_id: lb.canonical_hosted_zone_id().unwrap_or_default().to_string(),
+                security_groups: lb.security_groups().to_vec(),
+                internet_facing: lb.scheme().is_some_and(|s| s.as_str() == "internet-facing"),
+            })),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_load_balancer_not_found_exception()) => Ok(None),
+            Err(e) => Err(call_error("elbv2:DescribeLoadBalancers", name, e)),
+        }
+    }
+
+    /// CreateLoadBalancer with the same name and settings returns the existing one.
+    pub async fn create_load_balancer(
+        &self,
+        name: &str,
+        subnets: &[String],
+        security_group: &str,
+        tags: &Tags,
+    ) -> Result<()> {
+        self.client
+            .create_load_balancer()
+            .name(name)
+            .r#type(sdk::LoadBalancerTypeEnum::Application)
+            .scheme(sdk::LoadBalancerSchemeEnum::InternetFacing)
+            .set_subnets(Some(subnets.to_vec()))
+            .security_groups(security_group)
+            .set_tags(Some(sdk_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:CreateLoadBalancer", name, e))?;
+        Ok(())
+    }
+
+    pub async fn set_security_groups(&self, arn: &str, groups: &[String]) -> Result<()> {
+        self.client
+            .set_security_groups()
+            .load_balancer_arn(arn)
+            .set_security_groups(Some(groups.to_vec()))
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:SetSecurityGroups", arn, e))?;
+        Ok(())
+    }
+
+    /// Tags of many resources at once (at most 20 per call), by ARN.
+    pub async fn tags(&self, arns: &[String]) -> Result<std::collections::BTreeMap<String, Tags>> {
+        let mut out = std::collections::BTreeMap::new();
+        for chunk in arns.chunks(20) {
+            let page = self
+                .client
+                .describe_tags()
+                .set_resource_arns(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| call_error("elbv2:DescribeTags", &chunk.join(","), e))?;
+            for d in page.tag_descriptions() {
+                let tags = d
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()));
+                out.insert(d.resource_arn().unwrap_or_default().to_string(), tags.collect());
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn tag(&self, arns: &[String], tags: &Tags) -> Result<()> {
+        self.client
+            .add_tags()
+            .set_resource_arns(Some(arns.to_vec()))
+            .set_tags(Some(sdk_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:AddTags", &arns.join(","), e))?;
+        Ok(())
+    }
+
+    pub async fn delete_load_balancer(&self, arn: &str) -> Result<()> {
+        self.client
+            .delete_load_balancer()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:DeleteLoadBalancer", arn, e))?;
+        Ok(())
+    }
+
+    pub async fn delete_target_group(&self, arn: &str) -> Result<()> {
+        self.client
+            .delete_target_group()
+            .target_group_arn(arn)
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:DeleteTargetGroup", arn, e))?;
+        Ok(())
     }
 }

@@ -43,7 +43,7 @@ fn matches(pattern: &str, action: &str) -> bool {
 }
 
 /// IAM returns policy documents URL-encoded.
-fn percent_decode(s: &str) -> String {
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -64,6 +64,10 @@ fn percent_decode(s: &str) -> String {
 impl Iam {
     pub fn new(client: aws_sdk_iam::Client) -> Self {
         Iam { client }
+    }
+
+    pub(crate) fn client(&self) -> &aws_sdk_iam::Client {
+        &self.client
     }
 
     /// Which of `actions` the role's policies allow (inline and attached).

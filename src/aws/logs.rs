@@ -1,6 +1,6 @@
 //! CloudWatch Logs: the last lines of a stopped task's container.
 
-use crate::aws::call_error;
+use crate::aws::{call_error, Tags};
 use crate::error::Result;
 
 #[derive(Clone)]
@@ -73,5 +73,84 @@ impl Logs {
         }
         out.sort_by(|a, b| (a.timestamp, &a.id).cmp(&(b.timestamp, &b.id)));
         Ok(out)
+    }
+}
+
+/// A log group as `up` sees it.
+#[derive(Debug, Clone)]
+pub struct LogGroup {
+    pub arn: String,
+    pub retention_days: Option<i32>,
+    pub tags: Tags,
+}
+
+impl Logs {
+    /// The group with exactly this name, with its tags.
+    pub async fn group(&self, name: &str) -> Result<Option<LogGroup>> {
+        let out = self
+            .client
+            .describe_log_groups()
+            .log_group_name_prefix(name)
+            .send()
+            .await
+            .map_err(|e| call_error("logs:DescribeLogGroups", name, e))?;
+        let Some(group) = out.log_groups().iter().find(|g| g.log_group_name() == Some(name)) else {
+            return Ok(None);
+        };
+        let arn = group.arn().unwrap_or_default().trim_end_matches(":*").to_string();
+        let tags = self
+            .client
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| call_error("logs:ListTagsForResource", name, e))?
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        Ok(Some(LogGroup { arn, retention_days: group.retention_in_days(), tags }))
+    }
+
+    pub async fn create_group(&self, name: &str, tags: &Tags) -> Result<()> {
+        let mut req = self.client.create_log_group().log_group_name(name);
+        for (k, v) in tags {
+            req = req.tags(k, v);
+        }
+        match req.send().await {
+            Ok(_) => Ok(()),
+            // Made between our read and this call (a concurrent or interrupted run).
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_already_exists_exception()) => Ok(()),
+            Err(e) => Err(call_error("logs:CreateLogGroup", name, e)),
+        }
+    }
+
+    pub async fn set_retention(&self, name: &str, days: i32) -> Result<()> {
+        self.client
+            .put_retention_policy()
+            .log_group_name(name)
+            .retention_in_days(days)
+            .send()
+            .await
+            .map_err(|e| call_error("logs:PutRetentionPolicy", name, e))?;
+        Ok(())
+    }
+
+    pub async fn tag_group(&self, arn: &str, tags: &Tags) -> Result<()> {
+        self.client
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(|e| call_error("logs:TagResource", arn, e))?;
+        Ok(())
+    }
+
+    pub async fn delete_group(&self, name: &str) -> Result<()> {
+        match self.client.delete_log_group().log_group_name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => Ok(()),
+            Err(e) => Err(call_error("logs:DeleteLogGroup", name, e)),
+        }
     }
 }

@@ -1,17 +1,25 @@
 //! The AWS side: one SDK config built from the standard chain, and one wrapper per
 //! service that returns our own types and errors naming the call and the resource.
 
+pub mod acm;
+pub mod cloudmap;
 pub mod ec2;
+pub mod ec2_groups;
 pub mod ecr;
 pub mod ecs;
+pub mod ecs_cluster;
 pub mod ecs_tasks;
 pub mod elbv2;
+pub mod elbv2_listeners;
 pub mod iam;
+pub mod iam_roles;
 pub mod logs;
+pub mod route53;
 pub mod ssm;
 pub mod sts;
 pub mod task_definition;
 
+use std::collections::BTreeMap;
 use std::error::Error as StdError;
 use std::time::Duration;
 
@@ -22,6 +30,9 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::error::{Error, Result};
+
+/// Resource tags, key to value.
+pub type Tags = BTreeMap<String, String>;
 
 /// Where the SDK config comes from, after the command line has been parsed.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +56,9 @@ pub struct Aws {
     pub ssm: ssm::Ssm,
     pub iam: iam::Iam,
     pub ecr: ecr::Ecr,
+    pub acm: acm::Acm,
+    pub route53: route53::Route53,
+    pub cloudmap: cloudmap::CloudMap,
 }
 
 impl Aws {
@@ -64,6 +78,9 @@ impl Aws {
             ssm: ssm::Ssm::new(aws_sdk_ssm::Client::new(config)),
             iam: iam::Iam::new(aws_sdk_iam::Client::new(config)),
             ecr: ecr::Ecr::new(aws_sdk_ecr::Client::new(config)),
+            acm: acm::Acm::new(aws_sdk_acm::Client::new(config)),
+            route53: route53::Route53::new(aws_sdk_route53::Client::new(config)),
+            cloudmap: cloudmap::CloudMap::new(aws_sdk_servicediscovery::Client::new(config)),
         }
     }
 }

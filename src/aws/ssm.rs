@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::aws::call_error;
+use aws_sdk_ssm::types::{ParameterType, ResourceTypeForTagging, Tag};
+
+use crate::aws::{call_error, Tags};
 use crate::error::Result;
 
 #[derive(Clone)]
@@ -30,4 +32,95 @@ impl Ssm {
         }
         Ok(out)
     }
+}
+
+/// A parameter's state. The value is compared, never shown.
+#[derive(Clone)]
+pub struct Parameter {
+    pub value: String,
+    pub secure: bool,
+}
+
+impl Ssm {
+    /// The named parameters that exist, decrypted, by full name.
+    pub async fn parameters(&self, names: &[String]) -> Result<BTreeMap<String, Parameter>> {
+        let mut out = BTreeMap::new();
+        // GetParameters takes at most 10 names.
+        for chunk in names.chunks(10) {
+            let page = self
+                .client
+                .get_parameters()
+                .set_names(Some(chunk.to_vec()))
+                .with_decryption(true)
+                .send()
+                .await
+                .map_err(|e| call_error("ssm:GetParameters", &chunk.join(","), e))?;
+            for p in page.parameters() {
+                if let (Some(name), Some(value)) = (p.name(), p.value()) {
+                    let secure = p.r#type() == Some(&ParameterType::SecureString);
+                    out.insert(name.to_string(), Parameter { value: value.to_string(), secure });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn tags(&self, name: &str) -> Result<Tags> {
+        let out = self
+            .client
+            .list_tags_for_resource()
+            .resource_type(ResourceTypeForTagging::Parameter)
+            .resource_id(name)
+            .send()
+            .await
+            .map_err(|e| call_error("ssm:ListTagsForResource", name, e))?;
+        Ok(out.tag_list().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
+    }
+
+    /// Creates a SecureString (tagged), or overwrites the value of an existing one.
+    pub async fn put_secure(&self, name: &str, value: &str, create_with: Option<&Tags>) -> Result<()> {
+        let mut req = self.client.put_parameter().name(name).value(value).r#type(ParameterType::SecureString);
+        match create_with {
+            Some(tags) => req = req.set_tags(Some(sdk_tags(tags))),
+            None => req = req.overwrite(true),
+        }
+        match req.send().await {
+            Ok(_) => Ok(()),
+            // Created between our read and this call: set the value over it.
+            Err(e)
+                if create_with.is_some() && e.as_service_error().is_some_and(|s| s.is_parameter_already_exists()) =>
+            {
+                Box::pin(self.put_secure(name, value, None)).await
+            }
+            Err(e) => Err(call_error("ssm:PutParameter", name, e)),
+        }
+    }
+
+    pub async fn tag(&self, name: &str, tags: &Tags) -> Result<()> {
+        self.client
+            .add_tags_to_resource()
+            .resource_type(ResourceTypeForTagging::Parameter)
+            .resource_id(name)
+            .set_tags(Some(sdk_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| call_error("ssm:AddTagsToResource", name, e))?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, names: &[String]) -> Result<()> {
+        for chunk in names.chunks(10) {
+            self.client
+                .delete_parameters()
+                .set_names(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| call_error("ssm:DeleteParameters", &chunk.join(","), e))?;
+        }
+        Ok(())
+    }
+}
+
+fn sdk_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key and value are set")).collect()
 }

@@ -42,13 +42,15 @@ pub struct Args {
 /// A service checked and rendered, nothing changed yet.
 struct Prepared<'a> {
     service: &'a Service,
-    before: ServiceState,
+    /// None: the service does not exist yet, and deploy creates it.
+    before: Option<ServiceState>,
     spec: TaskDefinitionSpec,
     /// The pushed image (`repo@sha256:…`) when deploy built one.
     pushed: Option<String>,
 }
 
-/// Renders and checks that the cluster and service exist: validation before any change.
+/// Renders and checks that the cluster exists (the service may not yet: deploy
+/// then creates it): validation before any change.
 async fn prepare<'a>(
     ctx: &Ctx,
     aws: &Aws,
@@ -57,7 +59,11 @@ async fn prepare<'a>(
     image: Option<&str>,
 ) -> Result<Prepared<'a>> {
     let rendered = render_task_definition(&ctx.project, service, target, image)?;
-    let before = aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await?;
+    let before = match aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await {
+        Ok(state) => Some(state),
+        Err(Error::ServiceNotFound { .. }) => None,
+        Err(e) => return Err(e),
+    };
     Ok(Prepared { service, before, spec: rendered.spec, pushed: None })
 }
 
@@ -142,14 +148,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     if !args.all {
         let (p, update, extra) = steps.pop().expect("one service");
-        let change = Rollout { service: p.service, before: &p.before, update, spec: &p.spec, extra };
+        let change = Rollout { service: p.service, before: p.before.as_ref(), update, spec: &p.spec, extra };
         return apply_and_wait(ctx, &aws, change, &args.wait).await;
     }
     let multi = indicatif::MultiProgress::new();
     let rollouts = steps.into_iter().map(|(p, update, extra)| {
         let reporter = Reporter::stderr_for(Some(&p.service.name), Some(&multi));
         let (aws, wait) = (&aws, &args.wait);
-        let change = Rollout { service: p.service, before: &p.before, update, spec: &p.spec, extra };
+        let change = Rollout { service: p.service, before: p.before.as_ref(), update, spec: &p.spec, extra };
         async move { rollout(ctx, aws, change, wait, &reporter).await }
     });
     let results = futures_util::future::join_all(rollouts).await;
@@ -222,8 +228,8 @@ pub fn log_source(spec: &TaskDefinitionSpec, service: &Service) -> Option<LogSou
 /// One service's change: deploy, rollback and scale differ only in `update`.
 pub struct Rollout<'a> {
     pub service: &'a Service,
-    /// The service before the change.
-    pub before: &'a ServiceState,
+    /// The service before the change; None when it is to be created.
+    pub before: Option<&'a ServiceState>,
     pub update: ServiceUpdate,
     /// The task definition the service will run (for its log configuration).
     pub spec: &'a TaskDefinitionSpec,
@@ -257,14 +263,34 @@ async fn rollout(
     let watch_target = WatchTarget {
         cluster: cluster.clone(),
         service: service.ecs_name.clone(),
-        task_definition: update.task_definition.clone().unwrap_or_else(|| before.task_definition.clone()),
+        task_definition: update
+            .task_definition
+            .clone()
+            .or_else(|| before.map(|b| b.task_definition.clone()))
+            .unwrap_or_default(),
         logs: log_source(spec, service),
     };
     let mut watcher = Watcher::new(&aws.ecs, &aws.logs, watch_target.clone(), wait.options());
-    if !wait.no_wait {
-        watcher.baseline(before).await?;
-    }
-    let after = aws.ecs.update_service(&cluster, &service.ecs_name, &update).await?;
+    let after = match before {
+        Some(before) => {
+            if !wait.no_wait {
+                watcher.baseline(before).await?;
+            }
+            aws.ecs.update_service(&cluster, &service.ecs_name, &update).await?
+        }
+        None => {
+            let target = target(aws).await?;
+            let td = watch_target.task_definition.clone();
+            crate::stack::services::create_from_template(aws, &ctx.project, service, &target, &td).await?;
+            reporter.line(&format!(
+                "created service {cluster}/{} running {}",
+                service.ecs_name,
+                short_task_definition(&td)
+            ));
+            extra.insert("created".into(), json!(true));
+            aws.ecs.service(&cluster, &service.ecs_name).await?
+        }
+    };
     let td = watch_target.task_definition.clone();
     extra.insert("service".into(), json!(service.name));
     extra.insert("ecsService".into(), json!(service.ecs_name));

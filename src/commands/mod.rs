@@ -5,6 +5,7 @@ pub mod build;
 pub mod connect;
 pub mod deploy;
 pub mod diff;
+pub mod down;
 pub mod generate_env;
 pub mod local;
 pub mod login;
@@ -14,7 +15,9 @@ pub mod register;
 pub mod render;
 pub mod rollback;
 pub mod scale;
+pub mod secrets;
 pub mod status;
+pub mod up;
 
 use std::time::Duration;
 
@@ -44,6 +47,10 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Status(args) => status::run(&ctx, args).await,
         Command::Rollback(args) => rollback::run(&ctx, args).await,
         Command::Scale(args) => scale::run(&ctx, args).await,
+        Command::Up(args) => up::run(&ctx, args).await,
+        Command::Plan(args) => up::plan(&ctx, args).await,
+        Command::Down(args) => down::run(&ctx, args).await,
+        Command::Secrets(args) => secrets::run(&ctx, args).await,
     }
 }
 

@@ -154,7 +154,7 @@ pub async fn push_image(
     let ecr_host = existing.as_deref().map(|uri| uri.split('/').next().unwrap_or(uri).to_string());
     let (host, credentials) = registry::login(aws, args.host(ctx).or(ecr_host)).await?;
     if existing.is_none() {
-        let tags = [("project", ctx.project.name.as_str()), ("managed-by", "cruddur")];
+        let tags = crate::stack::owner_tags(&ctx.project);
         let repository = aws.ecr.ensure_repository(&service.ecs_name, &tags).await?;
         eprintln!("{}: created ECR repository {}", service.name, repository.uri);
     }

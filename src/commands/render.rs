@@ -5,6 +5,18 @@ use clap::ValueEnum;
 use crate::commands::{render_task_definition, target, Ctx};
 use crate::error::Result;
 use crate::render::{self as tpl, context};
+use crate::stack::spec::Spec;
+
+/// The IAM documents in `policies/`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Policy {
+    /// policies/ecs-tasks-trust.json: who may assume both roles
+    Trust,
+    /// policies/execution-role.json: ECR pull, logs, the services' SSM parameters
+    ExecutionRole,
+    /// policies/task-role.json: ECS Exec (ssmmessages), logs, X-Ray
+    TaskRole,
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
 pub enum What {
@@ -21,17 +33,32 @@ pub enum What {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Service name from cruddur.toml (e.g. backend)
-    pub service: String,
+    #[arg(required_unless_present = "policy")]
+    pub service: Option<String>,
     /// Which definition to render
     #[arg(value_enum, default_value_t = What::TaskDefinition)]
     pub what: What,
     /// Image URI to render instead of the configured one
     #[arg(long)]
     pub image: Option<String>,
+    /// Render an IAM policy document from policies/ instead (project-wide)
+    #[arg(long, value_enum, conflicts_with_all = ["service", "image"])]
+    pub policy: Option<Policy>,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    let service = ctx.project.service(&args.service)?;
+    if let Some(policy) = args.policy {
+        let aws = ctx.aws().await?;
+        let spec = Spec::new(&ctx.project, target(&aws).await?)?;
+        let doc = match policy {
+            Policy::Trust => &spec.roles[0].trust,
+            Policy::ExecutionRole => &spec.roles[0].policy,
+            Policy::TaskRole => &spec.roles[1].policy,
+        };
+        ctx.print_json(doc);
+        return Ok(());
+    }
+    let service = ctx.project.service(args.service.as_deref().unwrap_or_default())?;
     let aws = ctx.aws().await?;
     let target = target(&aws).await?;
     let json = match args.what {

@@ -54,7 +54,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let spec = aws.ecs.describe_task_definition(&chosen.1).await?.spec;
     let mut extra = Map::new();
     extra.insert("rolledBackFrom".into(), json!(before.task_definition));
-    apply_and_wait(ctx, &aws, Rollout { service, before: &before, update, spec: &spec, extra }, &args.wait).await
+    apply_and_wait(ctx, &aws, Rollout { service, before: Some(&before), update, spec: &spec, extra }, &args.wait).await
 }
 
 fn list(revisions: &[(i32, String)]) -> String {

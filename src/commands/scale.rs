@@ -31,5 +31,5 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let spec = aws.ecs.describe_task_definition(&before.task_definition).await?.spec;
     let mut extra = Map::new();
     extra.insert("desiredCount".into(), json!(args.count));
-    apply_and_wait(ctx, &aws, Rollout { service, before: &before, update, spec: &spec, extra }, &args.wait).await
+    apply_and_wait(ctx, &aws, Rollout { service, before: Some(&before), update, spec: &spec, extra }, &args.wait).await
 }

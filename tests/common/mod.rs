@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod ecs_shapes;
+pub mod recorder;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -28,12 +29,28 @@ pub fn free_port() -> u16 {
 pub struct Moto {
     child: Child,
     pub url: String,
+    /// moto's request recording (MOTO_ENABLE_RECORDING), when started with one.
+    recording: Option<tempfile::TempDir>,
 }
 
 impl Moto {
     pub fn start() -> Moto {
+        Moto::spawn(None)
+    }
+
+    /// A moto that records every request it serves, so a test can count the
+    /// write calls a command made (`writes_since`).
+    pub fn start_recording() -> Moto {
+        Moto::spawn(Some(tempfile::tempdir().unwrap()))
+    }
+
+    fn spawn(recording: Option<tempfile::TempDir>) -> Moto {
         let port = free_port();
-        let child = Command::new(venv_bin("moto_server"))
+        let mut cmd = Command::new(venv_bin("moto_server"));
+        if let Some(dir) = &recording {
+            cmd.env("MOTO_ENABLE_RECORDING", "True").env("MOTO_RECORDER_FILEPATH", dir.path().join("requests.jsonl"));
+        }
+        let child = cmd
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_ECS_SERVICE_RUNNING", "1")
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
@@ -47,7 +64,35 @@ impl Moto {
             assert!(Instant::now() < deadline, "moto did not listen on {port} within 30 s");
             std::thread::sleep(Duration::from_millis(50));
         }
-        Moto { child, url: format!("http://127.0.0.1:{port}") }
+        Moto { child, url: format!("http://127.0.0.1:{port}"), recording }
+    }
+
+    /// Every request recorded so far, as (operation, is_write).
+    pub fn requests(&self) -> Vec<(String, bool)> {
+        let dir = self.recording.as_ref().expect("started with start_recording");
+        let text = std::fs::read_to_string(dir.path().join("requests.jsonl")).unwrap_or_default();
+        text.lines().map(|l| recorder::classify(&serde_json::from_str(l).unwrap())).collect()
+    }
+
+    /// How many requests have been recorded (a mark for `writes_since`).
+    pub fn mark(&self) -> usize {
+        self.requests().len()
+    }
+
+    /// The write calls (anything but Describe*/List*/Get*) made after `mark`.
+    pub fn writes_since(&self, mark: usize) -> Vec<String> {
+        self.requests().into_iter().skip(mark).filter(|(_, w)| *w).map(|(op, _)| op).collect()
+    }
+
+    /// The whole stack read back with boto3 (tests/support/inventory.py).
+    pub fn inventory(&self) -> serde_json::Value {
+        let out = clean(Command::new(venv_bin("python")))
+            .arg(repo().join("tests/support/inventory.py"))
+            .envs(self.env())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "inventory.py: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
     }
 
     /// Environment for any AWS client pointed at this moto.
@@ -178,7 +223,7 @@ impl Run {
 /// A copy of the project (cruddur.toml and templates) that a test may edit.
 pub fn project_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for sub in ["task-definitions", "services", "templates"] {
+    for sub in ["task-definitions", "services", "templates", "policies"] {
         std::fs::create_dir_all(dir.path().join(sub)).unwrap();
         for entry in std::fs::read_dir(repo().join(sub)).unwrap() {
             let entry = entry.unwrap();

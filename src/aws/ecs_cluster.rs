@@ -1,0 +1,223 @@
+//! ECS for `up` and `down`: the cluster with its Service Connect default, and
+//! creating and deleting services from a rendered service definition.
+
+use aws_sdk_ecs::types as sdk;
+
+use crate::aws::ecs::Ecs;
+use crate::aws::{call_error, Tags};
+use crate::error::{Error, Result};
+use crate::model::service_definition::ServiceDefinitionSpec;
+
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub arn: String,
+    /// The Service Connect default namespace (an ARN on AWS; moto echoes the name).
+    pub namespace: Option<String>,
+    pub tags: Tags,
+}
+
+/// A service as `up` and `down` see it.
+#[derive(Debug, Clone)]
+pub struct ServiceSummary {
+    pub arn: String,
+    pub desired_count: i32,
+    pub tags: Tags,
+}
+
+fn tags_of(tags: &[sdk::Tag]) -> Tags {
+    tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect()
+}
+
+fn sdk_tags(tags: &Tags) -> Vec<sdk::Tag> {
+    tags.iter().map(|(k, v)| sdk::Tag::builder().key(k).value(v).build()).collect()
+}
+
+impl Ecs {
+    pub async fn cluster(&self, name: &str) -> Result<Option<Cluster>> {
+        let out = self
+            .client()
+            .describe_clusters()
+            .clusters(name)
+            .include(sdk::ClusterField::Tags)
+            .send()
+            .await
+            .map_err(|e| call_error("ecs:DescribeClusters", name, e))?;
+        Ok(out.clusters().iter().find(|c| c.status() == Some("ACTIVE")).map(|c| Cluster {
+            arn: c.cluster_arn().unwrap_or_default().to_string(),
+            namespace: c.service_connect_defaults().and_then(|d| d.namespace()).map(str::to_string),
+            tags: tags_of(c.tags()),
+        }))
+    }
+
+    /// CreateCluster returns the existing cluster when one has this name.
+    pub async fn create_cluster(&self, name: &str, namespace: &str, tags: &Tags) -> Result<()> {
+        let defaults = sdk::ClusterServiceConnectDefaultsRequest::builder()
+            .namespace(namespace)
+            .build()
+            .map_err(|e| Error::Usage(e.to_string()))?;
+        self.client()
+            .create_cluster()
+            .cluster_name(name)
+            .service_connect_defaults(defaults)
+            .set_tags(Some(sdk_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| call_error("ecs:CreateCluster", name, e))?;
+        Ok(())
+    }
+
+    pub async fn set_cluster_namespace(&self, name: &str, namespace: &str) -> Result<()> {
+        let defaults = sdk::ClusterServiceConnectDefaultsRequest::builder()
+            .namespace(namespace)
+            .build()
+            .map_err(|e| Error::Usage(e.to_string()))?;
+        self.client()
+            .update_cluster()
+            .cluster(name)
+            .service_connect_defaults(defaults)
+            .send()
+            .await
+            .map_err(|e| call_error("ecs:UpdateCluster", name, e))?;
+        Ok(())
+    }
+
+    pub async fn tag(&self, arn: &str, tags: &Tags) -> Result<()> {
+        self.client()
+            .tag_resource()
+            .resource_arn(arn)
+            .set_tags(Some(sdk_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| call_error("ecs:TagResource", arn, e))?;
+        Ok(())
+    }
+
+    pub async fn delete_cluster(&self, name: &str) -> Result<()> {
+        match self.client().delete_cluster().cluster(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) => Ok(()),
+            Err(e) => Err(call_error("ecs:DeleteCluster", name, e)),
+        }
+    }
+
+    /// The service unless it is missing or INACTIVE (deleted services linger so).
+    pub async fn find_service(&self, cluster: &str, name: &str) -> Result<Option<ServiceSummary>> {
+        let out = self
+            .client()
+            .describe_services()
+            .cluster(cluster)
+            .services(name)
+            .include(sdk::ServiceField::Tags)
+            .send()
+            .await;
+        let out = match out {
+            Ok(out) => out,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) => return Ok(None),
+            Err(e) => return Err(call_error("ecs:DescribeServices", &format!("{cluster}/{name}"), e)),
+        };
+        Ok(out.services().iter().find(|s| s.status() == Some("ACTIVE") || s.status() == Some("DRAINING")).map(|s| {
+            ServiceSummary {
+                arn: s.service_arn().unwrap_or_default().to_string(),
+                desired_count: s.desired_count(),
+                tags: tags_of(s.tags()),
+            }
+        }))
+    }
+
+    /// CreateService from a rendered service definition, running `task_definition`.
+    pub async fn create_service(&self, spec: &ServiceDefinitionSpec, task_definition: &str) -> Result<String> {
+        let cluster = spec.cluster.clone().unwrap_or_default();
+        let what = format!("{cluster}/{}", spec.service_name);
+        let invalid =
+            |e: String| Error::InvalidDefinition { file: what.clone(), kind: "service definition", message: e };
+        let mut req = self
+            .client()
+            .create_service()
+            .cluster(&cluster)
+            .service_name(&spec.service_name)
+            .task_definition(task_definition)
+            .set_desired_count(spec.desired_count)
+            .set_launch_type(spec.launch_type.as_deref().map(sdk::LaunchType::from))
+            .set_platform_version(spec.platform_version.clone())
+            .set_health_check_grace_period_seconds(spec.health_check_grace_period_seconds)
+            .set_enable_ecs_managed_tags(spec.enable_ecs_managed_tags)
+            .set_propagate_tags(spec.propagate_tags.as_deref().map(sdk::PropagateTags::from))
+            .set_enable_execute_command(spec.enable_execute_command)
+            .set_scheduling_strategy(spec.scheduling_strategy.as_deref().map(sdk::SchedulingStrategy::from));
+        for lb in spec.load_balancers.iter().flatten() {
+            req = req.load_balancers(
+                sdk::LoadBalancer::builder()
+                    .target_group_arn(&lb.target_group_arn)
+                    .container_name(&lb.container_name)
+                    .container_port(lb.container_port)
+                    .build(),
+            );
+        }
+        if let Some(net) = &spec.network_configuration {
+            let vpc = &net.awsvpc_configuration;
+            let awsvpc = sdk::AwsVpcConfiguration::builder()
+                .set_subnets(Some(vpc.subnets.clone()))
+                .set_security_groups(Some(vpc.security_groups.clone()))
+                .set_assign_public_ip(vpc.assign_public_ip.as_deref().map(sdk::AssignPublicIp::from))
+                .build()
+                .map_err(|e| invalid(e.to_string()))?;
+            req = req.network_configuration(sdk::NetworkConfiguration::builder().awsvpc_configuration(awsvpc).build());
+        }
+        if let Some(dc) = &spec.deployment_configuration {
+            let breaker = dc
+                .deployment_circuit_breaker
+                .as_ref()
+                .map(|b| sdk::DeploymentCircuitBreaker::builder().enable(b.enable).rollback(b.rollback).build());
+            req = req.deployment_configuration(
+                sdk::DeploymentConfiguration::builder()
+                    .set_deployment_circuit_breaker(breaker)
+                    .set_maximum_percent(dc.maximum_percent)
+                    .set_minimum_healthy_percent(dc.minimum_healthy_percent)
+                    .build(),
+            );
+        }
+        if let Some(sc) = &spec.service_connect_configuration {
+            let mut conf =
+                sdk::ServiceConnectConfiguration::builder().enabled(sc.enabled).set_namespace(sc.namespace.clone());
+            for s in &sc.services {
+                let mut svc = sdk::ServiceConnectService::builder()
+                    .port_name(&s.port_name)
+                    .set_discovery_name(s.discovery_name.clone());
+                for alias in &s.client_aliases {
+                    let alias = sdk::ServiceConnectClientAlias::builder()
+                        .port(alias.port)
+                        .set_dns_name(alias.dns_name.clone())
+                        .build()
+                        .map_err(|e| invalid(e.to_string()))?;
+                    svc = svc.client_aliases(alias);
+                }
+                conf = conf.services(svc.build().map_err(|e| invalid(e.to_string()))?);
+            }
+            req = req.service_connect_configuration(conf.build());
+        }
+        for tag in spec.tags.iter().flatten() {
+            req = req.tags(sdk::Tag::builder().key(&tag.key).value(&tag.value).build());
+        }
+        let out = req.send().await.map_err(|e| call_error("ecs:CreateService", &what, e))?;
+        Ok(out.service().and_then(|s| s.service_arn()).unwrap_or_default().to_string())
+    }
+
+    /// Scales to 0, then deletes (force: no need to wait for the drain).
+    pub async fn delete_service(&self, cluster: &str, name: &str) -> Result<()> {
+        let what = format!("{cluster}/{name}");
+        let scaled = self.client().update_service().cluster(cluster).service(name).desired_count(0).send().await;
+        if let Err(e) = scaled {
+            if e.as_service_error()
+                .is_some_and(|s| s.is_service_not_found_exception() || s.is_service_not_active_exception())
+            {
+                return Ok(());
+            }
+            return Err(call_error("ecs:UpdateService", &what, e));
+        }
+        match self.client().delete_service().cluster(cluster).service(name).force(true).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_service_not_found_exception()) => Ok(()),
+            Err(e) => Err(call_error("ecs:DeleteService", &what, e)),
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Elastic Load Balancing v2: listeners and host-header rules, as plain values.
+
+use aws_sdk_elasticloadbalancingv2::types as sdk;
+
+use crate::aws::elbv2::{sdk_tags, Elbv2};
+use crate::aws::{call_error, Tags};
+use crate::error::Result;
+
+/// What a listener or rule does with a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Forward(String),
+    /// 301 to HTTPS on 443, keeping host, path and query.
+    RedirectHttps,
+    Other(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Listener {
+    pub arn: String,
+    pub port: i32,
+    pub https: bool,
+    pub certificate: Option<String>,
+    pub default_action: Action,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub arn: String,
+    pub priority: Option<i32>,
+    pub hosts: Vec<String>,
+    pub action: Action,
+}
+
+/// What a listener should look like.
+#[derive(Debug, Clone)]
+pub struct ListenerSpec {
+    pub port: i32,
+    pub certificate: Option<String>,
+    pub default_action: Action,
+}
+
+fn action_of(actions: &[sdk::Action]) -> Action {
+    let Some(a) = actions.first() else { return Action::Other("none".into()) };
+    if let Some(tg) = a.target_group_arn() {
+        return Action::Forward(tg.to_string());
+    }
+    if let Some(tg) = a.forward_config().and_then(|f| f.target_groups().first()).and_then(|t| t.target_group_arn()) {
+        return Action::Forward(tg.to_string());
+    }
+    match a.redirect_config() {
+        Some(r) if r.protocol() == Some("HTTPS") && r.port() == Some("443") => Action::RedirectHttps,
+        _ => Action::Other(a.r#type().map(|t| t.as_str().to_string()).unwrap_or_default()),
+    }
+}
+
+fn sdk_action(action: &Action) -> sdk::Action {
+    match action {
+        Action::Forward(tg) => sdk::Action::builder().r#type(sdk::ActionTypeEnum::Forward).target_group_arn(tg).build(),
+        Action::RedirectHttps | Action::Other(_) => {
+            let redirect = sdk::RedirectActionConfig::builder()
+                .protocol("HTTPS")
+                .port("443")
+                .host("#{host}")
+                .path("/#{path}")
+                .query("#{query}")
+                .status_code(sdk::RedirectActionStatusCodeEnum::Http301)
+                .build();
+            sdk::Action::builder().r#type(sdk::ActionTypeEnum::Redirect).redirect_config(redirect).build()
+        }
+    }
+}
+
+fn certificate(arn: &str) -> sdk::Certificate {
+    sdk::Certificate::builder().certificate_arn(arn).build()
+}
+
+impl Elbv2 {
+    pub async fn listeners(&self, lb: &str) -> Result<Vec<Listener>> {
+        let out = self
+            .client()
+            .describe_listeners()
+            .load_balancer_arn(lb)
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:DescribeListeners", lb, e))?;
+        Ok(out
+            .listeners()
+            .iter()
+            .map(|l| Listener {
+                arn: l.listener_arn().unwrap_or_default().to_string(),
+                port: l.port().unwrap_or_default(),
+                https: l.protocol().is_some_and(|p| p.as_str() == "HTTPS"),
+                certificate: l.certificates().first().and_then(|c| c.certificate_arn()).map(str::to_string),
+                default_action: action_of(l.default_actions()),
+            })
+            .collect())
+    }
+
+    pub async fn create_listener(&self, lb: &str, spec: &ListenerSpec, tags: &Tags) -> Result<String> {
+        let protocol = if spec.certificate.is_some() { sdk::ProtocolEnum::Https } else { sdk::ProtocolEnum::Http };
+        let mut req = self
+            .client()
+            .create_listener()
+            .load_balancer_arn(lb)
+            .port(spec.port)
+            .protocol(protocol)
+            .default_actions(sdk_action(&spec.default_action))
+            .set_tags(Some(sdk_tags(tags)));
+        if let Some(cert) = &spec.certificate {
+            req = req.certificates(certificate(cert)).ssl_policy("ELBSecurityPolicy-TLS13-1-2-2021-06");
+        }
+        let out =
+            req.send().await.map_err(|e| call_error("elbv2:CreateListener", &format!("{lb} port {}", spec.port), e))?;
+        Ok(out.listeners().first().and_then(|l| l.listener_arn()).unwrap_or_default().to_string())
+    }
+
+    pub async fn modify_listener(&self, arn: &str, spec: &ListenerSpec) -> Result<()> {
+        let mut req =
+            self.client().modify_listener().listener_arn(arn).default_actions(sdk_action(&spec.default_action));
+        if let Some(cert) = &spec.certificate {
+            req = req.protocol(sdk::ProtocolEnum::Https).certificates(certificate(cert));
+        }
+        req.send().await.map_err(|e| call_error("elbv2:ModifyListener", arn, e))?;
+        Ok(())
+    }
+
+    pub async fn rules(&self, listener: &str) -> Result<Vec<Rule>> {
+        let out = self
+            .client()
+            .describe_rules()
+            .listener_arn(listener)
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:DescribeRules", listener, e))?;
+        Ok(out
+            .rules()
+            .iter()
+            .filter(|r| r.is_default() != Some(true))
+            .map(|r| Rule {
+                arn: r.rule_arn().unwrap_or_default().to_string(),
+                priority: r.priority().and_then(|p| p.parse().ok()),
+                hosts: r
+                    .conditions()
+                    .iter()
+                    .filter(|c| c.field() == Some("host-header"))
+                    .flat_map(|c| {
+                        let config = c.host_header_config().map(|h| h.values().to_vec()).unwrap_or_default();
+                        if config.is_empty() {
+                            c.values().to_vec()
+                        } else {
+                            config
+                        }
+                    })
+                    .collect(),
+                action: action_of(r.actions()),
+            })
+            .collect())
+    }
+
+    pub async fn create_host_rule(
+        &self,
+        listener: &str,
+        priority: i32,
+        host: &str,
+        tg: &str,
+        tags: &Tags,
+    ) -> Result<()> {
+        let condition = sdk::RuleCondition::builder()
+            .field("host-header")
+            .host_header_config(sdk::HostHeaderConditionConfig::builder().values(host).build())
+            .build();
+        self.client()
+            .create_rule()
+            .listener_arn(listener)
+            .priority(priority)
+            .conditions(condition)
+            .actions(sdk_action(&Action::Forward(tg.to_string())))
+            .set_tags(Some(sdk_tags(tags)))
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:CreateRule", &format!("{listener} host {host}"), e))?;
+        Ok(())
+    }
+
+    pub async fn set_rule_target(&self, rule: &str, tg: &str) -> Result<()> {
+        self.client()
+            .modify_rule()
+            .rule_arn(rule)
+            .actions(sdk_action(&Action::Forward(tg.to_string())))
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:ModifyRule", rule, e))?;
+        Ok(())
+    }
+
+    pub async fn delete_listener(&self, arn: &str) -> Result<()> {
+        match self.client().delete_listener().listener_arn(arn).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_listener_not_found_exception()) => Ok(()),
+            Err(e) => Err(call_error("elbv2:DeleteListener", arn, e)),
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! `cruddur secrets push`: sets the SSM SecureStrings `/<project>/<ecs-name>/<NAME>`
+//! from the environment or `<ecs-name>.env`. Names are printed, values never.
+
+use std::time::Instant;
+
+use crate::commands::up::print;
+use crate::commands::{target, Ctx};
+use crate::error::Result;
+use crate::stack::report::Report;
+use crate::stack::spec::{self, Spec};
+use crate::stack::{identity, Run};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Create or update every secret named in cruddur.toml
+    Push,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let Action::Push = args.action;
+    let started = Instant::now();
+    let aws = ctx.aws().await?;
+    let target = target(&aws).await?;
+    let spec = Spec::new(&ctx.project, target)?;
+    let names: Vec<String> = spec.secrets.iter().map(|s| s.parameter.clone()).collect();
+    let missing = spec::missing_values(&spec, &aws.ssm.parameters(&names).await?);
+    if !missing.is_empty() {
+        return Err(spec::no_values_error(missing));
+    }
+    let report = Report::new(!ctx.global.dry_run, true);
+    identity::secrets(&Run { aws: &aws, spec: &spec, report: &report }).await?;
+    print(ctx, &report, started);
+    Ok(())
+}

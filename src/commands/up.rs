@@ -1,0 +1,46 @@
+//! `cruddur up` converges the whole stack; `cruddur plan` (and `up --dry-run`) runs
+//! the same reads and prints what `up` would create, update or leave alone.
+
+use std::time::Instant;
+
+use crate::commands::{target, Ctx};
+use crate::error::Result;
+use crate::stack::report::Report;
+use crate::stack::spec::Spec;
+use crate::stack::Run;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub async fn run(ctx: &Ctx, _args: Args) -> Result<()> {
+    converge(ctx, !ctx.global.dry_run).await
+}
+
+/// `cruddur plan`: reads only.
+pub async fn plan(ctx: &Ctx, _args: Args) -> Result<()> {
+    converge(ctx, false).await
+}
+
+async fn converge(ctx: &Ctx, apply: bool) -> Result<()> {
+    let started = Instant::now();
+    let aws = ctx.aws().await?;
+    let target = target(&aws).await?;
+    let spec = Spec::new(&ctx.project, target)?;
+    let report = Report::new(apply, true);
+    let run = Run { aws: &aws, spec: &spec, report: &report };
+    let pre = run.preflight().await?;
+    if apply {
+        eprintln!("converging stack {} in {} ({})", ctx.project.name, aws.region, spec.target.account_id);
+    }
+    run.converge(pre).await?;
+    print(ctx, &report, started);
+    Ok(())
+}
+
+pub fn print(ctx: &Ctx, report: &Report, started: Instant) {
+    if ctx.json() {
+        ctx.print_json(&report.json(started));
+    } else {
+        print!("{}", report.text(started));
+    }
+}

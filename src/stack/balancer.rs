@@ -1,0 +1,230 @@
+//! The ALB, one target group per service, and the listeners: HTTP on each service's
+//! port without a domain; with one, 80 redirecting to 443 and HTTPS on 443 sending
+//! `api.<domain>` to the backend and everything else to the frontend.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use futures_util::future::try_join_all;
+
+use crate::aws::elbv2::LoadBalancer;
+use crate::aws::elbv2_listeners::{Action as Route, ListenerSpec};
+use crate::error::Result;
+use crate::stack::foundation::tag_note;
+use crate::stack::network::Network;
+use crate::stack::report::Action;
+use crate::stack::spec::missing_tags;
+use crate::stack::Run;
+
+/// Target group ARN by service name (a placeholder in a plan for ones not made yet).
+pub type TargetGroups = BTreeMap<String, String>;
+
+pub async fn target_groups(run: &Run<'_>, vpc: &str) -> Result<TargetGroups> {
+    let found = try_join_all(run.spec.target_groups.iter().map(|(service, draft)| async move {
+        let (elb, t) = (&run.aws.elbv2, Instant::now());
+        let spec = draft.with_vpc(vpc);
+        let name = &spec.name;
+        let arn = match elb.target_group(name).await? {
+            None => {
+                let mut arn = format!("(new target group {name})");
+                if run.apply() {
+                    arn = elb.create_target_group(&spec, &run.spec.tags).await?;
+                }
+                let details = vec![format!("ip, HTTP {}, health check {} (healthy 3)", spec.port, spec.health_path)];
+                run.report.record("target-group", name, Action::Create, details, t);
+                arn
+            }
+            Some(tg) => {
+                let mut details = Vec::new();
+                if tg.health_path != spec.health_path || tg.healthy_threshold != spec.healthy_threshold {
+                    details.push(format!(
+                        "health check {} (healthy {}) -> {} (healthy {})",
+                        tg.health_path, tg.healthy_threshold, spec.health_path, spec.healthy_threshold
+                    ));
+                    if run.apply() {
+                        elb.set_health_check(&tg.arn, &spec).await?;
+                    }
+                }
+                tag_if_missing(run, &tg.arn, &mut details).await?;
+                run.report.record(
+                    "target-group",
+                    name,
+                    if details.is_empty() { Action::Keep } else { Action::Update },
+                    details,
+                    t,
+                );
+                tg.arn
+            }
+        };
+        Ok::<_, crate::error::Error>((service.name.clone(), arn))
+    }))
+    .await?;
+    Ok(found.into_iter().collect())
+}
+
+async fn tag_if_missing(run: &Run<'_>, arn: &str, details: &mut Vec<String>) -> Result<()> {
+    let have = run.aws.elbv2.tags(&[arn.to_string()]).await?.remove(arn).unwrap_or_default();
+    let tags = missing_tags(&run.spec.tags, &have);
+    if !tags.is_empty() {
+        details.push(tag_note(&tags));
+        if run.apply() {
+            run.aws.elbv2.tag(&[arn.to_string()], &tags).await?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn load_balancer(run: &Run<'_>, net: &Network) -> Result<Option<LoadBalancer>> {
+    let (elb, t) = (&run.aws.elbv2, Instant::now());
+    let name = &run.spec.project.load_balancer;
+    let alb_sg = net.alb_sg.clone().unwrap_or_default();
+    match elb.load_balancer(name).await? {
+        None => {
+            let mut lb = None;
+            if run.apply() {
+                elb.create_load_balancer(name, &net.subnets, &alb_sg, &run.spec.tags).await?;
+                lb = elb.load_balancer(name).await?;
+            }
+            let details = vec![format!(
+                "internet-facing, {} subnets, {}",
+                net.subnets.len(),
+                run.spec.project.alb_security_group()
+            )];
+            run.report.record("load-balancer", name, Action::Create, details, t);
+            Ok(lb)
+        }
+        Some(lb) => {
+            let mut details = Vec::new();
+            if !lb.internet_facing {
+                details.push("is internal: delete it or set project.load_balancer to another name".into());
+            }
+            if !alb_sg.is_empty() && lb.security_groups != [alb_sg.clone()] {
+                details.push(format!("security groups {} -> {alb_sg}", lb.security_groups.join(",")));
+                if run.apply() {
+                    elb.set_security_groups(&lb.arn, std::slice::from_ref(&alb_sg)).await?;
+                }
+            }
+            tag_if_missing(run, &lb.arn, &mut details).await?;
+            run.report.record(
+                "load-balancer",
+                name,
+                if details.is_empty() { Action::Keep } else { Action::Update },
+                details,
+                t,
+            );
+            Ok(Some(lb))
+        }
+    }
+}
+
+/// The listeners cruddur wants, by port.
+fn wanted(run: &Run<'_>, tgs: &TargetGroups, certificate: Option<&str>) -> Vec<ListenerSpec> {
+    let project = run.spec.project;
+    let forward = |service: &str| Route::Forward(tgs.get(service).cloned().unwrap_or_default());
+    match (&project.domain, run.spec.frontend()) {
+        (Some(_), Some(frontend)) => vec![
+            ListenerSpec { port: 80, certificate: None, default_action: Route::RedirectHttps },
+            ListenerSpec {
+                port: 443,
+                certificate: Some(certificate.unwrap_or("(the new certificate)").to_string()),
+                default_action: forward(&frontend.name),
+            },
+        ],
+        _ => project
+            .services
+            .values()
+            .map(|s| ListenerSpec { port: i32::from(s.port), certificate: None, default_action: forward(&s.name) })
+            .collect(),
+    }
+}
+
+fn describe(spec: &ListenerSpec, tgs: &TargetGroups) -> String {
+    let target = match &spec.default_action {
+        Route::Forward(arn) => {
+            let service = tgs.iter().find(|(_, a)| *a == arn).map(|(s, _)| s.as_str()).unwrap_or("?");
+            format!("forward to {service}")
+        }
+        Route::RedirectHttps => "redirect to HTTPS 443".into(),
+        Route::Other(o) => o.clone(),
+    };
+    let proto = if spec.certificate.is_some() { "HTTPS" } else { "HTTP" };
+    format!("{proto} {}: {target}", spec.port)
+}
+
+pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGroups, cert: Option<&str>) -> Result<()> {
+    let elb = &run.aws.elbv2;
+    let name = &run.spec.project.load_balancer;
+    let existing = match lb {
+        Some(lb) => elb.listeners(&lb.arn).await?,
+        None => Vec::new(),
+    };
+    for spec in wanted(run, tgs, cert) {
+        let t = Instant::now();
+        let id = format!("{name}:{}", spec.port);
+        let Some(have) = existing.iter().find(|l| l.port == spec.port) else {
+            let mut arn = None;
+            if run.apply() {
+                let lb = lb.expect("created before its listeners");
+                arn = Some(elb.create_listener(&lb.arn, &spec, &run.spec.tags).await?);
+            }
+            run.report.record("listener", &id, Action::Create, vec![describe(&spec, tgs)], t);
+            if spec.certificate.is_some() {
+                host_rule(run, arn.as_deref(), tgs).await?;
+            }
+            continue;
+        };
+        let mut details = Vec::new();
+        if have.default_action != spec.default_action || have.certificate != spec.certificate {
+            details.push(format!("-> {}", describe(&spec, tgs)));
+            if run.apply() {
+                elb.modify_listener(&have.arn, &spec).await?;
+            }
+        }
+        tag_if_missing(run, &have.arn, &mut details).await?;
+        run.report.record("listener", &id, if details.is_empty() { Action::Keep } else { Action::Update }, details, t);
+        if spec.certificate.is_some() {
+            host_rule(run, Some(&have.arn), tgs).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `api.<domain>` to the backend, on the HTTPS listener.
+async fn host_rule(run: &Run<'_>, listener: Option<&str>, tgs: &TargetGroups) -> Result<()> {
+    let (Some(host), Some(backend)) = (run.spec.api_host(), run.spec.backend()) else { return Ok(()) };
+    let (elb, t) = (&run.aws.elbv2, Instant::now());
+    let tg = tgs.get(&backend.name).cloned().unwrap_or_default();
+    let id = format!("host {host}");
+    let rules = match listener {
+        Some(arn) => elb.rules(arn).await?,
+        None => Vec::new(),
+    };
+    match rules.iter().find(|r| r.hosts.iter().any(|h| h.eq_ignore_ascii_case(&host))) {
+        None => {
+            if run.apply() {
+                let listener = listener.expect("created before its rules");
+                let priority = rules.iter().filter_map(|r| r.priority).max().map_or(1, |p| p + 1);
+                elb.create_host_rule(listener, priority, &host, &tg, &run.spec.tags).await?;
+            }
+            run.report.record("listener-rule", &id, Action::Create, vec![format!("forward to {}", backend.name)], t);
+        }
+        Some(rule) => {
+            let mut details = Vec::new();
+            if rule.action != Route::Forward(tg.clone()) {
+                details.push(format!("-> forward to {}", backend.name));
+                if run.apply() {
+                    elb.set_rule_target(&rule.arn, &tg).await?;
+                }
+            }
+            tag_if_missing(run, &rule.arn, &mut details).await?;
+            run.report.record(
+                "listener-rule",
+                &id,
+                if details.is_empty() { Action::Keep } else { Action::Update },
+                details,
+                t,
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! With a domain: the ACM certificate for `<domain>` and `*.<domain>`, its DNS
+//! validation records in the Route 53 zone, the wait until it is ISSUED, and the
+//! alias records for the apex and `api.<domain>` (zone id read from the ALB).
+
+use std::time::{Duration, Instant};
+
+use crate::aws::acm::{is_final_failure, Certificate};
+use crate::aws::elbv2::LoadBalancer;
+use crate::aws::route53::{absolute, Record, Target};
+use crate::error::{Error, Result};
+use crate::stack::foundation::tag_note;
+use crate::stack::report::Action;
+use crate::stack::spec::missing_tags;
+use crate::stack::Run;
+
+/// How long `up` waits for ACM to issue the certificate.
+const ISSUE_TIMEOUT: Duration = Duration::from_secs(45 * 60);
+
+/// The certificate's ARN once usable (None in a plan before it exists).
+pub async fn certificate(run: &Run<'_>, domain: &str, zone: &str) -> Result<Option<String>> {
+    let (acm, t) = (&run.aws.acm, Instant::now());
+    let names = &run.spec.certificate_names;
+    let cert = match acm.find(domain, names).await? {
+        None => {
+            if !run.apply() {
+                run.report.record(
+                    "certificate",
+                    domain,
+                    Action::Create,
+                    vec![format!("{}, DNS validation", names.join(" + "))],
+                    t,
+                );
+                run.report.record(
+                    "dns-record",
+                    format!("validation {domain}"),
+                    Action::Create,
+                    vec!["CNAME from ACM".into()],
+                    t,
+                );
+                return Ok(None);
+            }
+            let arn = acm.request(domain, names, &run.spec.tags).await?;
+            run.report.record(
+                "certificate",
+                domain,
+                Action::Create,
+                vec![format!("{}, DNS validation", names.join(" + "))],
+                t,
+            );
+            with_records(run, &arn).await?
+        }
+        Some(cert) => {
+            let tags = missing_tags(&run.spec.tags, &cert.tags);
+            let mut details = Vec::new();
+            if !tags.is_empty() {
+                details.push(tag_note(&tags));
+                if run.apply() {
+                    acm.tag(&cert.arn, &tags).await?;
+                }
+            }
+            run.report.record(
+                "certificate",
+                domain,
+                if details.is_empty() { Action::Keep } else { Action::Update },
+                details,
+                t,
+            );
+            cert
+        }
+    };
+    if !cert.issued() {
+        validation_records(run, zone, &cert).await?;
+    }
+    if !run.apply() || cert.issued() {
+        return Ok(Some(cert.arn));
+    }
+    wait_issued(run, domain, &cert.arn).await?;
+    Ok(Some(cert.arn))
+}
+
+/// ACM fills in the validation records a few seconds after the request.
+async fn with_records(run: &Run<'_>, arn: &str) -> Result<Certificate> {
+    let started = Instant::now();
+    loop {
+        let cert = run.aws.acm.describe(arn).await?;
+        if !cert.records.is_empty() || started.elapsed() > Duration::from_secs(120) {
+            return Ok(cert);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+async fn validation_records(run: &Run<'_>, zone: &str, cert: &Certificate) -> Result<()> {
+    let t = Instant::now();
+    let existing = run.aws.route53.records(zone).await?;
+    let wanted: Vec<Record> = cert
+        .records
+        .iter()
+        .map(|r| Record {
+            name: absolute(&r.name),
+            kind: r.kind.clone(),
+            target: Target::Values(vec![r.value.clone()]),
+        })
+        .collect();
+    let missing: Vec<Record> = wanted.into_iter().filter(|w| !existing.iter().any(|e| e.same_as(w))).collect();
+    for r in &missing {
+        run.report.record(
+            "dns-record",
+            format!("{} {}", r.kind, r.name),
+            Action::Create,
+            vec!["ACM validation".into()],
+            t,
+        );
+    }
+    if run.apply() {
+        run.aws.route53.change(zone, &missing, false).await?;
+    }
+    Ok(())
+}
+
+async fn wait_issued(run: &Run<'_>, domain: &str, arn: &str) -> Result<()> {
+    let started = Instant::now();
+    let mut last_note = Instant::now();
+    loop {
+        let cert = run.aws.acm.describe(arn).await?;
+        if cert.issued() {
+            return Ok(());
+        }
+        if is_final_failure(&cert.status) {
+            return Err(Error::CertificateFailed { domain: domain.to_string(), status: cert.status });
+        }
+        if started.elapsed() > ISSUE_TIMEOUT {
+            return Err(Error::Timeout {
+                after: ISSUE_TIMEOUT,
+                waiting_for: format!("ACM to validate the certificate for {domain} ({})", cert.status),
+            });
+        }
+        if last_note.elapsed() >= Duration::from_secs(10) || started.elapsed() < Duration::from_millis(50) {
+            run.report.waiting(&format!("ACM to validate the certificate for {domain} ({})", cert.status), started);
+            last_note = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+/// A records for `<domain>` and `api.<domain>`, aliases of the ALB.
+pub async fn aliases(run: &Run<'_>, domain: &str, zone: &str, lb: Option<&LoadBalancer>) -> Result<()> {
+    let t = Instant::now();
+    let hosts = [absolute(domain), absolute(&format!("api.{domain}"))];
+    let Some(lb) = lb else {
+        for host in hosts {
+            run.report.record("dns-record", format!("A {host}"), Action::Create, vec!["alias of the ALB".into()], t);
+        }
+        return Ok(());
+    };
+    let existing = run.aws.route53.records(zone).await?;
+    let mut changes = Vec::new();
+    for host in hosts {
+        let want = Record {
+            name: host.clone(),
+            kind: "A".into(),
+            target: Target::Alias { zone_id: lb.zone_id.clone(), dns_name: lb.dns_name.clone() },
+        };
+        match existing.iter().find(|e| e.name == host && e.kind == "A") {
+            Some(have) if have.same_as(&want) => {
+                run.report.record("dns-record", format!("A {host}"), Action::Keep, vec![], t)
+            }
+            Some(_) => {
+                run.report.record(
+                    "dns-record",
+                    format!("A {host}"),
+                    Action::Update,
+                    vec![format!("-> alias of {}", lb.dns_name)],
+                    t,
+                );
+                changes.push(want);
+            }
+            None => {
+                run.report.record(
+                    "dns-record",
+                    format!("A {host}"),
+                    Action::Create,
+                    vec![format!("alias of {}", lb.dns_name)],
+                    t,
+                );
+                changes.push(want);
+            }
+        }
+    }
+    if run.apply() {
+        run.aws.route53.change(zone, &changes, false).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! IAM roles (execution and task) and the SSM SecureStrings the tasks read.
+//! Policy documents come from `policies/`; secret values are compared, never shown.
+
+use std::time::Instant;
+
+use futures_util::future::try_join_all;
+
+use crate::error::Result;
+use crate::stack::foundation::tag_note;
+use crate::stack::report::Action;
+use crate::stack::spec::{missing_tags, RoleSpec, SecretSpec};
+use crate::stack::Run;
+
+pub async fn roles(run: &Run<'_>) -> Result<()> {
+    try_join_all(run.spec.roles.iter().map(|r| role(run, r))).await?;
+    Ok(())
+}
+
+async fn role(run: &Run<'_>, spec: &RoleSpec) -> Result<()> {
+    let (iam, t) = (&run.aws.iam, Instant::now());
+    let Some(role) = iam.role(&spec.name).await? else {
+        if run.apply() {
+            iam.create_role(&spec.name, &spec.trust, &run.spec.tags).await?;
+            iam.put_inline_policy(&spec.name, &spec.policy_name, &spec.policy).await?;
+        }
+        let details = vec![format!("trusts ecs-tasks; inline policy {} from policies/", spec.policy_name)];
+        run.report.record("iam-role", &spec.name, Action::Create, details, t);
+        return Ok(());
+    };
+    let mut details = Vec::new();
+    if role.trust.as_ref() != Some(&spec.trust) {
+        details.push("trust policy differs from policies/ecs-tasks-trust.json".to_string());
+        if run.apply() {
+            iam.set_trust(&spec.name, &spec.trust).await?;
+        }
+    }
+    match iam.inline_policy(&spec.name, &spec.policy_name).await? {
+        Some(doc) if doc == spec.policy => {}
+        had => {
+            let what = if had.is_some() { "differs from policies/" } else { "missing" };
+            details.push(format!("inline policy {} {what}", spec.policy_name));
+            if run.apply() {
+                iam.put_inline_policy(&spec.name, &spec.policy_name, &spec.policy).await?;
+            }
+        }
+    }
+    let tags = missing_tags(&run.spec.tags, &role.tags);
+    if !tags.is_empty() {
+        details.push(tag_note(&tags));
+        if run.apply() {
+            iam.tag_role(&spec.name, &tags).await?;
+        }
+    }
+    run.report.record(
+        "iam-role",
+        &spec.name,
+        if details.is_empty() { Action::Keep } else { Action::Update },
+        details,
+        t,
+    );
+    Ok(())
+}
+
+/// Creates missing parameters and sets those whose value changed.
+pub async fn secrets(run: &Run<'_>) -> Result<()> {
+    let names: Vec<String> = run.spec.secrets.iter().map(|s| s.parameter.clone()).collect();
+    let existing = run.aws.ssm.parameters(&names).await?;
+    try_join_all(run.spec.secrets.iter().map(|s| secret(run, s, existing.get(&s.parameter)))).await?;
+    Ok(())
+}
+
+async fn secret(run: &Run<'_>, spec: &SecretSpec, existing: Option<&crate::aws::ssm::Parameter>) -> Result<()> {
+    let (ssm, t) = (&run.aws.ssm, Instant::now());
+    let name = &spec.parameter;
+    match (existing, &spec.value) {
+        (None, Some(value)) => {
+            if run.apply() {
+                ssm.put_secure(name, value, Some(&run.spec.tags)).await?;
+            }
+            run.report.record(
+                "ssm-parameter",
+                name,
+                Action::Create,
+                vec![format!("SecureString, value from {}", spec.from)],
+                t,
+            );
+        }
+        // Checked before any write (spec::missing_values); nothing to make it from.
+        (None, None) => {}
+        (Some(param), value) => {
+            let mut details = Vec::new();
+            let new_value = value.as_ref().filter(|v| **v != param.value);
+            if let Some(v) = new_value {
+                details.push(format!("value from {} differs", spec.from));
+                if run.apply() {
+                    ssm.put_secure(name, v, None).await?;
+                }
+            } else if !param.secure {
+                details.push("String -> SecureString".into());
+                if run.apply() {
+                    ssm.put_secure(name, &param.value, None).await?;
+                }
+            }
+            let tags = missing_tags(&run.spec.tags, &ssm.tags(name).await?);
+            if !tags.is_empty() {
+                details.push(tag_note(&tags));
+                if run.apply() {
+                    ssm.tag(name, &tags).await?;
+                }
+            }
+            run.report.record(
+                "ssm-parameter",
+                name,
+                if details.is_empty() { Action::Keep } else { Action::Update },
+                details,
+                t,
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! `up`, `plan` and `down`: the whole Fargate stack, converged with direct API
+//! calls (no CloudFormation). Each resource is read by its name first and written
+//! only when it is missing or differs, so a second run (or a run after one that was
+//! killed) makes no duplicates and, when nothing changed, no writes at all.
+//! Independent resources converge concurrently; `plan` runs the same code with
+//! writes switched off.
+
+pub mod balancer;
+pub mod dns;
+pub mod foundation;
+pub mod identity;
+pub mod network;
+pub mod report;
+pub mod services;
+pub mod spec;
+pub mod teardown;
+
+pub use spec::owner_tags;
+
+use crate::aws::Aws;
+use crate::error::{Error, Result};
+use report::Report;
+use spec::Spec;
+
+/// One `plan`, `up` or `down`: the clients, what the stack should be, and where
+/// each step reports what it did.
+pub struct Run<'a> {
+    pub aws: &'a Aws,
+    pub spec: &'a Spec<'a>,
+    pub report: &'a Report,
+}
+
+/// What the read-only checks found, before anything is written.
+pub struct Preflight {
+    pub vpc: String,
+    pub subnets: Vec<String>,
+    /// The hosted zone of project.domain.
+    pub zone: Option<String>,
+}
+
+impl Run<'_> {
+    pub fn apply(&self) -> bool {
+        self.report.applied()
+    }
+
+    /// Read-only checks: every secret has a value or already exists, the domain has
+    /// a hosted zone, there is a VPC with subnets. `up` writes nothing until they pass.
+    pub async fn preflight(&self) -> Result<Preflight> {
+        let names: Vec<String> = self.spec.secrets.iter().map(|s| s.parameter.clone()).collect();
+        let zone = async {
+            match &self.spec.project.domain {
+                Some(domain) => match self.aws.route53.zone_id(domain).await? {
+                    Some(zone) => Ok(Some(zone)),
+                    None => Err(Error::NoHostedZone { domain: domain.clone() }),
+                },
+                None => Ok(None),
+            }
+        };
+        let (existing, zone, (vpc, subnets)) =
+            tokio::try_join!(self.aws.ssm.parameters(&names), zone, network::vpc(self))?;
+        let missing = spec::missing_values(self.spec, &existing);
+        if !missing.is_empty() {
+            return Err(spec::no_values_error(missing));
+        }
+        Ok(Preflight { vpc, subnets, zone })
+    }
+
+    /// Converges (or, in a plan, reads and compares) every resource.
+    pub async fn converge(&self, pre: Preflight) -> Result<()> {
+        let domain = self.spec.project.domain.as_deref();
+        let network = async {
+            let net = network::security_groups(self, pre.vpc.clone(), pre.subnets.clone()).await?;
+            let (tgs, lb) =
+                tokio::try_join!(balancer::target_groups(self, &net.vpc), balancer::load_balancer(self, &net))?;
+            Ok::<_, Error>((tgs, lb))
+        };
+        let certificate = async {
+            match (domain, &pre.zone) {
+                (Some(d), Some(z)) => dns::certificate(self, d, z).await,
+                _ => Ok(None),
+            }
+        };
+        let (_, _, _, _, _, (tgs, lb), cert) = tokio::try_join!(
+            foundation::log_group(self),
+            foundation::cluster(self),
+            foundation::repositories(self),
+            identity::roles(self),
+            identity::secrets(self),
+            network,
+            certificate,
+        )?;
+        let aliases = async {
+            match (domain, &pre.zone) {
+                (Some(d), Some(z)) => dns::aliases(self, d, z, lb.as_ref()).await,
+                _ => Ok(()),
+            }
+        };
+        tokio::try_join!(balancer::listeners(self, lb.as_ref(), &tgs, cert.as_deref()), aliases)?;
+        services::services(self).await
+    }
+}

@@ -1,0 +1,134 @@
+//! The VPC and subnets (configured, or the default VPC's) and the two security
+//! groups: the ALB's open on its listener ports, the services' open only to the ALB.
+
+use std::time::Instant;
+
+use crate::aws::ec2_groups::{Ingress, Source};
+use crate::error::{Error, Result};
+use crate::stack::foundation::tag_note;
+use crate::stack::report::Action;
+use crate::stack::spec::missing_tags;
+use crate::stack::Run;
+
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub vpc: String,
+    pub subnets: Vec<String>,
+    /// None only in a plan, when the group does not exist yet.
+    pub alb_sg: Option<String>,
+    pub srv_sg: Option<String>,
+}
+
+pub async fn vpc(run: &Run<'_>) -> Result<(String, Vec<String>)> {
+    let aws = run.aws;
+    let vpc = aws.ec2.default_vpc().await?;
+    let configured = &run.spec.project.network.subnets;
+    let (vpc, subnets) = match (vpc, configured.is_empty()) {
+        (Some(vpc), true) => {
+            let subnets = aws.ec2.default_subnets(&vpc).await?;
+            (vpc, subnets)
+        }
+        (Some(vpc), false) => (vpc, configured.clone()),
+        (None, _) => (String::new(), configured.clone()),
+    };
+    if vpc.is_empty() || subnets.len() < 2 {
+        return Err(Error::Usage(
+            "an ALB needs a VPC with subnets in at least two availability zones: the account has no default VPC \
+             with them; set network.subnets in cruddur.toml"
+                .into(),
+        ));
+    }
+    Ok((vpc, subnets))
+}
+
+/// Ports the ALB listens on: 80 and 443, and the services' ports when there is no domain.
+pub fn listener_ports(run: &Run<'_>) -> Vec<i32> {
+    let mut ports = vec![80, 443];
+    if run.spec.project.domain.is_none() {
+        ports.extend(run.spec.project.services.values().map(|s| i32::from(s.port)));
+    }
+    ports.sort();
+    ports.dedup();
+    ports
+}
+
+pub async fn security_groups(run: &Run<'_>, vpc: String, subnets: Vec<String>) -> Result<Network> {
+    let project = run.spec.project;
+    let open: Vec<Ingress> = listener_ports(run)
+        .into_iter()
+        .map(|port| Ingress { port, source: Source::Cidr("0.0.0.0/0".into()) })
+        .collect();
+    let alb_name = project.alb_security_group();
+    let alb_sg = group(run, &vpc, &alb_name, "cruddur ALB: HTTP and HTTPS from anywhere", open, false).await?;
+    let srv_name = project.services_security_group();
+    let source = Source::Group(alb_sg.clone().unwrap_or_else(|| alb_name.clone()));
+    let from_alb =
+        project.services.values().map(|s| Ingress { port: i32::from(s.port), source: source.clone() }).collect();
+    let srv_sg = group(run, &vpc, &srv_name, "cruddur services: only from the ALB", from_alb, true).await?;
+    Ok(Network { vpc, subnets, alb_sg, srv_sg })
+}
+
+/// One group: created with its rules, or its rules made to match. `strict`: rules
+/// that are not wanted are revoked (the services' group admits only the ALB).
+async fn group(
+    run: &Run<'_>,
+    vpc: &str,
+    name: &str,
+    description: &str,
+    want: Vec<Ingress>,
+    strict: bool,
+) -> Result<Option<String>> {
+    let (ec2, t) = (&run.aws.ec2, Instant::now());
+    let Some(sg) = ec2.security_group(name, vpc).await? else {
+        let mut id = None;
+        if run.apply() {
+            let created = ec2.create_security_group(name, description, vpc, &run.spec.tags).await?;
+            ec2.authorize_ingress(&created, &want).await?;
+            id = Some(created);
+        }
+        let details = want.iter().map(ToString::to_string).collect();
+        run.report.record("security-group", name, Action::Create, details, t);
+        return Ok(id);
+    };
+    let mut details = Vec::new();
+    let missing: Vec<Ingress> = want.iter().filter(|r| !sg.ingress.contains(r)).cloned().collect();
+    if !missing.is_empty() {
+        details.extend(missing.iter().map(|r| format!("allow {r}")));
+        if run.apply() {
+            ec2.authorize_ingress(&sg.id, &missing).await?;
+        }
+    }
+    let extra: Vec<Ingress> = sg.ingress.iter().filter(|r| strict && !want.contains(r)).cloned().collect();
+    if !extra.is_empty() {
+        details.extend(extra.iter().map(|r| format!("revoke {}", shown(r))));
+        if run.apply() {
+            ec2.revoke_ingress(&sg.id, &extra).await?;
+        }
+    }
+    let tags = missing_tags(&run.spec.tags, &sg.tags);
+    if !tags.is_empty() {
+        details.push(tag_note(&tags));
+        if run.apply() {
+            ec2.tag(&sg.id, &tags).await?;
+        }
+    }
+    run.report.record(
+        "security-group",
+        name,
+        if details.is_empty() { Action::Keep } else { Action::Update },
+        details,
+        t,
+    );
+    Ok(Some(sg.id))
+}
+
+fn shown(rule: &Ingress) -> String {
+    if rule.port < 0 {
+        match &rule.source {
+            Source::Cidr(c) => format!("all traffic from {c}"),
+            Source::Group(g) => format!("all traffic from {g}"),
+        }
+    } else {
+        rule.to_string()
+    }
+}

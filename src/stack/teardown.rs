@@ -1,0 +1,231 @@
+//! `down`: deletes what cruddur tagged, in dependency order: services (scaled to 0
+//! first), DNS records, the ALB with its listeners, target groups, certificate,
+//! security groups, roles, cluster and namespace. ECR repositories (with their
+//! images), the log group and the SSM parameters stay unless `--all`. Resources with
+//! the same names that cruddur does not own are left alone, and said so.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use futures_util::future::try_join_all;
+
+use crate::aws::route53::{absolute, Record, Target};
+use crate::aws::Tags;
+use crate::error::{Error, Result};
+use crate::stack::report::Action;
+use crate::stack::spec::owned;
+use crate::stack::Run;
+
+/// How long a deletion is retried while AWS still sees the resource in use
+/// (ENIs of stopping tasks on a security group, a target group behind a listener).
+const IN_USE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+fn in_use(e: &Error) -> bool {
+    matches!(e, Error::Aws { code, .. } if matches!(code.as_str(), "ResourceInUse" | "ResourceInUseException" | "DependencyViolation"))
+}
+
+async fn retrying<F, Fut>(run: &Run<'_>, what: &str, mut f: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<bool>>,
+{
+    let started = Instant::now();
+    let mut last_note = Instant::now();
+    loop {
+        match f().await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(e) if in_use(&e) => {}
+            Err(e) => return Err(e),
+        }
+        if started.elapsed() > IN_USE_TIMEOUT {
+            return Err(Error::Timeout { after: IN_USE_TIMEOUT, waiting_for: format!("{what} to be released") });
+        }
+        if last_note.elapsed() > Duration::from_secs(10) {
+            run.report.waiting(&format!("{what} to be released by what still uses it"), started);
+            last_note = Instant::now();
+        }
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+}
+
+/// Records a deletion, or why a resource with our name was kept.
+fn note(run: &Run<'_>, resource: &'static str, name: &str, tags: &Tags, t: Instant) -> bool {
+    let ours = owned(run.spec.project, tags);
+    if !ours {
+        run.report.record(resource, name, Action::Keep, vec!["not tagged managed-by=cruddur: left alone".into()], t);
+    }
+    ours
+}
+
+pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
+    let (aws, project) = (run.aws, run.spec.project);
+    try_join_all(project.services.values().map(|s| async move {
+        let t = Instant::now();
+        if let Some(svc) = aws.ecs.find_service(&project.cluster, &s.ecs_name).await? {
+            if note(run, "ecs-service", &s.ecs_name, &svc.tags, t) {
+                if run.apply() {
+                    aws.ecs.delete_service(&project.cluster, &s.ecs_name).await?;
+                }
+                run.report.record(
+                    "ecs-service",
+                    &s.ecs_name,
+                    Action::Delete,
+                    vec![format!("scaled {} -> 0", svc.desired_count)],
+                    t,
+                );
+            }
+        }
+        Ok::<_, Error>(())
+    }))
+    .await?;
+    let lb = aws.elbv2.load_balancer(&project.load_balancer).await?;
+    if let Some(domain) = &project.domain {
+        dns_records(run, domain, lb.as_ref().map(|l| l.dns_name.as_str())).await?;
+    }
+    if let Some(lb) = &lb {
+        let t = Instant::now();
+        let tags = aws.elbv2.tags(std::slice::from_ref(&lb.arn)).await?.remove(&lb.arn).unwrap_or_default();
+        if note(run, "load-balancer", &project.load_balancer, &tags, t) {
+            let listeners = aws.elbv2.listeners(&lb.arn).await?;
+            if run.apply() {
+                for l in &listeners {
+                    aws.elbv2.delete_listener(&l.arn).await?;
+                }
+                aws.elbv2.delete_load_balancer(&lb.arn).await?;
+            }
+            let details = vec![format!("with {} listeners", listeners.len())];
+            run.report.record("load-balancer", &project.load_balancer, Action::Delete, details, t);
+        }
+    }
+    for (_, draft) in &run.spec.target_groups {
+        let t = Instant::now();
+        let Some(tg) = aws.elbv2.target_group(&draft.name).await? else { continue };
+        let tags = aws.elbv2.tags(std::slice::from_ref(&tg.arn)).await?.remove(&tg.arn).unwrap_or_default();
+        if note(run, "target-group", &draft.name, &tags, t) {
+            if run.apply() {
+                retrying(run, &draft.name, || async { aws.elbv2.delete_target_group(&tg.arn).await.map(|_| true) })
+                    .await?;
+            }
+            run.report.record("target-group", &draft.name, Action::Delete, vec![], t);
+        }
+    }
+    if let Some(domain) = &project.domain {
+        let t = Instant::now();
+        if let Some(cert) = aws.acm.find(domain, &run.spec.certificate_names).await? {
+            if note(run, "certificate", domain, &cert.tags, t) {
+                if run.apply() {
+                    retrying(run, "the certificate", || async { aws.acm.delete(&cert.arn).await.map(|_| true) })
+                        .await?;
+                }
+                run.report.record("certificate", domain, Action::Delete, vec![], t);
+            }
+        }
+    }
+    let vpc = aws.ec2.default_vpc().await?.unwrap_or_default();
+    for name in [project.services_security_group(), project.alb_security_group()] {
+        let t = Instant::now();
+        let Some(sg) = aws.ec2.security_group(&name, &vpc).await? else { continue };
+        if note(run, "security-group", &name, &sg.tags, t) {
+            if run.apply() {
+                retrying(run, &name, || aws.ec2.delete_security_group(&sg.id)).await?;
+            }
+            run.report.record("security-group", &name, Action::Delete, vec![], t);
+        }
+    }
+    for role in &run.spec.roles {
+        let t = Instant::now();
+        let Some(found) = aws.iam.role(&role.name).await? else { continue };
+        if note(run, "iam-role", &role.name, &found.tags, t) {
+            if run.apply() {
+                aws.iam.delete_role(&role.name).await?;
+            }
+            run.report.record("iam-role", &role.name, Action::Delete, vec![], t);
+        }
+    }
+    let t = Instant::now();
+    if let Some(cluster) = aws.ecs.cluster(&project.cluster).await? {
+        if note(run, "cluster", &project.cluster, &cluster.tags, t) {
+            if run.apply() {
+                aws.ecs.delete_cluster(&project.cluster).await?;
+            }
+            run.report.record("cluster", &project.cluster, Action::Delete, vec![], t);
+        }
+    }
+    let t = Instant::now();
+    if let Some(ns) = aws.cloudmap.namespace(&project.namespace).await? {
+        if note(run, "namespace", &project.namespace, &ns.tags, t) {
+            if run.apply() {
+                aws.cloudmap.delete_namespace(&ns.id).await?;
+            }
+            run.report.record("namespace", &project.namespace, Action::Delete, vec![], t);
+        }
+    }
+    if all {
+        kept_data(run).await?;
+    }
+    Ok(())
+}
+
+/// The alias records that point at our ALB, and the validation records of our certificate.
+async fn dns_records(run: &Run<'_>, domain: &str, lb_dns: Option<&str>) -> Result<()> {
+    let aws = run.aws;
+    let Some(zone) = aws.route53.zone_id(domain).await? else { return Ok(()) };
+    let t = Instant::now();
+    let records = aws.route53.records(&zone).await?;
+    let cert = aws.acm.find(domain, &run.spec.certificate_names).await?;
+    let cert = cert.filter(|c| owned(run.spec.project, &c.tags));
+    let validation: Vec<String> = cert.iter().flat_map(|c| c.records.iter().map(|r| absolute(&r.name))).collect();
+    let doomed: Vec<Record> = records
+        .into_iter()
+        .filter(|r| match &r.target {
+            Target::Alias { dns_name, .. } => lb_dns.is_some_and(|d| absolute(d) == absolute(dns_name)),
+            Target::Values(_) => r.kind == "CNAME" && validation.contains(&r.name),
+        })
+        .collect();
+    if run.apply() {
+        aws.route53.change(&zone, &doomed, true).await?;
+    }
+    for r in &doomed {
+        run.report.record("dns-record", format!("{} {}", r.kind, r.name), Action::Delete, vec![], t);
+    }
+    Ok(())
+}
+
+/// `--all`: the ECR repositories with their images, the log group and the secrets.
+async fn kept_data(run: &Run<'_>) -> Result<()> {
+    let (aws, project) = (run.aws, run.spec.project);
+    for service in project.services.values() {
+        let t = Instant::now();
+        let Some(repo) = aws.ecr.repository_settings(&service.ecs_name).await? else { continue };
+        if note(run, "ecr-repository", &service.ecs_name, &repo.tags, t) {
+            if run.apply() {
+                aws.ecr.delete_repository(&service.ecs_name).await?;
+            }
+            run.report.record("ecr-repository", &service.ecs_name, Action::Delete, vec!["with its images".into()], t);
+        }
+    }
+    let t = Instant::now();
+    if let Some(group) = aws.logs.group(&project.log_group).await? {
+        if note(run, "log-group", &project.log_group, &group.tags, t) {
+            if run.apply() {
+                aws.logs.delete_group(&project.log_group).await?;
+            }
+            run.report.record("log-group", &project.log_group, Action::Delete, vec![], t);
+        }
+    }
+    let names: Vec<String> = run.spec.secrets.iter().map(|s| s.parameter.clone()).collect();
+    let existing = aws.ssm.parameters(&names).await?;
+    let mut doomed = Vec::new();
+    for name in existing.keys() {
+        let t = Instant::now();
+        if note(run, "ssm-parameter", name, &aws.ssm.tags(name).await?, t) {
+            doomed.push(name.clone());
+            run.report.record("ssm-parameter", name, Action::Delete, vec![], t);
+        }
+    }
+    if run.apply() {
+        aws.ssm.delete(&doomed).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,553 @@
+//! `up`, `plan` and `down` against moto, black-box: the real binary, state read back
+//! with boto3 (tests/support/inventory.py), write calls counted from moto's own
+//! request recording.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::{clean, cruddur_cmd, project_copy, Moto, Run};
+use serde_json::{json, Value};
+
+const CONNECTION_URL: &str = "postgresql://cruddur:s3cret-conn-9f2@db.internal:5432/cruddur";
+const ROLLBAR: &str = "rollbar-s3cret-7c1";
+const OTEL: &str = "x-honeycomb-team=hc-s3cret-55d";
+
+fn secrets() -> Vec<(&'static str, &'static str)> {
+    vec![("CONNECTION_URL", CONNECTION_URL), ("ROLLBAR_ACCESS_TOKEN", ROLLBAR), ("OTEL_EXPORTER_OTLP_HEADERS", OTEL)]
+}
+
+fn workspace(domain: Option<&str>) -> tempfile::TempDir {
+    let dir = project_copy();
+    if let Some(domain) = domain {
+        let toml = dir.path().join("cruddur.toml");
+        let text = std::fs::read_to_string(&toml).unwrap();
+        std::fs::write(&toml, text.replacen("# domain = \"example.com\"", &format!("domain = \"{domain}\""), 1))
+            .unwrap();
+    }
+    dir
+}
+
+fn cruddur(moto: &Moto, dir: &Path, args: &[&str]) -> Run {
+    Run::new(clean(cruddur_cmd(dir)).envs(moto.env()).envs(secrets()).args(args).output().unwrap())
+}
+
+#[track_caller]
+fn assert_no_secret(run: &Run) {
+    for value in [CONNECTION_URL, ROLLBAR, OTEL] {
+        assert!(!run.stdout.contains(value) && !run.stderr.contains(value), "a secret value was printed");
+    }
+}
+
+fn by_name<'a>(list: &'a Value, name: &str) -> &'a Value {
+    let found: Vec<&Value> = list.as_array().unwrap().iter().filter(|e| e["name"] == name).collect();
+    assert_eq!(found.len(), 1, "exactly one `{name}` in {list}");
+    found[0]
+}
+
+fn owned_tags() -> Value {
+    json!({"managed-by": "cruddur", "project": "cruddur"})
+}
+
+fn summary(run: &Run) -> Value {
+    run.json()["summary"].clone()
+}
+
+#[test]
+fn up_from_empty_without_domain_builds_every_resource() {
+    let moto = Moto::start_recording();
+    let dir = workspace(None);
+    let mark = moto.mark();
+    let plan = cruddur(&moto, dir.path(), &["plan", "--output", "json"]).ok();
+    assert_eq!(moto.writes_since(mark), Vec::<String>::new(), "plan makes read calls only");
+    assert_eq!(summary(&plan), json!({"create": 21, "update": 0, "delete": 0, "keep": 0}));
+
+    let up = cruddur(&moto, dir.path(), &["up"]).ok();
+    assert_no_secret(&up);
+    assert!(up.stderr.contains("+ created   load-balancer    cruddur-alb"), "{}", up.stderr);
+    let inv = moto.inventory();
+    let lg = by_name(&inv["log_groups"], "cruddur");
+    assert_eq!((lg["retention"].clone(), lg["tags"].clone()), (json!(1), owned_tags()));
+    let cluster = by_name(&inv["clusters"], "cruddur");
+    assert_eq!((cluster["status"].clone(), cluster["namespace"].clone()), (json!("ACTIVE"), json!(true)));
+    assert_eq!(by_name(&inv["namespaces"], "cruddur")["type"], "HTTP");
+    for repo in ["backend-flask", "frontend-react-js"] {
+        let r = by_name(&inv["repositories"], repo);
+        assert_eq!(
+            (r["mutability"].clone(), r["scan_on_push"].clone(), r["tags"].clone()),
+            (json!("MUTABLE"), json!(true), owned_tags())
+        );
+    }
+    let exec = by_name(&inv["roles"], "CruddurServiceExecutionRole");
+    assert_eq!(exec["trust"]["Statement"][0]["Principal"]["Service"], "ecs-tasks.amazonaws.com");
+    let statements = exec["inline"]["cruddur-execution-role"]["Statement"].as_array().unwrap();
+    let ssm = statements.iter().find(|s| s["Sid"] == "Secrets").unwrap();
+    assert_eq!(
+        ssm["Resource"],
+        json!([
+            "arn:aws:ssm:us-east-1:123456789012:parameter/cruddur/backend-flask/*",
+            "arn:aws:ssm:us-east-1:123456789012:parameter/cruddur/frontend-react-js/*"
+        ])
+    );
+    assert_eq!(ssm["Action"], "ssm:GetParameters");
+    let task = by_name(&inv["roles"], "CruddurTaskRole");
+    let actions = task["inline"]["cruddur-task-role"].to_string();
+    for action in [
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:OpenDataChannel",
+        "xray:PutTraceSegments",
+        "logs:PutLogEvents",
+    ] {
+        assert!(actions.contains(action), "task role allows {action}");
+    }
+    for (name, value) in secrets() {
+        let param = format!("/cruddur/backend-flask/{name}");
+        assert_eq!(by_name(&inv["parameters"], &param)["type"], "SecureString");
+        let got = moto.aws(&[
+            "ssm",
+            "get-parameter",
+            "--name",
+            &param,
+            "--with-decryption",
+            "--query",
+            "Parameter.Value",
+            "--output",
+            "text",
+        ]);
+        assert_eq!(String::from_utf8_lossy(&got.stdout).trim(), value);
+    }
+    let alb_sg = by_name(&inv["security_groups"], "cruddur-alb-sg");
+    assert_eq!(
+        alb_sg["ingress"],
+        json!([
+            "tcp 3000 from 0.0.0.0/0",
+            "tcp 443 from 0.0.0.0/0",
+            "tcp 4567 from 0.0.0.0/0",
+            "tcp 80 from 0.0.0.0/0"
+        ])
+    );
+    let srv_sg = by_name(&inv["security_groups"], "crud-srv-sg");
+    assert_eq!(srv_sg["ingress"], json!(["tcp 3000 from sg:cruddur-alb-sg", "tcp 4567 from sg:cruddur-alb-sg"]));
+    let lb = by_name(&inv["load_balancers"], "cruddur-alb");
+    assert_eq!(
+        (lb["scheme"].clone(), lb["security_groups"].clone()),
+        (json!("internet-facing"), json!(["cruddur-alb-sg"]))
+    );
+    let listeners: Vec<(Value, Value)> =
+        lb["listeners"].as_array().unwrap().iter().map(|l| (l["port"].clone(), l["default"].clone())).collect();
+    assert_eq!(
+        listeners,
+        vec![
+            (json!(3000), json!("forward:cruddur-frontend-react-js-tg")),
+            (json!(4567), json!("forward:cruddur-backend-flask-tg"))
+        ]
+    );
+    let tg = by_name(&inv["target_groups"], "cruddur-backend-flask-tg");
+    assert_eq!(
+        (tg["type"].clone(), tg["health_path"].clone(), tg["healthy_threshold"].clone()),
+        (json!("ip"), json!("/api/health-check"), json!(3))
+    );
+    assert_eq!(by_name(&inv["target_groups"], "cruddur-frontend-react-js-tg")["health_path"], "/");
+    let svc = by_name(&inv["services"], "backend-flask");
+    assert_eq!(svc["launch_type"], "FARGATE");
+    assert_eq!(svc["security_groups"], json!(["crud-srv-sg"]));
+    assert_eq!(svc["assign_public_ip"], "ENABLED");
+    assert_eq!(
+        svc["load_balancers"],
+        json!([{"target_group": "cruddur-backend-flask-tg", "container": "backend-flask", "port": 4567}])
+    );
+    assert_eq!(svc["tags"], owned_tags());
+}
+
+#[test]
+fn second_up_makes_no_writes_and_reports_no_changes() {
+    let moto = Moto::start_recording();
+    let dir = workspace(None);
+    cruddur(&moto, dir.path(), &["up"]).ok();
+    let before = moto.inventory();
+    let mark = moto.mark();
+    let again = cruddur(&moto, dir.path(), &["up", "--output", "json"]).ok();
+    assert_eq!(moto.writes_since(mark), Vec::<String>::new());
+    assert_eq!(summary(&again), json!({"create": 0, "update": 0, "delete": 0, "keep": 21}));
+    let plan = cruddur(&moto, dir.path(), &["plan"]).ok();
+    assert!(plan.stdout.contains("0 to create, 0 to update, 0 to delete, 21 unchanged"), "{}", plan.stdout);
+    assert_eq!(moto.inventory(), before);
+}
+
+fn with_zone(moto: &Moto, domain: &str) {
+    let out = moto.aws(&["route53", "create-hosted-zone", "--name", domain, "--caller-reference", "test"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn up_with_a_domain_validates_the_certificate_and_routes_by_host() {
+    let moto = Moto::start_recording();
+    with_zone(&moto, "example.com");
+    let dir = workspace(Some("example.com"));
+    let up = cruddur(&moto, dir.path(), &["up"]).ok();
+    assert!(up.stderr.contains("+ created   certificate      example.com"), "{}", up.stderr);
+    let inv = moto.inventory();
+    let cert = &inv["certificates"][0];
+    assert_eq!(inv["certificates"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (cert["status"].clone(), cert["names"].clone()),
+        (json!("ISSUED"), json!(["*.example.com", "example.com"]))
+    );
+    let lb = by_name(&inv["load_balancers"], "cruddur-alb");
+    let l80 = &lb["listeners"][0];
+    assert_eq!((l80["port"].clone(), l80["default"].clone()), (json!(80), json!("redirect:HTTPS:443:HTTP_301")));
+    let l443 = &lb["listeners"][1];
+    assert_eq!(
+        (l443["port"].clone(), l443["protocol"].clone(), l443["certificates"].clone(), l443["default"].clone()),
+        (json!(443), json!("HTTPS"), json!(["example.com"]), json!("forward:cruddur-frontend-react-js-tg"))
+    );
+    assert_eq!(l443["rules"][0]["hosts"], json!(["api.example.com"]));
+    assert_eq!(l443["rules"][0]["action"], "forward:cruddur-backend-flask-tg");
+    let records: Vec<(String, String, String)> = inv["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().into(),
+                r["type"].as_str().unwrap().into(),
+                r["target"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        records.contains(&("example.com.".into(), "A".into(), "alias:cruddur-alb:zone-matches-alb=True".into())),
+        "{records:?}"
+    );
+    assert!(records.contains(&(
+        "api.example.com.".into(),
+        "A".into(),
+        "alias:cruddur-alb:zone-matches-alb=True".into()
+    )));
+    assert_eq!(records.iter().filter(|r| r.1 == "CNAME").count(), 1, "one validation record: {records:?}");
+    let alb_sg = by_name(&inv["security_groups"], "cruddur-alb-sg");
+    assert_eq!(alb_sg["ingress"], json!(["tcp 443 from 0.0.0.0/0", "tcp 80 from 0.0.0.0/0"]));
+
+    let mark = moto.mark();
+    let again = cruddur(&moto, dir.path(), &["up", "--output", "json"]).ok();
+    assert_eq!(
+        moto.writes_since(mark),
+        Vec::<String>::new(),
+        "moto lets duplicate Route 53 CREATEs through; we read back"
+    );
+    assert_eq!(summary(&again), json!({"create": 0, "update": 0, "delete": 0, "keep": 25}));
+    assert_eq!(moto.inventory(), inv);
+}
+
+#[test]
+fn plan_shows_drift_and_up_fixes_it() {
+    let moto = Moto::start_recording();
+    with_zone(&moto, "example.com");
+    let dir = workspace(Some("example.com"));
+    cruddur(&moto, dir.path(), &["up"]).ok();
+    let clean_state = moto.inventory();
+    // Drift: a longer retention, a deleted host rule, and the services opened to the world.
+    assert!(moto
+        .aws(&["logs", "put-retention-policy", "--log-group-name", "cruddur", "--retention-in-days", "7"])
+        .status
+        .success());
+    let text = |out: std::process::Output| String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let lb = text(moto.aws(&[
+        "elbv2",
+        "describe-load-balancers",
+        "--names",
+        "cruddur-alb",
+        "--query",
+        "LoadBalancers[0].LoadBalancerArn",
+        "--output",
+        "text",
+    ]));
+    let https = text(moto.aws(&[
+        "elbv2",
+        "describe-listeners",
+        "--load-balancer-arn",
+        &lb,
+        "--query",
+        "Listeners[?Port==`443`].ListenerArn",
+        "--output",
+        "text",
+    ]));
+    let rule = text(moto.aws(&[
+        "elbv2",
+        "describe-rules",
+        "--listener-arn",
+        &https,
+        "--query",
+        "Rules[?!IsDefault].RuleArn",
+        "--output",
+        "text",
+    ]));
+    assert!(moto.aws(&["elbv2", "delete-rule", "--rule-arn", &rule]).status.success());
+    let sg = text(moto.aws(&[
+        "ec2",
+        "describe-security-groups",
+        "--filters",
+        "Name=group-name,Values=crud-srv-sg",
+        "--query",
+        "SecurityGroups[0].GroupId",
+        "--output",
+        "text",
+    ]));
+    assert!(moto
+        .aws(&[
+            "ec2",
+            "authorize-security-group-ingress",
+            "--group-id",
+            &sg,
+            "--protocol",
+            "tcp",
+            "--port",
+            "4567",
+            "--cidr",
+            "0.0.0.0/0"
+        ])
+        .status
+        .success());
+
+    let mark = moto.mark();
+    let plan = cruddur(&moto, dir.path(), &["plan", "--output", "json"]).ok();
+    assert_eq!(moto.writes_since(mark), Vec::<String>::new());
+    let changes: Vec<(String, String, String)> = plan.json()["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "keep")
+        .map(|c| {
+            (c["action"].as_str().unwrap().into(), c["resource"].as_str().unwrap().into(), c["details"].to_string())
+        })
+        .collect();
+    assert_eq!(changes.len(), 3, "{changes:?}");
+    assert!(
+        changes[0].0 == "update" && changes[0].1 == "log-group" && changes[0].2.contains("7 days -> 1 day"),
+        "{changes:?}"
+    );
+    assert!(
+        changes[1].0 == "update"
+            && changes[1].1 == "security-group"
+            && changes[1].2.contains("revoke tcp 4567 from 0.0.0.0/0")
+    );
+    assert!(changes[2].0 == "create" && changes[2].1 == "listener-rule");
+
+    let fix = cruddur(&moto, dir.path(), &["up", "--output", "json"]).ok();
+    assert_eq!(summary(&fix), json!({"create": 1, "update": 2, "delete": 0, "keep": 22}));
+    assert_eq!(moto.inventory(), clean_state);
+    assert_eq!(summary(&cruddur(&moto, dir.path(), &["plan", "--output", "json"]).ok())["keep"], json!(25));
+}
+
+#[test]
+fn down_deletes_what_cruddur_owns_and_keeps_data_unless_all() {
+    let moto = Moto::start_recording();
+    let dir = workspace(None);
+    cruddur(&moto, dir.path(), &["up"]).ok();
+    // Someone else's now: the task role without cruddur's tags.
+    let untag =
+        moto.aws(&["iam", "untag-role", "--role-name", "CruddurTaskRole", "--tag-keys", "managed-by", "project"]);
+    assert!(untag.status.success(), "{}", String::from_utf8_lossy(&untag.stderr));
+    let mark = moto.mark();
+    let refused = cruddur(&moto, dir.path(), &["down"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stdout.contains("- delete    load-balancer    cruddur-alb"), "{}", refused.stdout);
+    assert_eq!(moto.writes_since(mark), Vec::<String>::new(), "down without --yes deletes nothing");
+
+    let down = cruddur(&moto, dir.path(), &["down", "--yes"]).ok();
+    assert!(down.stderr.contains("- deleted   ecs-service      backend-flask: scaled 1 -> 0"), "{}", down.stderr);
+    let inv = moto.inventory();
+    assert_eq!(inv["load_balancers"], json!([]));
+    assert_eq!(inv["target_groups"], json!([]));
+    assert!(inv["services"].as_array().unwrap().iter().all(|s| s["status"] != "ACTIVE"), "{}", inv["services"]);
+    assert!(inv["clusters"].as_array().unwrap().iter().all(|c| c["status"] != "ACTIVE"));
+    assert_eq!(inv["namespaces"], json!([]));
+    let roles: Vec<&str> = inv["roles"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["CruddurTaskRole"], "the untagged role is left alone");
+    assert!(
+        down.stderr.contains("= unchanged iam-role         CruddurTaskRole: not tagged managed-by=cruddur: left alone")
+            || down
+                .stdout
+                .contains("= unchanged iam-role         CruddurTaskRole: not tagged managed-by=cruddur: left alone"),
+        "{}",
+        down.stdout
+    );
+    let groups: Vec<&str> =
+        inv["security_groups"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap()).collect();
+    assert!(!groups.contains(&"crud-srv-sg") && !groups.contains(&"cruddur-alb-sg"), "{groups:?}");
+    // Kept: images, logs and secrets.
+    assert_eq!(inv["repositories"].as_array().unwrap().len(), 2);
+    assert_eq!(by_name(&inv["log_groups"], "cruddur")["retention"], json!(1));
+    assert_eq!(inv["parameters"].as_array().unwrap().len(), 5);
+
+    cruddur(&moto, dir.path(), &["down", "--yes", "--all"]).ok();
+    let inv = moto.inventory();
+    assert_eq!(
+        (inv["repositories"].clone(), inv["log_groups"].clone(), inv["parameters"].clone()),
+        (json!([]), json!([]), json!([]))
+    );
+}
+
+#[test]
+fn up_adopts_a_stack_made_by_hand_without_duplicates() {
+    let moto = Moto::start_recording();
+    // The old bash scripts' stack: log group, cluster, both security groups, target
+    // groups, and the backend service created from the rendered definition.
+    moto.with_backend_service();
+    let dir = workspace(None);
+    let up = cruddur(&moto, dir.path(), &["up"]).ok();
+    assert!(up.stderr.contains("~ updated   cluster          cruddur"), "{}", up.stderr);
+    let inv = moto.inventory();
+    for kind in ["log_groups", "clusters", "security_groups", "target_groups", "load_balancers", "services"] {
+        let names: Vec<String> = inv[kind].as_array().unwrap().iter().map(|e| e["name"].to_string()).collect();
+        let mut unique = names.clone();
+        unique.dedup();
+        assert_eq!(names, unique, "{kind}: duplicates after adopting");
+    }
+    assert_eq!(by_name(&inv["clusters"], "cruddur")["tags"], owned_tags());
+    assert_eq!(by_name(&inv["target_groups"], "cruddur-backend-flask-tg")["tags"], owned_tags());
+    assert_eq!(
+        by_name(&inv["security_groups"], "crud-srv-sg")["ingress"],
+        json!(["tcp 3000 from sg:cruddur-alb-sg", "tcp 4567 from sg:cruddur-alb-sg"])
+    );
+    let mark = moto.mark();
+    cruddur(&moto, dir.path(), &["up"]).ok();
+    assert_eq!(moto.writes_since(mark), Vec::<String>::new());
+}
+
+#[test]
+fn killed_up_converges_to_the_same_stack_with_no_duplicates() {
+    let reference = Moto::start_recording();
+    with_zone(&reference, "example.com");
+    let dir = workspace(Some("example.com"));
+    cruddur(&reference, dir.path(), &["up"]).ok();
+    let total = reference.writes_since(0).len();
+    let want = reference.inventory();
+
+    let moto = Moto::start_recording();
+    with_zone(&moto, "example.com");
+    // Kill -9 after a few writes, after about half, and near the end.
+    let mut killed_at = Vec::new();
+    for after in [2, total / 2, total - 3] {
+        let before = moto.writes_since(0).len();
+        let mut child = clean(cruddur_cmd(dir.path()))
+            .envs(moto.env())
+            .envs(secrets())
+            .arg("up")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while moto.writes_since(0).len() < before + after.max(1) && Instant::now() < deadline {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        child.kill().ok(); // SIGKILL
+        let status = child.wait().unwrap();
+        killed_at.push((moto.writes_since(0).len() - before, status.code()));
+    }
+    assert!(killed_at.iter().any(|(_, code)| code.is_none()), "at least one run was killed mid-way: {killed_at:?}");
+    let rerun = cruddur(&moto, dir.path(), &["up", "--output", "json"]).ok();
+    assert_eq!(moto.inventory(), want, "killed at {killed_at:?} writes, then rerun: {}", rerun.stdout);
+    let mark = moto.mark();
+    cruddur(&moto, dir.path(), &["up"]).ok();
+    assert_eq!(moto.writes_since(mark), Vec::<String>::new());
+}
+
+#[test]
+fn missing_secret_or_hosted_zone_stops_before_any_write() {
+    let moto = Moto::start_recording();
+    let dir = workspace(None);
+    let mark = moto.mark();
+    let run = Run::new(
+        clean(cruddur_cmd(dir.path()))
+            .envs(moto.env())
+            .env("ROLLBAR_ACCESS_TOKEN", ROLLBAR)
+            .env("OTEL_EXPORTER_OTLP_HEADERS", OTEL)
+            .arg("up")
+            .output()
+            .unwrap(),
+    );
+    let line = run.one_line_error(2);
+    assert!(line.contains("/cruddur/backend-flask/CONNECTION_URL"), "{line}");
+    assert_no_secret(&run);
+    let dir = workspace(Some("example.com"));
+    let line = cruddur(&moto, dir.path(), &["up"]).one_line_error(1);
+    assert!(line.contains("no public Route 53 hosted zone named example.com"), "{line}");
+    assert_eq!(moto.writes_since(mark), Vec::<String>::new());
+}
+
+#[test]
+fn secrets_push_updates_changed_values_only() {
+    let moto = Moto::start_recording();
+    let dir = workspace(None);
+    cruddur(&moto, dir.path(), &["up"]).ok();
+    std::fs::write(dir.path().join("backend-flask.env"), "ROLLBAR_ACCESS_TOKEN=rollbar-rotated-s3cret\n").unwrap();
+    let mark = moto.mark();
+    let push = cruddur(&moto, dir.path(), &["secrets", "push"]).ok();
+    assert!(!push.stdout.contains("rollbar-rotated-s3cret") && !push.stderr.contains("rollbar-rotated-s3cret"));
+    assert!(
+        push.stdout.contains("~ updated   ssm-parameter    /cruddur/backend-flask/ROLLBAR_ACCESS_TOKEN"),
+        "{}",
+        push.stdout
+    );
+    assert_eq!(moto.writes_since(mark), vec!["PutParameter".to_string()]);
+    let got = moto.aws(&[
+        "ssm",
+        "get-parameter",
+        "--name",
+        "/cruddur/backend-flask/ROLLBAR_ACCESS_TOKEN",
+        "--with-decryption",
+        "--query",
+        "Parameter.Value",
+        "--output",
+        "text",
+    ]);
+    assert_eq!(String::from_utf8_lossy(&got.stdout).trim(), "rollbar-rotated-s3cret");
+}
+
+#[test]
+fn deploy_creates_a_service_that_does_not_exist_yet() {
+    let moto = Moto::start_recording();
+    let dir = workspace(None);
+    cruddur(&moto, dir.path(), &["up"]).ok();
+    assert!(moto
+        .aws(&["ecs", "delete-service", "--cluster", "cruddur", "--service", "backend-flask", "--force"])
+        .status
+        .success());
+    let deploy = cruddur(
+        &moto,
+        dir.path(),
+        &["deploy", "backend", "--image", "registry.example/backend:1", "--timeout", "60s", "--output", "json"],
+    )
+    .ok();
+    assert_eq!(deploy.json()["created"], json!(true), "{}", deploy.stdout);
+    let inv = moto.inventory();
+    let active: Vec<&Value> = inv["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] == "backend-flask" && s["status"] == "ACTIVE")
+        .collect();
+    assert_eq!(active.len(), 1);
+    assert_eq!(active[0]["load_balancers"][0]["target_group"], "cruddur-backend-flask-tg");
+}
+
+#[test]
+fn render_policy_scopes_to_the_account_region_and_prefix() {
+    let moto = Moto::start();
+    let dir = workspace(None);
+    for (policy, file) in [
+        ("execution-role", "policy.execution-role.json"),
+        ("task-role", "policy.task-role.json"),
+        ("trust", "policy.trust.json"),
+    ] {
+        let run = cruddur(&moto, dir.path(), &["render", "--policy", policy]).ok();
+        common::golden(file, &run.stdout);
+    }
+}
