@@ -367,12 +367,9 @@ fn down_deletes_what_cruddur_owns_and_keeps_data_unless_all() {
     let roles: Vec<&str> = inv["roles"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(roles, ["CruddurTaskRole"], "the untagged role is left alone");
     assert!(
-        down.stderr.contains("= unchanged iam-role         CruddurTaskRole: not tagged managed-by=cruddur: left alone")
-            || down
-                .stdout
-                .contains("= unchanged iam-role         CruddurTaskRole: not tagged managed-by=cruddur: left alone"),
+        down.stderr.contains("= unchanged iam-role         CruddurTaskRole: not tagged managed-by=cruddur: left alone"),
         "{}",
-        down.stdout
+        down.stderr
     );
     let groups: Vec<&str> =
         inv["security_groups"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap()).collect();
@@ -492,9 +489,9 @@ fn secrets_push_updates_changed_values_only() {
     let push = cruddur(&moto, dir.path(), &["secrets", "push"]).ok();
     assert!(!push.stdout.contains("rollbar-rotated-s3cret") && !push.stderr.contains("rollbar-rotated-s3cret"));
     assert!(
-        push.stdout.contains("~ updated   ssm-parameter    /cruddur/backend-flask/ROLLBAR_ACCESS_TOKEN"),
+        push.stderr.contains("~ updated   ssm-parameter    /cruddur/backend-flask/ROLLBAR_ACCESS_TOKEN"),
         "{}",
-        push.stdout
+        push.stderr
     );
     assert_eq!(moto.writes_since(mark), vec!["PutParameter".to_string()]);
     let got = moto.aws(&[

@@ -1,6 +1,6 @@
-"""Times whole commands: `timing.py NAME RUNS -- CMD...`, or several in one run
-with `timing.py --spec FILE` (lines: NAME<TAB>RUNS<TAB>shell command). Prints the
-median, min and max in ms; {i} in a command is replaced by the run number."""
+"""Times whole commands: several in one run with `timing.py --spec FILE` (lines:
+NAME<TAB>RUNS<TAB>shell command[<TAB>setup command, run untimed before each run]).
+Prints the median, min and max in ms; {i} in a command is replaced by the run number."""
 import shlex
 import statistics
 import subprocess
@@ -8,9 +8,13 @@ import sys
 import time
 
 
-def measure(name, runs, command):
+def measure(name, runs, command, setup=None):
     times = []
     for i in range(runs):
+        if setup:
+            prep = subprocess.run(setup, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            if prep.returncode != 0:
+                sys.exit(f"{name}: setup `{setup}` failed: {prep.stderr.decode()[-400:]}")
         cmd = command.replace("{i}", str(i))
         start = time.perf_counter()
         done = subprocess.run(cmd, shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -27,8 +31,8 @@ if __name__ == "__main__":
     with open(sys.argv[2]) as f:
         for line in f:
             if line.strip() and not line.startswith("#"):
-                name, runs, cmd = line.rstrip("\n").split("\t", 2)
-                results[name] = measure(name, int(runs), cmd)
+                name, runs, cmd, *setup = line.rstrip("\n").split("\t", 3)
+                results[name] = measure(name, int(runs), cmd, setup[0] if setup else None)
     for ratio in sys.argv[3:]:
         a, b = ratio.split("/")
         print(f"ratio {a} / {b}: {results[a] / results[b]:.2f}x")

@@ -75,7 +75,7 @@ impl Report {
         since: Instant,
     ) {
         let change = Change { resource, name: name.into(), action, details, seconds: since.elapsed().as_secs_f64() };
-        if self.progress && self.applied && action != Action::Keep {
+        if self.progress && self.applied && (action != Action::Keep || !change.details.is_empty()) {
             eprintln!("{}", line(&change, true, true));
         }
         self.changes.lock().expect("not poisoned").push(change);
@@ -102,11 +102,12 @@ impl Report {
         self.changes.lock().expect("not poisoned").iter().filter(|c| c.action == action).count()
     }
 
-    /// The table: one line per resource, then a summary line.
+    /// A plan: one line per resource, then a summary line. Applied: the summary
+    /// line only (each change was shown on stderr as it finished).
     pub fn text(&self, started: Instant) -> String {
         let mut out = String::new();
-        for change in self.changes() {
-            out.push_str(&line(&change, self.applied, false));
+        for change in self.changes().iter().filter(|_| !self.applied) {
+            out.push_str(&line(change, self.applied, false));
             out.push('\n');
         }
         let (c, u, k, d) = (
