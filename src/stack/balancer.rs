@@ -10,10 +10,8 @@ use futures_util::future::try_join_all;
 use crate::aws::elbv2::LoadBalancer;
 use crate::aws::elbv2_listeners::{Action as Route, ListenerSpec};
 use crate::error::Result;
-use crate::stack::foundation::tag_note;
 use crate::stack::network::Network;
 use crate::stack::report::Action;
-use crate::stack::spec::missing_tags;
 use crate::stack::Run;
 
 /// Target group ARN by service name (a placeholder in a plan for ones not made yet).
@@ -46,13 +44,7 @@ pub async fn target_groups(run: &Run<'_>, vpc: &str) -> Result<TargetGroups> {
                     }
                 }
                 tag_if_missing(run, &tg.arn, &mut details).await?;
-                run.report.record(
-                    "target-group",
-                    name,
-                    if details.is_empty() { Action::Keep } else { Action::Update },
-                    details,
-                    t,
-                );
+                run.report.settle("target-group", name, details, t);
                 tg.arn
             }
         };
@@ -64,13 +56,7 @@ pub async fn target_groups(run: &Run<'_>, vpc: &str) -> Result<TargetGroups> {
 
 async fn tag_if_missing(run: &Run<'_>, arn: &str, details: &mut Vec<String>) -> Result<()> {
     let have = run.aws.elbv2.tags(&[arn.to_string()]).await?.remove(arn).unwrap_or_default();
-    let tags = missing_tags(&run.spec.tags, &have);
-    if !tags.is_empty() {
-        details.push(tag_note(&tags));
-        if run.apply() {
-            run.aws.elbv2.tag(&[arn.to_string()], &tags).await?;
-        }
-    }
+    run.retag(&have, details, |tags| async move { run.aws.elbv2.tag(&[arn.to_string()], &tags).await }).await?;
     Ok(())
 }
 
@@ -105,13 +91,7 @@ pub async fn load_balancer(run: &Run<'_>, net: &Network) -> Result<Option<LoadBa
                 }
             }
             tag_if_missing(run, &lb.arn, &mut details).await?;
-            run.report.record(
-                "load-balancer",
-                name,
-                if details.is_empty() { Action::Keep } else { Action::Update },
-                details,
-                t,
-            );
+            run.report.settle("load-balancer", name, details, t);
             Ok(Some(lb))
         }
     }
@@ -181,7 +161,7 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
             }
         }
         tag_if_missing(run, &have.arn, &mut details).await?;
-        run.report.record("listener", &id, if details.is_empty() { Action::Keep } else { Action::Update }, details, t);
+        run.report.settle("listener", &id, details, t);
         if spec.certificate.is_some() {
             host_rule(run, Some(&have.arn), tgs).await?;
         }
@@ -217,13 +197,7 @@ async fn host_rule(run: &Run<'_>, listener: Option<&str>, tgs: &TargetGroups) ->
                 }
             }
             tag_if_missing(run, &rule.arn, &mut details).await?;
-            run.report.record(
-                "listener-rule",
-                &id,
-                if details.is_empty() { Action::Keep } else { Action::Update },
-                details,
-                t,
-            );
+            run.report.settle("listener-rule", &id, details, t);
         }
     }
     Ok(())

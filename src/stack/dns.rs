@@ -8,9 +8,7 @@ use crate::aws::acm::{is_final_failure, Certificate};
 use crate::aws::elbv2::LoadBalancer;
 use crate::aws::route53::{absolute, Record, Target};
 use crate::error::{Error, Result};
-use crate::stack::foundation::tag_note;
 use crate::stack::report::Action;
-use crate::stack::spec::missing_tags;
 use crate::stack::Run;
 
 /// How long `up` waits for ACM to issue the certificate.
@@ -50,21 +48,10 @@ pub async fn certificate(run: &Run<'_>, domain: &str, zone: &str) -> Result<Opti
             with_records(run, &arn).await?
         }
         Some(cert) => {
-            let tags = missing_tags(&run.spec.tags, &cert.tags);
             let mut details = Vec::new();
-            if !tags.is_empty() {
-                details.push(tag_note(&tags));
-                if run.apply() {
-                    acm.tag(&cert.arn, &tags).await?;
-                }
-            }
-            run.report.record(
-                "certificate",
-                domain,
-                if details.is_empty() { Action::Keep } else { Action::Update },
-                details,
-                t,
-            );
+            let arn = &cert.arn;
+            run.retag(&cert.tags, &mut details, |tags| async move { acm.tag(arn, &tags).await }).await?;
+            run.report.settle("certificate", domain, details, t);
             cert
         }
     };

@@ -7,7 +7,6 @@ use futures_util::future::try_join_all;
 
 use crate::error::Result;
 use crate::stack::report::Action;
-use crate::stack::spec::missing_tags;
 use crate::stack::Run;
 
 pub async fn log_group(run: &Run<'_>) -> Result<()> {
@@ -30,26 +29,15 @@ pub async fn log_group(run: &Run<'_>) -> Result<()> {
         }
         Some(group) => {
             let mut details = Vec::new();
-            let tags = missing_tags(&run.spec.tags, &group.tags);
             if group.retention_days != Some(days) {
                 details.push(format!("retention {} -> {}", day_count(group.retention_days), day_count(Some(days))));
                 if run.apply() {
                     aws.logs.set_retention(name, days).await?;
                 }
             }
-            if !tags.is_empty() {
-                details.push(tag_note(&tags));
-                if run.apply() {
-                    aws.logs.tag_group(&group.arn, &tags).await?;
-                }
-            }
-            run.report.record(
-                "log-group",
-                name,
-                if details.is_empty() { Action::Keep } else { Action::Update },
-                details,
-                t,
-            );
+            run.retag(&group.tags, &mut details, |tags| async move { aws.logs.tag_group(&group.arn, &tags).await })
+                .await?;
+            run.report.settle("log-group", name, details, t);
         }
     }
     Ok(())
@@ -76,15 +64,10 @@ pub async fn cluster(run: &Run<'_>) -> Result<()> {
             created
         }
         Some(ns) => {
-            let tags = missing_tags(&run.spec.tags, &ns.tags);
-            if tags.is_empty() {
-                run.report.record("namespace", &project.namespace, Action::Keep, vec![], t);
-            } else {
-                if run.apply() {
-                    aws.cloudmap.tag(&ns.arn, &tags).await?;
-                }
-                run.report.record("namespace", &project.namespace, Action::Update, vec![tag_note(&tags)], t);
-            }
+            let mut details = Vec::new();
+            let arn = &ns.arn;
+            run.retag(&ns.tags, &mut details, |tags| async move { aws.cloudmap.tag(arn, &tags).await }).await?;
+            run.report.settle("namespace", &project.namespace, details, t);
             Some(ns)
         }
     };
@@ -112,20 +95,9 @@ pub async fn cluster(run: &Run<'_>) -> Result<()> {
                     aws.ecs.set_cluster_namespace(&project.cluster, &ns_ref).await?;
                 }
             }
-            let tags = missing_tags(&run.spec.tags, &cluster.tags);
-            if !tags.is_empty() {
-                details.push(tag_note(&tags));
-                if run.apply() {
-                    aws.ecs.tag(&cluster.arn, &tags).await?;
-                }
-            }
-            run.report.record(
-                "cluster",
-                &project.cluster,
-                if details.is_empty() { Action::Keep } else { Action::Update },
-                details,
-                t,
-            );
+            run.retag(&cluster.tags, &mut details, |tags| async move { aws.ecs.tag(&cluster.arn, &tags).await })
+                .await?;
+            run.report.settle("cluster", &project.cluster, details, t);
         }
     }
     Ok(())
@@ -159,29 +131,11 @@ async fn repository(run: &Run<'_>, name: &str) -> Result<()> {
                     aws.ecr.set_mutable(name).await?;
                 }
             }
-            let tags = missing_tags(&run.spec.tags, &repo.tags);
-            if !tags.is_empty() {
-                details.push(tag_note(&tags));
-                if run.apply() {
-                    aws.ecr.tag(&repo.arn, &tags).await?;
-                }
-            }
-            run.report.record(
-                "ecr-repository",
-                name,
-                if details.is_empty() { Action::Keep } else { Action::Update },
-                details,
-                t,
-            );
+            run.retag(&repo.tags, &mut details, |tags| async move { aws.ecr.tag(&repo.arn, &tags).await }).await?;
+            run.report.settle("ecr-repository", name, details, t);
         }
     }
     Ok(())
-}
-
-/// "tag project=cruddur, managed-by=cruddur" (adopting a resource made by hand).
-pub fn tag_note(tags: &crate::aws::Tags) -> String {
-    let list: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("tag {}", list.join(", "))
 }
 
 fn day_count(days: Option<i32>) -> String {

@@ -6,9 +6,8 @@ use std::time::Instant;
 use futures_util::future::try_join_all;
 
 use crate::error::Result;
-use crate::stack::foundation::tag_note;
 use crate::stack::report::Action;
-use crate::stack::spec::{missing_tags, RoleSpec, SecretSpec};
+use crate::stack::spec::{RoleSpec, SecretSpec};
 use crate::stack::Run;
 
 pub async fn roles(run: &Run<'_>) -> Result<()> {
@@ -44,20 +43,8 @@ async fn role(run: &Run<'_>, spec: &RoleSpec) -> Result<()> {
             }
         }
     }
-    let tags = missing_tags(&run.spec.tags, &role.tags);
-    if !tags.is_empty() {
-        details.push(tag_note(&tags));
-        if run.apply() {
-            iam.tag_role(&spec.name, &tags).await?;
-        }
-    }
-    run.report.record(
-        "iam-role",
-        &spec.name,
-        if details.is_empty() { Action::Keep } else { Action::Update },
-        details,
-        t,
-    );
+    run.retag(&role.tags, &mut details, |tags| async move { iam.tag_role(&spec.name, &tags).await }).await?;
+    run.report.settle("iam-role", &spec.name, details, t);
     Ok(())
 }
 
@@ -101,20 +88,8 @@ async fn secret(run: &Run<'_>, spec: &SecretSpec, existing: Option<&crate::aws::
                     ssm.put_secure(name, &param.value, None).await?;
                 }
             }
-            let tags = missing_tags(&run.spec.tags, &ssm.tags(name).await?);
-            if !tags.is_empty() {
-                details.push(tag_note(&tags));
-                if run.apply() {
-                    ssm.tag(name, &tags).await?;
-                }
-            }
-            run.report.record(
-                "ssm-parameter",
-                name,
-                if details.is_empty() { Action::Keep } else { Action::Update },
-                details,
-                t,
-            );
+            run.retag(&ssm.tags(name).await?, &mut details, |tags| async move { ssm.tag(name, &tags).await }).await?;
+            run.report.settle("ssm-parameter", name, details, t);
         }
     }
     Ok(())

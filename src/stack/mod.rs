@@ -17,7 +17,9 @@ pub mod teardown;
 
 pub use spec::owner_tags;
 
-use crate::aws::Aws;
+use std::future::Future;
+
+use crate::aws::{Aws, Tags};
 use crate::error::{Error, Result};
 use report::Report;
 use spec::Spec;
@@ -41,6 +43,24 @@ pub struct Preflight {
 impl Run<'_> {
     pub fn apply(&self) -> bool {
         self.report.applied()
+    }
+
+    /// Adopting a resource made by hand: notes the owner tags it lacks and, when
+    /// applying, writes them with `write`.
+    pub async fn retag<F, Fut>(&self, have: &Tags, details: &mut Vec<String>, write: F) -> Result<()>
+    where
+        F: FnOnce(Tags) -> Fut,
+        Fut: Future<Output = Result<()>>,
+    {
+        let tags = spec::missing_tags(&self.spec.tags, have);
+        if !tags.is_empty() {
+            let list: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            details.push(format!("tag {}", list.join(", ")));
+            if self.apply() {
+                write(tags).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Read-only checks: every secret has a value or already exists, the domain has

@@ -5,9 +5,7 @@ use std::time::Instant;
 
 use crate::aws::ec2_groups::{Ingress, Source};
 use crate::error::{Error, Result};
-use crate::stack::foundation::tag_note;
 use crate::stack::report::Action;
-use crate::stack::spec::missing_tags;
 use crate::stack::Run;
 
 #[derive(Debug, Clone)]
@@ -105,20 +103,9 @@ async fn group(
             ec2.revoke_ingress(&sg.id, &extra).await?;
         }
     }
-    let tags = missing_tags(&run.spec.tags, &sg.tags);
-    if !tags.is_empty() {
-        details.push(tag_note(&tags));
-        if run.apply() {
-            ec2.tag(&sg.id, &tags).await?;
-        }
-    }
-    run.report.record(
-        "security-group",
-        name,
-        if details.is_empty() { Action::Keep } else { Action::Update },
-        details,
-        t,
-    );
+    let id = &sg.id;
+    run.retag(&sg.tags, &mut details, |tags| async move { ec2.tag(id, &tags).await }).await?;
+    run.report.settle("security-group", name, details, t);
     Ok(Some(sg.id))
 }
 

@@ -81,6 +81,12 @@ impl Report {
         self.changes.lock().expect("not poisoned").push(change);
     }
 
+    /// An existing resource: unchanged when nothing differed, else updated.
+    pub fn settle(&self, resource: &'static str, name: impl Into<String>, details: Vec<String>, since: Instant) {
+        let action = if details.is_empty() { Action::Keep } else { Action::Update };
+        self.record(resource, name, action, details, since);
+    }
+
     /// A note while waiting (what for, and how long so far).
     pub fn waiting(&self, what: &str, since: Instant) {
         if self.progress {

@@ -13,9 +13,7 @@ use crate::config::{Project, Service};
 use crate::error::Result;
 use crate::render::context::{self, Target};
 use crate::render::{self as tpl};
-use crate::stack::foundation::tag_note;
 use crate::stack::report::Action;
-use crate::stack::spec::missing_tags;
 use crate::stack::Run;
 
 pub async fn services(run: &Run<'_>) -> Result<()> {
@@ -28,15 +26,10 @@ async fn service(run: &Run<'_>, service: &Service) -> Result<()> {
     let name = &service.ecs_name;
     match aws.ecs.find_service(&project.cluster, name).await? {
         Some(existing) => {
-            let tags = missing_tags(&run.spec.tags, &existing.tags);
-            if tags.is_empty() {
-                run.report.record("ecs-service", name, Action::Keep, vec![], t);
-            } else {
-                if run.apply() {
-                    aws.ecs.tag(&existing.arn, &tags).await?;
-                }
-                run.report.record("ecs-service", name, Action::Update, vec![tag_note(&tags)], t);
-            }
+            let mut details = Vec::new();
+            run.retag(&existing.tags, &mut details, |tags| async move { aws.ecs.tag(&existing.arn, &tags).await })
+                .await?;
+            run.report.settle("ecs-service", name, details, t);
         }
         None => {
             let mut details =
