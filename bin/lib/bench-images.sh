@@ -5,13 +5,15 @@ bench_images() {
   prepare_images
   say "building the release binary"
   cargo build --release --quiet --bin cruddur
-  local C="$ROOT/target/release/cruddur" work
-  work=$(mktemp -d /tmp/cruddur-bench-ws.XXXXXX)
+  local C="$ROOT/target/release/cruddur"
+  # Global: the EXIT trap runs after this function has returned.
+  BENCH_WORK=$(mktemp -d /tmp/cruddur-bench-ws.XXXXXX)
+  local work=$BENCH_WORK
   (cd "$ROOT" && git ls-files -z | xargs -0 cp --parents -t "$work" && cp -a --parents "$PREBUILT_DIR" "$work")
   sed -i 's/^name = "cruddur"/name = "cruddurbench"/' "$work/cruddur.toml"
   start_registry
   start_moto
-  trap 'stop_registry; stop_moto; rm -rf "$work"' EXIT
+  trap 'stop_registry; stop_moto; rm -rf "$BENCH_WORK"' EXIT
   moto_env
   local R=$REGISTRY
   cd "$work"
