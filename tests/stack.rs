@@ -548,3 +548,22 @@ fn render_policy_scopes_to_the_account_region_and_prefix() {
         common::golden(file, &run.stdout);
     }
 }
+
+#[test]
+fn setting_a_domain_later_replaces_the_plain_http_listeners() {
+    let moto = Moto::start_recording();
+    cruddur(&moto, workspace(None).path(), &["up"]).ok();
+    with_zone(&moto, "example.com");
+    let dir = workspace(Some("example.com"));
+    let up = cruddur(&moto, dir.path(), &["up"]).ok();
+    assert!(up.stderr.contains("- deleted   listener         cruddur-alb:4567"), "{}", up.stderr);
+    let inv = moto.inventory();
+    let lb = by_name(&inv["load_balancers"], "cruddur-alb");
+    let ports: Vec<&Value> = lb["listeners"].as_array().unwrap().iter().map(|l| &l["port"]).collect();
+    assert_eq!(ports, [&json!(80), &json!(443)]);
+    let alb_sg = by_name(&inv["security_groups"], "cruddur-alb-sg");
+    assert_eq!(alb_sg["ingress"], json!(["tcp 443 from 0.0.0.0/0", "tcp 80 from 0.0.0.0/0"]));
+    let mark = moto.mark();
+    cruddur(&moto, dir.path(), &["up"]).ok();
+    assert_eq!(moto.writes_since(mark), Vec::<String>::new());
+}

@@ -26,7 +26,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let aws = ctx.aws().await?;
     let target = target(&aws).await?;
     let spec = Spec::new(&ctx.project, target)?;
-    let report = Report::new(apply, true);
+    let report = Report::new(apply, true).reversed();
     let run = Run { aws: &aws, spec: &spec, report: &report };
     teardown::down(&run, args.all).await?;
     print(ctx, &report, started);

@@ -138,16 +138,17 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
         Some(lb) => elb.listeners(&lb.arn).await?,
         None => Vec::new(),
     };
-    for spec in wanted(run, tgs, cert) {
+    let specs = wanted(run, tgs, cert);
+    for spec in &specs {
         let t = Instant::now();
         let id = format!("{name}:{}", spec.port);
         let Some(have) = existing.iter().find(|l| l.port == spec.port) else {
             let mut arn = None;
             if run.apply() {
                 let lb = lb.expect("created before its listeners");
-                arn = Some(elb.create_listener(&lb.arn, &spec, &run.spec.tags).await?);
+                arn = Some(elb.create_listener(&lb.arn, spec, &run.spec.tags).await?);
             }
-            run.report.record("listener", &id, Action::Create, vec![describe(&spec, tgs)], t);
+            run.report.record("listener", &id, Action::Create, vec![describe(spec, tgs)], t);
             if spec.certificate.is_some() {
                 host_rule(run, arn.as_deref(), tgs).await?;
             }
@@ -155,9 +156,9 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
         };
         let mut details = Vec::new();
         if have.default_action != spec.default_action || have.certificate != spec.certificate {
-            details.push(format!("-> {}", describe(&spec, tgs)));
+            details.push(format!("-> {}", describe(spec, tgs)));
             if run.apply() {
-                elb.modify_listener(&have.arn, &spec).await?;
+                elb.modify_listener(&have.arn, spec).await?;
             }
         }
         tag_if_missing(run, &have.arn, &mut details).await?;
@@ -165,6 +166,17 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
         if spec.certificate.is_some() {
             host_rule(run, Some(&have.arn), tgs).await?;
         }
+    }
+    // Listeners cruddur makes in the other mode (a domain was set or unset).
+    let mut ours: Vec<i32> = run.spec.project.services.values().map(|s| i32::from(s.port)).collect();
+    ours.extend([80, 443]);
+    for stale in existing.iter().filter(|l| ours.contains(&l.port) && !specs.iter().any(|s| s.port == l.port)) {
+        let t = Instant::now();
+        if run.apply() {
+            elb.delete_listener(&stale.arn).await?;
+        }
+        let why = vec!["not used with this configuration (project.domain changed)".into()];
+        run.report.record("listener", format!("{name}:{}", stale.port), Action::Delete, why, t);
     }
     Ok(())
 }

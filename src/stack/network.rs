@@ -57,25 +57,19 @@ pub async fn security_groups(run: &Run<'_>, vpc: String, subnets: Vec<String>) -
         .map(|port| Ingress { port, source: Source::Cidr("0.0.0.0/0".into()) })
         .collect();
     let alb_name = project.alb_security_group();
-    let alb_sg = group(run, &vpc, &alb_name, "cruddur ALB: HTTP and HTTPS from anywhere", open, false).await?;
+    let alb_sg = group(run, &vpc, &alb_name, "cruddur ALB: HTTP and HTTPS from anywhere", open).await?;
     let srv_name = project.services_security_group();
     let source = Source::Group(alb_sg.clone().unwrap_or_else(|| alb_name.clone()));
     let from_alb =
         project.services.values().map(|s| Ingress { port: i32::from(s.port), source: source.clone() }).collect();
-    let srv_sg = group(run, &vpc, &srv_name, "cruddur services: only from the ALB", from_alb, true).await?;
+    let srv_sg = group(run, &vpc, &srv_name, "cruddur services: only from the ALB", from_alb).await?;
     Ok(Network { vpc, subnets, alb_sg, srv_sg })
 }
 
-/// One group: created with its rules, or its rules made to match. `strict`: rules
-/// that are not wanted are revoked (the services' group admits only the ALB).
-async fn group(
-    run: &Run<'_>,
-    vpc: &str,
-    name: &str,
-    description: &str,
-    want: Vec<Ingress>,
-    strict: bool,
-) -> Result<Option<String>> {
+/// One group: created with its rules, or its rules made to match: missing ones are
+/// authorized, others revoked (the services' group admits only the ALB; the ALB's
+/// only its listener ports).
+async fn group(run: &Run<'_>, vpc: &str, name: &str, description: &str, want: Vec<Ingress>) -> Result<Option<String>> {
     let (ec2, t) = (&run.aws.ec2, Instant::now());
     let Some(sg) = ec2.security_group(name, vpc).await? else {
         let mut id = None;
@@ -96,7 +90,7 @@ async fn group(
             ec2.authorize_ingress(&sg.id, &missing).await?;
         }
     }
-    let extra: Vec<Ingress> = sg.ingress.iter().filter(|r| strict && !want.contains(r)).cloned().collect();
+    let extra: Vec<Ingress> = sg.ingress.iter().filter(|r| !want.contains(r)).cloned().collect();
     if !extra.is_empty() {
         details.extend(extra.iter().map(|r| format!("revoke {}", shown(r))));
         if run.apply() {

@@ -52,6 +52,8 @@ pub struct Change {
 /// Collects changes from steps running concurrently.
 pub struct Report {
     applied: bool,
+    /// Teardown: list in reverse dependency order.
+    reverse: bool,
     progress: bool,
     changes: Mutex<Vec<Change>>,
 }
@@ -59,7 +61,13 @@ pub struct Report {
 impl Report {
     /// `applied`: the changes are being made (up, down) rather than planned.
     pub fn new(applied: bool, progress: bool) -> Report {
-        Report { applied, progress, changes: Mutex::new(Vec::new()) }
+        Report { applied, progress, reverse: false, changes: Mutex::new(Vec::new()) }
+    }
+
+    /// For `down`: the table lists resources in the order they are deleted.
+    pub fn reversed(mut self) -> Report {
+        self.reverse = true;
+        self
     }
 
     pub fn applied(&self) -> bool {
@@ -98,7 +106,7 @@ impl Report {
     pub fn changes(&self) -> Vec<Change> {
         let mut changes = self.changes.lock().expect("not poisoned").clone();
         changes.sort_by_key(|c| (rank(c.resource), c.name.clone()));
-        if changes.iter().any(|c| c.action == Action::Delete) {
+        if self.reverse {
             changes.reverse();
         }
         changes
