@@ -4,6 +4,7 @@
 
 pub mod ecs_shapes;
 pub mod recorder;
+pub mod stack;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -71,7 +72,9 @@ impl Moto {
     pub fn requests(&self) -> Vec<(String, bool)> {
         let dir = self.recording.as_ref().expect("started with start_recording");
         let text = std::fs::read_to_string(dir.path().join("requests.jsonl")).unwrap_or_default();
-        text.lines().map(|l| recorder::classify(&serde_json::from_str(l).unwrap())).collect()
+        // moto may be writing a line right now: only whole lines count.
+        let whole = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
+        whole.lines().map(|l| recorder::classify(&serde_json::from_str(l).unwrap())).collect()
     }
 
     /// How many requests have been recorded (a mark for `writes_since`).

@@ -1,0 +1,58 @@
+//! Helpers for the `up`/`plan`/`down` tests: a project copy with an optional
+//! domain, the secrets' values (which must never be printed), and lookups in the
+//! boto3 inventory.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::{clean, cruddur_cmd, project_copy, Moto, Run};
+
+pub const CONNECTION_URL: &str = "postgresql://cruddur:s3cret-conn-9f2@db.internal:5432/cruddur";
+pub const ROLLBAR: &str = "rollbar-s3cret-7c1";
+pub const OTEL: &str = "x-honeycomb-team=hc-s3cret-55d";
+
+pub fn secrets() -> Vec<(&'static str, &'static str)> {
+    vec![("CONNECTION_URL", CONNECTION_URL), ("ROLLBAR_ACCESS_TOKEN", ROLLBAR), ("OTEL_EXPORTER_OTLP_HEADERS", OTEL)]
+}
+
+pub fn workspace(domain: Option<&str>) -> tempfile::TempDir {
+    let dir = project_copy();
+    if let Some(domain) = domain {
+        let toml = dir.path().join("cruddur.toml");
+        let text = std::fs::read_to_string(&toml).unwrap();
+        std::fs::write(&toml, text.replacen("# domain = \"example.com\"", &format!("domain = \"{domain}\""), 1))
+            .unwrap();
+    }
+    dir
+}
+
+pub fn cruddur(moto: &Moto, dir: &Path, args: &[&str]) -> Run {
+    Run::new(clean(cruddur_cmd(dir)).envs(moto.env()).envs(secrets()).args(args).output().unwrap())
+}
+
+#[track_caller]
+pub fn assert_no_secret(run: &Run) {
+    for value in [CONNECTION_URL, ROLLBAR, OTEL] {
+        assert!(!run.stdout.contains(value) && !run.stderr.contains(value), "a secret value was printed");
+    }
+}
+
+pub fn by_name<'a>(list: &'a Value, name: &str) -> &'a Value {
+    let found: Vec<&Value> = list.as_array().unwrap().iter().filter(|e| e["name"] == name).collect();
+    assert_eq!(found.len(), 1, "exactly one `{name}` in {list}");
+    found[0]
+}
+
+pub fn owned_tags() -> Value {
+    json!({"managed-by": "cruddur", "project": "cruddur"})
+}
+
+pub fn summary(run: &Run) -> Value {
+    run.json()["summary"].clone()
+}
+
+pub fn with_zone(moto: &Moto, domain: &str) {
+    let out = moto.aws(&["route53", "create-hosted-zone", "--name", domain, "--caller-reference", "test"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
