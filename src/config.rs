@@ -237,6 +237,12 @@ impl Project {
         format!("/{}/{}/", self.name, service.ecs_name)
     }
 
+    /// `<ecs-name>.env` next to cruddur.toml: what generate-env writes, and where
+    /// `local up`, `up` and `secrets push` look for secret values.
+    pub fn env_file(&self, service: &Service) -> PathBuf {
+        self.root.join(format!("{}.env", service.ecs_name))
+    }
+
     /// The services' security group (`crud-srv-sg`, the old scripts' name).
     pub fn services_security_group(&self) -> String {
         self.network.security_group.clone().unwrap_or_else(|| "crud-srv-sg".into())

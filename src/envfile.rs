@@ -69,6 +69,15 @@ pub fn write_private(path: &Path, contents: &str) -> Result<()> {
     file.write_all(contents.as_bytes()).map_err(io_error(path))
 }
 
+/// The pairs of an env file, or None when there is no such file.
+pub fn read(path: &Path) -> Result<Option<std::collections::BTreeMap<String, String>>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(path).map_err(io_error(path))?;
+    Ok(Some(parse(&text, &path.display().to_string())?.into_iter().collect()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

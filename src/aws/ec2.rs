@@ -56,11 +56,6 @@ impl Ec2 {
 
     /// A security group's id by its name, in the given VPC.
     pub async fn security_group_id(&self, name: &str, vpc: Option<&str>) -> Result<Option<String>> {
-        let mut req = self.client.describe_security_groups().filters(filter("group-name", name));
-        if let Some(vpc) = vpc {
-            req = req.filters(filter("vpc-id", vpc));
-        }
-        let out = req.send().await.map_err(|e| call_error("ec2:DescribeSecurityGroups", name, e))?;
-        Ok(out.security_groups().first().and_then(|g| g.group_id()).map(str::to_string))
+        Ok(self.security_group(name, vpc).await?.map(|g| g.id))
     }
 }

@@ -72,15 +72,13 @@ fn ingress_of(perms: &[IpPermission]) -> Vec<Ingress> {
 }
 
 impl Ec2 {
-    pub async fn security_group(&self, name: &str, vpc: &str) -> Result<Option<SecurityGroup>> {
-        let out = self
-            .client()
-            .describe_security_groups()
-            .filters(filter("group-name", name))
-            .filters(filter("vpc-id", vpc))
-            .send()
-            .await
-            .map_err(|e| call_error("ec2:DescribeSecurityGroups", name, e))?;
+    /// The group with this name (in this VPC, when given).
+    pub async fn security_group(&self, name: &str, vpc: Option<&str>) -> Result<Option<SecurityGroup>> {
+        let mut req = self.client().describe_security_groups().filters(filter("group-name", name));
+        if let Some(vpc) = vpc {
+            req = req.filters(filter("vpc-id", vpc));
+        }
+        let out = req.send().await.map_err(|e| call_error("ec2:DescribeSecurityGroups", name, e))?;
         Ok(out.security_groups().first().map(|g| SecurityGroup {
             id: g.group_id().unwrap_or_default().to_string(),
             ingress: ingress_of(g.ip_permissions()),
@@ -105,7 +103,7 @@ impl Ec2 {
         match result {
             Ok(out) => Ok(out.group_id().unwrap_or_default().to_string()),
             Err(e) if has_code(&e, &["InvalidGroup.Duplicate"]) => {
-                Ok(self.security_group(name, vpc).await?.map(|g| g.id).unwrap_or_default())
+                Ok(self.security_group(name, Some(vpc)).await?.map(|g| g.id).unwrap_or_default())
             }
             Err(e) => Err(call_error("ec2:CreateSecurityGroup", name, e)),
         }

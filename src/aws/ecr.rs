@@ -11,13 +11,6 @@ pub struct Ecr {
     client: aws_sdk_ecr::Client,
 }
 
-/// A repository, and whether this call created it.
-#[derive(Debug, Clone)]
-pub struct Repository {
-    pub uri: String,
-    pub created: bool,
-}
-
 impl Ecr {
     pub fn new(client: aws_sdk_ecr::Client) -> Self {
         Ecr { client }
@@ -30,15 +23,6 @@ impl Ecr {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_not_found_exception()) => Ok(None),
             Err(e) => Err(call_error("ecr:DescribeRepositories", name, e)),
         }
-    }
-
-    /// The repository's URI, creating it (MUTABLE, scan on push, tagged) when missing.
-    pub async fn ensure_repository(&self, name: &str, tags: &Tags) -> Result<Repository> {
-        if let Some(uri) = self.find_repository(name).await? {
-            return Ok(Repository { uri, created: false });
-        }
-        let uri = self.create_repository(name, tags).await?;
-        Ok(Repository { uri, created: true })
     }
 
     /// CreateRepository: MUTABLE, scan on push, tagged. Returns the URI.
@@ -54,8 +38,14 @@ impl Ecr {
         for tag in sdk_tags(tags) {
             create = create.tags(tag);
         }
-        let out = create.send().await.map_err(|e| call_error("ecr:CreateRepository", name, e))?;
-        Ok(out.repository().and_then(|r| r.repository_uri()).unwrap_or_default().to_string())
+        match create.send().await {
+            Ok(out) => Ok(out.repository().and_then(|r| r.repository_uri()).unwrap_or_default().to_string()),
+            // Made between our read and this call (a concurrent or interrupted run).
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_already_exists_exception()) => {
+                Ok(self.find_repository(name).await?.unwrap_or_default())
+            }
+            Err(e) => Err(call_error("ecr:CreateRepository", name, e)),
+        }
     }
 
     /// Registry credentials from GetAuthorizationToken (`AWS:<password>`, base64).

@@ -8,11 +8,16 @@ pub struct Iam {
     client: aws_sdk_iam::Client,
 }
 
+/// A policy document as JSON. IAM hands documents back URL-encoded (moto sometimes
+/// does not).
+pub fn parse_document(text: &str) -> Option<serde_json::Value> {
+    serde_json::from_str(text).ok().or_else(|| serde_json::from_str(&percent_decode(text)).ok())
+}
+
 /// Does a policy document allow every one of `actions` (on any resource)?
 /// Understands `*`, `service:*` and `service:Prefix*` patterns; ignores Deny.
 pub fn document_allows(document: &str, actions: &[&str]) -> Vec<String> {
-    let text = if document.trim_start().starts_with('{') { document.to_string() } else { percent_decode(document) };
-    let Ok(doc) = serde_json::from_str::<serde_json::Value>(&text) else { return Vec::new() };
+    let Some(doc) = parse_document(document) else { return Vec::new() };
     let statements = match &doc["Statement"] {
         serde_json::Value::Array(list) => list.clone(),
         s @ serde_json::Value::Object(_) => vec![s.clone()],
@@ -43,7 +48,7 @@ fn matches(pattern: &str, action: &str) -> bool {
 }
 
 /// IAM returns policy documents URL-encoded.
-pub(crate) fn percent_decode(s: &str) -> String {
+fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

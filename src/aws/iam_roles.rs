@@ -4,7 +4,7 @@
 use aws_sdk_iam::types::Tag;
 use serde_json::Value;
 
-use crate::aws::iam::{percent_decode, Iam};
+use crate::aws::iam::{parse_document, Iam};
 use crate::aws::{call_error, Tags};
 use crate::error::Result;
 
@@ -13,11 +13,6 @@ pub struct Role {
     pub arn: String,
     pub trust: Option<Value>,
     pub tags: Tags,
-}
-
-/// IAM hands documents back URL-encoded (moto sometimes does not).
-pub fn parse_document(text: &str) -> Option<Value> {
-    serde_json::from_str(text).ok().or_else(|| serde_json::from_str(&percent_decode(text)).ok())
 }
 
 impl Iam {

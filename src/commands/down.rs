@@ -3,7 +3,6 @@
 
 use std::time::Instant;
 
-use crate::commands::up::print;
 use crate::commands::{target, Ctx};
 use crate::error::{Error, Result};
 use crate::stack::report::{Action, Report};
@@ -29,7 +28,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let report = Report::new(apply, true).reversed();
     let run = Run { aws: &aws, spec: &spec, report: &report };
     teardown::down(&run, args.all).await?;
-    print(ctx, &report, started);
+    ctx.print_report(&report, started);
     if !args.yes && !ctx.global.dry_run && report.count(Action::Delete) > 0 {
         return Err(Error::Usage("nothing was deleted: pass --yes to delete the resources listed above".into()));
     }

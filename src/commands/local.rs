@@ -14,7 +14,7 @@ use crate::config::Service;
 use crate::docker::containers::{self, ContainerSpec, PROJECT_LABEL, SERVICE_LABEL};
 use crate::docker::{docker_error, is_not_found, Engine};
 use crate::envfile;
-use crate::error::{io_error, Error, Result};
+use crate::error::{Error, Result};
 use crate::image;
 use crate::render::context::Target;
 
@@ -174,11 +174,10 @@ async fn container_spec(
 /// Secret values: the `<ecs-name>.env` file that generate-env writes, else SSM
 /// under the service's prefix (through --endpoint-url when one is set).
 async fn secret_values(ctx: &Ctx, service: &Service) -> Result<BTreeMap<String, String>> {
-    let file = ctx.project.root.join(format!("{}.env", service.ecs_name));
-    if file.is_file() {
-        let text = std::fs::read_to_string(&file).map_err(io_error(&file))?;
+    let file = ctx.project.env_file(service);
+    if let Some(values) = envfile::read(&file)? {
         ctx.verbose(format!("{}: secrets from {}", service.name, file.display()));
-        return Ok(envfile::parse(&text, &file.display().to_string())?.into_iter().collect());
+        return Ok(values);
     }
     let aws = ctx.aws().await?;
     let prefix = ctx.project.ssm_prefix(service);

@@ -25,6 +25,7 @@ use crate::aws::{Aws, ConnectOptions};
 use crate::cli::{Cli, Command, Global, OutputFormat};
 use crate::config::{Project, Service};
 use crate::error::Result;
+use crate::model::service_definition::ServiceDefinitionSpec;
 use crate::render::context::{self, Target};
 use crate::render::{self as tpl, RenderedTaskDefinition, Unresolved};
 use crate::rollout::WatchOptions;
@@ -81,6 +82,15 @@ impl Ctx {
         }
     }
 
+    /// What `plan`, `up`, `down` or `secrets push` did: the JSON, or the text table.
+    pub fn print_report(&self, report: &crate::stack::report::Report, started: std::time::Instant) {
+        if self.json() {
+            self.print_json(&report.json(started));
+        } else {
+            print!("{}", report.text(started));
+        }
+    }
+
     /// Prints a value as pretty JSON on stdout.
     pub fn print_json(&self, value: &impl serde::Serialize) {
         println!("{}", serde_json::to_string_pretty(value).expect("serialisable"));
@@ -102,6 +112,33 @@ pub fn render_task_definition(
     let shown = project.display_path(&service.task_definition);
     let text = tpl::render_file(&service.task_definition, &shown, &context::to_context(&vars), &Unresolved::new())?;
     tpl::task_definition(&text, &shown)
+}
+
+/// Renders and checks a service definition from template variables (`context::base`
+/// plus the live-stack ones).
+pub fn render_service_definition(
+    project: &Project,
+    service: &Service,
+    vars: &serde_json::Value,
+    unresolved: &Unresolved,
+) -> Result<(serde_json::Value, ServiceDefinitionSpec)> {
+    let shown = project.display_path(&service.service_definition);
+    let text = tpl::render_file(&service.service_definition, &shown, &context::to_context(vars), unresolved)?;
+    tpl::service_definition(&text, &shown)
+}
+
+/// The same, with the subnets, security group and target group looked up in the
+/// live stack (`render <service> service`, and `deploy` creating a service).
+pub async fn live_service_definition(
+    project: &Project,
+    service: &Service,
+    target: &Target,
+    image: Option<&str>,
+    aws: &Aws,
+) -> Result<(serde_json::Value, ServiceDefinitionSpec)> {
+    let vars = context::base(project, service, target, image)?;
+    let (vars, unresolved) = context::with_live_stack(project, service, aws, vars).await?;
+    render_service_definition(project, service, &vars, &unresolved)
 }
 
 /// The services a command works on: named ones, or `--all`.

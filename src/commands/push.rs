@@ -155,8 +155,8 @@ pub async fn push_image(
     let (host, credentials) = registry::login(aws, args.host(ctx).or(ecr_host)).await?;
     if existing.is_none() {
         let tags = crate::stack::owner_tags(&ctx.project);
-        let repository = aws.ecr.ensure_repository(&service.ecs_name, &tags).await?;
-        eprintln!("{}: created ECR repository {}", service.name, repository.uri);
+        let uri = aws.ecr.create_repository(&service.ecs_name, &tags).await?;
+        eprintln!("{}: created ECR repository {uri}", service.name);
     }
     let remote = image::remote_repo(&host, service);
     let mut report = PushReport::default();

@@ -40,22 +40,30 @@ impl Registration {
 
 /// Registers the spec unless the latest ACTIVE revision already equals it.
 pub async fn ensure_registered(ctx: &Ctx, aws: &Aws, spec: &TaskDefinitionSpec) -> Result<Registration> {
+    let started = std::time::Instant::now();
+    let registration = register_if_changed(aws, spec, ctx.global.dry_run).await?;
+    if let Registration::Registered(revision) = &registration {
+        ctx.verbose(format!("registered {} in {} ms", revision.arn, started.elapsed().as_millis()));
+    }
+    Ok(registration)
+}
+
+/// The same without a command context (`up` creating a service); `dry_run` plans
+/// the call instead of making it.
+pub async fn register_if_changed(aws: &Aws, spec: &TaskDefinitionSpec, dry_run: bool) -> Result<Registration> {
     let latest = aws.ecs.latest_revision(&spec.family).await?;
     if let Some(latest) = latest.as_ref().filter(|l| l.spec.normalized() == spec.normalized()) {
         return Ok(Registration::Unchanged(latest.clone()));
     }
     let next = latest.map_or(1, |l| l.revision + 1);
-    if ctx.global.dry_run {
+    if dry_run {
         let call = PlannedCall {
             operation: "ecs:RegisterTaskDefinition",
             params: json!({ "family": spec.family, "containers": spec.container_definitions.iter().map(|c| json!({"name": c.name, "image": c.image})).collect::<Vec<_>>() }),
         };
         return Ok(Registration::Planned { call, next });
     }
-    let started = std::time::Instant::now();
-    let revision = aws.ecs.register(spec).await?;
-    ctx.verbose(format!("registered {} in {} ms", revision.arn, started.elapsed().as_millis()));
-    Ok(Registration::Registered(revision))
+    Ok(Registration::Registered(aws.ecs.register(spec).await?))
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {

@@ -2,9 +2,8 @@
 
 use clap::ValueEnum;
 
-use crate::commands::{render_task_definition, target, Ctx};
+use crate::commands::{live_service_definition, render_task_definition, target, Ctx};
 use crate::error::Result;
-use crate::render::{self as tpl, context};
 use crate::stack::spec::Spec;
 
 /// The IAM documents in `policies/`.
@@ -51,9 +50,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         let aws = ctx.aws().await?;
         let spec = Spec::new(&ctx.project, target(&aws).await?)?;
         let doc = match policy {
-            Policy::Trust => &spec.roles[0].trust,
-            Policy::ExecutionRole => &spec.roles[0].policy,
-            Policy::TaskRole => &spec.roles[1].policy,
+            Policy::Trust => &spec.execution_role.trust,
+            Policy::ExecutionRole => &spec.execution_role.policy,
+            Policy::TaskRole => &spec.task_role.policy,
         };
         ctx.print_json(doc);
         return Ok(());
@@ -63,13 +62,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let target = target(&aws).await?;
     let json = match args.what {
         What::TaskDefinition => render_task_definition(&ctx.project, service, &target, args.image.as_deref())?.json,
-        What::Service => {
-            let vars = context::base(&ctx.project, service, &target, args.image.as_deref())?;
-            let (vars, unresolved) = context::with_live_stack(&ctx.project, service, &aws, vars).await?;
-            let shown = ctx.project.display_path(&service.service_definition);
-            let text = tpl::render_file(&service.service_definition, &shown, &context::to_context(&vars), &unresolved)?;
-            tpl::service_definition(&text, &shown)?.0
-        }
+        What::Service => live_service_definition(&ctx.project, service, &target, args.image.as_deref(), &aws).await?.0,
     };
     ctx.print_json(&json);
     Ok(())

@@ -3,11 +3,10 @@
 
 use std::time::Instant;
 
-use crate::commands::up::print;
 use crate::commands::{target, Ctx};
 use crate::error::Result;
 use crate::stack::report::Report;
-use crate::stack::spec::{self, Spec};
+use crate::stack::spec::Spec;
 use crate::stack::{identity, Run};
 
 #[derive(Debug, clap::Args)]
@@ -28,13 +27,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let aws = ctx.aws().await?;
     let target = target(&aws).await?;
     let spec = Spec::new(&ctx.project, target)?;
-    let names: Vec<String> = spec.secrets.iter().map(|s| s.parameter.clone()).collect();
-    let missing = spec::missing_values(&spec, &aws.ssm.parameters(&names).await?);
-    if !missing.is_empty() {
-        return Err(spec::no_values_error(missing));
-    }
     let report = Report::new(!ctx.global.dry_run, true);
-    identity::secrets(&Run { aws: &aws, spec: &spec, report: &report }).await?;
-    print(ctx, &report, started);
+    let run = Run { aws: &aws, spec: &spec, report: &report };
+    identity::secrets(&run, &run.secret_parameters().await?).await?;
+    ctx.print_report(&report, started);
     Ok(())
 }

@@ -33,14 +33,6 @@ async fn converge(ctx: &Ctx, apply: bool) -> Result<()> {
         eprintln!("converging stack {} in {} ({})", ctx.project.name, aws.region, spec.target.account_id);
     }
     run.converge(pre).await?;
-    print(ctx, &report, started);
+    ctx.print_report(&report, started);
     Ok(())
-}
-
-pub fn print(ctx: &Ctx, report: &Report, started: Instant) {
-    if ctx.json() {
-        ctx.print_json(&report.json(started));
-    } else {
-        print!("{}", report.text(started));
-    }
 }

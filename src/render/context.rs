@@ -118,6 +118,15 @@ pub async fn with_live_stack(
     Ok((vars, unresolved))
 }
 
+/// What a service definition takes from the stack, when the caller already knows it
+/// (`up`, which has just converged it).
+pub fn with_stack(mut vars: Value, subnets: &[String], security_group: &str, target_group_arn: &str) -> Value {
+    vars["subnets"] = json!(subnets);
+    vars["security_groups"] = json!([security_group]);
+    vars["target_group_arn"] = json!(target_group_arn);
+    vars
+}
+
 pub fn to_context(vars: &Value) -> tera::Context {
     tera::Context::from_value(vars.clone()).expect("template variables are an object")
 }

@@ -18,9 +18,9 @@ use crate::stack::Run;
 pub type TargetGroups = BTreeMap<String, String>;
 
 pub async fn target_groups(run: &Run<'_>, vpc: &str) -> Result<TargetGroups> {
-    let found = try_join_all(run.spec.target_groups.iter().map(|(service, draft)| async move {
+    let found = try_join_all(run.spec.project.services.values().map(|service| async move {
         let (elb, t) = (&run.aws.elbv2, Instant::now());
-        let spec = draft.with_vpc(vpc);
+        let spec = run.spec.target_group(service, vpc);
         let name = &spec.name;
         let arn = match elb.target_group(name).await? {
             None => {

@@ -1,17 +1,19 @@
 //! IAM roles (execution and task) and the SSM SecureStrings the tasks read.
 //! Policy documents come from `policies/`; secret values are compared, never shown.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use futures_util::future::try_join_all;
 
+use crate::aws::ssm::Parameter;
 use crate::error::Result;
 use crate::stack::report::Action;
 use crate::stack::spec::{RoleSpec, SecretSpec};
 use crate::stack::Run;
 
 pub async fn roles(run: &Run<'_>) -> Result<()> {
-    try_join_all(run.spec.roles.iter().map(|r| role(run, r))).await?;
+    try_join_all(run.spec.roles().into_iter().map(|r| role(run, r))).await?;
     Ok(())
 }
 
@@ -48,15 +50,14 @@ async fn role(run: &Run<'_>, spec: &RoleSpec) -> Result<()> {
     Ok(())
 }
 
-/// Creates missing parameters and sets those whose value changed.
-pub async fn secrets(run: &Run<'_>) -> Result<()> {
-    let names: Vec<String> = run.spec.secrets.iter().map(|s| s.parameter.clone()).collect();
-    let existing = run.aws.ssm.parameters(&names).await?;
+/// Creates missing parameters and sets those whose value changed. `existing`: the
+/// parameters as `Run::secret_parameters` read them, decrypted, by full name.
+pub async fn secrets(run: &Run<'_>, existing: &BTreeMap<String, Parameter>) -> Result<()> {
     try_join_all(run.spec.secrets.iter().map(|s| secret(run, s, existing.get(&s.parameter)))).await?;
     Ok(())
 }
 
-async fn secret(run: &Run<'_>, spec: &SecretSpec, existing: Option<&crate::aws::ssm::Parameter>) -> Result<()> {
+async fn secret(run: &Run<'_>, spec: &SecretSpec, existing: Option<&Parameter>) -> Result<()> {
     let (ssm, t) = (&run.aws.ssm, Instant::now());
     let name = &spec.parameter;
     match (existing, &spec.value) {
@@ -72,7 +73,7 @@ async fn secret(run: &Run<'_>, spec: &SecretSpec, existing: Option<&crate::aws::
                 t,
             );
         }
-        // Checked before any write (spec::missing_values); nothing to make it from.
+        // Checked before any write (Spec::check_secrets); nothing to make it from.
         (None, None) => {}
         (Some(param), value) => {
             let mut details = Vec::new();

@@ -17,8 +17,10 @@ pub mod teardown;
 
 pub use spec::owner_tags;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
+use crate::aws::ssm::Parameter;
 use crate::aws::{Aws, Tags};
 use crate::error::{Error, Result};
 use report::Report;
@@ -38,6 +40,8 @@ pub struct Preflight {
     pub subnets: Vec<String>,
     /// The hosted zone of project.domain.
     pub zone: Option<String>,
+    /// The secrets' parameters that exist, decrypted, by full name.
+    pub parameters: BTreeMap<String, Parameter>,
 }
 
 impl Run<'_> {
@@ -66,7 +70,6 @@ impl Run<'_> {
     /// Read-only checks: every secret has a value or already exists, the domain has
     /// a hosted zone, there is a VPC with subnets. `up` writes nothing until they pass.
     pub async fn preflight(&self) -> Result<Preflight> {
-        let names: Vec<String> = self.spec.secrets.iter().map(|s| s.parameter.clone()).collect();
         let zone = async {
             match &self.spec.project.domain {
                 Some(domain) => match self.aws.route53.zone_id(domain).await? {
@@ -76,13 +79,16 @@ impl Run<'_> {
                 None => Ok(None),
             }
         };
-        let (existing, zone, (vpc, subnets)) =
-            tokio::try_join!(self.aws.ssm.parameters(&names), zone, network::vpc(self))?;
-        let missing = spec::missing_values(self.spec, &existing);
-        if !missing.is_empty() {
-            return Err(spec::no_values_error(missing));
-        }
-        Ok(Preflight { vpc, subnets, zone })
+        let (parameters, zone, (vpc, subnets)) = tokio::try_join!(self.secret_parameters(), zone, network::vpc(self))?;
+        Ok(Preflight { vpc, subnets, zone, parameters })
+    }
+
+    /// The secrets' parameters that exist; an error when a secret has neither a
+    /// parameter nor a value to make one from.
+    pub async fn secret_parameters(&self) -> Result<BTreeMap<String, Parameter>> {
+        let parameters = self.aws.ssm.parameters(&self.spec.secret_names()).await?;
+        self.spec.check_secrets(&parameters)?;
+        Ok(parameters)
     }
 
     /// Converges (or, in a plan, reads and compares) every resource.
@@ -92,7 +98,7 @@ impl Run<'_> {
             let net = network::security_groups(self, pre.vpc.clone(), pre.subnets.clone()).await?;
             let (tgs, lb) =
                 tokio::try_join!(balancer::target_groups(self, &net.vpc), balancer::load_balancer(self, &net))?;
-            Ok::<_, Error>((tgs, lb))
+            Ok::<_, Error>((net, tgs, lb))
         };
         let certificate = async {
             match (domain, &pre.zone) {
@@ -100,12 +106,12 @@ impl Run<'_> {
                 _ => Ok(None),
             }
         };
-        let (_, _, _, _, _, (tgs, lb), cert) = tokio::try_join!(
+        let (_, _, _, _, _, (net, tgs, lb), cert) = tokio::try_join!(
             foundation::log_group(self),
             foundation::cluster(self),
             foundation::repositories(self),
             identity::roles(self),
-            identity::secrets(self),
+            identity::secrets(self, &pre.parameters),
             network,
             certificate,
         )?;
@@ -116,6 +122,6 @@ impl Run<'_> {
             }
         };
         tokio::try_join!(balancer::listeners(self, lb.as_ref(), &tgs, cert.as_deref()), aliases)?;
-        services::services(self).await
+        services::services(self, &net, &tgs).await
     }
 }

@@ -71,7 +71,7 @@ pub async fn security_groups(run: &Run<'_>, vpc: String, subnets: Vec<String>) -
 /// only its listener ports).
 async fn group(run: &Run<'_>, vpc: &str, name: &str, description: &str, want: Vec<Ingress>) -> Result<Option<String>> {
     let (ec2, t) = (&run.aws.ec2, Instant::now());
-    let Some(sg) = ec2.security_group(name, vpc).await? else {
+    let Some(sg) = ec2.security_group(name, Some(vpc)).await? else {
         let mut id = None;
         if run.apply() {
             let created = ec2.create_security_group(name, description, vpc, &run.spec.tags).await?;

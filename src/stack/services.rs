@@ -8,20 +8,24 @@ use std::time::Instant;
 use futures_util::future::try_join_all;
 
 use crate::aws::Aws;
-use crate::commands::render_task_definition;
+use crate::commands::register::{register_if_changed, Registration};
+use crate::commands::{live_service_definition, render_service_definition, render_task_definition};
 use crate::config::{Project, Service};
 use crate::error::Result;
+use crate::model::service_state::short_task_definition;
 use crate::render::context::{self, Target};
-use crate::render::{self as tpl};
+use crate::render::Unresolved;
+use crate::stack::balancer::TargetGroups;
+use crate::stack::network::Network;
 use crate::stack::report::Action;
 use crate::stack::Run;
 
-pub async fn services(run: &Run<'_>) -> Result<()> {
-    try_join_all(run.spec.project.services.values().map(|s| service(run, s))).await?;
+pub async fn services(run: &Run<'_>, net: &Network, tgs: &TargetGroups) -> Result<()> {
+    try_join_all(run.spec.project.services.values().map(|s| service(run, s, net, tgs))).await?;
     Ok(())
 }
 
-async fn service(run: &Run<'_>, service: &Service) -> Result<()> {
+async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGroups) -> Result<()> {
     let (aws, project, t) = (run.aws, run.spec.project, Instant::now());
     let name = &service.ecs_name;
     match aws.ecs.find_service(&project.cluster, name).await? {
@@ -35,8 +39,9 @@ async fn service(run: &Run<'_>, service: &Service) -> Result<()> {
             let mut details =
                 vec![format!("FARGATE, desired {}, task definition {}", service.desired_count, service.ecs_name)];
             if run.apply() {
-                let revision = create(aws, run, service, &run.spec.target).await?;
-                details = vec![format!("FARGATE, desired {}, {revision}", service.desired_count)];
+                let revision = create(run, service, net, tgs).await?;
+                details =
+                    vec![format!("FARGATE, desired {}, {}", service.desired_count, short_task_definition(&revision))];
             }
             run.report.record("ecs-service", name, Action::Create, details, t);
         }
@@ -44,23 +49,29 @@ async fn service(run: &Run<'_>, service: &Service) -> Result<()> {
     Ok(())
 }
 
-/// Registers the task definition unless the latest revision matches, renders the
-/// service definition with the live stack's values, and creates the service.
-async fn create(aws: &Aws, run: &Run<'_>, service: &Service, target: &Target) -> Result<String> {
-    let project = run.spec.project;
+/// Registers the task definition unless the latest revision matches, then creates
+/// the service with what `up` has just converged (subnets, security group, target
+/// group). Returns the task definition's ARN.
+async fn create(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGroups) -> Result<String> {
+    let (aws, project, target) = (run.aws, run.spec.project, &run.spec.target);
     let rendered = render_task_definition(project, service, target, None)?;
-    let latest = aws.ecs.latest_revision(&rendered.spec.family).await?;
-    let revision = match latest.filter(|l| l.spec.normalized() == rendered.spec.normalized()) {
-        Some(same) => same,
-        None => aws.ecs.register(&rendered.spec).await?,
+    let revision = match register_if_changed(aws, &rendered.spec, false).await? {
+        Registration::Unchanged(r) | Registration::Registered(r) => r.arn,
+        Registration::Planned { .. } => unreachable!("not a dry run"),
     };
-    create_from_template(aws, project, service, target, &revision.arn).await?;
-    let short = revision.arn.rsplit('/').next().unwrap_or(&revision.arn).to_string();
-    Ok(short)
+    let vars = context::with_stack(
+        context::base(project, service, target, None)?,
+        &net.subnets,
+        net.srv_sg.as_deref().unwrap_or_default(),
+        tgs.get(&service.name).map(String::as_str).unwrap_or_default(),
+    );
+    let (_, spec) = render_service_definition(project, service, &vars, &Unresolved::new())?;
+    aws.ecs.create_service(&spec, &revision).await?;
+    Ok(revision)
 }
 
-/// Renders the service definition with the live stack's values (subnets, security
-/// group, target group) and creates the service running `task_definition`.
+/// `deploy` of a service that does not exist yet: the service definition with the
+/// stack's values looked up, running `task_definition`.
 pub async fn create_from_template(
     aws: &Aws,
     project: &Project,
@@ -68,10 +79,6 @@ pub async fn create_from_template(
     target: &Target,
     task_definition: &str,
 ) -> Result<String> {
-    let vars = context::base(project, service, target, None)?;
-    let (vars, unresolved) = context::with_live_stack(project, service, aws, vars).await?;
-    let shown = project.display_path(&service.service_definition);
-    let text = tpl::render_file(&service.service_definition, &shown, &context::to_context(&vars), &unresolved)?;
-    let (_, spec) = tpl::service_definition(&text, &shown)?;
+    let (_, spec) = live_service_definition(project, service, target, None, aws).await?;
     aws.ecs.create_service(&spec, task_definition).await
 }

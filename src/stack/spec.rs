@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use crate::aws::elbv2::TargetGroupSpec;
+use crate::aws::ssm::Parameter;
 use crate::aws::Tags;
+use crate::commands::{render_service_definition, render_task_definition};
 use crate::config::{Project, Service};
 use crate::envfile;
-use crate::error::{io_error, Error, Result};
+use crate::error::{Error, Result};
 use crate::render::context::{self, Target};
 use crate::render::{self as tpl, Unresolved};
 
@@ -50,31 +52,11 @@ pub struct Spec<'a> {
     pub project: &'a Project,
     pub target: Target,
     pub tags: Tags,
-    pub roles: Vec<RoleSpec>,
+    pub execution_role: RoleSpec,
+    pub task_role: RoleSpec,
     pub secrets: Vec<SecretSpec>,
-    pub target_groups: Vec<(&'a Service, TargetGroupSpecDraft)>,
     /// The certificate's names: `<domain>` and `*.<domain>`.
     pub certificate_names: Vec<String>,
-}
-
-/// A target group before the VPC is known.
-#[derive(Debug, Clone)]
-pub struct TargetGroupSpecDraft {
-    pub name: String,
-    pub port: i32,
-    pub health_path: String,
-}
-
-impl TargetGroupSpecDraft {
-    pub fn with_vpc(&self, vpc: &str) -> TargetGroupSpec {
-        TargetGroupSpec {
-            name: self.name.clone(),
-            port: self.port,
-            vpc: vpc.to_string(),
-            health_path: self.health_path.clone(),
-            healthy_threshold: 3,
-        }
-    }
 }
 
 impl<'a> Spec<'a> {
@@ -102,24 +84,22 @@ impl<'a> Spec<'a> {
             tpl::parse_json(&text, &shown, "IAM policy document")
         };
         let trust = policy("ecs-tasks-trust.json")?;
-        let roles = vec![
-            RoleSpec {
-                name: project.execution_role.clone(),
-                policy_name: format!("{}-execution-role", project.name),
-                trust: trust.clone(),
-                policy: policy("execution-role.json")?,
-            },
-            RoleSpec {
-                name: project.task_role.clone(),
-                policy_name: format!("{}-task-role", project.name),
-                trust,
-                policy: policy("task-role.json")?,
-            },
-        ];
+        let execution_role = RoleSpec {
+            name: project.execution_role.clone(),
+            policy_name: format!("{}-execution-role", project.name),
+            trust: trust.clone(),
+            policy: policy("execution-role.json")?,
+        };
+        let task_role = RoleSpec {
+            name: project.task_role.clone(),
+            policy_name: format!("{}-task-role", project.name),
+            trust,
+            policy: policy("task-role.json")?,
+        };
         let mut secrets = Vec::new();
         for service in project.services.values() {
             check_definitions(project, service, &target)?;
-            let from_file = env_file_values(project, service)?;
+            let from_file = envfile::read(&project.env_file(service))?.unwrap_or_default();
             for name in &service.secrets {
                 let parameter = format!("{}{name}", project.ssm_prefix(service));
                 let (value, from) = match (from_file.get(name), std::env::var(name).ok().filter(|v| !v.is_empty())) {
@@ -130,20 +110,43 @@ impl<'a> Spec<'a> {
                 secrets.push(SecretSpec { parameter, value, from });
             }
         }
-        let target_groups = project
-            .services
-            .values()
-            .map(|s| {
-                let draft = TargetGroupSpecDraft {
-                    name: s.target_group.clone(),
-                    port: i32::from(s.port),
-                    health_path: s.health_path.clone(),
-                };
-                (s, draft)
-            })
-            .collect();
         let certificate_names = project.domain.iter().flat_map(|d| [d.clone(), format!("*.{d}")]).collect();
-        Ok(Spec { tags: owner_tags(project), project, target, roles, secrets, target_groups, certificate_names })
+        Ok(Spec { tags: owner_tags(project), project, target, execution_role, task_role, secrets, certificate_names })
+    }
+
+    pub fn roles(&self) -> [&RoleSpec; 2] {
+        [&self.execution_role, &self.task_role]
+    }
+
+    /// A service's target group in the VPC.
+    pub fn target_group(&self, service: &Service, vpc: &str) -> TargetGroupSpec {
+        TargetGroupSpec {
+            name: service.target_group.clone(),
+            port: i32::from(service.port),
+            vpc: vpc.to_string(),
+            health_path: service.health_path.clone(),
+            healthy_threshold: 3,
+        }
+    }
+
+    /// Every secret has a value, or a parameter that already exists (`existing`, by
+    /// full name); the error lists those that have neither.
+    pub fn check_secrets(&self, existing: &BTreeMap<String, Parameter>) -> Result<()> {
+        let missing: Vec<String> = self
+            .secrets
+            .iter()
+            .filter(|s| s.value.is_none() && !existing.contains_key(&s.parameter))
+            .map(|s| s.parameter.clone())
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::MissingSecrets { parameters: missing })
+        }
+    }
+
+    pub fn secret_names(&self) -> Vec<String> {
+        self.secrets.iter().map(|s| s.parameter.clone()).collect()
     }
 
     pub fn api_host(&self) -> Option<String> {
@@ -160,44 +163,20 @@ impl<'a> Spec<'a> {
     }
 }
 
-/// The `<ecs-name>.env` file generate-env writes, if there is one.
-fn env_file_values(project: &Project, service: &Service) -> Result<BTreeMap<String, String>> {
-    let file = project.root.join(format!("{}.env", service.ecs_name));
-    if !file.is_file() {
-        return Ok(BTreeMap::new());
-    }
-    let text = std::fs::read_to_string(&file).map_err(io_error(&file))?;
-    Ok(envfile::parse(&text, &file.display().to_string())?.into_iter().collect())
-}
-
 /// Renders the task definition and the service definition (live values stood in
 /// by placeholders), so a broken template stops `up` before anything changes.
 fn check_definitions(project: &Project, service: &Service, target: &Target) -> Result<()> {
-    let mut vars = context::base(project, service, target, None)?;
-    let shown = project.display_path(&service.task_definition);
-    let text = tpl::render_file(&service.task_definition, &shown, &context::to_context(&vars), &Unresolved::new())?;
-    tpl::task_definition(&text, &shown)?;
-    vars["subnets"] = json!(["subnet-placeholder"]);
-    vars["security_groups"] = json!(["sg-placeholder"]);
-    vars["target_group_arn"] = json!(format!(
+    render_task_definition(project, service, target, None)?;
+    let tg = format!(
         "arn:aws:elasticloadbalancing:{}:{}:targetgroup/{}/0",
         target.region, target.account_id, service.target_group
-    ));
-    let shown = project.display_path(&service.service_definition);
-    let text = tpl::render_file(&service.service_definition, &shown, &context::to_context(&vars), &Unresolved::new())?;
-    tpl::service_definition(&text, &shown)?;
+    );
+    let vars = context::with_stack(
+        context::base(project, service, target, None)?,
+        &["subnet-placeholder".into()],
+        "sg-placeholder",
+        &tg,
+    );
+    render_service_definition(project, service, &vars, &Unresolved::new())?;
     Ok(())
-}
-
-/// Secrets whose parameter does not exist yet and that have no value anywhere.
-pub fn missing_values(spec: &Spec<'_>, existing: &BTreeMap<String, crate::aws::ssm::Parameter>) -> Vec<String> {
-    spec.secrets
-        .iter()
-        .filter(|s| s.value.is_none() && !existing.contains_key(&s.parameter))
-        .map(|s| s.parameter.clone())
-        .collect()
-}
-
-pub fn no_values_error(missing: Vec<String>) -> Error {
-    Error::MissingSecrets { parameters: missing }
 }

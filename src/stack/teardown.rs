@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::try_join_all;
 
+use crate::aws::acm::Certificate;
 use crate::aws::route53::{absolute, Record, Target};
 use crate::aws::Tags;
 use crate::error::{Error, Result};
@@ -80,8 +81,12 @@ pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
     }))
     .await?;
     let lb = aws.elbv2.load_balancer(&project.load_balancer).await?;
+    let cert = match &project.domain {
+        Some(domain) => aws.acm.find(domain, &run.spec.certificate_names).await?,
+        None => None,
+    };
     if let Some(domain) = &project.domain {
-        dns_records(run, domain, lb.as_ref().map(|l| l.dns_name.as_str())).await?;
+        dns_records(run, domain, lb.as_ref().map(|l| l.dns_name.as_str()), cert.as_ref()).await?;
     }
     if let Some(lb) = &lb {
         let t = Instant::now();
@@ -98,34 +103,30 @@ pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
             run.report.record("load-balancer", &project.load_balancer, Action::Delete, details, t);
         }
     }
-    for (_, draft) in &run.spec.target_groups {
+    for name in project.services.values().map(|s| &s.target_group) {
         let t = Instant::now();
-        let Some(tg) = aws.elbv2.target_group(&draft.name).await? else { continue };
+        let Some(tg) = aws.elbv2.target_group(name).await? else { continue };
         let tags = aws.elbv2.tags(std::slice::from_ref(&tg.arn)).await?.remove(&tg.arn).unwrap_or_default();
-        if note(run, "target-group", &draft.name, &tags, t) {
+        if note(run, "target-group", name, &tags, t) {
             if run.apply() {
-                retrying(run, &draft.name, || async { aws.elbv2.delete_target_group(&tg.arn).await.map(|_| true) })
-                    .await?;
+                retrying(run, name, || async { aws.elbv2.delete_target_group(&tg.arn).await.map(|_| true) }).await?;
             }
-            run.report.record("target-group", &draft.name, Action::Delete, vec![], t);
+            run.report.record("target-group", name, Action::Delete, vec![], t);
         }
     }
-    if let Some(domain) = &project.domain {
+    if let (Some(domain), Some(cert)) = (&project.domain, &cert) {
         let t = Instant::now();
-        if let Some(cert) = aws.acm.find(domain, &run.spec.certificate_names).await? {
-            if note(run, "certificate", domain, &cert.tags, t) {
-                if run.apply() {
-                    retrying(run, "the certificate", || async { aws.acm.delete(&cert.arn).await.map(|_| true) })
-                        .await?;
-                }
-                run.report.record("certificate", domain, Action::Delete, vec![], t);
+        if note(run, "certificate", domain, &cert.tags, t) {
+            if run.apply() {
+                retrying(run, "the certificate", || async { aws.acm.delete(&cert.arn).await.map(|_| true) }).await?;
             }
+            run.report.record("certificate", domain, Action::Delete, vec![], t);
         }
     }
-    let vpc = aws.ec2.default_vpc().await?.unwrap_or_default();
+    let vpc = aws.ec2.default_vpc().await?;
     for name in [project.services_security_group(), project.alb_security_group()] {
         let t = Instant::now();
-        let Some(sg) = aws.ec2.security_group(&name, &vpc).await? else { continue };
+        let Some(sg) = aws.ec2.security_group(&name, vpc.as_deref()).await? else { continue };
         if note(run, "security-group", &name, &sg.tags, t) {
             if run.apply() {
                 retrying(run, &name, || aws.ec2.delete_security_group(&sg.id)).await?;
@@ -133,7 +134,7 @@ pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
             run.report.record("security-group", &name, Action::Delete, vec![], t);
         }
     }
-    for role in &run.spec.roles {
+    for role in run.spec.roles() {
         let t = Instant::now();
         let Some(found) = aws.iam.role(&role.name).await? else { continue };
         if note(run, "iam-role", &role.name, &found.tags, t) {
@@ -168,12 +169,11 @@ pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
 }
 
 /// The alias records that point at our ALB, and the validation records of our certificate.
-async fn dns_records(run: &Run<'_>, domain: &str, lb_dns: Option<&str>) -> Result<()> {
+async fn dns_records(run: &Run<'_>, domain: &str, lb_dns: Option<&str>, cert: Option<&Certificate>) -> Result<()> {
     let aws = run.aws;
     let Some(zone) = aws.route53.zone_id(domain).await? else { return Ok(()) };
     let t = Instant::now();
     let records = aws.route53.records(&zone).await?;
-    let cert = aws.acm.find(domain, &run.spec.certificate_names).await?;
     let cert = cert.filter(|c| owned(run.spec.project, &c.tags));
     let validation: Vec<String> = cert.iter().flat_map(|c| c.records.iter().map(|r| absolute(&r.name))).collect();
     let doomed: Vec<Record> = records
@@ -214,7 +214,7 @@ async fn kept_data(run: &Run<'_>) -> Result<()> {
             run.report.record("log-group", &project.log_group, Action::Delete, vec![], t);
         }
     }
-    let names: Vec<String> = run.spec.secrets.iter().map(|s| s.parameter.clone()).collect();
+    let names = run.spec.secret_names();
     let existing = aws.ssm.parameters(&names).await?;
     let mut doomed = Vec::new();
     for name in existing.keys() {
