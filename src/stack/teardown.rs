@@ -50,7 +50,30 @@ where
     }
 }
 
-/// Records a deletion, or why a resource with our name was kept.
+/// Deletes a resource cruddur owns (when applying) and records it; one with our
+/// name that cruddur does not own is recorded as left alone.
+async fn remove<F, Fut>(
+    run: &Run<'_>,
+    (resource, name): (&'static str, &str),
+    tags: &Tags,
+    details: Vec<String>,
+    t: Instant,
+    delete: F,
+) -> Result<()>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<()>>,
+{
+    if note(run, resource, name, tags, t) {
+        if run.apply() {
+            delete().await?;
+        }
+        run.report.record(resource, name, Action::Delete, details, t);
+    }
+    Ok(())
+}
+
+/// Records why a resource with our name was kept; true when cruddur owns it.
 fn note(run: &Run<'_>, resource: &'static str, name: &str, tags: &Tags, t: Instant) -> bool {
     let ours = owned(run.spec.project, tags);
     if !ours {
@@ -63,21 +86,12 @@ pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
     let (aws, project) = (run.aws, run.spec.project);
     try_join_all(project.services.values().map(|s| async move {
         let t = Instant::now();
-        if let Some(svc) = aws.ecs.find_service(&project.cluster, &s.ecs_name).await? {
-            if note(run, "ecs-service", &s.ecs_name, &svc.tags, t) {
-                if run.apply() {
-                    aws.ecs.delete_service(&project.cluster, &s.ecs_name).await?;
-                }
-                run.report.record(
-                    "ecs-service",
-                    &s.ecs_name,
-                    Action::Delete,
-                    vec![format!("scaled {} -> 0", svc.desired_count)],
-                    t,
-                );
-            }
-        }
-        Ok::<_, Error>(())
+        let Some(svc) = aws.ecs.find_service(&project.cluster, &s.ecs_name).await? else { return Ok(()) };
+        let details = vec![format!("scaled {} -> 0", svc.desired_count)];
+        remove(run, ("ecs-service", &s.ecs_name), &svc.tags, details, t, || {
+            aws.ecs.delete_service(&project.cluster, &s.ecs_name)
+        })
+        .await
     }))
     .await?;
     let lb = aws.elbv2.load_balancer(&project.load_balancer).await?;
@@ -107,60 +121,41 @@ pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
         let t = Instant::now();
         let Some(tg) = aws.elbv2.target_group(name).await? else { continue };
         let tags = aws.elbv2.tags(std::slice::from_ref(&tg.arn)).await?.remove(&tg.arn).unwrap_or_default();
-        if note(run, "target-group", name, &tags, t) {
-            if run.apply() {
-                retrying(run, name, || async { aws.elbv2.delete_target_group(&tg.arn).await.map(|_| true) }).await?;
-            }
-            run.report.record("target-group", name, Action::Delete, vec![], t);
-        }
+        remove(run, ("target-group", name), &tags, vec![], t, || {
+            retrying(run, name, || async { aws.elbv2.delete_target_group(&tg.arn).await.map(|_| true) })
+        })
+        .await?;
     }
     if let (Some(domain), Some(cert)) = (&project.domain, &cert) {
         let t = Instant::now();
-        if note(run, "certificate", domain, &cert.tags, t) {
-            if run.apply() {
-                retrying(run, "the certificate", || async { aws.acm.delete(&cert.arn).await.map(|_| true) }).await?;
-            }
-            run.report.record("certificate", domain, Action::Delete, vec![], t);
-        }
+        remove(run, ("certificate", domain), &cert.tags, vec![], t, || {
+            retrying(run, "the certificate", || async { aws.acm.delete(&cert.arn).await.map(|_| true) })
+        })
+        .await?;
     }
     let vpc = aws.ec2.default_vpc().await?;
     for name in [project.services_security_group(), project.alb_security_group()] {
         let t = Instant::now();
         let Some(sg) = aws.ec2.security_group(&name, vpc.as_deref()).await? else { continue };
-        if note(run, "security-group", &name, &sg.tags, t) {
-            if run.apply() {
-                retrying(run, &name, || aws.ec2.delete_security_group(&sg.id)).await?;
-            }
-            run.report.record("security-group", &name, Action::Delete, vec![], t);
-        }
+        remove(run, ("security-group", &name), &sg.tags, vec![], t, || {
+            retrying(run, &name, || aws.ec2.delete_security_group(&sg.id))
+        })
+        .await?;
     }
     for role in run.spec.roles() {
         let t = Instant::now();
         let Some(found) = aws.iam.role(&role.name).await? else { continue };
-        if note(run, "iam-role", &role.name, &found.tags, t) {
-            if run.apply() {
-                aws.iam.delete_role(&role.name).await?;
-            }
-            run.report.record("iam-role", &role.name, Action::Delete, vec![], t);
-        }
+        remove(run, ("iam-role", &role.name), &found.tags, vec![], t, || aws.iam.delete_role(&role.name)).await?;
     }
     let t = Instant::now();
     if let Some(cluster) = aws.ecs.cluster(&project.cluster).await? {
-        if note(run, "cluster", &project.cluster, &cluster.tags, t) {
-            if run.apply() {
-                aws.ecs.delete_cluster(&project.cluster).await?;
-            }
-            run.report.record("cluster", &project.cluster, Action::Delete, vec![], t);
-        }
+        let delete = || aws.ecs.delete_cluster(&project.cluster);
+        remove(run, ("cluster", &project.cluster), &cluster.tags, vec![], t, delete).await?;
     }
     let t = Instant::now();
     if let Some(ns) = aws.cloudmap.namespace(&project.namespace).await? {
-        if note(run, "namespace", &project.namespace, &ns.tags, t) {
-            if run.apply() {
-                aws.cloudmap.delete_namespace(&ns.id).await?;
-            }
-            run.report.record("namespace", &project.namespace, Action::Delete, vec![], t);
-        }
+        let delete = || aws.cloudmap.delete_namespace(&ns.id);
+        remove(run, ("namespace", &project.namespace), &ns.tags, vec![], t, delete).await?;
     }
     if all {
         kept_data(run).await?;
@@ -198,21 +193,14 @@ async fn kept_data(run: &Run<'_>) -> Result<()> {
     for service in project.services.values() {
         let t = Instant::now();
         let Some(repo) = aws.ecr.repository_settings(&service.ecs_name).await? else { continue };
-        if note(run, "ecr-repository", &service.ecs_name, &repo.tags, t) {
-            if run.apply() {
-                aws.ecr.delete_repository(&service.ecs_name).await?;
-            }
-            run.report.record("ecr-repository", &service.ecs_name, Action::Delete, vec!["with its images".into()], t);
-        }
+        let details = vec!["with its images".into()];
+        let delete = || aws.ecr.delete_repository(&service.ecs_name);
+        remove(run, ("ecr-repository", &service.ecs_name), &repo.tags, details, t, delete).await?;
     }
     let t = Instant::now();
     if let Some(group) = aws.logs.group(&project.log_group).await? {
-        if note(run, "log-group", &project.log_group, &group.tags, t) {
-            if run.apply() {
-                aws.logs.delete_group(&project.log_group).await?;
-            }
-            run.report.record("log-group", &project.log_group, Action::Delete, vec![], t);
-        }
+        let delete = || aws.logs.delete_group(&project.log_group);
+        remove(run, ("log-group", &project.log_group), &group.tags, vec![], t, delete).await?;
     }
     let names = run.spec.secret_names();
     let existing = aws.ssm.parameters(&names).await?;
