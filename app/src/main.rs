@@ -56,7 +56,9 @@ async fn serve(config: Config, db: Db) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", config.port))
         .await
         .map_err(|e| format!("cannot listen on port {}: {e}", config.port))?;
-    logging::log("app.start", 6, json!({ "port": config.port, "version": cruddur_app::routes::ops::version_info() }));
+    // The bound port (PORT=0 lets the system pick one, which tests use).
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(config.port);
+    logging::log("app.start", 6, json!({ "port": port, "version": cruddur_app::routes::ops::version_info() }));
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())?;
     logging::log("app.stop", 6, json!({ "msg": "in-flight requests finished" }));
     Ok(())

@@ -3,7 +3,7 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VENV=${CRUDDUR_TEST_VENV:-$ROOT/.venv}
 # Pinned: the measured fidelity in shared/reference is for these versions.
-PY_PACKAGES=("moto[server]==5.2.5" "boto3==1.44.5" "botocore==1.44.5" "awscli==1.46.3")
+PY_PACKAGES=("moto[server]==5.2.5" "boto3==1.44.5" "botocore==1.44.5" "awscli==1.46.3" "schemathesis==4.32.5")
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -55,7 +55,9 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    eprintln!("{{\"level\":\"info\",\"msg\":\"serving {} on {addr}\"}}", root.display());
+    // The bound address (PORT=0 lets the system pick the port, which tests use).
+    let bound = listener.local_addr().unwrap_or(addr);
+    eprintln!("{{\"level\":\"info\",\"msg\":\"serving {} on {bound}\"}}", root.display());
     let shutdown = async {
         let mut term =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");

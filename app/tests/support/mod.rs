@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
@@ -132,11 +132,11 @@ pub fn app_command(data: &Path, env: &[(&str, String)]) -> Command {
 }
 
 impl App {
-    /// Seeds the database, then serves. `connection_url` None: SQLite in a temp dir.
+    /// Seeds the database, then serves on a port the app picks (PORT=0) and reports
+    /// in its `app.start` log line. `connection_url` None: SQLite in a temp dir.
     pub fn start(data: &Path, connection_url: Option<&str>, jwks: &Jwks) -> App {
-        let port = free_port();
         let mut env = vec![
-            ("PORT", port.to_string()),
+            ("PORT", "0".to_string()),
             ("DATA_DIR", data.join("data").display().to_string()),
             ("AWS_COGNITO_JWKS_URL", jwks.url.clone()),
             ("AWS_COGNITO_USER_POOL_CLIENT_ID", CLIENT_ID.to_string()),
@@ -153,16 +153,19 @@ impl App {
         let mut child = app_command(data, &env).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
         let logs = Arc::new(Mutex::new(Vec::new()));
         let (out, l) = (child.stdout.take().unwrap(), logs.clone());
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let entry: Option<Value> = serde_json::from_str(&line).ok();
+                if let Some(port) = entry.filter(|e| e["Type"] == "app.start").and_then(|e| e["Fields"]["port"].as_u64()) {
+                    let _ = port_tx.send(port as u16);
+                }
                 l.lock().unwrap().push(line);
             }
         });
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "app did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let port = port_rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("app did not report its port: {:?}", logs.lock().unwrap()));
         App { child, port, base: format!("http://127.0.0.1:{port}"), logs, data: data.to_path_buf() }
     }
 
