@@ -88,6 +88,10 @@ pub enum Error {
     PushFailed { image: String, detail: String },
     #[error("the command exited with status {0}")]
     ExecExited(i64),
+    #[error("the Session Manager data channel: {0}")]
+    DataChannel(String),
+    #[error("the remote command exited with status {0}")]
+    RemoteExited(i32),
     #[error("{service} is not healthy: {state}")]
     LocalUnhealthy { service: String, state: String },
     #[error("no value for the secrets {}", .parameters.join(", "))]
@@ -105,6 +109,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// The process exit status: the typed code, or the remote command's own status.
+    pub fn status(&self) -> i32 {
+        match self {
+            Error::RemoteExited(code) => *code,
+            other => other.exit_code() as i32,
+        }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::ConfigMissing { .. }
@@ -171,6 +183,8 @@ impl Error {
             Error::RegistryAuth { .. } => "the ECR token may be for another account or region; check --profile/--region, or the registry's own login".into(),
             Error::PushFailed { .. } => "the registry's message above says why; `cruddur push -v` shows each layer".into(),
             Error::ExecExited(_) => return None,
+            Error::RemoteExited(_) => return None,
+            Error::DataChannel(_) => "check the network path to ssmmessages; `--plugin` uses session-manager-plugin instead".into(),
             Error::LocalUnhealthy { .. } => "its last log lines are shown above; `cruddur local ps` shows every container".into(),
             Error::Io { .. } => "check the path and its permissions".into(),
         };

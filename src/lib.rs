@@ -13,4 +13,5 @@ pub mod registry;
 pub mod render;
 pub mod rollout;
 pub mod session_plugin;
+pub mod ssm_session;
 pub mod stack;

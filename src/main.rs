@@ -18,7 +18,7 @@ fn main() {
             if let Some(hint) = err.hint() {
                 eprintln!("hint: {hint}");
             }
-            err.exit_code() as i32
+            err.status()
         }
     };
     std::process::exit(code);

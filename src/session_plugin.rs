@@ -71,8 +71,6 @@ pub fn plugin_args(
     runtime_id: &str,
     endpoint: &str,
 ) -> Vec<String> {
-    let cluster = session.cluster_arn.rsplit('/').next().unwrap_or(&session.cluster_arn);
-    let task = session.task_arn.rsplit('/').next().unwrap_or(&session.task_arn);
     // Key order is the ECS model's order, as botocore parses it.
     let session_json = json!({
         "sessionId": session.session_id,
@@ -84,9 +82,16 @@ pub fn plugin_args(
         region.to_string(),
         "StartSession".to_string(),
         profile.to_string(),
-        python_json(&json!({ "Target": format!("ecs:{cluster}_{task}_{runtime_id}") })),
+        python_json(&json!({ "Target": target_id(session, runtime_id) })),
         endpoint.to_string(),
     ]
+}
+
+/// The SSM target of an ECS Exec session: `ecs:<cluster>_<task-id>_<runtime-id>`.
+pub fn target_id(session: &ExecSession, runtime_id: &str) -> String {
+    let cluster = session.cluster_arn.rsplit('/').next().unwrap_or(&session.cluster_arn);
+    let task = session.task_arn.rsplit('/').next().unwrap_or(&session.task_arn);
+    format!("ecs:{cluster}_{task}_{runtime_id}")
 }
 
 /// The ECS endpoint the SDK calls: a configured one (flag, AWS_ENDPOINT_URL_ECS,

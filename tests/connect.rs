@@ -1,128 +1,16 @@
-//! `cruddur connect`: ECS Exec through session-manager-plugin. moto does not
-//! implement ExecuteCommand, so ECS is a stand-in endpoint (tests/support/
-//! fake_ecs.py, via AWS_ENDPOINT_URL_ECS) and IAM is moto. A stand-in plugin on
-//! PATH records its argv, which is compared with what the real aws CLI passes.
+//! `cruddur connect`: the checks before ECS Exec, and `--plugin`, which hands the
+//! session to session-manager-plugin. moto does not implement ExecuteCommand, so
+//! ECS is a stand-in endpoint (tests/support/fake_ecs.py, via AWS_ENDPOINT_URL_ECS)
+//! and IAM is moto. A stand-in plugin on PATH records its argv, which is compared
+//! with what the real aws CLI passes. The built-in client: tests/connect_native.rs.
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-use common::{clean, cruddur_cmd, free_port, repo, venv_bin, Moto, Run};
-use serde_json::{json, Value};
-
-const TASK: &str = "5a6b7c8d9e0f11223344556677889900";
-
-struct Exec {
-    moto: Moto,
-    fake: Child,
-    fake_url: String,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Exec {
-    fn drop(&mut self) {
-        let _ = self.fake.kill();
-        let _ = self.fake.wait();
-    }
-}
-
-impl Exec {
-    fn start(scenario: Value) -> Exec {
-        let moto = Moto::start();
-        let dir = tempfile::tempdir().unwrap();
-        let exec = Exec::with(moto, dir, scenario);
-        // The task role, in IAM (moto), with what ECS Exec needs.
-        let role = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
-        let allow = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]}]});
-        for (name, policy) in [("CruddurTaskRole", Some(&allow)), ("BareRole", None)] {
-            assert!(exec
-                .moto
-                .aws(&["iam", "create-role", "--role-name", name, "--assume-role-policy-document", &role.to_string()])
-                .status
-                .success());
-            if let Some(p) = policy {
-                assert!(exec
-                    .moto
-                    .aws(&[
-                        "iam",
-                        "put-role-policy",
-                        "--role-name",
-                        name,
-                        "--policy-name",
-                        "exec",
-                        "--policy-document",
-                        &p.to_string()
-                    ])
-                    .status
-                    .success());
-            }
-        }
-        exec
-    }
-
-    fn with(moto: Moto, dir: tempfile::TempDir, scenario: Value) -> Exec {
-        let port = free_port();
-        let scenario_file = dir.path().join("scenario.json");
-        std::fs::write(&scenario_file, scenario.to_string()).unwrap();
-        let fake = Command::new(venv_bin("python"))
-            .arg(repo().join("tests/support/fake_ecs.py"))
-            .arg(port.to_string())
-            .arg(&scenario_file)
-            .spawn()
-            .unwrap();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        // The stand-in plugin: records each invocation's argv as a JSON line.
-        let bin = dir.path().join("bin");
-        std::fs::create_dir(&bin).unwrap();
-        let plugin = bin.join("session-manager-plugin");
-        std::fs::write(
-            &plugin,
-            format!(
-                "#!{}\nimport json, sys\nwith open({:?}, 'a') as f:\n    f.write(json.dumps(sys.argv[1:]) + '\\n')\n",
-                venv_bin("python").display(),
-                dir.path().join("argv.jsonl").display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-        Exec { moto, fake, fake_url: format!("http://127.0.0.1:{port}"), dir }
-    }
-
-    fn scenario(&self, scenario: Value) {
-        std::fs::write(self.dir.path().join("scenario.json"), scenario.to_string()).unwrap();
-    }
-
-    fn env(&self, with_plugin: bool) -> Vec<(String, String)> {
-        let mut env: Vec<(String, String)> = self.moto.env().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        env.push(("AWS_ENDPOINT_URL_ECS".into(), self.fake_url.clone()));
-        let path = std::env::var("PATH").unwrap_or_default();
-        let path = if with_plugin { format!("{}:{path}", self.dir.path().join("bin").display()) } else { path };
-        env.push(("PATH".into(), path));
-        env
-    }
-
-    fn cruddur(&self, args: &[&str], with_plugin: bool) -> Run {
-        Run::new(
-            clean(cruddur_cmd(&repo())).envs(self.env(with_plugin)).args(args).stdin(Stdio::null()).output().unwrap(),
-        )
-    }
-
-    /// argv of each plugin call with arguments (the aws CLI also calls it bare, to check it is installed).
-    fn plugin_calls(&self) -> Vec<Vec<String>> {
-        let text = std::fs::read_to_string(self.dir.path().join("argv.jsonl")).unwrap_or_default();
-        text.lines().map(|l| serde_json::from_str::<Vec<String>>(l).unwrap()).filter(|a| !a.is_empty()).collect()
-    }
-
-    fn execute_calls(&self) -> usize {
-        std::fs::read_to_string(self.dir.path().join("scenario.json.calls")).map(|t| t.lines().count()).unwrap_or(0)
-    }
-}
-
-fn running() -> Value {
-    json!({"tasks": {TASK: {"lastStatus": "RUNNING"}}, "taskRoleArn": "arn:aws:iam::123456789012:role/CruddurTaskRole"})
-}
+use common::ecs_exec::{running, Exec, TASK};
+use common::venv_bin;
+use serde_json::json;
 
 #[test]
 fn plugin_gets_exactly_what_the_aws_cli_passes() {
@@ -151,7 +39,7 @@ fn plugin_gets_exactly_what_the_aws_cli_passes() {
     let by_cli = exec.plugin_calls();
     assert_eq!(by_cli.len(), 1, "{by_cli:?}");
 
-    let run = exec.cruddur(&["connect", TASK, "--service", "backend"], true).ok();
+    let run = exec.cruddur(&["connect", TASK, "--service", "backend", "--plugin"], true).ok();
     assert!(run.stderr.contains(&format!("connecting to backend-flask in task {TASK} (/bin/bash)")), "{}", run.stderr);
     let calls = exec.plugin_calls();
     assert_eq!(calls.len(), 2);
@@ -168,7 +56,7 @@ fn plugin_gets_exactly_what_the_aws_cli_passes() {
 
     // A task ARN works too, and so do --container, --command and a profile.
     let arn = format!("arn:aws:ecs:us-east-1:123456789012:task/cruddur/{TASK}");
-    exec.cruddur(&["connect", &arn, "--container", "xray", "--command", "/bin/sh"], true).ok();
+    exec.cruddur(&["connect", &arn, "--container", "xray", "--command", "/bin/sh", "--plugin"], true).ok();
     let last = exec.plugin_calls().pop().unwrap();
     assert_eq!(last[4], format!(r#"{{"Target": "ecs:cruddur_{TASK}_{TASK}-1000"}}"#));
 }
@@ -176,7 +64,7 @@ fn plugin_gets_exactly_what_the_aws_cli_passes() {
 #[test]
 fn preconditions_fail_before_execute_command_with_the_fix() {
     let exec = Exec::start(running());
-    let missing = exec.cruddur(&["connect", TASK], false);
+    let missing = exec.cruddur(&["connect", TASK, "--plugin"], false);
     assert_eq!(
         missing.one_line_error(1),
         "error: session-manager-plugin is not installed (ECS Exec hands the session to it)"

@@ -18,6 +18,39 @@ ensure_venv() {
   echo "${PY_PACKAGES[*]}" > "$VENV/.pinned"
 }
 
+# The pyssm-client cross-check (tests/connect_native.rs) needs Python >= 3.12, in
+# its own venv. Without such a Python that one test is skipped and says so.
+SSM_VENV=${CRUDDUR_SSM_VENV:-$ROOT/.venv-ssm}
+SSM_PACKAGES=("pyssm-client==0.2.0" "websockets==17.4" "click==8.5.1" "boto3==1.44.5" "botocore==1.44.5")
+
+python_312() {
+  local py
+  for py in python3.14 python3.13 python3.12 "$(pyenv root 2>/dev/null)"/versions/3.1[2-9]*/bin/python \
+            "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python python3; do
+    command -v "$py" >/dev/null 2>&1 || continue
+    if "$py" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      echo "$py"; return 0
+    fi
+  done
+  return 1
+}
+
+ensure_ssm_venv() {
+  if [ -x "$SSM_VENV/bin/pyssm" ] && [ "$(cat "$SSM_VENV/.pinned" 2>/dev/null)" = "${SSM_PACKAGES[*]}" ]; then
+    export CRUDDUR_SSM_VENV=$SSM_VENV; return
+  fi
+  local py
+  if ! py=$(python_312); then
+    say "no Python >= 3.12 found: the pyssm-client cross-check will be SKIPPED"
+    return
+  fi
+  say "creating $SSM_VENV with $py (pyssm-client)"
+  "$py" -m venv "$SSM_VENV"
+  "$SSM_VENV/bin/pip" install --quiet --disable-pip-version-check "${SSM_PACKAGES[@]}"
+  echo "${SSM_PACKAGES[*]}" > "$SSM_VENV/.pinned"
+  export CRUDDUR_SSM_VENV=$SSM_VENV
+}
+
 ensure_rust() {
   command -v cargo >/dev/null || { echo "cargo is missing: install Rust from rustup" >&2; exit 1; }
 }

@@ -13,6 +13,7 @@ pub mod elbv2;
 pub mod elbv2_listeners;
 pub mod iam;
 pub mod iam_roles;
+pub mod kms;
 pub mod logs;
 pub mod route53;
 pub mod ssm;
@@ -59,6 +60,7 @@ pub struct Aws {
     pub acm: acm::Acm,
     pub route53: route53::Route53,
     pub cloudmap: cloudmap::CloudMap,
+    pub kms: kms::Kms,
 }
 
 impl Aws {
@@ -81,6 +83,7 @@ impl Aws {
             acm: acm::Acm::new(aws_sdk_acm::Client::new(config)),
             route53: route53::Route53::new(aws_sdk_route53::Client::new(config)),
             cloudmap: cloudmap::CloudMap::new(aws_sdk_servicediscovery::Client::new(config)),
+            kms: kms::Kms::new(aws_sdk_kms::Client::new(config)),
         }
     }
 }

@@ -11,6 +11,9 @@ use crate::config::Service;
 use crate::error::{Error, Result};
 use crate::model::task::TaskInfo;
 use crate::session_plugin::{self, find_plugin};
+use crate::ssm_session::exit_marker::ExitMarker;
+
+mod native;
 
 /// What the AWS docs list as needed by the task role for ECS Exec.
 pub const EXEC_ACTIONS: [&str; 4] = [
@@ -36,6 +39,9 @@ pub struct Args {
     /// Into the container `cruddur local up` started (docker exec), not an ECS task
     #[arg(long, conflicts_with = "task")]
     pub local: bool,
+    /// Hand the session to session-manager-plugin instead of the built-in client
+    #[arg(long, conflicts_with = "local")]
+    pub plugin: bool,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
@@ -44,7 +50,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         return connect_local(ctx, service, &args).await;
     }
     let wanted = args.task.as_deref().map(task_id).transpose()?;
-    let plugin = find_plugin().ok_or(Error::PluginMissing)?;
+    let plugin = if args.plugin { Some(find_plugin().ok_or(Error::PluginMissing)?) } else { None };
     let aws = ctx.aws().await?;
     let cluster = &ctx.project.cluster;
     let state = aws.ecs.service(cluster, &service.ecs_name).await?;
@@ -72,9 +78,18 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     check_task_role(ctx, &aws, &task).await?;
 
     let command = args.command.clone().unwrap_or_else(|| service.exec_command.clone());
-    let session = aws.ecs.execute_command(cluster, &task.task_arn, &container, &command).await?;
     let runtime_id =
         task.containers.iter().find(|c| c.name == container).and_then(|c| c.runtime_id.clone()).unwrap_or_default();
+    let Some(plugin) = plugin else {
+        // The exit status comes back in a marker line only for a command on a pipe.
+        let marker = (args.command.is_some() && !std::io::stdin().is_terminal()).then(ExitMarker::new);
+        let sent = marker.as_ref().map_or_else(|| command.clone(), |m| m.wrap(&command));
+        let session = aws.ecs.execute_command(cluster, &task.task_arn, &container, &sent).await?;
+        eprintln!("connecting to {container} in task {} ({command})", task.task_id);
+        let target_id = session_plugin::target_id(&session, &runtime_id);
+        return native::session(&aws, &session, target_id, marker).await;
+    };
+    let session = aws.ecs.execute_command(cluster, &task.task_arn, &container, &command).await?;
     let profile = ctx.global.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok()).unwrap_or_default();
     let endpoint = session_plugin::ecs_endpoint(ctx.global.endpoint_url.as_deref(), &aws.region).await;
     let plugin_args = session_plugin::plugin_args(&session, &aws.region, &profile, &runtime_id, &endpoint);

@@ -2,6 +2,7 @@
 //! cruddur binary, and an independent boto3 client (tests/support/stack.py).
 #![allow(dead_code)]
 
+pub mod ecs_exec;
 pub mod ecs_shapes;
 pub mod recorder;
 pub mod stack;

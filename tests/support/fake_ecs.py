@@ -2,11 +2,16 @@
 """A stand-in ECS endpoint (awsJson1.1) for ECS Exec, which moto does not
 implement: DescribeServices, ListTasks, DescribeTasks, DescribeTaskDefinition and
 ExecuteCommand, answered in the shapes real ECS returns. The scenario is re-read
-from a JSON file on every request, so a test can change it between runs.
+from a JSON file on every request, so a test can change it between runs. With a
+"dataChannel" scenario, ExecuteCommand's streamUrl is a ws:// URL of the
+agent-like data-channel peer (ssm_peer.py) in this process, which runs the command.
 
 usage: fake_ecs.py PORT SCENARIO_FILE"""
+import itertools
 import json
+import os
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT, SCENARIO = int(sys.argv[1]), sys.argv[2]
@@ -20,6 +25,25 @@ def task_arn(tid):
 
 def td_arn(family, rev=1):
     return f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/{family}:{rev}"
+
+
+PEER, PEER_LOCK, SESSIONS = None, threading.Lock(), itertools.count(1)
+
+
+def data_channel(tid, body, sc):
+    """Registers a session with the in-process peer; returns ECS's session object."""
+    global PEER
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import ssm_peer
+    with PEER_LOCK:
+        if PEER is None:
+            PEER = ssm_peer.Peer(SCENARIO + ".events.jsonl")
+    sid = f"ecs-execute-command-{next(SESSIONS):017x}"
+    names = sc.get("tasks", {}).get(tid, {}).get("containers", ["xray", "backend-flask"])
+    runtime = f"{tid}-{names.index(body['container']) + 1000}" if body["container"] in names else tid
+    token = f"token-{sid}"
+    url = PEER.register(sid, token, body["command"], f"ecs:{CLUSTER}_{tid}_{runtime}", sc["dataChannel"])
+    return {"sessionId": sid, "streamUrl": url, "tokenValue": token}
 
 
 def task(tid, t):
@@ -76,10 +100,11 @@ class Handler(BaseHTTPRequestHandler):
             tid = body["task"].split("/")[-1]
             with open(SCENARIO + ".calls", "a") as f:
                 f.write(json.dumps(body) + "\n")
+            session = data_channel(tid, body, sc) if "dataChannel" in sc else None
             return self.reply(200, {
                 "clusterArn": CLUSTER_ARN, "containerArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:container/{CLUSTER}/{tid}/c1",
                 "containerName": body["container"], "interactive": True, "taskArn": task_arn(tid),
-                "session": {"sessionId": "ecs-execute-command-0f1e2d3c4b5a69788",
+                "session": session or {"sessionId": "ecs-execute-command-0f1e2d3c4b5a69788",
                             "streamUrl": "wss://ssmmessages.us-east-1.amazonaws.com/v1/data-channel/ecs-execute-command-0f1e2d3c4b5a69788?role=publish_subscribe&cell-number=AAEAAQ",
                             "tokenValue": "AAEAAb+Zq/token+with/slashes=="},
             })
