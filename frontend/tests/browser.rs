@@ -27,7 +27,9 @@ fn on_path(var: &str, name: &str) -> PathBuf {
     }
     let found = std::env::var_os("PATH")
         .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file()));
-    found.unwrap_or_else(|| panic!("{name} is not installed: run bin/test (bin/lib/browser.sh installs it) or set {var}"))
+    found.unwrap_or_else(|| {
+        panic!("{name} is not installed: run bin/test (bin/lib/browser.sh installs it) or set {var}")
+    })
 }
 
 #[test]
@@ -54,10 +56,9 @@ fn browser_walk() {
     assert!(run.status.success(), "the browser walk failed ({}):\n{stdout}\n{stderr}", run.status);
     assert!(stdout.contains("all steps passed"), "{stdout}\n{stderr}");
     for page in ["signin", "home-signed-in", "conversation"] {
-        let shot = std::fs::read_dir(&out)
-            .unwrap()
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().ends_with(&format!("-{page}.png")) && e.metadata().unwrap().len() > 1000);
+        let shot = std::fs::read_dir(&out).unwrap().flatten().any(|e| {
+            e.file_name().to_string_lossy().ends_with(&format!("-{page}.png")) && e.metadata().unwrap().len() > 1000
+        });
         assert!(shot, "no screenshot of {page} in {}", out.display());
     }
 }

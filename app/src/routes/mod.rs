@@ -10,6 +10,7 @@ use std::sync::Arc;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
@@ -47,6 +48,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/api/messages", post(messages::create))
         .route("/api/messages/{group}", get(messages::list))
         .fallback(|| async { ApiError::NotFound("not_found") })
+        .layer(axum::middleware::from_fn(reject_nul))
         .layer(cors(config))
         .layer(axum::middleware::from_fn(crate::logging::request_summary))
         .with_state(state)
@@ -62,6 +64,32 @@ fn cors(config: &Config) -> CorsLayer {
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+}
+
+/// A NUL character (`%00`) in the path is a 404 and in the query a 422, before
+/// any handler: PostgreSQL refuses NUL in text, which would otherwise be a 500.
+async fn reject_nul(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let has_nul = |s: &str| s.to_ascii_lowercase().contains("%00");
+    if has_nul(req.uri().path()) {
+        return ApiError::NotFound("not_found").into_response();
+    }
+    if req.uri().query().is_some_and(has_nul) {
+        return ApiError::Invalid(vec![NUL]).into_response();
+    }
+    next.run(req).await
+}
+
+/// The 422 code for text with a NUL character in it.
+pub const NUL: &str = "text_contains_nul";
+
+/// True when any string in the JSON value holds a NUL character.
+fn holds_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(holds_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
 }
 
 /// `@andrewbrown` in a path: the handle without its `@`.
@@ -85,17 +113,24 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-/// A JSON body whose rejections are JSON errors (400), not text.
+/// A JSON body whose rejections are JSON errors (400), not text; a NUL character
+/// in any of its strings is a 422.
 pub struct Body<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Body(v)),
-            Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => v,
+            Err(rejection) => return Err(ApiError::BadRequest(rejection.body_text())),
+        };
+        let body = T::deserialize(&value)
+            .map_err(|e| ApiError::BadRequest(format!("Failed to deserialize the JSON body: {e}")))?;
+        if holds_nul(&value) {
+            return Err(ApiError::Invalid(vec![NUL]));
         }
+        Ok(Body(body))
     }
 }
 

@@ -157,7 +157,9 @@ impl App {
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
                 let entry: Option<Value> = serde_json::from_str(&line).ok();
-                if let Some(port) = entry.filter(|e| e["Type"] == "app.start").and_then(|e| e["Fields"]["port"].as_u64()) {
+                if let Some(port) =
+                    entry.filter(|e| e["Type"] == "app.start").and_then(|e| e["Fields"]["port"].as_u64())
+                {
                     let _ = port_tx.send(port as u16);
                 }
                 l.lock().unwrap().push(line);
