@@ -177,7 +177,9 @@ mod tests {
         g.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 1]);
         g.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 2]);
         // dd01e56b-ff48-483e-a508-b5f073f31b16, least significant half first
-        g.extend_from_slice(&[0xa5, 0x08, 0xb5, 0xf0, 0x73, 0xf3, 0x1b, 0x16, 0xdd, 0x01, 0xe5, 0x6b, 0xff, 0x48, 0x48, 0x3e]);
+        g.extend_from_slice(&[
+            0xa5, 0x08, 0xb5, 0xf0, 0x73, 0xf3, 0x1b, 0x16, 0xdd, 0x01, 0xe5, 0x6b, 0xff, 0x48, 0x48, 0x3e,
+        ]);
         // sha256("payload")
         g.extend_from_slice(&[
             0x23, 0x9f, 0x59, 0xed, 0x55, 0xe7, 0x37, 0xc7, 0x71, 0x47, 0xcf, 0x55, 0xad, 0x0c, 0x1b, 0x03, 0x0b, 0x6d,
@@ -218,10 +220,7 @@ mod tests {
     fn rejects_a_wrong_digest() {
         let mut bytes = golden();
         bytes[90] ^= 0xff;
-        assert_eq!(
-            ClientMessage::decode(&bytes),
-            Err(FrameError::Digest { message_type: INPUT.into(), seq: 1 })
-        );
+        assert_eq!(ClientMessage::decode(&bytes), Err(FrameError::Digest { message_type: INPUT.into(), seq: 1 }));
     }
 
     #[test]

@@ -74,7 +74,9 @@ pub async fn answer(request: &[u8], kms: Option<&KmsContext>) -> Result<Answer, 
                 (FAILED, Value::Null, e)
             }
         };
-        processed.push(json!({"ActionType": action.action_type, "ActionStatus": status, "ActionResult": result, "Error": error}));
+        processed.push(
+            json!({"ActionType": action.action_type, "ActionStatus": status, "ActionResult": result, "Error": error}),
+        );
     }
     let response = json!({
         "ClientVersion": concat!("cruddur-", env!("CARGO_PKG_VERSION")),
@@ -84,12 +86,7 @@ pub async fn answer(request: &[u8], kms: Option<&KmsContext>) -> Result<Answer, 
     if let Some(first) = errors.first() {
         return Err(first.clone());
     }
-    Ok(Answer {
-        response: response.to_string().into_bytes(),
-        cipher,
-        session_type,
-        agent_version: req.agent_version,
-    })
+    Ok(Answer { response: response.to_string().into_bytes(), cipher, session_type, agent_version: req.agent_version })
 }
 
 async fn data_key(params: &Value, kms: Option<&KmsContext>) -> Result<(Cipher, Vec<u8>), String> {

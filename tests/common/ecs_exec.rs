@@ -40,8 +40,14 @@ impl Exec {
         let role = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
         let allow = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]}]});
         for (name, policy) in [("CruddurTaskRole", Some(&allow)), ("BareRole", None)] {
-            let create =
-                exec.moto.aws(&["iam", "create-role", "--role-name", name, "--assume-role-policy-document", &role.to_string()]);
+            let create = exec.moto.aws(&[
+                "iam",
+                "create-role",
+                "--role-name",
+                name,
+                "--assume-role-policy-document",
+                &role.to_string(),
+            ]);
             assert!(create.status.success());
             if let Some(p) = policy {
                 let put = exec.moto.aws(&[
