@@ -96,6 +96,8 @@ pub enum Error {
     NoHostedZone { domain: String },
     #[error("the ACM certificate for {domain} is {status}")]
     CertificateFailed { domain: String, status: String },
+    #[error("the pushed image {image} is {found}, but the task definition runs {wanted}")]
+    PlatformMismatch { image: String, found: String, wanted: String, cpu: &'static str },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -172,6 +174,7 @@ impl Error {
             Error::PushFailed { .. } => "the registry's message above says why; `cruddur push -v` shows each layer".into(),
             Error::ExecExited(_) => return None,
             Error::LocalUnhealthy { .. } => "its last log lines are shown above; `cruddur local ps` shows every container".into(),
+            Error::PlatformMismatch { wanted, cpu, .. } => format!("build it for {wanted} (a FROM --platform in the Dockerfile or base images of another architecture override it), or set runtimePlatform.cpuArchitecture to the image's in the task definition (now {cpu}); nothing was registered"),
             Error::Io { .. } => "check the path and its permissions".into(),
         };
         Some(hint)

@@ -360,3 +360,40 @@ fn local_up_takes_secrets_from_ssm_when_there_is_no_env_file() {
     assert!(env.contains("ROLLBAR_ACCESS_TOKEN=from-ssm-7f3a"), "{env}");
     assert!(env.contains("CONNECTION_URL=sqlite:///tmp/ssm.db?mode=rwc"), "{env}");
 }
+
+#[test]
+fn deploy_refuses_an_image_of_another_architecture_before_registering_it() {
+    let moto = Moto::start();
+    moto.with_backend_service();
+    let registry = Registry::start(None);
+    let ws = Workspace::new();
+    // The task definition asks for Graviton; the local base images are amd64, so the
+    // engine (which builds FROM a local image as it is) makes an amd64 image.
+    let td = ws.path().join("task-definitions/backend-flask.json");
+    let text = std::fs::read_to_string(&td).unwrap();
+    assert!(text.contains("\"cpuArchitecture\": \"X86_64\""), "the template names its platform: {text}");
+    std::fs::write(&td, text.replace("\"X86_64\"", "\"ARM64\"")).unwrap();
+    let revisions = || {
+        let out = moto.aws(&["ecs", "list-task-definitions", "--family-prefix", "backend-flask"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["taskDefinitionArns"].clone()
+    };
+    let before = revisions();
+
+    let run = ws.cruddur(&moto, &["deploy", "backend", "--registry", &registry.host, "--no-wait"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("for linux/arm64"),
+        "the build asked for the task definition's platform: {}",
+        run.stderr
+    );
+    let errors: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{}", run.stderr);
+    let pushed = format!("{}/backend-flask@sha256:", registry.host);
+    assert!(errors[0].starts_with(&format!("error: the pushed image {pushed}")), "{}", errors[0]);
+    assert!(errors[0].ends_with("is linux/amd64, but the task definition runs linux/arm64"), "{}", errors[0]);
+    let hint = run.stderr.lines().find(|l| l.starts_with("hint: ")).unwrap_or_default();
+    assert!(hint.contains("ARM64") && hint.contains("nothing was registered"), "{hint}");
+    assert_eq!(revisions(), before, "no revision was registered");
+    let state = moto.state();
+    assert_eq!(state["services"]["backend-flask"]["taskDefinition"], "backend-flask:1", "{state}");
+}
