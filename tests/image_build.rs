@@ -12,7 +12,7 @@ use std::io::Write;
 use std::process::Stdio;
 
 use common::{clean, cruddur_cmd, Moto, Run};
-use docker_support::{docker, Workspace};
+use docker_support::{docker, free_offset, http_get, Workspace};
 
 /// The step that compiles the dependencies against stub sources (both Dockerfiles).
 const DEPENDENCY_STEP: &str = "touch src/lib.rs app/src/lib.rs";
@@ -80,28 +80,6 @@ fn compiled(lines: &[&str]) -> Vec<String> {
         .collect()
 }
 
-fn free_offset() -> u16 {
-    loop {
-        let port = common::free_port();
-        if port < 20000 {
-            continue;
-        }
-        let offset = port - 4567;
-        if std::net::TcpListener::bind(("127.0.0.1", 3000 + offset)).is_ok() {
-            return offset;
-        }
-    }
-}
-
-fn http_get(port: u16, path: &str) -> String {
-    use std::io::Read;
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
 #[test]
 fn in_container_build_runs_healthy_and_a_source_change_rebuilds_only_the_workspace_crates() {
     let moto = Moto::start();
@@ -110,7 +88,7 @@ fn in_container_build_runs_healthy_and_a_source_change_rebuilds_only_the_workspa
     ws.git(&["init", "-q"]);
     ws.git(&["add", "-A"]);
     ws.git(&["commit", "-q", "-m", "snapshot"]);
-    let sha = git_sha(&ws);
+    let sha = ws.git_sha();
 
     // Both Dockerfiles, compiled in the builder image: nothing prebuilt.
     let first = real(&ws, &moto, &["build", "--all", "--output", "json"]).ok();
@@ -164,13 +142,4 @@ fn in_container_build_runs_healthy_and_a_source_change_rebuilds_only_the_workspa
     assert_eq!(step_layer(&again.stderr, DEPENDENCY_STEP), deps_layer, "the dependency layer is the same layer");
     let recompiled = compiled(&step_lines(&again.stderr, BACKEND_STEP));
     assert_eq!(recompiled, vec!["cruddur-app"], "only the workspace crate:\n{}", again.stderr);
-}
-
-fn git_sha(ws: &Workspace) -> String {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .current_dir(ws.path())
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }

@@ -7,7 +7,7 @@ mod common;
 mod docker_support;
 
 use common::Moto;
-use docker_support::{docker, Registry, Workspace};
+use docker_support::{docker, free_offset, http_get, Registry, Workspace};
 
 #[test]
 fn build_push_skip_and_push_only_the_changed_layer() {
@@ -17,7 +17,7 @@ fn build_push_skip_and_push_only_the_changed_layer() {
     ws.git(&["init", "-q"]);
     ws.git(&["add", "-A"]);
     ws.git(&["commit", "-q", "-m", "snapshot"]);
-    let sha = docker_support_git_sha(&ws);
+    let sha = ws.git_sha();
 
     // Both real images, built from app/Dockerfile.prod and frontend/Dockerfile.prod.
     let built = ws.cruddur(&moto, &["build", "--all", "-q", "--output", "json"]).ok().json();
@@ -80,15 +80,6 @@ fn build_push_skip_and_push_only_the_changed_layer() {
     let changed = old_layers.iter().zip(&new_layers).filter(|(a, b)| a != b).count();
     assert_eq!(changed, 1, "exactly the last layer differs: {old_layers:?} vs {new_layers:?}");
     assert_eq!(registry.blob_uploads(), uploads_before + 2, "the changed layer and the image config");
-}
-
-fn docker_support_git_sha(ws: &Workspace) -> String {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .current_dir(ws.path())
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 #[test]
@@ -179,28 +170,6 @@ fn a_container_that_exits_is_reported_with_its_logs() {
     assert_eq!(up.code, 1, "{}", up.stderr);
     assert!(up.stderr.contains("error: backend is not healthy: exited with code"), "{}", up.stderr);
     assert!(up.stderr.contains("[backend] "), "its last log lines are shown: {}", up.stderr);
-}
-
-fn free_offset() -> u16 {
-    loop {
-        let port = common::free_port();
-        if port < 20000 {
-            continue;
-        }
-        let offset = port - 4567;
-        if std::net::TcpListener::bind(("127.0.0.1", 3000 + offset)).is_ok() {
-            return offset;
-        }
-    }
-}
-
-fn http_get(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
 }
 
 /// A one-service project whose Dockerfile the test writes.
