@@ -100,6 +100,8 @@ pub enum Error {
     NoHostedZone { domain: String },
     #[error("the ACM certificate for {domain} is {status}")]
     CertificateFailed { domain: String, status: String },
+    #[error("the pushed image {image} is {found}, but the task definition runs {wanted}")]
+    PlatformMismatch { image: String, found: String, wanted: String, cpu: &'static str },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -186,6 +188,7 @@ impl Error {
             Error::RemoteExited(_) => return None,
             Error::DataChannel(_) => "check the network path to ssmmessages; `--plugin` uses session-manager-plugin instead".into(),
             Error::LocalUnhealthy { .. } => "its last log lines are shown above; `cruddur local ps` shows every container".into(),
+            Error::PlatformMismatch { wanted, cpu, .. } => format!("build it for {wanted} (a FROM --platform in the Dockerfile or base images of another architecture override it), or set runtimePlatform.cpuArchitecture to the image's in the task definition (now {cpu}); nothing was registered"),
             Error::Io { .. } => "check the path and its permissions".into(),
         };
         Some(hint)

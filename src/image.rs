@@ -68,7 +68,7 @@ pub fn public_url(project: &Project, service: &Service) -> String {
 }
 
 /// The build args, each rendered by tera. Variables: project, region, domain,
-/// backend_url, frontend_url, service, ecs_name, port.
+/// backend_url, frontend_url, service, ecs_name, port, commit (the image's commit tag).
 pub fn build_args(project: &Project, service: &Service, region: &str) -> Result<BTreeMap<String, String>> {
     let spec = build_spec(service)?;
     let url = |name: &str, fallback: u16| {
@@ -87,6 +87,7 @@ pub fn build_args(project: &Project, service: &Service, region: &str) -> Result<
         "service": service.name,
         "ecs_name": service.ecs_name,
         "port": service.port,
+        "commit": git_tag(&project.root).unwrap_or_else(|| "unknown".into()),
     });
     let ctx = tera::Context::from_value(vars).expect("an object");
     let mut out = BTreeMap::new();

@@ -9,6 +9,7 @@ pub mod envfile;
 pub mod error;
 pub mod image;
 pub mod model;
+pub mod platform;
 pub mod registry;
 pub mod render;
 pub mod rollout;

@@ -7,7 +7,7 @@ mod common;
 mod docker_support;
 
 use common::Moto;
-use docker_support::{docker, Registry, Workspace};
+use docker_support::{docker, free_offset, http_get, Registry, Workspace};
 
 #[test]
 fn build_push_skip_and_push_only_the_changed_layer() {
@@ -17,7 +17,7 @@ fn build_push_skip_and_push_only_the_changed_layer() {
     ws.git(&["init", "-q"]);
     ws.git(&["add", "-A"]);
     ws.git(&["commit", "-q", "-m", "snapshot"]);
-    let sha = docker_support_git_sha(&ws);
+    let sha = ws.git_sha();
 
     // Both real images, built from app/Dockerfile.prod and frontend/Dockerfile.prod.
     let built = ws.cruddur(&moto, &["build", "--all", "-q", "--output", "json"]).ok().json();
@@ -80,15 +80,6 @@ fn build_push_skip_and_push_only_the_changed_layer() {
     let changed = old_layers.iter().zip(&new_layers).filter(|(a, b)| a != b).count();
     assert_eq!(changed, 1, "exactly the last layer differs: {old_layers:?} vs {new_layers:?}");
     assert_eq!(registry.blob_uploads(), uploads_before + 2, "the changed layer and the image config");
-}
-
-fn docker_support_git_sha(ws: &Workspace) -> String {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .current_dir(ws.path())
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 #[test]
@@ -179,28 +170,6 @@ fn a_container_that_exits_is_reported_with_its_logs() {
     assert_eq!(up.code, 1, "{}", up.stderr);
     assert!(up.stderr.contains("error: backend is not healthy: exited with code"), "{}", up.stderr);
     assert!(up.stderr.contains("[backend] "), "its last log lines are shown: {}", up.stderr);
-}
-
-fn free_offset() -> u16 {
-    loop {
-        let port = common::free_port();
-        if port < 20000 {
-            continue;
-        }
-        let offset = port - 4567;
-        if std::net::TcpListener::bind(("127.0.0.1", 3000 + offset)).is_ok() {
-            return offset;
-        }
-    }
-}
-
-fn http_get(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
 }
 
 /// A one-service project whose Dockerfile the test writes.
@@ -359,4 +328,41 @@ fn local_up_takes_secrets_from_ssm_when_there_is_no_env_file() {
     let env = docker(&["inspect", "-f", "{{json .Config.Env}}", &format!("{}-local-backend-flask", ws.project)]);
     assert!(env.contains("ROLLBAR_ACCESS_TOKEN=from-ssm-7f3a"), "{env}");
     assert!(env.contains("CONNECTION_URL=sqlite:///tmp/ssm.db?mode=rwc"), "{env}");
+}
+
+#[test]
+fn deploy_refuses_an_image_of_another_architecture_before_registering_it() {
+    let moto = Moto::start();
+    moto.with_backend_service();
+    let registry = Registry::start(None);
+    let ws = Workspace::new();
+    // The task definition asks for Graviton; the local base images are amd64, so the
+    // engine (which builds FROM a local image as it is) makes an amd64 image.
+    let td = ws.path().join("task-definitions/backend-flask.json");
+    let text = std::fs::read_to_string(&td).unwrap();
+    assert!(text.contains("\"cpuArchitecture\": \"X86_64\""), "the template names its platform: {text}");
+    std::fs::write(&td, text.replace("\"X86_64\"", "\"ARM64\"")).unwrap();
+    let revisions = || {
+        let out = moto.aws(&["ecs", "list-task-definitions", "--family-prefix", "backend-flask"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["taskDefinitionArns"].clone()
+    };
+    let before = revisions();
+
+    let run = ws.cruddur(&moto, &["deploy", "backend", "--registry", &registry.host, "--no-wait"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("for linux/arm64"),
+        "the build asked for the task definition's platform: {}",
+        run.stderr
+    );
+    let errors: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{}", run.stderr);
+    let pushed = format!("{}/backend-flask@sha256:", registry.host);
+    assert!(errors[0].starts_with(&format!("error: the pushed image {pushed}")), "{}", errors[0]);
+    assert!(errors[0].ends_with("is linux/amd64, but the task definition runs linux/arm64"), "{}", errors[0]);
+    let hint = run.stderr.lines().find(|l| l.starts_with("hint: ")).unwrap_or_default();
+    assert!(hint.contains("ARM64") && hint.contains("nothing was registered"), "{hint}");
+    assert_eq!(revisions(), before, "no revision was registered");
+    let state = moto.state();
+    assert_eq!(state["services"]["backend-flask"]["taskDefinition"], "backend-flask:1", "{state}");
 }

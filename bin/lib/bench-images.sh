@@ -3,6 +3,7 @@
 # shellcheck shell=bash
 bench_images() {
   prepare_images
+  prepare_real_images
   say "building the release binary"
   cargo build --release --quiet --bin cruddur
   local C="$ROOT/target/release/cruddur"
@@ -33,5 +34,28 @@ bench_images() {
   say "timing (medians of whole-process runs)"
   "$VENV/bin/python" "$ROOT/bin/lib/timing.py" --spec "$spec"
   rm -f "$spec"
+  bench_real_build "$C"
   cd "$ROOT"
+}
+
+# bench_real_build CRUDDUR: the real path, compiled in the local builder image
+# (empty PREBUILT_DIR). "Cold" invalidates the dependency layer (a comment appended
+# to Cargo.toml in the untimed setup), so cargo compiles every dependency; the
+# one-line and one-page changes leave it cached. Run from the workspace copy.
+bench_real_build() {
+  local C=$1 spec; spec=$(mktemp)
+  local real="env CRUDDUR_BUILDER_IMAGE=$BUILDER_IMAGE CRUDDUR_RUNTIME_IMAGE=$RUNTIME_BASE_IMAGE CRUDDUR_PREBUILT_DIR="
+  local cold="echo \"# cold \$(date +%s%N)\" >> Cargo.toml"
+  printf '%s\t%s\t%s\t%s\n' \
+    "real: cold build backend" "${RUNS_COLD:-3}" "$real $C build backend -q" "$cold" \
+    "real: cold build frontend" "${RUNS_COLD:-3}" "$real $C build frontend -q" "$cold" \
+    "real: one line under app changed, build backend" "${RUNS_CHANGED:-5}" "$real $C build backend -q" \
+      "echo \"// \$(date +%s%N)\" >> app/src/lib.rs" \
+    "real: one page changed, build frontend" "${RUNS_CHANGED:-5}" "$real $C build frontend -q" \
+      "echo \"/* \$(date +%s%N) */\" >> frontend/public/style.css" \
+    > "$spec"
+  say "timing the real in-container build ($BUILDER_IMAGE, $RUNTIME_BASE_IMAGE)"
+  "$VENV/bin/python" "$ROOT/bin/lib/timing.py" --spec "$spec" \
+    "real: one line under app changed, build backend/real: cold build backend"
+  rm -f "$spec"
 }

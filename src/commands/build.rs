@@ -8,13 +8,15 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::commands::{Ctx, Selection};
+use crate::commands::{render_task_definition, Ctx, Selection};
 use crate::config::Service;
 use crate::docker::build::{self as engine_build, BuildRequest, INPUTS_LABEL};
 use crate::docker::context::{BuildContext, ContextDigests};
 use crate::docker::Engine;
 use crate::error::Result;
 use crate::image;
+use crate::platform::Platform;
+use crate::render::context::Target;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,6 +36,8 @@ pub struct Built {
     pub tags: Vec<String>,
     pub image_id: String,
     pub inputs: String,
+    /// The task definition's platform, which the engine was asked to build for.
+    pub platform: String,
     pub skipped: bool,
     pub seconds: f64,
 }
@@ -79,9 +83,14 @@ pub async fn build_service(
 ) -> Result<Built> {
     let started = Instant::now();
     let spec = image::build_spec(service)?;
-    let args = image::build_args(&ctx.project, service, &image::region(&ctx.project, ctx.global.region.as_deref()))?;
+    let region = image::region(&ctx.project, ctx.global.region.as_deref());
+    let args = image::build_args(&ctx.project, service, &region)?;
+    let platform = build_platform(ctx, service, &region)?.to_string();
     let context = BuildContext::collect(&spec.context, &spec.dockerfile)?;
-    let inputs = context.input_hash(&args, digests)?;
+    // The platform is an input too: the same files built for arm64 are another image.
+    let mut hashed = args.clone();
+    hashed.insert("platform (runtimePlatform)".into(), platform.clone());
+    let inputs = context.input_hash(&hashed, digests)?;
     let repository = image::local_repo(&ctx.project, service);
     let tags = image::tags(&ctx.project.root);
     ctx.verbose(format!("{}: {} context files, inputs {inputs}", service.name, context.file_count()));
@@ -92,7 +101,12 @@ pub async fn build_service(
             (id, true)
         }
         None => {
-            eprintln!("{}: building {} from {}", service.name, repository, ctx.project.display_path(&spec.dockerfile));
+            eprintln!(
+                "{}: building {} for {platform} from {}",
+                service.name,
+                repository,
+                ctx.project.display_path(&spec.dockerfile)
+            );
             let labels = HashMap::from([
                 (INPUTS_LABEL.to_string(), inputs.clone()),
                 ("dev.cruddur.project".to_string(), ctx.project.name.clone()),
@@ -106,6 +120,7 @@ pub async fn build_service(
                 tag: &first_tag,
                 args: &args,
                 labels,
+                platform: platform.clone(),
             };
             let prefix = format!("[{}] ", service.name);
             let mut failed_step_only = Vec::new();
@@ -135,9 +150,23 @@ pub async fn build_service(
         tags,
         image_id,
         inputs,
+        platform,
         skipped,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The platform a service's image is built for: its task definition's, rendered
+/// without asking AWS (the account id is a placeholder; runtimePlatform needs none).
+/// A service without a task-definition template runs on Fargate's default.
+fn build_platform(ctx: &Ctx, service: &Service, region: &str) -> Result<Platform> {
+    let shown = ctx.project.display_path(&service.task_definition);
+    if !service.task_definition.exists() {
+        return Platform::from_runtime_platform(None, &shown);
+    }
+    let target = Target { account_id: "000000000000".into(), region: region.to_string() };
+    let rendered = render_task_definition(&ctx.project, service, &target, None)?;
+    Platform::of(&rendered.spec, &shown)
 }
 
 fn short(id: &str) -> &str {

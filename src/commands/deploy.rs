@@ -16,6 +16,7 @@ use crate::docker::Engine;
 use crate::error::{Error, Result};
 use crate::model::service_state::{short_task_definition, ServiceState};
 use crate::model::task_definition::TaskDefinitionSpec;
+use crate::platform;
 use crate::render::context::Target;
 use crate::rollout::{LogSource, Reporter, Verdict, WatchTarget, Watcher};
 
@@ -132,6 +133,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         build_service(ctx, engine, p.service, ctx.global.verbose == 0, &mut digests).await?;
         let local = push::local_image(ctx, engine, p.service).await?;
         let pushed = push::push_image(ctx, engine, &aws, &local, &args.registry).await?;
+        let shown = ctx.project.display_path(&p.service.task_definition);
+        platform::check_pushed(&pushed.image, &platform::Platform::of(&p.spec, &shown)?, &pushed.platform)?;
         // Pinned to the digest, so a rollback runs the very same bytes.
         p.spec = render_task_definition(&ctx.project, p.service, &target, Some(&pushed.image))?.spec;
         p.pushed = Some(pushed.image);

@@ -48,6 +48,8 @@ pub struct Pushed {
     pub digest: String,
     /// `repository@digest`: what deploy pins the task definition to.
     pub image: String,
+    /// `os/architecture` of the pushed image's config, read back from the registry.
+    pub platform: String,
     pub skipped: bool,
     pub layers_pushed: usize,
     pub layers_reused: usize,
@@ -180,9 +182,12 @@ pub async fn push_image(
         }
     }
     let digest = report.digest.clone().unwrap_or_default();
+    let pushed_image = format!("{remote}@{digest}");
+    let platform = registry_platform(engine, &pushed_image, &credentials).await?;
     Ok(Pushed {
         service: service.name.clone(),
-        image: format!("{remote}@{digest}"),
+        platform,
+        image: pushed_image,
         repository: remote,
         tags: img.tags.clone(),
         digest,
@@ -192,6 +197,31 @@ pub async fn push_image(
         bytes_pushed: report.bytes(),
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+fn engine_auth(creds: &Credentials) -> DockerCredentials {
+    DockerCredentials {
+        username: Some(creds.username.clone()),
+        password: Some(creds.password.clone()),
+        serveraddress: Some(creds.server.clone()),
+        ..Default::default()
+    }
+}
+
+/// `os/architecture` of an image as the registry holds it (the engine reads the
+/// manifest and its config blob); several for an index.
+async fn registry_platform(engine: &Engine, image: &str, creds: &Credentials) -> Result<String> {
+    let inspect = engine
+        .docker
+        .inspect_registry_image(image, Some(engine_auth(creds)))
+        .await
+        .map_err(docker_error("DistributionInspect", image))?;
+    let platforms: Vec<String> = inspect
+        .platforms
+        .iter()
+        .map(|p| format!("{}/{}", p.os.as_deref().unwrap_or("?"), p.architecture.as_deref().unwrap_or("?")))
+        .collect();
+    Ok(platforms.join(","))
 }
 
 /// The digest the registry holds for `remote:tag`, when it is the one this image
@@ -207,13 +237,8 @@ async fn already_there(
     if ours.is_empty() {
         return None;
     }
-    let auth = DockerCredentials {
-        username: Some(creds.username.clone()),
-        password: Some(creds.password.clone()),
-        serveraddress: Some(creds.server.clone()),
-        ..Default::default()
-    };
-    let theirs = engine.docker.inspect_registry_image(&format!("{remote}:{tag}"), Some(auth)).await.ok()?;
+    let theirs =
+        engine.docker.inspect_registry_image(&format!("{remote}:{tag}"), Some(engine_auth(creds))).await.ok()?;
     let digest = theirs.descriptor.digest?;
     ours.contains(&digest.as_str()).then_some(digest)
 }

@@ -21,6 +21,8 @@ pub struct BuildRequest<'a> {
     pub tag: &'a str,
     pub args: &'a BTreeMap<String, String>,
     pub labels: HashMap<String, String>,
+    /// `linux/amd64` or `linux/arm64`: the task definition's runtimePlatform.
+    pub platform: String,
 }
 
 /// The image of an earlier build with the same inputs, if the engine still has it.
@@ -40,18 +42,23 @@ pub async fn tag(engine: &Engine, image: &str, repo: &str, tag: &str) -> Result<
     engine.docker.tag_image(image, Some(options)).await.map_err(docker_error("TagImage", format!("{repo}:{tag}")))
 }
 
-/// Runs the build; `out` gets every output line. Returns the image id.
-pub async fn build(engine: &Engine, req: BuildRequest<'_>, out: &mut dyn FnMut(&str)) -> Result<String> {
-    let options = BuildImageOptions {
+/// The engine's build options: the classic builder, for the task definition's platform.
+fn options(req: &BuildRequest<'_>) -> BuildImageOptions {
+    BuildImageOptions {
         dockerfile: req.dockerfile.to_string(),
         t: Some(req.tag.to_string()),
         rm: true,
         forcerm: true,
         buildargs: Some(req.args.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-        labels: Some(req.labels),
+        labels: Some(req.labels.clone()),
+        platform: req.platform.clone(),
         ..Default::default()
-    };
-    let mut stream = engine.docker.build_image(options, None, Some(bollard::body_full(req.tar.into())));
+    }
+}
+
+/// Runs the build; `out` gets every output line. Returns the image id.
+pub async fn build(engine: &Engine, req: BuildRequest<'_>, out: &mut dyn FnMut(&str)) -> Result<String> {
+    let mut stream = engine.docker.build_image(options(&req), None, Some(bollard::body_full(req.tar.into())));
     let mut step = String::new();
     let mut step_output: Vec<String> = Vec::new();
     let mut image_id = None;
@@ -104,5 +111,27 @@ pub async fn build(engine: &Engine, req: BuildRequest<'_>, out: &mut dyn FnMut(&
                 },
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_build_asks_the_engine_for_the_task_definitions_platform() {
+        let args = BTreeMap::from([("PREBUILT_DIR".to_string(), String::new())]);
+        let req = BuildRequest {
+            service: "backend",
+            tar: Vec::new(),
+            dockerfile: "app/Dockerfile.prod",
+            tag: "cruddur/backend-flask:abc",
+            args: &args,
+            labels: HashMap::new(),
+            platform: "linux/arm64".into(),
+        };
+        let options = options(&req);
+        assert_eq!(options.platform, "linux/arm64");
+        assert_eq!(options.dockerfile, "app/Dockerfile.prod");
     }
 }

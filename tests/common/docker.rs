@@ -3,6 +3,7 @@
 //! loopback port, and independent checks through the registry's HTTP API and the
 //! docker CLI. The base image and prebuilt binaries come from bin/test
 //! (bin/lib/images.sh), named by CRUDDUR_BUILDER_IMAGE / _RUNTIME_IMAGE / _PREBUILT_DIR.
+#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -69,6 +70,13 @@ impl Workspace {
 
     pub fn write(&self, rel: &str, contents: &str) {
         std::fs::write(self.path().join(rel), contents).unwrap();
+    }
+
+    /// The short commit id cruddur tags images with.
+    pub fn git_sha(&self) -> String {
+        let out =
+            Command::new("git").args(["rev-parse", "--short=12", "HEAD"]).current_dir(self.path()).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     pub fn git(&self, args: &[&str]) {
@@ -219,4 +227,27 @@ impl Drop for Registry {
             docker(&["rmi", "-f", image]);
         }
     }
+}
+
+/// A port offset under which both service ports (4567, 3000) are free.
+pub fn free_offset() -> u16 {
+    loop {
+        let port = free_port();
+        if port < 20000 {
+            continue;
+        }
+        let offset = port - 4567;
+        if std::net::TcpListener::bind(("127.0.0.1", 3000 + offset)).is_ok() {
+            return offset;
+        }
+    }
+}
+
+/// A plain HTTP/1.1 GET on loopback: the whole response, head and body.
+pub fn http_get(port: u16, path: &str) -> String {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
 }

@@ -1,0 +1,145 @@
+//! The real image build: both Dockerfiles compiled inside the local builder image
+//! (rust:1.95-slim-bookworm's stand-in, bin/lib/images.sh) onto the local runtime
+//! image (distroless cc-debian12's), with an empty PREBUILT_DIR, through `cruddur
+//! build` (the classic builder). Slow: the first run on a machine compiles every
+//! dependency of the backend and the frontend server in the builder image.
+
+mod common;
+#[path = "common/docker.rs"]
+mod docker_support;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use common::{clean, cruddur_cmd, Moto, Run};
+use docker_support::{docker, free_offset, http_get, Workspace};
+
+/// The step that compiles the dependencies against stub sources (both Dockerfiles).
+const DEPENDENCY_STEP: &str = "touch src/lib.rs app/src/lib.rs";
+/// The backend's last step: the real sources, compiled.
+const BACKEND_STEP: &str = "find app -type f -exec touch";
+
+/// The local builder and runtime images, as bin/test made them, and no PREBUILT_DIR.
+fn real_env() -> Vec<(&'static str, String)> {
+    let get = |k: &str| {
+        std::env::var(k).unwrap_or_else(|_| {
+            panic!("{k} is not set: run the tests with bin/test, which makes the local builder and runtime images")
+        })
+    };
+    vec![
+        ("CRUDDUR_BUILDER_IMAGE", get("CRUDDUR_REAL_BUILDER_IMAGE")),
+        ("CRUDDUR_RUNTIME_IMAGE", get("CRUDDUR_REAL_RUNTIME_IMAGE")),
+        ("CRUDDUR_PREBUILT_DIR", String::new()),
+    ]
+}
+
+fn real(ws: &Workspace, moto: &Moto, args: &[&str]) -> Run {
+    let env = real_env();
+    let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    ws.cruddur_with(moto, args, &extra)
+}
+
+/// `cruddur connect --local` with its default command (services.<name>.exec_command)
+/// and `script` on its stdin.
+fn connect_default(ws: &Workspace, moto: &Moto, service: &str, script: &str) -> Run {
+    let mut cmd = clean(cruddur_cmd(ws.path()));
+    cmd.envs(moto.env()).envs(real_env()).args(["connect", "--local", "--service", service]);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(script.as_bytes()).unwrap();
+    Run::new(child.wait_with_output().unwrap())
+}
+
+/// The build log's lines from `Step N/M : <step>` up to the next step.
+fn step_lines<'a>(log: &'a str, step: &str) -> Vec<&'a str> {
+    let lines: Vec<&str> = log.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.contains("Step ") && l.contains(step))
+        .unwrap_or_else(|| panic!("no step `{step}` in the build log:\n{log}"));
+    let end = lines[start + 1..].iter().position(|l| l.contains("Step ")).map_or(lines.len(), |i| start + 1 + i);
+    lines[start..end].to_vec()
+}
+
+/// The layer id the classic builder printed for a step (` ---> <id>`, its last one).
+fn step_layer(log: &str, step: &str) -> String {
+    let ids: Vec<&str> = step_lines(log, step)
+        .into_iter()
+        .filter_map(|l| l.split(" ---> ").nth(1))
+        .filter(|rest| !rest.contains(' ') && !rest.is_empty())
+        .collect();
+    ids.last().unwrap_or_else(|| panic!("no layer id for `{step}`:\n{log}")).to_string()
+}
+
+/// Every crate cargo compiled in the build log (`Compiling name vX`).
+fn compiled(lines: &[&str]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|l| l.split("Compiling ").nth(1))
+        .map(|c| c.split(' ').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn in_container_build_runs_healthy_and_a_source_change_rebuilds_only_the_workspace_crates() {
+    let moto = Moto::start();
+    let ws = Workspace::new();
+    ws.write("backend-flask.env", "CONNECTION_URL=sqlite:///tmp/cruddur-data/local.db?mode=rwc\n");
+    ws.git(&["init", "-q"]);
+    ws.git(&["add", "-A"]);
+    ws.git(&["commit", "-q", "-m", "snapshot"]);
+    let sha = ws.git_sha();
+
+    // Both Dockerfiles, compiled in the builder image: nothing prebuilt.
+    let first = real(&ws, &moto, &["build", "--all", "--output", "json"]).ok();
+    let built = first.json();
+    assert_eq!(built.as_array().unwrap().len(), 2, "{}", first.stdout);
+    for b in built.as_array().unwrap() {
+        assert_eq!(b["platform"], "linux/amd64", "the task definition's runtimePlatform: {b}");
+        let image = format!("{}:latest", b["repository"].as_str().unwrap());
+        assert_eq!(docker(&["image", "inspect", "-f", "{{.Os}}/{{.Architecture}}", &image]), "linux/amd64");
+    }
+    assert!(first.stderr.contains("Finished `release` profile"), "cargo ran in the container:\n{}", first.stderr);
+    let deps_layer = step_layer(&first.stderr, DEPENDENCY_STEP);
+
+    // The runtime images run the binaries built in the builder image (same glibc).
+    let offset = free_offset();
+    let offset_arg = offset.to_string();
+    let up = real(
+        &ws,
+        &moto,
+        &["local", "up", "--port-offset", &offset_arg, "--health-interval", "1s", "--timeout", "120s"],
+    );
+    let up = up.ok();
+    for name in ["backend-flask", "frontend-react-js"] {
+        let container = format!("{}-local-{name}", ws.project);
+        let health = docker(&["inspect", "-f", "{{.State.Health.Status}}", &container]);
+        assert_eq!(health, "healthy", "{container}: {}", up.stderr);
+    }
+    let version = http_get(4567 + offset, "/__version__");
+    assert!(version.starts_with("HTTP/1.1 200"), "{version}");
+    let body: serde_json::Value = serde_json::from_str(version.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["commit"], sha, "the commit the build was given: {body}");
+    let page = http_get(3000 + offset, "/");
+    assert!(page.starts_with("HTTP/1.1 200") && page.contains("<title>Cruddur</title>"), "{page}");
+
+    // `cruddur connect`'s default command exists in both images (distroless has no shell).
+    for service in ["backend", "frontend"] {
+        let run = connect_default(&ws, &moto, service, "echo connected-as-$(id -u)\nexit\n");
+        assert_eq!(run.code, 0, "{service}: {}", run.stderr);
+        assert!(run.stdout.contains("connected-as-10001"), "{service}: {} / {}", run.stdout, run.stderr);
+    }
+    ws.cruddur(&moto, &["local", "down"]).ok();
+
+    // One line under app/src/ changes: the dependency layer is reused, and only the
+    // workspace crate compiles again.
+    let lib = std::fs::read_to_string(ws.path().join("app/src/lib.rs")).unwrap();
+    ws.write("app/src/lib.rs", &format!("{lib}pub const REBUILD_MARKER: u32 = 1;\n"));
+    let again = real(&ws, &moto, &["build", "backend", "--output", "json"]).ok();
+    assert_eq!(again.json()[0]["skipped"], false);
+    let deps = step_lines(&again.stderr, DEPENDENCY_STEP);
+    assert!(deps.iter().any(|l| l.ends_with(" ---> Using cache")), "dependency step rebuilt:\n{}", again.stderr);
+    assert_eq!(step_layer(&again.stderr, DEPENDENCY_STEP), deps_layer, "the dependency layer is the same layer");
+    let recompiled = compiled(&step_lines(&again.stderr, BACKEND_STEP));
+    assert_eq!(recompiled, vec!["cruddur-app"], "only the workspace crate:\n{}", again.stderr);
+}
