@@ -14,3 +14,4 @@ pub mod render;
 pub mod rollout;
 pub mod session_plugin;
 pub mod stack;
+pub mod validate;
