@@ -34,8 +34,14 @@ pub enum Error {
     TemplateRender { file: String, message: String },
     #[error("{file}: not a valid {kind}: {message}")]
     InvalidDefinition { file: String, kind: &'static str, message: String },
+    #[error("{file}: {field}: {message}")]
+    Invalid { file: String, field: String, message: String, hint: String },
     #[error("no AWS credentials found ({detail})")]
     NoCredentials { detail: String },
+    #[error("profile `{profile}` is not in {searched}{}", if .known.is_empty() { " (no profiles there)".to_string() } else { format!(" (profiles there: {})", .known.join(", ")) })]
+    UnknownProfile { profile: String, searched: String, known: Vec<String> },
+    #[error("cannot read the AWS config files: {detail}")]
+    ProfileUnreadable { detail: String },
     #[error("no AWS region configured")]
     NoRegion,
     #[error("cannot reach the AWS endpoint for {operation}: {detail}")]
@@ -131,7 +137,10 @@ impl Error {
             | Error::TemplateRender { .. }
             | Error::InvalidDefinition { .. }
             | Error::BuildInput { .. }
-            | Error::MissingSecrets { .. } => ExitCode::Usage,
+            | Error::MissingSecrets { .. }
+            | Error::Invalid { .. }
+            | Error::UnknownProfile { .. }
+            | Error::ProfileUnreadable { .. } => ExitCode::Usage,
             Error::RolledBack { .. } => ExitCode::RolledBack,
             Error::Timeout { .. } => ExitCode::Timeout,
             _ => ExitCode::Failure,
@@ -152,6 +161,9 @@ impl Error {
             Error::TemplateRender { .. } => "check the template's filters and expressions".into(),
             Error::InvalidDefinition { .. } => "the rendered JSON must use the AWS API's camelCase keys, as `aws ecs ... --cli-input-json` accepts".into(),
             Error::NoCredentials { .. } => "set AWS_PROFILE (or --profile), run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
+            Error::Invalid { hint, .. } => hint.clone(),
+            Error::UnknownProfile { profile, .. } => format!("check the name (`aws configure list-profiles`), create it with `aws configure --profile {profile}`, or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE at the files that hold it"),
+            Error::ProfileUnreadable { .. } => "fix the file named above (INI sections `[profile NAME]` in config, `[NAME]` in credentials)".into(),
             Error::NoRegion => "pass --region, set AWS_REGION, or set region in cruddur.toml [project]".into(),
             Error::Unreachable { .. } => "check your network, or --endpoint-url / AWS_ENDPOINT_URL if you use a local emulator".into(),
             Error::Aws { code, .. } if code.contains("AccessDenied") || code == "UnauthorizedOperation" => {

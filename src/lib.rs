@@ -16,3 +16,4 @@ pub mod rollout;
 pub mod session_plugin;
 pub mod ssm_session;
 pub mod stack;
+pub mod validate;

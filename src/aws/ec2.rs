@@ -54,6 +54,20 @@ impl Ec2 {
         Ok(subnets.into_iter().map(|(_, id)| id).collect())
     }
 
+    /// The VPC of each of these subnets that exists (DescribeSubnets with a
+    /// `subnet-id` filter, so an unknown id is left out rather than an error).
+    pub async fn subnet_vpcs(&self, subnets: &[String]) -> Result<std::collections::BTreeMap<String, String>> {
+        let ids = Filter::builder().name("subnet-id").set_values(Some(subnets.to_vec())).build();
+        let out = self
+            .client
+            .describe_subnets()
+            .filters(ids)
+            .send()
+            .await
+            .map_err(|e| call_error("ec2:DescribeSubnets", &subnets.join(","), e))?;
+        Ok(out.subnets().iter().filter_map(|s| Some((s.subnet_id()?.to_string(), s.vpc_id()?.to_string()))).collect())
+    }
+
     /// A security group's id by its name, in the given VPC.
     pub async fn security_group_id(&self, name: &str, vpc: Option<&str>) -> Result<Option<String>> {
         Ok(self.security_group(name, vpc).await?.map(|g| g.id))

@@ -15,6 +15,7 @@ pub mod iam;
 pub mod iam_roles;
 pub mod kms;
 pub mod logs;
+pub mod profile;
 pub mod route53;
 pub mod ssm;
 pub mod sts;
@@ -49,6 +50,8 @@ pub struct ConnectOptions {
 #[derive(Clone)]
 pub struct Aws {
     pub region: String,
+    /// The profile chosen with --profile or AWS_PROFILE (None: the default chain).
+    pub profile: Option<String>,
     pub sts: sts::Sts,
     pub ecs: ecs::Ecs,
     pub logs: logs::Logs,
@@ -65,13 +68,14 @@ pub struct Aws {
 
 impl Aws {
     pub async fn connect(opts: &ConnectOptions) -> Result<Aws> {
-        let config = sdk_config(opts).await?;
-        Ok(Aws::from_config(&config))
+        let (config, profile) = sdk_config(opts).await?;
+        Ok(Aws { profile, ..Aws::from_config(&config) })
     }
 
     pub fn from_config(config: &SdkConfig) -> Aws {
         Aws {
             region: config.region().map(|r| r.to_string()).unwrap_or_default(),
+            profile: None,
             sts: sts::Sts::new(aws_sdk_sts::Client::new(config)),
             ecs: ecs::Ecs::new(aws_sdk_ecs::Client::new(config)),
             logs: logs::Logs::new(aws_sdk_cloudwatchlogs::Client::new(config)),
@@ -88,8 +92,11 @@ impl Aws {
     }
 }
 
-/// The standard chain (env, profile, SSO, IMDS), then the flags on top.
-pub async fn sdk_config(opts: &ConnectOptions) -> Result<SdkConfig> {
+/// The standard chain (env, profile, SSO, IMDS), then the flags on top. An explicit
+/// profile (`--profile`, `AWS_PROFILE`) must exist and is the only source of
+/// credentials (see `profile`); its `endpoint_url` applies like AWS_ENDPOINT_URL.
+/// Returns the config and the profile in use.
+pub async fn sdk_config(opts: &ConnectOptions) -> Result<(SdkConfig, Option<String>)> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(5).with_initial_backoff(Duration::from_millis(200)))
         .timeout_config(
@@ -98,10 +105,24 @@ pub async fn sdk_config(opts: &ConnectOptions) -> Result<SdkConfig> {
                 .operation_attempt_timeout(Duration::from_secs(30))
                 .build(),
         );
-    if let Some(profile) = &opts.profile {
-        loader = loader.profile_name(profile);
-    }
-    if let Some(region) = &opts.region {
+    let explicit = match profile::explicit(opts.profile.as_deref()) {
+        // `AWS_PROFILE=default` with no such section means the default chain, as in botocore.
+        Some(name) if name == "default" && profile::check_exists(&name).await.is_err() => None,
+        Some(name) => {
+            profile::check_exists(&name).await?;
+            Some(name)
+        }
+        None => None,
+    };
+    if let Some(name) = &explicit {
+        let region = profile::region(name, opts.region.as_deref())
+            .await
+            .or_else(|| opts.project_region.clone().map(Region::new));
+        loader = loader.profile_name(name).credentials_provider(profile::credentials(name, region.clone()));
+        if let Some(region) = region {
+            loader = loader.region(region);
+        }
+    } else if let Some(region) = &opts.region {
         loader = loader.region(Region::new(region.clone()));
     }
     if let Some(url) = &opts.endpoint_url {
@@ -114,7 +135,7 @@ pub async fn sdk_config(opts: &ConnectOptions) -> Result<SdkConfig> {
         };
         config = config.into_builder().region(Region::new(region.clone())).build();
     }
-    Ok(config)
+    Ok((config, explicit))
 }
 
 /// Turns an SDK error into ours, naming the operation and the resource. Service

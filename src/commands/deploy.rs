@@ -9,7 +9,7 @@ use crate::aws::Aws;
 use crate::commands::build::build_service;
 use crate::commands::push::{self, RegistryArgs};
 use crate::commands::register::{ensure_registered, Registration};
-use crate::commands::{print_plan, render_task_definition, target, Ctx, PlannedCall, WaitArgs};
+use crate::commands::{identity_line, print_plan, render_task_definition, target, Ctx, PlannedCall, WaitArgs};
 use crate::config::Service;
 use crate::docker::context::ContextDigests;
 use crate::docker::Engine;
@@ -122,6 +122,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     for service in services {
         prepared.push(prepare(ctx, &aws, &target, service, args.image.as_deref()).await?);
     }
+    eprintln!("deploying to {}", identity_line(&aws, &target));
     let mut plan = Vec::new();
     let mut digests = ContextDigests::new();
     for p in prepared.iter_mut().filter(|p| builds && p.service.build.is_some()) {

@@ -32,6 +32,7 @@ use crate::rollout::WatchOptions;
 
 pub async fn dispatch(cli: Cli) -> Result<()> {
     let project = Project::discover(cli.global.config.as_deref())?;
+    crate::validate::project(&project)?;
     let ctx = Ctx { global: cli.global, project };
     match cli.command {
         Command::Render(args) => render::run(&ctx, args).await,
@@ -101,6 +102,16 @@ pub async fn target(aws: &Aws) -> Result<Target> {
     Ok(Target { account_id: aws.sts.account_id().await?, region: aws.region.clone() })
 }
 
+/// Which account and region a command works in, and whose credentials:
+/// `account 123456789012 (profile prod), region us-east-1` (stderr of status, plan, up, deploy).
+pub fn identity_line(aws: &Aws, target: &Target) -> String {
+    let source = match &aws.profile {
+        Some(p) => format!("profile {p}"),
+        None => "default credential chain".to_string(),
+    };
+    format!("account {} ({source}), region {}", target.account_id, target.region)
+}
+
 /// Renders and checks a service's task definition.
 pub fn render_task_definition(
     project: &Project,
@@ -111,7 +122,9 @@ pub fn render_task_definition(
     let vars = context::base(project, service, target, image)?;
     let shown = project.display_path(&service.task_definition);
     let text = tpl::render_file(&service.task_definition, &shown, &context::to_context(&vars), &Unresolved::new())?;
-    tpl::task_definition(&text, &shown)
+    let rendered = tpl::task_definition(&text, &shown)?;
+    crate::validate::task_definition(&rendered.spec, &shown)?;
+    Ok(rendered)
 }
 
 /// Renders and checks a service definition from template variables (`context::base`
@@ -124,7 +137,9 @@ pub fn render_service_definition(
 ) -> Result<(serde_json::Value, ServiceDefinitionSpec)> {
     let shown = project.display_path(&service.service_definition);
     let text = tpl::render_file(&service.service_definition, &shown, &context::to_context(vars), unresolved)?;
-    tpl::service_definition(&text, &shown)
+    let (json, spec) = tpl::service_definition(&text, &shown)?;
+    crate::validate::service_definition(&spec, &shown)?;
+    Ok((json, spec))
 }
 
 /// The same, with the subnets, security group and target group looked up in the

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::commands::Ctx;
+use crate::commands::{identity_line, target, Ctx};
 use crate::error::{Error, Result};
 use crate::model::service_state::{short_task_definition, ServiceState};
 
@@ -22,9 +22,22 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     };
     let aws = ctx.aws().await?;
     let cluster = &ctx.project.cluster;
+    // Asked alongside the first service, so naming the account costs no extra round trip.
+    let (whoami, first) = match services.first() {
+        Some(s) => {
+            let (t, first) = tokio::join!(target(&aws), aws.ecs.service(cluster, &s.ecs_name));
+            (t, Some(first))
+        }
+        None => (target(&aws).await, None),
+    };
+    let mut first = first;
     let mut report = Vec::new();
     for service in &services {
-        match aws.ecs.service(cluster, &service.ecs_name).await {
+        let answer = match first.take() {
+            Some(answer) => answer,
+            None => aws.ecs.service(cluster, &service.ecs_name).await,
+        };
+        match answer {
             Ok(state) => report.push((service.name.clone(), state)),
             // Listing every service: one not created yet is part of the answer.
             Err(Error::ServiceNotFound { .. }) if args.service.is_none() => {
@@ -33,6 +46,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
             Err(e) => return Err(e),
         }
     }
+    eprintln!("{}", identity_line(&aws, &whoami?));
     if ctx.json() {
         let items: Vec<_> = report
             .iter()

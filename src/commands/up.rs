@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use crate::commands::{target, Ctx};
+use crate::commands::{identity_line, target, Ctx};
 use crate::error::Result;
 use crate::stack::report::Report;
 use crate::stack::spec::Spec;
@@ -29,9 +29,8 @@ async fn converge(ctx: &Ctx, apply: bool) -> Result<()> {
     let report = Report::new(apply, true);
     let run = Run { aws: &aws, spec: &spec, report: &report };
     let pre = run.preflight().await?;
-    if apply {
-        eprintln!("converging stack {} in {} ({})", ctx.project.name, aws.region, spec.target.account_id);
-    }
+    let verb = if apply { "converging" } else { "planning" };
+    eprintln!("{verb} stack {}: {}", ctx.project.name, identity_line(&aws, &spec.target));
     run.converge(pre).await?;
     ctx.print_report(&report, started);
     Ok(())

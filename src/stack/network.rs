@@ -26,7 +26,11 @@ pub async fn vpc(run: &Run<'_>) -> Result<(String, Vec<String>)> {
             let subnets = aws.ec2.default_subnets(&vpc).await?;
             (vpc, subnets)
         }
-        (Some(vpc), false) => (vpc, configured.clone()),
+        (Some(vpc), false) => {
+            let found = aws.ec2.subnet_vpcs(configured).await?;
+            crate::validate::network::subnets_in_vpc(configured, &found, &vpc)?;
+            (vpc, configured.clone())
+        }
         (None, _) => (String::new(), configured.clone()),
     };
     if vpc.is_empty() || subnets.len() < 2 {
