@@ -96,6 +96,8 @@ pub enum Error {
     NoHostedZone { domain: String },
     #[error("the ACM certificate for {domain} is {status}")]
     CertificateFailed { domain: String, status: String },
+    #[error("still failing after {} waiting for {waiting_for}: {last}", humantime::format_duration(Duration::from_secs(.after.as_secs())))]
+    StillFailing { waiting_for: String, after: Duration, last: String, hint: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -172,6 +174,7 @@ impl Error {
             Error::PushFailed { .. } => "the registry's message above says why; `cruddur push -v` shows each layer".into(),
             Error::ExecExited(_) => return None,
             Error::LocalUnhealthy { .. } => "its last log lines are shown above; `cruddur local ps` shows every container".into(),
+            Error::StillFailing { hint, .. } => hint.clone(),
             Error::Io { .. } => "check the path and its permissions".into(),
         };
         Some(hint)

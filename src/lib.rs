@@ -11,6 +11,7 @@ pub mod image;
 pub mod model;
 pub mod registry;
 pub mod render;
+pub mod resolver;
 pub mod rollout;
 pub mod session_plugin;
 pub mod stack;

@@ -7,7 +7,7 @@ mod common;
 
 use std::process::{Child, Command, Stdio};
 
-use common::{clean, cruddur_cmd, free_port, repo, venv_bin, Moto, Run};
+use common::{clean, cruddur_cmd, repo, venv_bin, Moto, Run};
 use serde_json::{json, Value};
 
 const TASK: &str = "5a6b7c8d9e0f11223344556677889900";
@@ -21,6 +21,9 @@ struct Exec {
 
 impl Drop for Exec {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- fake_ecs.py's log ---\n{}", common::tail(&self.dir.path().join("fake_ecs.log"), 40));
+        }
         let _ = self.fake.kill();
         let _ = self.fake.wait();
     }
@@ -61,18 +64,18 @@ impl Exec {
     }
 
     fn with(moto: Moto, dir: tempfile::TempDir, scenario: Value) -> Exec {
-        let port = free_port();
         let scenario_file = dir.path().join("scenario.json");
         std::fs::write(&scenario_file, scenario.to_string()).unwrap();
-        let fake = Command::new(venv_bin("python"))
+        let log = dir.path().join("fake_ecs.log");
+        let mut fake = Command::new(venv_bin("python"))
             .arg(repo().join("tests/support/fake_ecs.py"))
-            .arg(port.to_string())
+            .arg("0")
             .arg(&scenario_file)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        let port = common::await_ready(&mut fake, &log, "fake_ecs.py")["port"].clone();
         // The stand-in plugin: records each invocation's argv as a JSON line.
         let bin = dir.path().join("bin");
         std::fs::create_dir(&bin).unwrap();

@@ -14,6 +14,7 @@ pub mod elbv2_listeners;
 pub mod iam;
 pub mod iam_roles;
 pub mod logs;
+pub mod retry;
 pub mod route53;
 pub mod ssm;
 pub mod sts;

@@ -14,7 +14,7 @@ use crate::docker::build::{self as engine_build, BuildRequest, INPUTS_LABEL};
 use crate::docker::context::{BuildContext, ContextDigests};
 use crate::docker::Engine;
 use crate::error::Result;
-use crate::image;
+use crate::image::{self, AppUrls};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -49,7 +49,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let mut results = Vec::new();
     let mut digests = ContextDigests::new();
     for service in services {
-        results.push(build_service(ctx, &engine, service, args.quiet, &mut digests).await?);
+        // On its own, `build` is for this machine (`local up`); `deploy` builds with the live stack's URLs.
+        let urls = AppUrls::local(&ctx.project);
+        results.push(build_service(ctx, &engine, service, args.quiet, &mut digests, &urls).await?);
     }
     if ctx.json() {
         ctx.print_json(&results);
@@ -76,10 +78,12 @@ pub async fn build_service(
     service: &Service,
     quiet: bool,
     digests: &mut ContextDigests,
+    urls: &AppUrls,
 ) -> Result<Built> {
     let started = Instant::now();
     let spec = image::build_spec(service)?;
-    let args = image::build_args(&ctx.project, service, &image::region(&ctx.project, ctx.global.region.as_deref()))?;
+    let region = image::region(&ctx.project, ctx.global.region.as_deref());
+    let args = image::build_args(&ctx.project, service, &region, urls)?;
     let context = BuildContext::collect(&spec.context, &spec.dockerfile)?;
     let inputs = context.input_hash(&args, digests)?;
     let repository = image::local_repo(&ctx.project, service);
