@@ -108,6 +108,8 @@ pub enum Error {
     CertificateFailed { domain: String, status: String },
     #[error("the pushed image {image} is {found}, but the task definition runs {wanted}")]
     PlatformMismatch { image: String, found: String, wanted: String, cpu: &'static str },
+    #[error("still failing after {} waiting for {waiting_for}: {last}", humantime::format_duration(Duration::from_secs(.after.as_secs())))]
+    StillFailing { waiting_for: String, after: Duration, last: String, hint: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -201,6 +203,7 @@ impl Error {
             Error::DataChannel(_) => "check the network path to ssmmessages; `--plugin` uses session-manager-plugin instead".into(),
             Error::LocalUnhealthy { .. } => "its last log lines are shown above; `cruddur local ps` shows every container".into(),
             Error::PlatformMismatch { wanted, cpu, .. } => format!("build it for {wanted} (a FROM --platform in the Dockerfile or base images of another architecture override it), or set runtimePlatform.cpuArchitecture to the image's in the task definition (now {cpu}); nothing was registered"),
+            Error::StillFailing { hint, .. } => hint.clone(),
             Error::Io { .. } => "check the path and its permissions".into(),
         };
         Some(hint)

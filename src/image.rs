@@ -57,33 +57,54 @@ pub fn region(project: &Project, flag: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// The public URL of a service: `https://api.<domain>` for the backend and
-/// `https://<domain>` for the others with a domain; localhost and its port without.
-pub fn public_url(project: &Project, service: &Service) -> String {
-    match &project.domain {
-        Some(domain) if service.name == "backend" => format!("https://api.{domain}"),
-        Some(domain) => format!("https://{domain}"),
-        None => format!("http://localhost:{}", service.port),
+/// Where the app's browser-facing parts are: the frontend's origin (which the
+/// backend's CORS allows) and the backend's URL (which the frontend calls).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppUrls {
+    pub backend: String,
+    pub frontend: String,
+}
+
+impl AppUrls {
+    /// On this machine (`local up`, `build` on its own): `https://api.<domain>` and
+    /// `https://<domain>` with a domain, else localhost and the services' ports.
+    pub fn local(project: &Project) -> AppUrls {
+        AppUrls::at(project, "localhost")
+    }
+
+    /// In the deployed stack: with a domain its HTTPS names; without, the ALB's DNS
+    /// name with the listener ports (the services' ports). No ALB yet: as `local`.
+    pub fn live(project: &Project, alb_dns: Option<&str>) -> AppUrls {
+        AppUrls::at(project, alb_dns.filter(|d| !d.is_empty()).unwrap_or("localhost"))
+    }
+
+    fn at(project: &Project, host: &str) -> AppUrls {
+        let port = |name: &str, fallback: u16| project.services.get(name).map_or(fallback, |s| s.port);
+        match &project.domain {
+            Some(domain) => AppUrls { backend: format!("https://api.{domain}"), frontend: format!("https://{domain}") },
+            None => AppUrls {
+                backend: format!("http://{host}:{}", port("backend", 4567)),
+                frontend: format!("http://{host}:{}", port("frontend", 3000)),
+            },
+        }
     }
 }
 
 /// The build args, each rendered by tera. Variables: project, region, domain,
 /// backend_url, frontend_url, service, ecs_name, port, commit (the image's commit tag).
-pub fn build_args(project: &Project, service: &Service, region: &str) -> Result<BTreeMap<String, String>> {
+pub fn build_args(
+    project: &Project,
+    service: &Service,
+    region: &str,
+    urls: &AppUrls,
+) -> Result<BTreeMap<String, String>> {
     let spec = build_spec(service)?;
-    let url = |name: &str, fallback: u16| {
-        project.services.get(name).map(|s| public_url(project, s)).unwrap_or_else(|| match &project.domain {
-            Some(d) if name == "backend" => format!("https://api.{d}"),
-            Some(d) => format!("https://{d}"),
-            None => format!("http://localhost:{fallback}"),
-        })
-    };
     let vars = json!({
         "project": project.name,
         "region": region,
         "domain": project.domain.clone().unwrap_or_default(),
-        "backend_url": url("backend", 4567),
-        "frontend_url": url("frontend", 3000),
+        "backend_url": urls.backend,
+        "frontend_url": urls.frontend,
         "service": service.name,
         "ecs_name": service.ecs_name,
         "port": service.port,
@@ -127,13 +148,25 @@ REACT_APP_AWS_PROJECT_REGION = "{{ region }}"
     #[test]
     fn backend_url_follows_the_domain() {
         let p = Project::parse(CONFIG, Path::new("cruddur.toml"), PathBuf::from("/p")).unwrap();
-        let args = build_args(&p, p.service("frontend").unwrap(), "eu-west-1").unwrap();
+        let args = build_args(&p, p.service("frontend").unwrap(), "eu-west-1", &AppUrls::local(&p)).unwrap();
         assert_eq!(args["REACT_APP_BACKEND_URL"], "http://localhost:4567");
         assert_eq!(args["REACT_APP_AWS_PROJECT_REGION"], "eu-west-1");
+        let alb = AppUrls::live(&p, Some("cruddur-alb-1.us-east-1.elb.amazonaws.com"));
+        assert_eq!(
+            (alb.backend.as_str(), alb.frontend.as_str()),
+            (
+                "http://cruddur-alb-1.us-east-1.elb.amazonaws.com:4567",
+                "http://cruddur-alb-1.us-east-1.elb.amazonaws.com:3000"
+            )
+        );
+        let args = build_args(&p, p.service("frontend").unwrap(), "eu-west-1", &alb).unwrap();
+        assert_eq!(args["REACT_APP_BACKEND_URL"], "http://cruddur-alb-1.us-east-1.elb.amazonaws.com:4567");
         let with_domain = CONFIG.replace("name = \"cruddur\"", "name = \"cruddur\"\ndomain = \"example.com\"");
         let p = Project::parse(&with_domain, Path::new("cruddur.toml"), PathBuf::from("/p")).unwrap();
-        let args = build_args(&p, p.service("frontend").unwrap(), "eu-west-1").unwrap();
+        let alb = AppUrls::live(&p, Some("cruddur-alb-1.us-east-1.elb.amazonaws.com"));
+        let args = build_args(&p, p.service("frontend").unwrap(), "eu-west-1", &alb).unwrap();
         assert_eq!(args["REACT_APP_BACKEND_URL"], "https://api.example.com");
+        assert_eq!(alb.frontend, "https://example.com");
         assert_eq!(
             p.service("frontend").unwrap().build.as_ref().unwrap().dockerfile,
             PathBuf::from("/p/frontend/Dockerfile.prod")
@@ -143,7 +176,7 @@ REACT_APP_AWS_PROJECT_REGION = "{{ region }}"
     #[test]
     fn a_service_without_a_build_table_is_a_usage_error() {
         let p = Project::parse(CONFIG, Path::new("cruddur.toml"), PathBuf::from("/p")).unwrap();
-        let err = build_args(&p, p.service("backend").unwrap(), "r").unwrap_err();
+        let err = build_args(&p, p.service("backend").unwrap(), "r", &AppUrls::local(&p)).unwrap_err();
         assert!(err.to_string().contains("[services.backend.build]"), "{err}");
     }
 }

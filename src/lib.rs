@@ -12,6 +12,7 @@ pub mod model;
 pub mod platform;
 pub mod registry;
 pub mod render;
+pub mod resolver;
 pub mod rollout;
 pub mod session_plugin;
 pub mod ssm_session;

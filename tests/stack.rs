@@ -112,7 +112,10 @@ fn up_from_empty_without_domain_builds_every_resource() {
         svc["load_balancers"],
         json!([{"target_group": "cruddur-backend-flask-tg", "container": "backend-flask", "port": 4567}])
     );
-    assert_eq!(svc["tags"], owned_tags());
+    // Nothing pushed yet: created at 0, tagged for the first deploy to scale it up.
+    let mut tags = owned_tags();
+    tags["cruddur-awaiting-image"] = json!("1");
+    assert_eq!(svc["tags"], tags);
 }
 
 #[test]

@@ -59,14 +59,28 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# start_moto: starts moto on a free loopback port; sets MOTO_URL and MOTO_PID.
+# start_moto: starts moto on a loopback port the OS picks (tests/support/aws_server.py
+# binds port 0 and prints it, so no other process can take the port first); sets
+# MOTO_URL, MOTO_PID and MOTO_LOG (its output, kept; its tail is shown if it fails).
 start_moto() {
-  local port; port=$(free_port)
+  MOTO_DIR=$(mktemp -d /tmp/cruddur-moto.XXXXXX)
+  MOTO_LOG=${MOTO_LOG:-$MOTO_DIR/moto.log}
   MOTO_ECS_SERVICE_RUNNING=1 MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ACM_VALIDATION_WAIT=${MOTO_ACM_VALIDATION_WAIT:-2} \
-    "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"${MOTO_LOG:-/dev/null}" 2>&1 &
+    "$VENV/bin/python" "$ROOT/tests/support/aws_server.py" --until-killed >"$MOTO_DIR/ready" 2>"$MOTO_LOG" </dev/null &
   MOTO_PID=$!
+  local port=""
+  for _ in $(seq 1 600); do
+    port=$(sed -n 's/.*"moto": \([0-9]*\).*/\1/p' "$MOTO_DIR/ready" 2>/dev/null)
+    [ -n "$port" ] && break
+    if ! kill -0 "$MOTO_PID" 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  if [ -z "$port" ]; then
+    echo "moto did not start; the end of its log ($MOTO_LOG):" >&2
+    tail -n 40 "$MOTO_LOG" >&2
+    exit 1
+  fi
   MOTO_URL="http://127.0.0.1:$port"
-  wait_for_port "$port" moto
 }
 
 # wait_for_port PORT NAME: up to 15 s for something to listen on the loopback port.
@@ -78,7 +92,18 @@ wait_for_port() {
   echo "$2 did not start on port $1" >&2; exit 1
 }
 
-stop_moto() { [ -n "${MOTO_PID:-}" ] && kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null || true; }
+# stop_moto: stops it; after a failure (called from an EXIT trap) its log is kept and its tail shown.
+stop_moto() {
+  local rc=$?
+  [ -n "${MOTO_PID:-}" ] && kill "$MOTO_PID" 2>/dev/null; wait "$MOTO_PID" 2>/dev/null || true
+  if [ "$rc" -ne 0 ] && [ -s "${MOTO_LOG:-}" ]; then
+    echo "moto's log is kept at $MOTO_LOG; its last lines:" >&2
+    tail -n 20 "$MOTO_LOG" >&2
+  elif [ -n "${MOTO_DIR:-}" ]; then
+    rm -rf "$MOTO_DIR"
+  fi
+  return 0
+}
 
 # Environment for cruddur and the aws CLI against the local moto (never real AWS).
 moto_env() {

@@ -169,6 +169,8 @@ start_registry() {
   REGISTRY_PID=$!
   REGISTRY="127.0.0.1:$port"
   wait_for_port "$port" docker-registry
+  # Whatever answered must be our registry, still running (not one that lost the port).
+  kill -0 "$REGISTRY_PID" 2>/dev/null || { echo "docker-registry exited:" >&2; tail -n 20 "$REGISTRY_DIR/log" >&2; exit 1; }
 }
 
 stop_registry() {

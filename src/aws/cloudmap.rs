@@ -2,6 +2,9 @@
 
 use aws_sdk_servicediscovery::types::{NamespaceFilter, NamespaceFilterName, Tag};
 
+use std::time::Duration;
+
+use crate::aws::retry::{is_aws, until_done, until_ok, Wait};
 use crate::aws::{call_error, Tags};
 use crate::error::{Error, Result};
 
@@ -67,8 +70,20 @@ impl CloudMap {
             .send()
             .await
             .map_err(|e| call_error("servicediscovery:CreateHttpNamespace", name, e))?;
-        let Some(op) = out.operation_id() else { return Ok(()) };
-        for _ in 0..120 {
+        match out.operation_id() {
+            Some(op) => self.operation(op, "servicediscovery:CreateHttpNamespace", name).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Polls an asynchronous Cloud Map operation until SUCCESS (an error on FAIL).
+    async fn operation(&self, op: &str, operation: &str, name: &str) -> Result<()> {
+        let wait = Wait::new(
+            format!("Cloud Map to finish {operation} on {name}"),
+            Duration::from_secs(300),
+            format!("`aws servicediscovery get-operation --operation-id {op}` shows where it is"),
+        );
+        until_done(&wait, || async {
             let status = self
                 .client
                 .get_operation()
@@ -76,21 +91,21 @@ impl CloudMap {
                 .send()
                 .await
                 .map_err(|e| call_error("servicediscovery:GetOperation", name, e))?;
-            match status.operation().and_then(|o| o.status()).map(|s| s.as_str().to_string()).as_deref() {
-                Some("SUCCESS") => return Ok(()),
-                Some("FAIL") => {
+            match status.operation().and_then(|o| o.status()).map(|s| s.as_str().to_string()) {
+                Some(s) if s == "SUCCESS" => Ok((true, s)),
+                Some(s) if s == "FAIL" => {
                     let why = status.operation().and_then(|o| o.error_message()).unwrap_or("no reason given");
-                    return Err(Error::Aws {
-                        operation: "servicediscovery:CreateHttpNamespace".into(),
+                    Err(Error::Aws {
+                        operation: operation.into(),
                         resource: name.into(),
                         code: "OperationFailed".into(),
                         message: why.into(),
-                    });
+                    })
                 }
-                _ => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+                other => Ok((false, other.unwrap_or_else(|| "no status yet".into()))),
             }
-        }
-        Ok(())
+        })
+        .await
     }
 
     pub async fn tag(&self, arn: &str, tags: &Tags) -> Result<()> {
@@ -104,11 +119,30 @@ impl CloudMap {
         Ok(())
     }
 
+    /// Refused (ResourceInUse) while Service Connect's services in it are still
+    /// being removed: retried for up to 10 minutes; then the deletion's operation
+    /// is polled until it has finished.
     pub async fn delete_namespace(&self, id: &str) -> Result<()> {
-        match self.client.delete_namespace().id(id).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_namespace_not_found()) => Ok(()),
-            Err(e) => Err(call_error("servicediscovery:DeleteNamespace", id, e)),
+        let wait = Wait::new(
+            format!("the Cloud Map services in namespace {id} to be removed"),
+            Duration::from_secs(600),
+            format!("`aws servicediscovery list-services --filters Name=NAMESPACE_ID,Values={id}` shows what is left"),
+        );
+        let op = until_ok(
+            &wait,
+            |e| is_aws(e, "ResourceInUse", &[]),
+            || async {
+                match self.client.delete_namespace().id(id).send().await {
+                    Ok(out) => Ok(out.operation_id().map(str::to_string)),
+                    Err(e) if e.as_service_error().is_some_and(|s| s.is_namespace_not_found()) => Ok(None),
+                    Err(e) => Err(call_error("servicediscovery:DeleteNamespace", id, e)),
+                }
+            },
+        )
+        .await?;
+        match op {
+            Some(op) => self.operation(&op, "servicediscovery:DeleteNamespace", id).await,
+            None => Ok(()),
         }
     }
 }

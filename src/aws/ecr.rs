@@ -25,6 +25,26 @@ impl Ecr {
         }
     }
 
+    /// Whether the repository holds this tag (or `sha256:` digest); false when
+    /// the repository or the image does not exist.
+    pub async fn image_exists(&self, repository: &str, reference: &str) -> Result<bool> {
+        let id = if reference.starts_with("sha256:") {
+            aws_sdk_ecr::types::ImageIdentifier::builder().image_digest(reference).build()
+        } else {
+            aws_sdk_ecr::types::ImageIdentifier::builder().image_tag(reference).build()
+        };
+        match self.client.describe_images().repository_name(repository).image_ids(id).send().await {
+            Ok(out) => Ok(!out.image_details().is_empty()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_image_not_found_exception() || s.is_repository_not_found_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(call_error("ecr:DescribeImages", &format!("{repository}:{reference}"), e)),
+        }
+    }
+
     /// CreateRepository: MUTABLE, scan on push, tagged. Returns the URI.
     pub async fn create_repository(&self, name: &str, tags: &Tags) -> Result<String> {
         let mut create = self

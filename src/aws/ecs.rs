@@ -1,7 +1,11 @@
 //! ECS: task definitions, services, tasks.
 
+use std::time::Duration;
+
 use aws_sdk_ecs::types as sdk;
 
+use crate::aws::ecs_cluster::CONSISTENCY_MESSAGES;
+use crate::aws::retry::{is_aws, until_ok, Wait};
 use crate::aws::{call_error, task_definition};
 use crate::error::{Error, Result};
 use crate::model::service_state::*;
@@ -26,7 +30,14 @@ pub struct ServiceUpdate {
     pub task_definition: Option<String>,
     pub desired_count: Option<i32>,
     pub force_new_deployment: bool,
+    /// The service's ARN, when `up` created it at desired 0 for want of an image
+    /// (the AWAITING_IMAGE_TAG): removed once this update has scaled it up.
+    pub clear_awaiting_image: Option<String>,
 }
+
+/// Tag `up` puts on a service it created with desiredCount 0 because its image
+/// was not in ECR yet; the value is the configured count the first deploy sets.
+pub const AWAITING_IMAGE_TAG: &str = "cruddur-awaiting-image";
 
 impl Ecs {
     pub fn new(client: aws_sdk_ecs::Client) -> Self {
@@ -60,6 +71,18 @@ impl Ecs {
                 Err(Error::ServiceNotFound { cluster: cluster.to_string(), service: service.to_string() })
             }
         }
+    }
+
+    /// The service just created: DescribeServices may answer MISSING for a while
+    /// after CreateService (terraform's FindServiceByIDWaitForActive retries
+    /// NotFound for 2 minutes), so ServiceNotFound is retried that long.
+    pub async fn service_after_create(&self, cluster: &str, service: &str) -> Result<ServiceState> {
+        let wait = Wait::new(
+            format!("ECS to show the new service {cluster}/{service}"),
+            Duration::from_secs(120),
+            format!("ECS accepted CreateService but does not show {service}; see `cruddur status` in a minute"),
+        );
+        until_ok(&wait, |e| matches!(e, Error::ServiceNotFound { .. }), || self.service(cluster, service)).await
     }
 
     async fn ensure_cluster(&self, cluster: &str) -> Result<()> {
@@ -146,18 +169,37 @@ impl Ecs {
         })
     }
 
+    /// UpdateService; right after the target group was attached ECS may not see
+    /// it yet, which is retried for up to 4 minutes (as terraform's ecs/service.go does).
     pub async fn update_service(&self, cluster: &str, service: &str, update: &ServiceUpdate) -> Result<ServiceState> {
-        let out = self
+        let req = self
             .client
             .update_service()
             .cluster(cluster)
             .service(service)
             .set_task_definition(update.task_definition.clone())
             .set_desired_count(update.desired_count)
-            .force_new_deployment(update.force_new_deployment)
-            .send()
-            .await
-            .map_err(|e| call_error("ecs:UpdateService", &format!("{cluster}/{service}"), e))?;
+            .force_new_deployment(update.force_new_deployment);
+        let what = format!("{cluster}/{service}");
+        let wait = Wait::new(
+            format!("ECS to see the target group of {what}"),
+            Duration::from_secs(240),
+            "ECS still does not see the service's target group behind the ALB; check it with `cruddur plan`",
+        );
+        let retryable = |e: &Error| is_aws(e, "InvalidParameterException", &CONSISTENCY_MESSAGES[..2]);
+        let out = until_ok(&wait, retryable, || async {
+            req.clone().send().await.map_err(|e| call_error("ecs:UpdateService", &what, e))
+        })
+        .await?;
+        if let Some(arn) = &update.clear_awaiting_image {
+            self.client
+                .untag_resource()
+                .resource_arn(arn)
+                .tag_keys(AWAITING_IMAGE_TAG)
+                .send()
+                .await
+                .map_err(|e| call_error("ecs:UntagResource", arn, e))?;
+        }
         out.service()
             .map(service_state)
             .ok_or_else(|| Error::ServiceNotFound { cluster: cluster.to_string(), service: service.to_string() })

@@ -1,9 +1,12 @@
 //! ECS for `up` and `down`: the cluster with its Service Connect default, and
 //! creating and deleting services from a rendered service definition.
 
+use std::time::Duration;
+
 use aws_sdk_ecs::types as sdk;
 
 use crate::aws::ecs::Ecs;
+use crate::aws::retry::{is_aws, until_done, until_ok, Wait, SLR_HINT, SLR_MESSAGE};
 use crate::aws::{call_error, Tags};
 use crate::error::{Error, Result};
 use crate::model::service_definition::ServiceDefinitionSpec;
@@ -20,12 +23,47 @@ pub struct Cluster {
 #[derive(Debug, Clone)]
 pub struct ServiceSummary {
     pub arn: String,
+    /// ACTIVE, or DRAINING while a deleted service winds down.
+    pub status: String,
     pub desired_count: i32,
     pub tags: Tags,
 }
 
 fn tags_of(tags: &[sdk::Tag]) -> Tags {
     tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect()
+}
+
+/// What ECS answers for seconds to minutes after the cluster, roles, target group
+/// or listener it needs were made (terraform's ecs/service.go retries these for 4
+/// minutes): only these codes and, for InvalidParameterException, these messages.
+pub const CONSISTENCY_MESSAGES: &[&str] = &[
+    "does not have an associated load balancer",
+    "Unable to assume role and validate the specified targetGroupArn",
+    "verify that the ECS service role",
+    SLR_MESSAGE,
+];
+
+fn create_service_retryable(e: &Error) -> bool {
+    is_aws(e, "InvalidParameterException", CONSISTENCY_MESSAGES) || is_aws(e, "ClusterNotFoundException", &[])
+}
+
+fn create_service_wait(what: &str) -> Wait {
+    Wait::new(
+        format!("ECS to see the cluster, roles and target group of {what}"),
+        Duration::from_secs(240),
+        format!(
+            "ECS still refuses {what}; if the message names the service-linked role: {SLR_HINT}; otherwise check \
+             that the target group is attached to a listener of the ALB (`cruddur plan`)"
+        ),
+    )
+}
+
+/// An idempotency token for one CreateService (at most 36 ASCII characters).
+fn client_token(service: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+    let mut token = format!("{:x}-{:x}-{service}", nanos, std::process::id());
+    token.truncate(36);
+    token
 }
 
 fn sdk_tags(tags: &Tags) -> Vec<sdk::Tag> {
@@ -49,20 +87,27 @@ impl Ecs {
         }))
     }
 
-    /// CreateCluster returns the existing cluster when one has this name.
+    /// CreateCluster returns the existing cluster when one has this name. On a
+    /// fresh account it makes the ECS service-linked role without waiting for it,
+    /// and fails until the role is usable: retried for up to 2 minutes.
     pub async fn create_cluster(&self, name: &str, namespace: &str, tags: &Tags) -> Result<()> {
         let defaults = sdk::ClusterServiceConnectDefaultsRequest::builder()
             .namespace(namespace)
             .build()
             .map_err(|e| Error::Usage(e.to_string()))?;
-        self.client()
+        let req = self
+            .client()
             .create_cluster()
             .cluster_name(name)
             .service_connect_defaults(defaults)
-            .set_tags(Some(sdk_tags(tags)))
-            .send()
-            .await
-            .map_err(|e| call_error("ecs:CreateCluster", name, e))?;
+            .set_tags(Some(sdk_tags(tags)));
+        let wait = Wait::new("the ECS service-linked role to be usable", Duration::from_secs(120), SLR_HINT);
+        until_ok(
+            &wait,
+            |e| is_aws(e, "InvalidParameterException", &[SLR_MESSAGE]),
+            || async { req.clone().send().await.map_err(|e| call_error("ecs:CreateCluster", name, e)) },
+        )
+        .await?;
         Ok(())
     }
 
@@ -92,12 +137,27 @@ impl Ecs {
         Ok(())
     }
 
+    /// Refused while deleted services still drain or their tasks still stop:
+    /// retried for up to 10 minutes (terraform's ecs/cluster.go does the same).
     pub async fn delete_cluster(&self, name: &str) -> Result<()> {
-        match self.client().delete_cluster().cluster(name).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) => Ok(()),
-            Err(e) => Err(call_error("ecs:DeleteCluster", name, e)),
-        }
+        let wait = Wait::new(
+            format!("the services and tasks of cluster {name} to drain"),
+            Duration::from_secs(600),
+            format!(
+                "`cruddur status` shows what still runs in {name}; run `cruddur down --yes` again once it has stopped"
+            ),
+        );
+        let draining = |e: &Error| {
+            is_aws(e, "ClusterContainsServicesException", &[]) || is_aws(e, "ClusterContainsTasksException", &[])
+        };
+        until_ok(&wait, draining, || async {
+            match self.client().delete_cluster().cluster(name).send().await {
+                Ok(_) => Ok(()),
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) => Ok(()),
+                Err(e) => Err(call_error("ecs:DeleteCluster", name, e)),
+            }
+        })
+        .await
     }
 
     /// The service unless it is missing or INACTIVE (deleted services linger so).
@@ -118,6 +178,7 @@ impl Ecs {
         Ok(out.services().iter().find(|s| s.status() == Some("ACTIVE") || s.status() == Some("DRAINING")).map(|s| {
             ServiceSummary {
                 arn: s.service_arn().unwrap_or_default().to_string(),
+                status: s.status().unwrap_or_default().to_string(),
                 desired_count: s.desired_count(),
                 tags: tags_of(s.tags()),
             }
@@ -198,8 +259,31 @@ impl Ecs {
         for tag in spec.tags.iter().flatten() {
             req = req.tags(sdk::Tag::builder().key(&tag.key).value(&tag.value).build());
         }
-        let out = req.send().await.map_err(|e| call_error("ecs:CreateService", &what, e))?;
+        // One token for every attempt: a retry after a lost answer cannot make a second service.
+        let req = req.client_token(client_token(&spec.service_name));
+        let out = until_ok(&create_service_wait(&what), create_service_retryable, || async {
+            req.clone().send().await.map_err(|e| call_error("ecs:CreateService", &what, e))
+        })
+        .await?;
         Ok(out.service().and_then(|s| s.service_arn()).unwrap_or_default().to_string())
+    }
+
+    /// A deleted service stays DRAINING for minutes, and creating it again
+    /// meanwhile fails ("Creation of service was not idempotent"): waits until
+    /// DescribeServices no longer shows it DRAINING (INACTIVE, or gone).
+    pub async fn wait_service_drained(&self, cluster: &str, name: &str) -> Result<()> {
+        let wait = Wait::new(
+            format!("the deleted service {cluster}/{name} to finish draining before it is created again"),
+            Duration::from_secs(600),
+            format!("ECS is still draining {name}; wait a few minutes and run `cruddur up` again"),
+        );
+        until_done(&wait, || async {
+            Ok(match self.find_service(cluster, name).await? {
+                Some(s) if s.status == "DRAINING" => (false, "still DRAINING".to_string()),
+                _ => (true, String::new()),
+            })
+        })
+        .await
     }
 
     /// Scales to 0, then deletes (force: no need to wait for the drain).

@@ -3,8 +3,11 @@
 use aws_sdk_elasticloadbalancingv2::types as sdk;
 
 use crate::aws::elbv2::{sdk_tags, Elbv2};
+use std::time::Duration;
+
+use crate::aws::retry::{is_aws, until_ok, Wait};
 use crate::aws::{call_error, Tags};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// What a listener or rule does with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +74,21 @@ fn sdk_action(action: &Action) -> sdk::Action {
     }
 }
 
+/// Right after ACM says ISSUED, ELB may not find the certificate yet
+/// (terraform's elbv2/listener.go retries CreateListener on CertificateNotFound).
+fn certificate_not_found(e: &Error) -> bool {
+    is_aws(e, "CertificateNotFound", &[])
+}
+
+fn certificate_wait(spec: &ListenerSpec) -> Wait {
+    let cert = spec.certificate.as_deref().unwrap_or("the certificate");
+    Wait::new(
+        format!("ELB to find the ACM certificate {cert} for port {}", spec.port),
+        Duration::from_secs(120),
+        "ELB still cannot find the certificate: check it is ISSUED in this region (`aws acm list-certificates`)",
+    )
+}
+
 fn certificate(arn: &str) -> sdk::Certificate {
     sdk::Certificate::builder().certificate_arn(arn).build()
 }
@@ -110,8 +128,11 @@ impl Elbv2 {
         if let Some(cert) = &spec.certificate {
             req = req.certificates(certificate(cert)).ssl_policy("ELBSecurityPolicy-TLS13-1-2-2021-06");
         }
-        let out =
-            req.send().await.map_err(|e| call_error("elbv2:CreateListener", &format!("{lb} port {}", spec.port), e))?;
+        let what = format!("{lb} port {}", spec.port);
+        let out = until_ok(&certificate_wait(spec), certificate_not_found, || async {
+            req.clone().send().await.map_err(|e| call_error("elbv2:CreateListener", &what, e))
+        })
+        .await?;
         Ok(out.listeners().first().and_then(|l| l.listener_arn()).unwrap_or_default().to_string())
     }
 
@@ -121,7 +142,10 @@ impl Elbv2 {
         if let Some(cert) = &spec.certificate {
             req = req.protocol(sdk::ProtocolEnum::Https).certificates(certificate(cert));
         }
-        req.send().await.map_err(|e| call_error("elbv2:ModifyListener", arn, e))?;
+        until_ok(&certificate_wait(spec), certificate_not_found, || async {
+            req.clone().send().await.map_err(|e| call_error("elbv2:ModifyListener", arn, e))
+        })
+        .await?;
         Ok(())
     }
 

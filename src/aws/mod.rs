@@ -16,6 +16,7 @@ pub mod iam_roles;
 pub mod kms;
 pub mod logs;
 pub mod profile;
+pub mod retry;
 pub mod route53;
 pub mod ssm;
 pub mod sts;

@@ -94,6 +94,21 @@ impl Route53 {
             .map(|z| z.id().trim_start_matches("/hostedzone/").to_string()))
     }
 
+    /// The zone's name servers (its delegation set), lower-case without the final dot.
+    pub async fn name_servers(&self, zone: &str) -> Result<Vec<String>> {
+        let out = self
+            .client
+            .get_hosted_zone()
+            .id(zone)
+            .send()
+            .await
+            .map_err(|e| call_error("route53:GetHostedZone", zone, e))?;
+        Ok(out
+            .delegation_set()
+            .map(|d| d.name_servers().iter().map(|n| n.trim_end_matches('.').to_ascii_lowercase()).collect())
+            .unwrap_or_default())
+    }
+
     pub async fn records(&self, zone: &str) -> Result<Vec<Record>> {
         let mut out = Vec::new();
         let mut start: Option<(String, sdk::RrType)> = None;

@@ -14,9 +14,10 @@ use crate::docker::build::{self as engine_build, BuildRequest, INPUTS_LABEL};
 use crate::docker::context::{BuildContext, ContextDigests};
 use crate::docker::Engine;
 use crate::error::Result;
-use crate::image;
+
 use crate::platform::Platform;
 use crate::render::context::Target;
+use crate::image::{self, AppUrls};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -53,7 +54,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let mut results = Vec::new();
     let mut digests = ContextDigests::new();
     for service in services {
-        results.push(build_service(ctx, &engine, service, args.quiet, &mut digests).await?);
+        // On its own, `build` is for this machine (`local up`); `deploy` builds with the live stack's URLs.
+        let urls = AppUrls::local(&ctx.project);
+        results.push(build_service(ctx, &engine, service, args.quiet, &mut digests, &urls).await?);
     }
     if ctx.json() {
         ctx.print_json(&results);
@@ -80,12 +83,13 @@ pub async fn build_service(
     service: &Service,
     quiet: bool,
     digests: &mut ContextDigests,
+    urls: &AppUrls,
 ) -> Result<Built> {
     let started = Instant::now();
     let spec = image::build_spec(service)?;
     let region = image::region(&ctx.project, ctx.global.region.as_deref());
-    let args = image::build_args(&ctx.project, service, &region)?;
     let platform = build_platform(ctx, service, &region)?.to_string();
+    let args = image::build_args(&ctx.project, service, &region, urls)?;
     let context = BuildContext::collect(&spec.context, &spec.dockerfile)?;
     // The platform is an input too: the same files built for arm64 are another image.
     let mut hashed = args.clone();

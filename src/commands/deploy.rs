@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::aws::ecs::ServiceUpdate;
+use crate::aws::ecs::{ServiceUpdate, AWAITING_IMAGE_TAG};
 use crate::aws::Aws;
 use crate::commands::build::build_service;
 use crate::commands::push::{self, RegistryArgs};
@@ -48,6 +48,8 @@ struct Prepared<'a> {
     spec: TaskDefinitionSpec,
     /// The pushed image (`repo@sha256:…`) when deploy built one.
     pushed: Option<String>,
+    /// `up` created the service at desired 0 for want of an image: (its ARN, the count to set).
+    awaiting_image: Option<(String, i32)>,
 }
 
 /// Renders and checks that the cluster exists (the service may not yet: deploy
@@ -65,7 +67,16 @@ async fn prepare<'a>(
         Err(Error::ServiceNotFound { .. }) => None,
         Err(e) => return Err(e),
     };
-    Ok(Prepared { service, before, spec: rendered.spec, pushed: None })
+    // Only a service at 0 can be one `up` created before its image existed (its tags say so).
+    let mut awaiting_image = None;
+    if before.as_ref().is_some_and(|b| b.desired == 0) {
+        if let Some(found) = aws.ecs.find_service(&ctx.project.cluster, &service.ecs_name).await? {
+            if let Some(count) = found.tags.get(AWAITING_IMAGE_TAG).and_then(|v| v.parse().ok()) {
+                awaiting_image = Some((found.arn, count));
+            }
+        }
+    }
+    Ok(Prepared { service, before, spec: rendered.spec, pushed: None, awaiting_image })
 }
 
 /// Registers when changed; returns the update to apply (None for a dry run, whose
@@ -79,9 +90,13 @@ async fn register_step(
     let registration = ensure_registered(ctx, aws, &p.spec).await?;
     let update = ServiceUpdate {
         task_definition: Some(registration.arn(&p.spec.family)),
-        desired_count: None,
+        desired_count: p.awaiting_image.as_ref().map(|(_, n)| *n),
         force_new_deployment: true,
+        clear_awaiting_image: p.awaiting_image.as_ref().map(|(arn, _)| arn.clone()),
     };
+    if let Some((_, n)) = &p.awaiting_image {
+        eprintln!("{}: created by `up` before its image existed; scaling it to {n}", p.service.name);
+    }
     let mut extra = Map::new();
     if let Some(image) = &p.pushed {
         extra.insert("image".into(), json!(image));
@@ -117,7 +132,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let builds = args.image.is_none() && !args.no_build && services.iter().any(|s| s.build.is_some());
     let engine = if builds && !ctx.global.dry_run { Some(Engine::connect().await?) } else { None };
     let aws = ctx.aws().await?;
-    let target = target(&aws).await?;
+    let target = target(&aws, &ctx.project).await?;
     let mut prepared = Vec::new();
     for service in services {
         prepared.push(prepare(ctx, &aws, &target, service, args.image.as_deref()).await?);
@@ -131,7 +146,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
             plan.push(PlannedCall { operation: "docker:Build+PushImage", params });
             continue;
         };
-        build_service(ctx, engine, p.service, ctx.global.verbose == 0, &mut digests).await?;
+        build_service(ctx, engine, p.service, ctx.global.verbose == 0, &mut digests, &target.urls).await?;
         let local = push::local_image(ctx, engine, p.service).await?;
         let pushed = push::push_image(ctx, engine, &aws, &local, &args.registry).await?;
         let shown = ctx.project.display_path(&p.service.task_definition);
@@ -283,7 +298,7 @@ async fn rollout(
             aws.ecs.update_service(&cluster, &service.ecs_name, &update).await?
         }
         None => {
-            let target = target(aws).await?;
+            let target = target(aws, &ctx.project).await?;
             let td = watch_target.task_definition.clone();
             crate::stack::services::create_from_template(aws, &ctx.project, service, &target, &td).await?;
             reporter.line(&format!(
@@ -292,7 +307,7 @@ async fn rollout(
                 short_task_definition(&td)
             ));
             extra.insert("created".into(), json!(true));
-            aws.ecs.service(&cluster, &service.ecs_name).await?
+            aws.ecs.service_after_create(&cluster, &service.ecs_name).await?
         }
     };
     let td = watch_target.task_definition.clone();

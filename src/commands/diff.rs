@@ -18,7 +18,7 @@ pub struct Args {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let service = ctx.project.service(&args.service)?;
     let aws = ctx.aws().await?;
-    let target = target(&aws).await?;
+    let target = target(&aws, &ctx.project).await?;
     let rendered = render_task_definition(&ctx.project, service, &target, args.image.as_deref())?;
     let local = rendered.spec.normalized().to_pretty_json() + "\n";
     let live = aws.ecs.latest_revision(&rendered.spec.family).await?;

@@ -23,7 +23,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let started = Instant::now();
     let apply = args.yes && !ctx.global.dry_run;
     let aws = ctx.aws().await?;
-    let target = target(&aws).await?;
+    let target = target(&aws, &ctx.project).await?;
     let spec = Spec::new(&ctx.project, target)?;
     let report = Report::new(apply, true).reversed();
     let run = Run { aws: &aws, spec: &spec, report: &report };

@@ -25,6 +25,7 @@ use crate::aws::{Aws, ConnectOptions};
 use crate::cli::{Cli, Command, Global, OutputFormat};
 use crate::config::{Project, Service};
 use crate::error::Result;
+use crate::image::AppUrls;
 use crate::model::service_definition::ServiceDefinitionSpec;
 use crate::render::context::{self, Target};
 use crate::render::{self as tpl, RenderedTaskDefinition, Unresolved};
@@ -98,8 +99,18 @@ impl Ctx {
     }
 }
 
-pub async fn target(aws: &Aws) -> Result<Target> {
-    Ok(Target { account_id: aws.sts.account_id().await?, region: aws.region.clone() })
+/// Who and where: the account, region and partition (STS), and the app's URLs in
+/// the live stack (the ALB's DNS name when there is no domain), read concurrently.
+pub async fn target(aws: &Aws, project: &Project) -> Result<Target> {
+    let alb = async {
+        match &project.domain {
+            Some(_) => Ok(None),
+            None => aws.elbv2.load_balancer(&project.load_balancer).await,
+        }
+    };
+    let ((account_id, caller_arn), alb) = tokio::try_join!(aws.sts.identity(), alb)?;
+    let urls = AppUrls::live(project, alb.as_ref().map(|lb| lb.dns_name.as_str()));
+    Ok(Target::new(account_id, aws.region.clone(), &caller_arn, urls))
 }
 
 /// Which account and region a command works in, and whose credentials:

@@ -69,7 +69,7 @@ pub async fn register_if_changed(aws: &Aws, spec: &TaskDefinitionSpec, dry_run: 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let service = ctx.project.service(&args.service)?;
     let aws = ctx.aws().await?;
-    let target = target(&aws).await?;
+    let target = target(&aws, &ctx.project).await?;
     let rendered = render_task_definition(&ctx.project, service, &target, args.image.as_deref())?;
     let (revision, registered) = match ensure_registered(ctx, &aws, &rendered.spec).await? {
         Registration::Planned { call, .. } => {

@@ -24,7 +24,8 @@ pub enum What {
     Service,
 }
 
-/// Variables: account_id, region, project, cluster, log_group, namespace, service,
+/// Variables: account_id, region, partition (aws, aws-cn, aws-us-gov, from the
+/// caller ARN), dns_suffix (amazonaws.com or amazonaws.com.cn), project, cluster, log_group, namespace, service,
 /// ecs_name, family, container_name, port, health_path, desired_count, image,
 /// ecr_repository, environment (map), secrets (list of {name, value_from}),
 /// ssm_prefix, execution_role_arn, task_role_arn; for service definitions also
@@ -48,7 +49,7 @@ pub struct Args {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if let Some(policy) = args.policy {
         let aws = ctx.aws().await?;
-        let spec = Spec::new(&ctx.project, target(&aws).await?)?;
+        let spec = Spec::new(&ctx.project, target(&aws, &ctx.project).await?)?;
         let doc = match policy {
             Policy::Trust => &spec.execution_role.trust,
             Policy::ExecutionRole => &spec.execution_role.policy,
@@ -59,7 +60,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     let service = ctx.project.service(args.service.as_deref().unwrap_or_default())?;
     let aws = ctx.aws().await?;
-    let target = target(&aws).await?;
+    let target = target(&aws, &ctx.project).await?;
     let json = match args.what {
         What::TaskDefinition => render_task_definition(&ctx.project, service, &target, args.image.as_deref())?.json,
         What::Service => live_service_definition(&ctx.project, service, &target, args.image.as_deref(), &aws).await?.0,

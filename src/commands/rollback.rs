@@ -40,8 +40,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
             ))
         })?,
     };
-    let update =
-        ServiceUpdate { task_definition: Some(chosen.1.clone()), desired_count: None, force_new_deployment: false };
+    let update = ServiceUpdate { task_definition: Some(chosen.1.clone()), ..ServiceUpdate::default() };
     eprintln!(
         "rolling {} back from {} to {}",
         service.name,

@@ -23,7 +23,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let service = ctx.project.service(&args.service)?;
     let aws = ctx.aws().await?;
     let before = aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await?;
-    let update = ServiceUpdate { task_definition: None, desired_count: Some(args.count), force_new_deployment: false };
+    let update = ServiceUpdate { desired_count: Some(args.count), ..ServiceUpdate::default() };
     eprintln!("scaling {} from {} to {} tasks", service.name, before.desired, args.count);
     if ctx.global.dry_run {
         return dry_run(ctx, service, &update, Vec::new());

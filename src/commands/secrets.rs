@@ -25,7 +25,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let Action::Push = args.action;
     let started = Instant::now();
     let aws = ctx.aws().await?;
-    let target = target(&aws).await?;
+    let target = target(&aws, &ctx.project).await?;
     let spec = Spec::new(&ctx.project, target)?;
     let report = Report::new(!ctx.global.dry_run, true);
     let run = Run { aws: &aws, spec: &spec, report: &report };

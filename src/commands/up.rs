@@ -24,7 +24,7 @@ pub async fn plan(ctx: &Ctx, _args: Args) -> Result<()> {
 async fn converge(ctx: &Ctx, apply: bool) -> Result<()> {
     let started = Instant::now();
     let aws = ctx.aws().await?;
-    let target = target(&aws).await?;
+    let target = target(&aws, &ctx.project).await?;
     let spec = Spec::new(&ctx.project, target)?;
     let report = Report::new(apply, true);
     let run = Run { aws: &aws, spec: &spec, report: &report };

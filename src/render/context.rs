@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use crate::aws::Aws;
 use crate::config::{Project, Service};
 use crate::error::Result;
+use crate::image::AppUrls;
 use crate::render::{render_str, Unresolved};
 
 /// Identity of the target account and region, read once per command.
@@ -15,11 +16,26 @@ use crate::render::{render_str, Unresolved};
 pub struct Target {
     pub account_id: String,
     pub region: String,
+    /// `aws`, `aws-cn` or `aws-us-gov`: from the caller's ARN.
+    pub partition: String,
+    /// `amazonaws.com`, or `amazonaws.com.cn` in China.
+    pub dns_suffix: String,
+    /// The app's URLs (`backend_url`, `frontend_url`): the live stack's, or local.
+    pub urls: AppUrls,
+}
+
+impl Target {
+    /// The account and region, with the partition read from the caller's ARN.
+    pub fn new(account_id: String, region: String, caller_arn: &str, urls: AppUrls) -> Target {
+        let partition = crate::aws::sts::partition_of(caller_arn);
+        let dns_suffix = crate::aws::sts::dns_suffix(&partition).to_string();
+        Target { account_id, region, partition, dns_suffix, urls }
+    }
 }
 
 /// Variables every template of a service sees.
 pub fn base(project: &Project, service: &Service, target: &Target, image: Option<&str>) -> Result<Value> {
-    let Target { account_id, region } = target;
+    let Target { account_id, region, partition, dns_suffix, urls } = target;
     let mut vars = json!({
         "project": project.name,
         "cluster": project.cluster,
@@ -27,6 +43,10 @@ pub fn base(project: &Project, service: &Service, target: &Target, image: Option
         "namespace": project.namespace,
         "account_id": account_id,
         "region": region,
+        "partition": partition,
+        "dns_suffix": dns_suffix,
+        "backend_url": urls.backend,
+        "frontend_url": urls.frontend,
         "service": service.name,
         "ecs_name": service.ecs_name,
         "family": service.ecs_name,
@@ -35,9 +55,9 @@ pub fn base(project: &Project, service: &Service, target: &Target, image: Option
         "health_path": service.health_path,
         "desired_count": service.desired_count,
         "ssm_prefix": project.ssm_prefix(service),
-        "execution_role_arn": format!("arn:aws:iam::{account_id}:role/{}", project.execution_role),
-        "task_role_arn": format!("arn:aws:iam::{account_id}:role/{}", project.task_role),
-        "ecr_repository": format!("{account_id}.dkr.ecr.{region}.amazonaws.com/{}", service.ecs_name),
+        "execution_role_arn": format!("arn:{partition}:iam::{account_id}:role/{}", project.execution_role),
+        "task_role_arn": format!("arn:{partition}:iam::{account_id}:role/{}", project.task_role),
+        "ecr_repository": format!("{account_id}.dkr.ecr.{region}.{dns_suffix}/{}", service.ecs_name),
     });
     let ctx = tera::Context::from_value(vars.clone()).expect("an object");
     let none = Unresolved::new();
@@ -56,7 +76,10 @@ pub fn base(project: &Project, service: &Service, target: &Target, image: Option
         .map(|name| {
             json!({
                 "name": name,
-                "value_from": format!("arn:aws:ssm:{region}:{account_id}:parameter{}{name}", project.ssm_prefix(service)),
+                "value_from": format!(
+                    "arn:{partition}:ssm:{region}:{account_id}:parameter{}{name}",
+                    project.ssm_prefix(service)
+                ),
             })
         })
         .collect();

@@ -8,6 +8,7 @@ use crate::aws::acm::{is_final_failure, Certificate};
 use crate::aws::elbv2::LoadBalancer;
 use crate::aws::route53::{absolute, Record, Target};
 use crate::error::{Error, Result};
+use crate::resolver;
 use crate::stack::report::Action;
 use crate::stack::Run;
 
@@ -61,8 +62,51 @@ pub async fn certificate(run: &Run<'_>, domain: &str, zone: &str) -> Result<Opti
     if !run.apply() || cert.issued() {
         return Ok(Some(cert.arn));
     }
+    check_delegation(run, domain, zone).await?;
     wait_issued(run, domain, &cert.arn).await?;
     Ok(Some(cert.arn))
+}
+
+/// ACM validates through public DNS: if the domain is not delegated to this hosted
+/// zone, the validation CNAME is never seen and the wait runs to its timeout. Asks
+/// the system resolver for the domain's NS records and warns (never fails) when
+/// they are not the zone's, or when it cannot tell.
+async fn check_delegation(run: &Run<'_>, domain: &str, zone: &str) -> Result<()> {
+    let mut zone_ns = run.aws.route53.name_servers(zone).await?;
+    zone_ns.sort();
+    if std::env::var("CRUDDUR_DNS_RESOLVER").is_ok_and(|v| v == "off") {
+        return Ok(());
+    }
+    let problem = match resolver::system_resolver() {
+        None => Some("no system resolver is configured (/etc/resolv.conf), so the delegation was not checked".into()),
+        Some(addr) => match resolver::name_servers(addr, domain).await {
+            Err(why) => Some(format!("the resolver {addr} gave no NS records for {domain} ({why})")),
+            Ok(mut seen) => {
+                seen.sort();
+                if seen.is_empty() {
+                    Some(format!("the resolver {addr} knows no name servers for {domain}"))
+                } else if !zone_ns.is_empty() && seen != zone_ns {
+                    Some(format!("{domain} is delegated to {} (resolver {addr})", seen.join(", ")))
+                } else {
+                    None
+                }
+            }
+        },
+    };
+    if let Some(problem) = problem {
+        eprintln!(
+            "warning: {problem}, not to the Route 53 hosted zone {zone}; ACM can only validate the certificate once it is"
+        );
+        eprintln!(
+            "hint: at your domain's registrar, set the name servers of {domain} to the zone's: {}",
+            if zone_ns.is_empty() {
+                "see `aws route53 get-hosted-zone --id <zone>`".to_string()
+            } else {
+                zone_ns.join(", ")
+            }
+        );
+    }
+    Ok(())
 }
 
 /// ACM fills in the validation records a few seconds after the request.
@@ -116,14 +160,16 @@ async fn wait_issued(run: &Run<'_>, domain: &str, arn: &str) -> Result<()> {
         if is_final_failure(&cert.status) {
             return Err(Error::CertificateFailed { domain: domain.to_string(), status: cert.status });
         }
+        let what = format!(
+            "ACM to validate the certificate for {domain} by DNS ({}; the validation CNAME must resolve publicly, \
+             so {domain} must be delegated to its Route 53 hosted zone)",
+            cert.status
+        );
         if started.elapsed() > ISSUE_TIMEOUT {
-            return Err(Error::Timeout {
-                after: ISSUE_TIMEOUT,
-                waiting_for: format!("ACM to validate the certificate for {domain} ({})", cert.status),
-            });
+            return Err(Error::Timeout { after: ISSUE_TIMEOUT, waiting_for: what });
         }
         if last_note.elapsed() >= Duration::from_secs(10) || started.elapsed() < Duration::from_millis(50) {
-            run.report.waiting(&format!("ACM to validate the certificate for {domain} ({})", cert.status), started);
+            run.report.waiting(&what, started);
             last_note = Instant::now();
         }
         tokio::time::sleep(Duration::from_secs(2)).await;

@@ -122,6 +122,7 @@ impl Run<'_> {
             }
         };
         tokio::try_join!(balancer::listeners(self, lb.as_ref(), &tgs, cert.as_deref()), aliases)?;
-        services::services(self, &net, &tgs).await
+        let alb_dns = lb.as_ref().map(|l| l.dns_name.as_str());
+        services::services(self, &net, &tgs, alb_dns).await
     }
 }

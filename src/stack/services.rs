@@ -7,12 +7,15 @@ use std::time::Instant;
 
 use futures_util::future::try_join_all;
 
+use crate::aws::ecs::AWAITING_IMAGE_TAG;
 use crate::aws::Aws;
 use crate::commands::register::{register_if_changed, Registration};
 use crate::commands::{live_service_definition, render_service_definition, render_task_definition};
 use crate::config::{Project, Service};
 use crate::error::Result;
+use crate::image::AppUrls;
 use crate::model::service_state::short_task_definition;
+use crate::model::task_definition::Tag;
 use crate::render::context::{self, Target};
 use crate::render::Unresolved;
 use crate::stack::balancer::TargetGroups;
@@ -20,15 +23,21 @@ use crate::stack::network::Network;
 use crate::stack::report::Action;
 use crate::stack::Run;
 
-pub async fn services(run: &Run<'_>, net: &Network, tgs: &TargetGroups) -> Result<()> {
-    try_join_all(run.spec.project.services.values().map(|s| service(run, s, net, tgs))).await?;
+/// `alb_dns`: the ALB just converged, whose name the app's URLs take when there is no domain.
+pub async fn services(run: &Run<'_>, net: &Network, tgs: &TargetGroups, alb_dns: Option<&str>) -> Result<()> {
+    let mut target = run.spec.target.clone();
+    target.urls = AppUrls::live(run.spec.project, alb_dns);
+    let target = &target;
+    try_join_all(run.spec.project.services.values().map(|s| service(run, s, net, tgs, target))).await?;
     Ok(())
 }
 
-async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGroups) -> Result<()> {
+async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGroups, target: &Target) -> Result<()> {
     let (aws, project, t) = (run.aws, run.spec.project, Instant::now());
     let name = &service.ecs_name;
-    match aws.ecs.find_service(&project.cluster, name).await? {
+    let found = aws.ecs.find_service(&project.cluster, name).await?;
+    let draining = found.as_ref().is_some_and(|s| s.status == "DRAINING");
+    match found.filter(|s| s.status != "DRAINING") {
         Some(existing) => {
             let mut details = Vec::new();
             run.retag(&existing.tags, &mut details, |tags| async move { aws.ecs.tag(&existing.arn, &tags).await })
@@ -38,10 +47,23 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
         None => {
             let mut details =
                 vec![format!("FARGATE, desired {}, task definition {}", service.desired_count, service.ecs_name)];
+            if draining {
+                details.push("the deleted service is still DRAINING: created once it is INACTIVE".into());
+            }
             if run.apply() {
-                let revision = create(run, service, net, tgs).await?;
-                details =
-                    vec![format!("FARGATE, desired {}, {}", service.desired_count, short_task_definition(&revision))];
+                if draining {
+                    aws.ecs.wait_service_drained(&project.cluster, name).await?;
+                }
+                let created = create(run, service, net, tgs, target).await?;
+                let revision = short_task_definition(&created.task_definition);
+                details = match &created.missing_image {
+                    None => vec![format!("FARGATE, desired {}, {revision}", service.desired_count)],
+                    Some(image) => vec![format!(
+                        "FARGATE, desired 0 (not {}): no image {image} in ECR yet, so no task is started; \
+                         `cruddur deploy {}` builds and pushes it, then scales the service to {}",
+                        service.desired_count, service.name, service.desired_count
+                    )],
+                };
             }
             run.report.record("ecs-service", name, Action::Create, details, t);
         }
@@ -49,11 +71,35 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
     Ok(())
 }
 
+/// A service `up` created.
+struct Created {
+    task_definition: String,
+    /// The ECR image the task definition names, when the repository does not hold it.
+    missing_image: Option<String>,
+}
+
+/// The (repository, tag or digest) of an image in this account's ECR, else None
+/// (an image elsewhere is not checked).
+fn ecr_reference<'a>(image: &'a str, target: &Target) -> Option<(&'a str, &'a str)> {
+    let host = format!("{}.dkr.ecr.{}.{}/", target.account_id, target.region, target.dns_suffix);
+    let rest = image.strip_prefix(&host)?;
+    rest.split_once('@').or_else(|| rest.rsplit_once(':')).or(Some((rest, "latest")))
+}
+
 /// Registers the task definition unless the latest revision matches, then creates
 /// the service with what `up` has just converged (subnets, security group, target
-/// group). Returns the task definition's ARN.
-async fn create(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGroups) -> Result<String> {
-    let (aws, project, target) = (run.aws, run.spec.project, &run.spec.target);
+/// group). When the image it names is not in ECR (a first `up`, before any push),
+/// the service is created at desiredCount 0 and tagged so that the first
+/// `cruddur deploy` scales it to the configured count: no task is started on an
+/// image that does not exist (ECS would relaunch them with CannotPullContainerError).
+async fn create(
+    run: &Run<'_>,
+    service: &Service,
+    net: &Network,
+    tgs: &TargetGroups,
+    target: &Target,
+) -> Result<Created> {
+    let (aws, project) = (run.aws, run.spec.project);
     let rendered = render_task_definition(project, service, target, None)?;
     let revision = match register_if_changed(aws, &rendered.spec, false).await? {
         Registration::Unchanged(r) | Registration::Registered(r) => r.arn,
@@ -65,9 +111,21 @@ async fn create(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGro
         net.srv_sg.as_deref().unwrap_or_default(),
         tgs.get(&service.name).map(String::as_str).unwrap_or_default(),
     );
-    let (_, spec) = render_service_definition(project, service, &vars, &Unresolved::new())?;
+    let (_, mut spec) = render_service_definition(project, service, &vars, &Unresolved::new())?;
+    let image = rendered.spec.container(&service.container).map(|c| c.image.clone()).unwrap_or_default();
+    let mut missing_image = None;
+    if let Some((repository, reference)) = ecr_reference(&image, target) {
+        if !aws.ecr.image_exists(repository, reference).await? {
+            let configured = spec.desired_count.unwrap_or(service.desired_count);
+            spec.desired_count = Some(0);
+            spec.tags
+                .get_or_insert_with(Vec::new)
+                .push(Tag { key: AWAITING_IMAGE_TAG.into(), value: configured.to_string() });
+            missing_image = Some(image);
+        }
+    }
     aws.ecs.create_service(&spec, &revision).await?;
-    Ok(revision)
+    Ok(Created { task_definition: revision, missing_image })
 }
 
 /// `deploy` of a service that does not exist yet: the service definition with the

@@ -72,6 +72,8 @@ impl<'a> Spec<'a> {
             "project": project.name,
             "account_id": target.account_id,
             "region": target.region,
+            "partition": target.partition,
+            "dns_suffix": target.dns_suffix,
             "log_group": project.log_group,
             "cluster": project.cluster,
             "services": services,
@@ -168,8 +170,8 @@ impl<'a> Spec<'a> {
 fn check_definitions(project: &Project, service: &Service, target: &Target) -> Result<()> {
     render_task_definition(project, service, target, None)?;
     let tg = format!(
-        "arn:aws:elasticloadbalancing:{}:{}:targetgroup/{}/0",
-        target.region, target.account_id, service.target_group
+        "arn:{}:elasticloadbalancing:{}:{}:targetgroup/{}/0",
+        target.partition, target.region, target.account_id, service.target_group
     );
     let vars = context::with_stack(
         context::base(project, service, target, None)?,

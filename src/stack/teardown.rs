@@ -86,7 +86,9 @@ pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
     let (aws, project) = (run.aws, run.spec.project);
     try_join_all(project.services.values().map(|s| async move {
         let t = Instant::now();
-        let Some(svc) = aws.ecs.find_service(&project.cluster, &s.ecs_name).await? else { return Ok(()) };
+        // A DRAINING service is already deleted; the cluster's deletion waits for it.
+        let found = aws.ecs.find_service(&project.cluster, &s.ecs_name).await?;
+        let Some(svc) = found.filter(|svc| svc.status != "DRAINING") else { return Ok(()) };
         let details = vec![format!("scaled {} -> 0", svc.desired_count)];
         remove(run, ("ecs-service", &s.ecs_name), &svc.tags, details, t, || {
             aws.ecs.delete_service(&project.cluster, &s.ecs_name)

@@ -147,36 +147,57 @@ pub struct Registry {
 
 impl Registry {
     pub fn start(auth: Option<(&str, &str)>) -> Registry {
+        // docker-registry cannot be told to pick its own port. A free port may be
+        // taken before it binds, so: it is ours once its log says it listens
+        // (it logs that only after binding); if it exits instead, try another port.
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let mut config = format!(
-            "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-            dir.path().join("data").display()
-        );
-        if let Some((user, password)) = auth {
-            let out =
-                Command::new("htpasswd").args(["-Bbn", user, password]).output().expect("htpasswd (apache2-utils)");
-            let file = dir.path().join("htpasswd");
-            std::fs::write(&file, out.stdout).unwrap();
-            config.push_str(&format!("auth:\n  htpasswd:\n    realm: cruddur-test\n    path: {}\n", file.display()));
+        for _ in 0..5 {
+            let port = free_port();
+            let mut config = format!(
+                "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                dir.path().join("data").display()
+            );
+            if let Some((user, password)) = auth {
+                let out =
+                    Command::new("htpasswd").args(["-Bbn", user, password]).output().expect("htpasswd (apache2-utils)");
+                let file = dir.path().join("htpasswd");
+                std::fs::write(&file, out.stdout).unwrap();
+                config
+                    .push_str(&format!("auth:\n  htpasswd:\n    realm: cruddur-test\n    path: {}\n", file.display()));
+            }
+            let config_path = dir.path().join("config.yml");
+            std::fs::write(&config_path, config).unwrap();
+            let log = dir.path().join("registry.log");
+            let mut child = Command::new("docker-registry")
+                .arg("serve")
+                .arg(&config_path)
+                .stdout(std::fs::File::create(&log).unwrap())
+                .stderr(Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()))
+                .spawn()
+                .expect("docker-registry (Debian package; bin/test installs it)");
+            let host = format!("127.0.0.1:{port}");
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                if std::fs::read_to_string(&log).unwrap_or_default().contains("listening on") {
+                    if TcpStream::connect(&host).is_ok() {
+                        return Registry { child, host, _dir: dir, log };
+                    }
+                } else if child.try_wait().unwrap().is_some() {
+                    eprintln!(
+                        "docker-registry exited on {host}; trying another port:\n{}",
+                        crate::common::tail(&log, 10)
+                    );
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the registry did not start on {host}:\n{}",
+                    crate::common::tail(&log, 40)
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
-        let config_path = dir.path().join("config.yml");
-        std::fs::write(&config_path, config).unwrap();
-        let log = dir.path().join("registry.log");
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config_path)
-            .stdout(std::fs::File::create(&log).unwrap())
-            .stderr(Stdio::from(std::fs::File::options().append(true).open(&log).unwrap()))
-            .spawn()
-            .expect("docker-registry (Debian package; bin/test installs it)");
-        let host = format!("127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(&host).is_err() {
-            assert!(Instant::now() < deadline, "the registry did not start on {host}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Registry { child, host, _dir: dir, log }
+        panic!("docker-registry did not start on any of 5 ports")
     }
 
     /// GET on the registry API: (status, headers, body).
@@ -220,6 +241,9 @@ impl Registry {
 
 impl Drop for Registry {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- the registry's log ({}) ---\n{}", self.host, crate::common::tail(&self.log, 30));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let images = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}", &format!("{}/*", self.host)]);

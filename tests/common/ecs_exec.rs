@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{json, Value};
 
-use super::{clean, cruddur_cmd, free_port, repo, venv_bin, Moto, Run};
+use super::{clean, cruddur_cmd, repo, venv_bin, Moto, Run};
 
 pub const TASK: &str = "5a6b7c8d9e0f11223344556677889900";
 
@@ -22,6 +22,9 @@ pub struct Exec {
 
 impl Drop for Exec {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- fake_ecs.py's log ---\n{}", super::tail(&self.dir.path().join("fake_ecs.stderr"), 40));
+        }
         let _ = self.fake.kill();
         let _ = self.fake.wait();
     }
@@ -67,21 +70,21 @@ impl Exec {
     }
 
     fn with(moto: Moto, dir: tempfile::TempDir, scenario: Value) -> Exec {
-        let port = free_port();
         let scenario_file = dir.path().join("scenario.json");
         std::fs::write(&scenario_file, scenario.to_string()).unwrap();
-        let log = std::fs::File::create(dir.path().join("fake_ecs.stderr")).unwrap();
-        let fake = Command::new(venv_bin("python"))
+        let log = dir.path().join("fake_ecs.stderr");
+        // Port 0: fake_ecs.py binds a port the OS picks and prints it, so no other
+        // process can take it first.
+        let mut fake = Command::new(venv_bin("python"))
             .arg(repo().join("tests/support/fake_ecs.py"))
-            .arg(port.to_string())
+            .arg("0")
             .arg(&scenario_file)
             .envs(moto.env())
-            .stderr(log)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        let port = super::await_ready(&mut fake, &log, "fake_ecs.py")["port"].clone();
         // The stand-in plugin: records each invocation's argv as a JSON line.
         let bin = dir.path().join("bin");
         std::fs::create_dir(&bin).unwrap();

@@ -7,10 +7,10 @@ pub mod ecs_shapes;
 pub mod recorder;
 pub mod stack;
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -28,45 +28,130 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// A moto server (tests/support/aws_server.py: moto in-process on a port the OS
+/// picked, so no other process can take it first), optionally behind the
+/// behaviour proxy. Its output goes to a log file whose tail is printed when a
+/// test panics while it runs.
 pub struct Moto {
     child: Child,
+    /// moto itself: for the independent clients (boto3, aws CLI).
     pub url: String,
+    /// The behaviour proxy in front of moto, when started with rules: cruddur's endpoint.
+    pub proxy: Option<String>,
     /// moto's request recording (MOTO_ENABLE_RECORDING), when started with one.
     recording: Option<tempfile::TempDir>,
+    /// The log, the rules and the proxy's request log.
+    dir: tempfile::TempDir,
+}
+
+/// Reads the one JSON line a helper prints once it listens, or fails with its log.
+pub fn await_ready(child: &mut Child, log: &Path, what: &str) -> serde_json::Value {
+    let stdout = child.stdout.take().expect("stdout piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
+    match serde_json::from_str(&line) {
+        Ok(v) => v,
+        Err(_) => {
+            let status = child.try_wait().ok().flatten();
+            panic!("{what} did not start (exit status {status:?}); its log:\n{}", tail(log, 60))
+        }
+    }
+}
+
+/// The last `lines` lines of a log file.
+pub fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| format!("({}: {e})", path.display()));
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 impl Moto {
     pub fn start() -> Moto {
-        Moto::spawn(None)
+        Moto::spawn(None, None)
     }
 
     /// A moto that records every request it serves, so a test can count the
     /// write calls a command made (`writes_since`).
     pub fn start_recording() -> Moto {
-        Moto::spawn(Some(tempfile::tempdir().unwrap()))
+        Moto::spawn(Some(tempfile::tempdir().unwrap()), None)
     }
 
-    fn spawn(recording: Option<tempfile::TempDir>) -> Moto {
-        let port = free_port();
-        let mut cmd = Command::new(venv_bin("moto_server"));
-        if let Some(dir) = &recording {
-            cmd.env("MOTO_ENABLE_RECORDING", "True").env("MOTO_RECORDER_FILEPATH", dir.path().join("requests.jsonl"));
+    /// A recording moto behind the behaviour proxy, answering as `rules` say
+    /// (a JSON list, see tests/support/aws_server.py and tests/scenarios/real_aws.json).
+    pub fn with_rules(rules: serde_json::Value) -> Moto {
+        Moto::spawn(Some(tempfile::tempdir().unwrap()), Some(rules))
+    }
+
+    fn spawn(recording: Option<tempfile::TempDir>, rules: Option<serde_json::Value>) -> Moto {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("moto.log");
+        let mut cmd = Command::new(venv_bin("python"));
+        cmd.arg(repo().join("tests/support/aws_server.py"));
+        if let Some(rules) = &rules {
+            std::fs::write(dir.path().join("rules.json"), rules.to_string()).unwrap();
+            cmd.arg("--rules").arg(dir.path().join("rules.json")).arg("--log").arg(dir.path().join("proxy.jsonl"));
         }
-        let child = cmd
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        if let Some(rec) = &recording {
+            cmd.env("MOTO_ENABLE_RECORDING", "True").env("MOTO_RECORDER_FILEPATH", rec.path().join("requests.jsonl"));
+        }
+        let mut child = cmd
             .env("MOTO_ECS_SERVICE_RUNNING", "1")
             .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .env("MOTO_ACM_VALIDATION_WAIT", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
-            .expect("moto_server starts");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto did not listen on {port} within 30 s");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Moto { child, url: format!("http://127.0.0.1:{port}"), recording }
+            .expect("the test venv's python starts");
+        let ports = await_ready(&mut child, &log, "moto");
+        let url = format!("http://127.0.0.1:{}", ports["moto"]);
+        let proxy = ports["proxy"].as_u64().map(|p| format!("http://127.0.0.1:{p}"));
+        Moto { child, url, proxy, recording, dir }
+    }
+
+    /// The last lines of moto's (and the proxy's) log.
+    pub fn log_tail(&self) -> String {
+        tail(&self.dir.path().join("moto.log"), 40)
+    }
+
+    /// Replaces the proxy's rules (it re-reads them on the next request).
+    pub fn set_rules(&self, rules: serde_json::Value) {
+        let path = self.dir.path().join("rules.json");
+        let tmp = self.dir.path().join("rules.json.tmp");
+        std::fs::write(&tmp, rules.to_string()).unwrap();
+        std::fs::rename(tmp, path).unwrap();
+    }
+
+    /// Every request that went through the proxy, in order, as the proxy logged it:
+    /// {"service", "operation", "injected" (rule name or null), "clientToken", "name"}.
+    pub fn proxy_log(&self) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(self.dir.path().join("proxy.jsonl")).unwrap_or_default();
+        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+
+    /// Every request that went through the proxy: (operation, injected rule name).
+    pub fn proxied(&self) -> Vec<(String, Option<String>)> {
+        self.proxy_log()
+            .iter()
+            .map(|v| {
+                (v["operation"].as_str().unwrap_or_default().to_string(), v["injected"].as_str().map(str::to_string))
+            })
+            .collect()
+    }
+
+    /// How many times the proxy answered with the rule `name`.
+    pub fn injected(&self, name: &str) -> usize {
+        self.proxied().iter().filter(|(_, r)| r.as_deref() == Some(name)).count()
+    }
+
+    /// How many calls of this operation went through the proxy (answered by moto or a rule).
+    pub fn calls(&self, operation: &str) -> usize {
+        self.proxied().iter().filter(|(op, _)| op == operation).count()
     }
 
     /// Every request recorded so far, as (operation, is_write).
@@ -137,8 +222,18 @@ impl Moto {
         clean(Command::new(venv_bin("aws"))).args(args).envs(self.env()).output().unwrap()
     }
 
+    /// The real binary against this moto (through the proxy, when there is one).
     pub fn cruddur(&self, dir: &Path, args: &[&str]) -> Run {
-        Run::new(clean(cruddur_cmd(dir)).envs(self.env()).args(args).output().unwrap())
+        self.cruddur_with(dir, args, &[])
+    }
+
+    pub fn cruddur_with(&self, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = clean(cruddur_cmd(dir));
+        cmd.envs(self.env());
+        if let Some(proxy) = &self.proxy {
+            cmd.env("AWS_ENDPOINT_URL", proxy);
+        }
+        Run::new(cmd.envs(env.iter().copied()).args(args).output().unwrap())
     }
 
     /// Seeds the hand-made stack, registers backend and creates its service from
@@ -162,6 +257,9 @@ impl Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- the last lines of moto's log ({}) ---\n{}", self.url, self.log_tail());
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -180,6 +278,9 @@ pub fn clean(mut cmd: Command) -> Command {
             cmd.env_remove(key);
         }
     }
+    // No test asks the outside world's DNS (the delegation check): tests/real_aws.rs
+    // points it at a responder on loopback instead.
+    cmd.env("CRUDDUR_DNS_RESOLVER", "off");
     cmd.env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
         .env("AWS_EC2_METADATA_DISABLED", "true");

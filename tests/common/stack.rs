@@ -27,8 +27,9 @@ pub fn workspace(domain: Option<&str>) -> tempfile::TempDir {
     dir
 }
 
+/// The real binary with the secrets in its environment (through the behaviour proxy, when there is one).
 pub fn cruddur(moto: &Moto, dir: &Path, args: &[&str]) -> Run {
-    Run::new(clean(cruddur_cmd(dir)).envs(moto.env()).envs(secrets()).args(args).output().unwrap())
+    moto.cruddur_with(dir, args, &secrets())
 }
 
 #[track_caller]

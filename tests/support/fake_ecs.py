@@ -111,4 +111,7 @@ class Handler(BaseHTTPRequestHandler):
         return self.reply(400, {"__type": "UnknownOperationException", "message": op})
 
 
-ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()
+# Port 0: the OS picks one, and it is printed as {"port": N} once the socket listens.
+server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+print(json.dumps({"port": server.server_address[1]}), flush=True)
+server.serve_forever()

@@ -1,0 +1,232 @@
+"""moto on a port the OS picks, optionally behind the behaviour proxy.
+
+Usage: aws_server.py [--rules FILE] [--log FILE]
+
+Starts moto's server in this process on 127.0.0.1:0 (no port race: the socket
+is bound before anyone learns its number) and prints one JSON line on stdout:
+{"moto": PORT, "proxy": PORT|null}. With --rules, a proxy on another OS-picked
+port answers the requests the rules match the way real AWS does and forwards
+everything else to moto. The rules file is re-read whenever it changes, so a
+test may switch behaviours between commands. Every request through the proxy
+is logged to --log as a JSON line {"service", "operation", "injected"} (with
+"clientToken" and "name", the serviceName or clusterName, for JSON requests).
+
+Exits when stdin closes (the test that started it is gone), or, with
+--until-killed (for scripts that start it in the background), on SIGTERM.
+
+A rule (see tests/scenarios/real_aws.json for the catalogue):
+  {"name": "...", "service": "ecs", "operation": "CreateCluster",
+   "body_contains": "optional substring of the request body",
+   "first": N  (answer the first N matching calls) | "every": N (every Nth) | "always": true
+     | "while": "other rule" (every matching call while that rule has answers left),
+   "respond": {"status": 400, "code": "...", "message": "..."}       an AWS error
+            | {"status": 200, "body": {...}}                          a success body (JSON protocols)
+            | {"replace": [["from", "to"], ...]}                      moto's answer, rewritten
+  }
+"""
+
+import http.client
+import json
+import os
+import sys
+import threading
+import urllib.parse
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# Query-protocol services and their XML namespaces (the ErrorResponse shape).
+QUERY_NAMESPACES = {
+    "elasticloadbalancing": "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
+    "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+}
+
+
+def start_moto():
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    port = server.get_host_and_port()[1]
+    # moto builds some URLs from MOTO_PORT; no request has arrived yet.
+    os.environ["MOTO_PORT"] = str(port)
+    return port
+
+
+class Rules:
+    def __init__(self, path):
+        self.path = path
+        self.stamp = None
+        self.rules = []
+        self.counts = {}
+        self.lock = threading.Lock()
+
+    def _reload(self):
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp != self.stamp:
+            with open(self.path) as f:
+                self.rules = json.load(f)
+            self.counts = {}
+            self.stamp = stamp
+
+    def pick(self, service, operation, body):
+        """The rule that answers this call, or None (forward it to moto)."""
+        with self.lock:
+            self._reload()
+            left = {r.get("name"): self.counts.get(i, 0) < r.get("first", 0) for i, r in enumerate(self.rules)}
+            for i, rule in enumerate(self.rules):
+                if rule.get("service") not in (None, service) or rule["operation"] != operation:
+                    continue
+                if rule.get("body_contains") and rule["body_contains"] not in body:
+                    continue
+                n = self.counts.get(i, 0) + 1
+                self.counts[i] = n
+                if rule.get("always") or ("first" in rule and n <= rule["first"]) or (
+                    "every" in rule and n % rule["every"] == 0
+                ) or ("while" in rule and left.get(rule["while"])):
+                    return rule
+            return None
+
+
+def service_of(headers):
+    """The signing name in the SigV4 credential scope: .../<region>/<service>/aws4_request."""
+    auth = headers.get("Authorization", "")
+    for part in auth.replace(",", " ").split():
+        if part.startswith("Credential="):
+            scope = part[len("Credential="):].split("/")
+            if len(scope) >= 5:
+                return scope[3]
+    return ""
+
+
+def operation_of(method, headers, path, body):
+    target = headers.get("X-Amz-Target")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    for text in (body, urllib.parse.urlsplit(path).query):
+        action = urllib.parse.parse_qs(text).get("Action")
+        if action:
+            return action[0]
+    return f"{method} {urllib.parse.urlsplit(path).path}"
+
+
+def error_response(service, json_protocol, status, code, message):
+    if json_protocol:
+        body = json.dumps({"__type": code, "message": message}).encode()
+        return status, "application/x-amz-json-1.1", body
+    request_id = str(uuid.uuid4())
+    if service == "ec2":
+        xml = (
+            f"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code>"
+            f"<Message>{message}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
+        )
+    else:
+        kind = "Receiver" if status >= 500 else "Sender"
+        ns = QUERY_NAMESPACES.get(service, "")
+        xml = (
+            f"<ErrorResponse xmlns=\"{ns}\"><Error><Type>{kind}</Type><Code>{code}</Code>"
+            f"<Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+    return status, "text/xml", xml.encode()
+
+
+def make_handler(moto_port, rules, log_path):
+    log_lock = threading.Lock()
+
+    def log(entry):
+        if log_path:
+            with log_lock, open(log_path, "a") as f:
+                f.write(json.dumps(entry) + "\n")
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, fmt, *args):
+            sys.stderr.write("proxy: " + (fmt % args) + "\n")
+
+        def _forward(self, body):
+            conn = http.client.HTTPConnection("127.0.0.1", moto_port, timeout=60)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection",)}
+            conn.request(self.command, self.path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            out = [(k, v) for k, v in resp.getheaders() if k.lower() not in ("transfer-encoding", "connection", "content-length")]
+            conn.close()
+            return resp.status, out, data
+
+        def _send(self, status, headers, data):
+            self.send_response(status)
+            for k, v in headers:
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _handle(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            text = body.decode("utf-8", "replace")
+            service = service_of(self.headers)
+            operation = operation_of(self.command, self.headers, self.path, text)
+            rule = rules.pick(service, operation, text)
+            entry = {"service": service, "operation": operation, "injected": rule["name"] if rule else None}
+            if "X-Amz-Target" in self.headers:
+                try:
+                    request = json.loads(text or "{}")
+                    entry["clientToken"] = request.get("clientToken")
+                    entry["name"] = request.get("serviceName") or request.get("clusterName")
+                except ValueError:
+                    pass
+            log(entry)
+            if rule is None:
+                self._send(*self._forward(body))
+                return
+            respond = rule["respond"]
+            json_protocol = "X-Amz-Target" in self.headers
+            if "replace" in respond:
+                status, headers, data = self._forward(body)
+                out = data.decode("utf-8")
+                for old, new in respond["replace"]:
+                    out = out.replace(old, new)
+                self._send(status, headers, out.encode())
+            elif "body" in respond:
+                data = json.dumps(respond["body"]).encode()
+                self._send(respond.get("status", 200), [("Content-Type", "application/x-amz-json-1.1")], data)
+            else:
+                status, ctype, data = error_response(
+                    service, json_protocol, respond["status"], respond["code"], respond["message"]
+                )
+                headers = [("Content-Type", ctype), ("x-amzn-RequestId", str(uuid.uuid4()))]
+                if json_protocol:
+                    headers.append(("x-amzn-ErrorType", respond["code"]))
+                self._send(status, headers, data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+
+    return Handler
+
+
+def main():
+    args = sys.argv[1:]
+    rules_path = args[args.index("--rules") + 1] if "--rules" in args else None
+    log_path = args[args.index("--log") + 1] if "--log" in args else None
+    moto_port = start_moto()
+    proxy_port = None
+    if rules_path:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(moto_port, Rules(rules_path), log_path))
+        server.daemon_threads = True
+        proxy_port = server.server_address[1]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(json.dumps({"moto": moto_port, "proxy": proxy_port}), flush=True)
+    if "--until-killed" in args:
+        threading.Event().wait()
+    else:
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
