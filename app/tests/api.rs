@@ -280,24 +280,11 @@ async fn api_against_sqlite() {
 
 #[tokio::test]
 async fn api_against_postgresql() {
-    let url = match std::env::var("CRUDDUR_TEST_POSTGRES_URL") {
-        Ok(url) => url,
-        Err(_) if std::env::var_os("CRUDDUR_SKIP_POSTGRES").is_some() => return,
-        Err(_) => panic!("CRUDDUR_TEST_POSTGRES_URL is not set: run bin/test, which starts PostgreSQL (or set CRUDDUR_SKIP_POSTGRES=1)"),
-    };
-    // A database of its own, so reruns start empty.
-    let db = format!("cruddur_test_{}", std::process::id());
-    let admin = url.clone();
-    let status = std::process::Command::new("psql")
-        .args([&admin, "-q", "-c", &format!("DROP DATABASE IF EXISTS {db}"), "-c", &format!("CREATE DATABASE {db}")])
-        .status()
-        .expect("psql");
-    assert!(status.success());
-    let base = url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+    let Some(url) = support::postgres_database("cruddur_test") else { return };
     let key = Key::generate("k1");
     let jwks = Jwks::serve(vec![key.jwk.clone()]);
     let dir = tempfile::tempdir().unwrap();
-    let app = App::start(dir.path(), Some(&format!("{base}/{db}")), &jwks);
+    let app = App::start(dir.path(), Some(&url), &jwks);
     assert!(!dir.path().join("data").exists(), "no SQLite file when CONNECTION_URL is set");
     exercise(app, &key).await;
 }

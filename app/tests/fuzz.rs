@@ -72,17 +72,7 @@ fn schemathesis_finds_nothing_on_sqlite() {
 /// PostgreSQL refuses what SQLite takes (a NUL character in text), so the same run again.
 #[test]
 fn schemathesis_finds_nothing_on_postgresql() {
-    let url = match std::env::var("CRUDDUR_TEST_POSTGRES_URL") {
-        Ok(url) => url,
-        Err(_) if std::env::var_os("CRUDDUR_SKIP_POSTGRES").is_some() => return,
-        Err(_) => panic!("CRUDDUR_TEST_POSTGRES_URL is not set: run bin/test, which starts PostgreSQL (or set CRUDDUR_SKIP_POSTGRES=1)"),
-    };
-    let db = format!("cruddur_fuzz_{}", std::process::id());
-    let status = Command::new("psql")
-        .args([&url, "-q", "-c", &format!("DROP DATABASE IF EXISTS {db}"), "-c", &format!("CREATE DATABASE {db}")])
-        .status()
-        .expect("psql");
-    assert!(status.success());
-    let base = url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
-    fuzz(Some(&format!("{base}/{db}")));
+    if let Some(url) = support::postgres_database("cruddur_fuzz") {
+        fuzz(Some(&url));
+    }
 }

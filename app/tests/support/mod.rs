@@ -204,3 +204,21 @@ pub fn raw_request(port: u16, bytes: &[u8]) -> String {
     s.read_to_string(&mut out).unwrap();
     out
 }
+
+/// The URL of a fresh database `<prefix>_<pid>` on the PostgreSQL server that
+/// bin/test starts (CRUDDUR_TEST_POSTGRES_URL); None when CRUDDUR_SKIP_POSTGRES is set.
+pub fn postgres_database(prefix: &str) -> Option<String> {
+    let url = match std::env::var("CRUDDUR_TEST_POSTGRES_URL") {
+        Ok(url) => url,
+        Err(_) if std::env::var_os("CRUDDUR_SKIP_POSTGRES").is_some() => return None,
+        Err(_) => panic!("CRUDDUR_TEST_POSTGRES_URL is not set: run bin/test, which starts PostgreSQL (or set CRUDDUR_SKIP_POSTGRES=1)"),
+    };
+    let db = format!("{prefix}_{}", std::process::id());
+    let status = Command::new("psql")
+        .args([&url, "-q", "-c", &format!("DROP DATABASE IF EXISTS {db}"), "-c", &format!("CREATE DATABASE {db}")])
+        .status()
+        .expect("psql");
+    assert!(status.success(), "psql could not create {db}");
+    let base = url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap();
+    Some(format!("{base}/{db}"))
+}
