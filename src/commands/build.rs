@@ -168,7 +168,8 @@ fn build_platform(ctx: &Ctx, service: &Service, region: &str) -> Result<Platform
     if !service.task_definition.exists() {
         return Platform::from_runtime_platform(None, &shown);
     }
-    let target = Target { account_id: "000000000000".into(), region: region.to_string() };
+    let caller = "arn:aws:iam::000000000000:root";
+    let target = Target::new("000000000000".into(), region.to_string(), caller, AppUrls::local(&ctx.project));
     let rendered = render_task_definition(&ctx.project, service, &target, None)?;
     Platform::of(&rendered.spec, &shown)
 }

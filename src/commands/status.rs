@@ -25,10 +25,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     // Asked alongside the first service, so naming the account costs no extra round trip.
     let (whoami, first) = match services.first() {
         Some(s) => {
-            let (t, first) = tokio::join!(target(&aws), aws.ecs.service(cluster, &s.ecs_name));
+            let (t, first) = tokio::join!(target(&aws, &ctx.project), aws.ecs.service(cluster, &s.ecs_name));
             (t, Some(first))
         }
-        None => (target(&aws).await, None),
+        None => (target(&aws, &ctx.project).await, None),
     };
     let mut first = first;
     let mut report = Vec::new();

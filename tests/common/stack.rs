@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::{clean, cruddur_cmd, project_copy, Moto, Run};
+use super::{project_copy, Moto, Run};
 
 pub const CONNECTION_URL: &str = "postgresql://cruddur:s3cret-conn-9f2@db.internal:5432/cruddur";
 pub const ROLLBAR: &str = "rollbar-s3cret-7c1";
