@@ -26,7 +26,7 @@ fn plugin_gets_exactly_what_the_aws_cli_passes() {
             "--container",
             "backend-flask",
             "--command",
-            "/bin/bash",
+            "/bin/sh",
             "--interactive",
         ])
         .envs(exec.env(true))
@@ -40,7 +40,7 @@ fn plugin_gets_exactly_what_the_aws_cli_passes() {
     assert_eq!(by_cli.len(), 1, "{by_cli:?}");
 
     let run = exec.cruddur(&["connect", TASK, "--service", "backend", "--plugin"], true).ok();
-    assert!(run.stderr.contains(&format!("connecting to backend-flask in task {TASK} (/bin/bash)")), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("connecting to backend-flask in task {TASK} (/bin/sh)")), "{}", run.stderr);
     let calls = exec.plugin_calls();
     assert_eq!(calls.len(), 2);
     assert_eq!(calls[1], calls[0], "cruddur's plugin argv differs from the aws CLI's");

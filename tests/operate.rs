@@ -156,13 +156,16 @@ fn logs_interleave_tasks_by_time_and_pretty_print_json() {
     let moto = Moto::start();
     moto.stack(&["seed"]);
     moto.cruddur(&repo(), &["register", "backend"]).ok();
-    put_logs(&moto, &format!("backend-flask/backend-flask/{T1}"), &["-5000|first from t1", "-3000|third from t1"]);
-    put_logs(
-        &moto,
-        &format!("backend-flask/backend-flask/{T2}"),
-        &["-4000|second from t2", r#"-2000|{"Type":"request.summary","Fields":{"code":200}}"#],
-    );
-    put_logs(&moto, &format!("backend-flask/xray/{T1}"), &["-4500|xray line"]);
+    // One clock for all three calls: each helper process starts a little later, so
+    // times relative to each call's own "now" could reorder the lines under load.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let at = |offset: i64, line: &str| format!("@{}|{line}", now + offset);
+    let (a, b) = (at(-5000, "first from t1"), at(-3000, "third from t1"));
+    put_logs(&moto, &format!("backend-flask/backend-flask/{T1}"), &[&a, &b]);
+    let (c, d) = (at(-4000, "second from t2"), at(-2000, r#"{"Type":"request.summary","Fields":{"code":200}}"#));
+    put_logs(&moto, &format!("backend-flask/backend-flask/{T2}"), &[&c, &d]);
+    let e = at(-4500, "xray line");
+    put_logs(&moto, &format!("backend-flask/xray/{T1}"), &[&e]);
 
     let run = moto.cruddur(&repo(), &["logs", "backend"]).ok();
     let lines: Vec<&str> = run.stdout.lines().collect();

@@ -312,7 +312,10 @@ fn up_starts_no_task_on_an_image_that_does_not_exist_and_deploy_scales_it_up() {
 }
 
 fn env_of(td: &Value, name: &str) -> String {
-    let env = td["containerDefinitions"][0]["environment"].as_array().unwrap();
+    // The app's container (the X-Ray sidecar comes first and has no environment).
+    let containers = td["containerDefinitions"].as_array().unwrap();
+    let app = containers.iter().find(|c| c["environment"].is_array()).unwrap_or_else(|| panic!("no environment: {td}"));
+    let env = app["environment"].as_array().unwrap();
     env.iter().find(|e| e["name"] == name).map(|e| e["value"].as_str().unwrap().to_string()).unwrap_or_default()
 }
 

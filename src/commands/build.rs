@@ -15,9 +15,9 @@ use crate::docker::context::{BuildContext, ContextDigests};
 use crate::docker::Engine;
 use crate::error::Result;
 
+use crate::image::{self, AppUrls};
 use crate::platform::Platform;
 use crate::render::context::Target;
-use crate::image::{self, AppUrls};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

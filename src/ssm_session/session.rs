@@ -10,6 +10,7 @@ use futures_util::SinkExt;
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio::signal::unix::{signal, SignalKind};
+use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -94,7 +95,12 @@ pub async fn run(mut session: Session) -> Result<Ended> {
                     Ok(None) => {}
                     Err(e) => break Err(e),
                 },
-                Some(Ok(Message::Close(_))) | None => break Err(channel_err(
+                // A close frame, a clean end of stream and a reset (the peer gone
+                // without a closing handshake) are the same thing to the user.
+                Some(Ok(Message::Close(_)))
+                | None
+                | Some(Err(WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)))
+                | Some(Err(WsError::ConnectionClosed)) => break Err(channel_err(
                     "the data channel was closed before the session ended (no channel_closed from the agent)",
                 )),
                 Some(Ok(_)) => {}

@@ -76,7 +76,8 @@ def state():
 
 
 def put_logs(group, stream, lines):
-    """Each line is OFFSET_MS|message, the offset relative to now (negative: past)."""
+    """Each line is OFFSET_MS|message, the offset relative to now (negative: past),
+    or @EPOCH_MS|message, an absolute time (so several calls can share one clock)."""
     import time
     logs = client("logs")
     try:
@@ -87,7 +88,8 @@ def put_logs(group, stream, lines):
     events = []
     for line in lines:
         offset, message = line.split("|", 1)
-        events.append({"timestamp": now + int(offset), "message": message})
+        at = int(offset[1:]) if offset.startswith("@") else now + int(offset)
+        events.append({"timestamp": at, "message": message})
     logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
 
 
