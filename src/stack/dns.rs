@@ -151,7 +151,7 @@ async fn validation_records(run: &Run<'_>, zone: &str, cert: &Certificate) -> Re
 
 async fn wait_issued(run: &Run<'_>, domain: &str, arn: &str) -> Result<()> {
     let started = Instant::now();
-    let mut last_note = Instant::now();
+    let mut last_note: Option<Instant> = None;
     loop {
         let cert = run.aws.acm.describe(arn).await?;
         if cert.issued() {
@@ -168,9 +168,10 @@ async fn wait_issued(run: &Run<'_>, domain: &str, arn: &str) -> Result<()> {
         if started.elapsed() > ISSUE_TIMEOUT {
             return Err(Error::Timeout { after: ISSUE_TIMEOUT, waiting_for: what });
         }
-        if last_note.elapsed() >= Duration::from_secs(10) || started.elapsed() < Duration::from_millis(50) {
+        // Said at once, then every 10 s.
+        if last_note.is_none_or(|t| t.elapsed() >= Duration::from_secs(10)) {
             run.report.waiting(&what, started);
-            last_note = Instant::now();
+            last_note = Some(Instant::now());
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }

@@ -30,7 +30,8 @@ def keys(account):
 
 
 def families(account, region):
-    print(json.dumps(client("ecs", account, region).list_task_definition_families()["families"]))
+    # Sorted: the two families are registered concurrently, so moto lists them in either order.
+    print(json.dumps(sorted(client("ecs", account, region).list_task_definition_families()["families"])))
 
 
 if __name__ == "__main__":
