@@ -13,16 +13,6 @@ impl Sts {
         Sts { client }
     }
 
-    pub async fn account_id(&self) -> Result<String> {
-        let out = self
-            .client
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|e| call_error("sts:GetCallerIdentity", "caller", e))?;
-        Ok(out.account().unwrap_or_default().to_string())
-    }
-
     /// The account id and the caller's ARN (whose second field is the partition).
     pub async fn identity(&self) -> Result<(String, String)> {
         let out = self
