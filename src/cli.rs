@@ -89,4 +89,10 @@ pub enum Command {
     Logs(commands::logs::Args),
     /// Open a shell in a running task (ECS Exec through session-manager-plugin)
     Connect(commands::connect::Args),
+    /// Run a one-off task (e.g. `run backend -- app migrate`), stream its logs, exit with its status
+    Run(commands::run::Args),
+    /// Deregister old task-definition revisions (keeps the newest N and those in use)
+    Prune(commands::prune::Args),
+    /// The database's security group: `db allow-ip` opens it to this workspace's IP
+    Db(commands::db::Args),
 }

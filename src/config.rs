@@ -8,6 +8,10 @@ use serde::Deserialize;
 
 use crate::error::{io_error, Error, Result};
 
+mod settings;
+use settings::RawProject;
+pub use settings::{Database, RolloutSettings};
+
 pub const FILE_NAME: &str = "cruddur.toml";
 
 #[derive(Debug, Clone, Deserialize)]
@@ -18,22 +22,7 @@ struct RawConfig {
     network: Network,
     #[serde(default)]
     services: BTreeMap<String, RawService>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawProject {
-    name: String,
-    region: Option<String>,
-    cluster: Option<String>,
-    log_group: Option<String>,
-    namespace: Option<String>,
-    execution_role: Option<String>,
-    task_role: Option<String>,
-    registry: Option<String>,
-    domain: Option<String>,
-    log_retention_days: Option<i32>,
-    load_balancer: Option<String>,
+    database: Option<Database>,
 }
 
 /// Where the services run. Empty lists mean "look them up in the live stack".
@@ -60,6 +49,13 @@ struct RawService {
     target_group: Option<String>,
     desired_count: Option<i32>,
     exec_command: Option<String>,
+    deregistration_delay: Option<i32>,
+    health_check_interval: Option<i32>,
+    health_check_timeout: Option<i32>,
+    healthy_threshold: Option<i32>,
+    unhealthy_threshold: Option<i32>,
+    health_check_grace_period: Option<i32>,
+    stop_timeout: Option<i32>,
     #[serde(default)]
     environment: BTreeMap<String, String>,
     #[serde(default)]
@@ -106,6 +102,7 @@ pub struct Project {
     pub load_balancer: String,
     pub network: Network,
     pub services: BTreeMap<String, Service>,
+    pub database: Option<Database>,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +126,8 @@ pub struct Service {
     pub secrets: Vec<String>,
     /// None: the service has no image of its own to build.
     pub build: Option<BuildSpec>,
+    /// Drain, health-check and stop timings (fast defaults, see `RolloutSettings`).
+    pub rollout: RolloutSettings,
 }
 
 impl Project {
@@ -166,6 +165,17 @@ impl Project {
         let mut services = BTreeMap::new();
         for (short, svc) in raw.services {
             let ecs_name = svc.ecs_name.unwrap_or_else(|| short.clone());
+            let d = RolloutSettings::default();
+            let rollout = RolloutSettings {
+                deregistration_delay: svc.deregistration_delay.unwrap_or(d.deregistration_delay),
+                health_check_interval: svc.health_check_interval.unwrap_or(d.health_check_interval),
+                health_check_timeout: svc.health_check_timeout.unwrap_or(d.health_check_timeout),
+                healthy_threshold: svc.healthy_threshold.unwrap_or(d.healthy_threshold),
+                unhealthy_threshold: svc.unhealthy_threshold.unwrap_or(d.unhealthy_threshold),
+                health_check_grace_period: svc.health_check_grace_period,
+                stop_timeout: svc.stop_timeout.unwrap_or(d.stop_timeout),
+            };
+            rollout.check().map_err(|m| invalid(format!("services.{short}.{m}")))?;
             let service = Service {
                 container: svc.container.unwrap_or_else(|| ecs_name.clone()),
                 port: svc.port,
@@ -190,6 +200,7 @@ impl Project {
                 }),
                 name: short.clone(),
                 ecs_name,
+                rollout,
             };
             services.insert(short, service);
         }
@@ -206,6 +217,7 @@ impl Project {
             log_retention_days: raw.project.log_retention_days.unwrap_or(1),
             load_balancer: raw.project.load_balancer.unwrap_or_else(|| format!("{name}-alb")),
             network: raw.network,
+            database: raw.database,
             services,
             name,
         })
@@ -290,6 +302,23 @@ port = 4567
         let p = Project::parse(MINIMAL, Path::new("cruddur.toml"), PathBuf::new()).unwrap();
         let err = p.service("db").unwrap_err().to_string();
         assert!(err.contains("`db`") && err.contains("backend"), "{err}");
+    }
+
+    #[test]
+    fn rollout_settings_default_fast_and_are_overridable() {
+        let p = Project::parse(MINIMAL, Path::new("cruddur.toml"), PathBuf::new()).unwrap();
+        let r = p.service("backend").unwrap().rollout;
+        assert_eq!((r.deregistration_delay, r.health_check_interval, r.healthy_threshold), (15, 5, 2));
+        assert_eq!((r.health_check_timeout, r.unhealthy_threshold, r.stop_timeout), (4, 2, 10));
+        assert_eq!(r.grace_period(Some(60)), 70);
+        assert_eq!(r.grace_period(None), 10);
+        let slow =
+            MINIMAL.replace("port = 4567", "port = 4567\nderegistration_delay = 60\nhealth_check_grace_period = 5");
+        let r = Project::parse(&slow, Path::new("cruddur.toml"), PathBuf::new()).unwrap().services["backend"].rollout;
+        assert_eq!((r.deregistration_delay, r.grace_period(Some(60))), (60, 5));
+        let bad = MINIMAL.replace("port = 4567", "port = 4567\nhealth_check_timeout = 5");
+        let err = Project::parse(&bad, Path::new("cruddur.toml"), PathBuf::new()).unwrap_err().to_string();
+        assert!(err.contains("health_check_timeout (5) must be less than health_check_interval (5)"), "{err}");
     }
 
     #[test]

@@ -98,6 +98,10 @@ pub enum Error {
     DataChannel(String),
     #[error("the remote command exited with status {0}")]
     RemoteExited(i32),
+    #[error("task {task}: {container} exited with status {code}{detail}")]
+    TaskExited { task: String, container: String, code: i32, detail: String },
+    #[error("task {task} stopped before {container} ran: {reason}")]
+    TaskNotStarted { task: String, container: String, reason: String },
     #[error("{service} is not healthy: {state}")]
     LocalUnhealthy { service: String, state: String },
     #[error("no value for the secrets {}", .parameters.join(", "))]
@@ -120,9 +124,12 @@ pub enum Error {
 
 impl Error {
     /// The process exit status: the typed code, or the remote command's own status.
+    /// The process exit status: a remote command's or a one-off task's own code,
+    /// else the typed exit code.
     pub fn status(&self) -> i32 {
         match self {
             Error::RemoteExited(code) => *code,
+            Error::TaskExited { code, .. } if (1..=255).contains(code) => *code,
             other => other.exit_code() as i32,
         }
     }
@@ -150,6 +157,7 @@ impl Error {
     }
 
     /// What the user can do about it. Printed on the line after the error.
+    /// The process exit status: the typed code, or a one-off task's own status.
     pub fn hint(&self) -> Option<String> {
         let hint = match self {
             Error::ConfigMissing { .. } => "run cruddur from your project folder, or pass --config PATH to a cruddur.toml".into(),
@@ -201,6 +209,8 @@ impl Error {
             Error::ExecExited(_) => return None,
             Error::RemoteExited(_) => return None,
             Error::DataChannel(_) => "check the network path to ssmmessages; `--plugin` uses session-manager-plugin instead".into(),
+            Error::TaskExited { .. } => "its log lines are shown above; `cruddur logs <service> --task <id>` shows them again".into(),
+            Error::TaskNotStarted { .. } => "the reason comes from ECS: check the image URI and that the execution role may pull it and read the secrets".into(),
             Error::LocalUnhealthy { .. } => "its last log lines are shown above; `cruddur local ps` shows every container".into(),
             Error::PlatformMismatch { wanted, cpu, .. } => format!("build it for {wanted} (a FROM --platform in the Dockerfile or base images of another architecture override it), or set runtimePlatform.cpuArchitecture to the image's in the task definition (now {cpu}); nothing was registered"),
             Error::StillFailing { hint, .. } => hint.clone(),

@@ -51,6 +51,7 @@ fn fast(timeout_ms: u64) -> WatchOptions {
         poll: Duration::from_millis(2),
         max_task_failures: 3,
         log_lines: 5,
+        ..WatchOptions::default()
     }
 }
 

@@ -101,7 +101,7 @@ fn up_from_empty_without_domain_builds_every_resource() {
     let tg = by_name(&inv["target_groups"], "cruddur-backend-flask-tg");
     assert_eq!(
         (tg["type"].clone(), tg["health_path"].clone(), tg["healthy_threshold"].clone()),
-        (json!("ip"), json!("/api/health-check"), json!(3))
+        (json!("ip"), json!("/api/health-check"), json!(2))
     );
     assert_eq!(by_name(&inv["target_groups"], "cruddur-frontend-react-js-tg")["health_path"], "/");
     let svc = by_name(&inv["services"], "backend-flask");

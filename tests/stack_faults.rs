@@ -13,7 +13,7 @@ use aws_sdk_elasticloadbalancingv2::types::LoadBalancer;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
 use cruddur::aws::ec2::Ec2;
-use cruddur::aws::elbv2::{Elbv2, TargetGroupSpec};
+use cruddur::aws::elbv2::{Elbv2, HealthCheck, TargetGroupSpec};
 use cruddur::error::Error;
 
 fn standard_retry() -> aws_sdk_elasticloadbalancingv2::config::retry::RetryConfig {
@@ -66,8 +66,14 @@ async fn a_rejected_write_names_the_call_and_the_resource() {
         name: "cruddur-backend-flask-tg".into(),
         port: 4567,
         vpc: "vpc-1".into(),
-        health_path: "/api/health-check".into(),
-        healthy_threshold: 3,
+        health: HealthCheck {
+            path: "/api/health-check".into(),
+            interval: 5,
+            timeout: 4,
+            healthy_threshold: 2,
+            unhealthy_threshold: 2,
+        },
+        deregistration_delay: 15,
     };
     let err = Elbv2::new(client).create_target_group(&spec, &Default::default()).await.unwrap_err();
     match &err {

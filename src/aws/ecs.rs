@@ -242,6 +242,7 @@ fn service_state(s: &sdk::Service) -> ServiceState {
         running: s.running_count(),
         pending: s.pending_count(),
         enable_execute_command: s.enable_execute_command(),
+        target_groups: s.load_balancers().iter().filter_map(|l| l.target_group_arn().map(str::to_string)).collect(),
         deployments: s
             .deployments()
             .iter()
@@ -275,15 +276,7 @@ fn stopped_task(t: &sdk::Task) -> StoppedTask {
         task_id: task_id(&arn).to_string(),
         task_definition: t.task_definition_arn().unwrap_or_default().to_string(),
         stopped_reason: t.stopped_reason().unwrap_or_default().to_string(),
-        containers: t
-            .containers()
-            .iter()
-            .map(|c| ContainerExit {
-                name: c.name().unwrap_or_default().to_string(),
-                exit_code: c.exit_code(),
-                reason: c.reason().map(str::to_string),
-            })
-            .collect(),
+        containers: crate::aws::ecs_run::container_exits(t),
         task_arn: arn,
     }
 }

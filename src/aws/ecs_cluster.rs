@@ -27,6 +27,7 @@ pub struct ServiceSummary {
     pub status: String,
     pub desired_count: i32,
     pub tags: Tags,
+    pub grace_period: Option<i32>,
 }
 
 fn tags_of(tags: &[sdk::Tag]) -> Tags {
@@ -181,8 +182,22 @@ impl Ecs {
                 status: s.status().unwrap_or_default().to_string(),
                 desired_count: s.desired_count(),
                 tags: tags_of(s.tags()),
+                grace_period: s.health_check_grace_period_seconds(),
             }
         }))
+    }
+
+    /// UpdateService of `healthCheckGracePeriodSeconds` alone (starts no deployment).
+    pub async fn set_grace_period(&self, cluster: &str, service: &str, seconds: i32) -> Result<()> {
+        self.client()
+            .update_service()
+            .cluster(cluster)
+            .service(service)
+            .health_check_grace_period_seconds(seconds)
+            .send()
+            .await
+            .map_err(|e| call_error("ecs:UpdateService", &format!("{cluster}/{service}"), e))?;
+        Ok(())
     }
 
     /// CreateService from a rendered service definition, running `task_definition`.

@@ -24,9 +24,28 @@ pub struct LoadBalancer {
 pub struct TargetGroup {
     pub arn: String,
     pub port: i32,
-    pub health_path: String,
-    pub healthy_threshold: i32,
     pub ip_targets: bool,
+    pub health: HealthCheck,
+}
+
+/// A target group's health check, as CreateTargetGroup and ModifyTargetGroup take it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthCheck {
+    pub path: String,
+    pub interval: i32,
+    pub timeout: i32,
+    pub healthy_threshold: i32,
+    pub unhealthy_threshold: i32,
+}
+
+impl std::fmt::Display for HealthCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} every {} s (timeout {} s, healthy {}, unhealthy {})",
+            self.path, self.interval, self.timeout, self.healthy_threshold, self.unhealthy_threshold
+        )
+    }
 }
 
 /// What a target group should look like.
@@ -35,9 +54,12 @@ pub struct TargetGroupSpec {
     pub name: String,
     pub port: i32,
     pub vpc: String,
-    pub health_path: String,
-    pub healthy_threshold: i32,
+    pub health: HealthCheck,
+    /// `deregistration_delay.timeout_seconds`.
+    pub deregistration_delay: i32,
 }
+
+const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
 
 pub(crate) fn sdk_tags(tags: &Tags) -> Vec<sdk::Tag> {
     tags.iter().map(|(k, v)| sdk::Tag::builder().key(k).value(v).build()).collect()
@@ -61,9 +83,14 @@ impl Elbv2 {
             Ok(out) => Ok(out.target_groups().first().map(|t| TargetGroup {
                 arn: t.target_group_arn().unwrap_or_default().to_string(),
                 port: t.port().unwrap_or_default(),
-                health_path: t.health_check_path().unwrap_or_default().to_string(),
-                healthy_threshold: t.healthy_threshold_count().unwrap_or_default(),
                 ip_targets: t.target_type().is_some_and(|k| k.as_str() == "ip"),
+                health: HealthCheck {
+                    path: t.health_check_path().unwrap_or_default().to_string(),
+                    interval: t.health_check_interval_seconds().unwrap_or_default(),
+                    timeout: t.health_check_timeout_seconds().unwrap_or_default(),
+                    healthy_threshold: t.healthy_threshold_count().unwrap_or_default(),
+                    unhealthy_threshold: t.unhealthy_threshold_count().unwrap_or_default(),
+                },
             })),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_target_group_not_found_exception()) => Ok(None),
             Err(e) => Err(call_error("elbv2:DescribeTargetGroups", name, e)),
@@ -80,8 +107,11 @@ impl Elbv2 {
             .port(spec.port)
             .vpc_id(&spec.vpc)
             .target_type(sdk::TargetTypeEnum::Ip)
-            .health_check_path(&spec.health_path)
-            .healthy_threshold_count(spec.healthy_threshold)
+            .health_check_path(&spec.health.path)
+            .health_check_interval_seconds(spec.health.interval)
+            .health_check_timeout_seconds(spec.health.timeout)
+            .healthy_threshold_count(spec.health.healthy_threshold)
+            .unhealthy_threshold_count(spec.health.unhealthy_threshold)
             .set_tags(Some(sdk_tags(tags)))
             .send()
             .await
@@ -93,12 +123,64 @@ impl Elbv2 {
         self.client
             .modify_target_group()
             .target_group_arn(arn)
-            .health_check_path(&spec.health_path)
-            .healthy_threshold_count(spec.healthy_threshold)
+            .health_check_path(&spec.health.path)
+            .health_check_interval_seconds(spec.health.interval)
+            .health_check_timeout_seconds(spec.health.timeout)
+            .healthy_threshold_count(spec.health.healthy_threshold)
+            .unhealthy_threshold_count(spec.health.unhealthy_threshold)
             .send()
             .await
             .map_err(|e| call_error("elbv2:ModifyTargetGroup", &spec.name, e))?;
         Ok(())
+    }
+
+    /// The target group's `deregistration_delay.timeout_seconds` (None: not reported).
+    pub async fn deregistration_delay(&self, arn: &str) -> Result<Option<i32>> {
+        let out = self
+            .client
+            .describe_target_group_attributes()
+            .target_group_arn(arn)
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:DescribeTargetGroupAttributes", arn, e))?;
+        Ok(out
+            .attributes()
+            .iter()
+            .find(|a| a.key() == Some(DEREGISTRATION_DELAY))
+            .and_then(|a| a.value()?.parse().ok()))
+    }
+
+    pub async fn set_deregistration_delay(&self, arn: &str, seconds: i32) -> Result<()> {
+        let attribute = sdk::TargetGroupAttribute::builder().key(DEREGISTRATION_DELAY).value(seconds.to_string());
+        self.client
+            .modify_target_group_attributes()
+            .target_group_arn(arn)
+            .attributes(attribute.build())
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:ModifyTargetGroupAttributes", arn, e))?;
+        Ok(())
+    }
+
+    /// (target id, state) of each registered target: for ip targets the id is the
+    /// task's private address; state is initial, healthy, unhealthy, draining, ...
+    pub async fn target_health(&self, arn: &str) -> Result<Vec<(String, String)>> {
+        let out = self
+            .client
+            .describe_target_health()
+            .target_group_arn(arn)
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:DescribeTargetHealth", arn, e))?;
+        Ok(out
+            .target_health_descriptions()
+            .iter()
+            .map(|d| {
+                let id = d.target().and_then(|t| t.id()).unwrap_or_default().to_string();
+                let state = d.target_health().and_then(|h| h.state()).map(|s| s.as_str().to_string());
+                (id, state.unwrap_or_default())
+            })
+            .collect())
     }
 
     pub async fn load_balancer(&self, name: &str) -> Result<Option<LoadBalancer>> {

@@ -14,11 +14,12 @@ use crate::config::Service;
 use crate::docker::context::ContextDigests;
 use crate::docker::Engine;
 use crate::error::{Error, Result};
+use crate::logstream::log_source;
 use crate::model::service_state::{short_task_definition, ServiceState};
 use crate::model::task_definition::TaskDefinitionSpec;
 use crate::platform;
 use crate::render::context::Target;
-use crate::rollout::{LogSource, Reporter, Verdict, WatchTarget, Watcher};
+use crate::rollout::{Reporter, Verdict, WatchTarget, Watcher};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -232,18 +233,6 @@ pub fn dry_run(ctx: &Ctx, service: &Service, update: &ServiceUpdate, mut calls: 
     Ok(())
 }
 
-/// Where the service container of this task definition logs to.
-pub fn log_source(spec: &TaskDefinitionSpec, service: &Service) -> Option<LogSource> {
-    let container = spec.container(&service.container).or(spec.container_definitions.first())?;
-    let lc = container.log_configuration.as_ref().filter(|l| l.log_driver == "awslogs")?;
-    let options = lc.options.as_ref()?;
-    Some(LogSource {
-        group: options.get("awslogs-group")?.clone(),
-        stream_prefix: options.get("awslogs-stream-prefix")?.clone(),
-        container: container.name.clone(),
-    })
-}
-
 /// One service's change: deploy, rollback and scale differ only in `update`.
 pub struct Rollout<'a> {
     pub service: &'a Service,
@@ -289,7 +278,7 @@ async fn rollout(
             .unwrap_or_default(),
         logs: log_source(spec, service),
     };
-    let mut watcher = Watcher::new(&aws.ecs, &aws.logs, watch_target.clone(), wait.options());
+    let mut watcher = Watcher::new(&aws.ecs, &aws.logs, watch_target.clone(), wait.options()).with_timeline(&aws.elbv2);
     let after = match before {
         Some(before) => {
             if !wait.no_wait {
@@ -343,6 +332,10 @@ async fn rollout(
             )
         }
         _ => format!("{}: {} did not go live ({seconds:.1}s)", service.name, short_task_definition(&td)),
+    };
+    let text = match &outcome.timeline {
+        Some(timeline) => format!("{text}\n{}", timeline.text()),
+        None => text,
     };
     if let Value::Object(o) = json!(outcome) {
         extra.extend(o);

@@ -2,15 +2,11 @@
 //! task definition, interleaved by time and prefixed with the task id. `--follow`
 //! polls for new lines; each is printed once.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
-use serde_json::json;
-
-use crate::aws::logs::LogEvent;
-use crate::commands::deploy::log_source;
 use crate::commands::Ctx;
 use crate::error::{Error, Result};
+use crate::logstream::{format_event, log_source, Follower};
 use crate::model::task_definition::TaskDefinitionSpec;
 
 #[derive(Debug, clap::Args)]
@@ -76,45 +72,15 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let source = log_source(&spec, &svc).filter(|s| s.container == svc.container).ok_or_else(|| {
         Error::Usage(format!("container `{}` of {} has no awslogs log configuration", svc.container, spec.family))
     })?;
-    let mut prefix = format!("{}/{}/", source.stream_prefix, source.container);
-    if let Some(t) = &task {
-        prefix.push_str(t);
-    }
-    ctx.verbose(format!("reading {} streams {prefix}*", source.group));
-    let now_ms =
-        || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
-    let mut start = now_ms() - args.since.as_millis() as i64;
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut follower = Follower::new(&source, task.as_deref(), args.since);
+    ctx.verbose(format!("reading {} streams {}*", follower.group, follower.prefix));
     loop {
-        let events = aws.logs.since(&source.group, &prefix, start).await?;
-        for e in events.iter().filter(|e| !seen.contains(&e.id)) {
-            print_event(ctx, e, &source.container);
+        for e in follower.poll(&aws.logs).await? {
+            println!("{}", format_event(&e, &source.container, ctx.json()));
         }
         if !args.follow {
             return Ok(());
         }
-        // Next poll from the newest timestamp; ids at that instant stay remembered.
-        if let Some(last) = events.last() {
-            start = last.timestamp;
-            seen = events.iter().filter(|e| e.timestamp == last.timestamp).map(|e| e.id.clone()).collect();
-        }
         tokio::time::sleep(args.poll_interval).await;
-    }
-}
-
-fn print_event(ctx: &Ctx, e: &LogEvent, container: &str) {
-    let task = e.stream.rsplit('/').next().unwrap_or(&e.stream);
-    if ctx.json() {
-        let line = json!({ "timestamp": e.timestamp, "taskId": task, "container": container, "message": e.message });
-        println!("{line}");
-        return;
-    }
-    match serde_json::from_str::<serde_json::Value>(&e.message) {
-        Ok(v @ serde_json::Value::Object(_)) => {
-            let pretty = serde_json::to_string_pretty(&v).unwrap_or_default();
-            let indented = pretty.replace('\n', &format!("\n{:width$} ", "", width = task.len() + 2));
-            println!("[{task}] {indented}");
-        }
-        _ => println!("[{task}] {}", e.message),
     }
 }

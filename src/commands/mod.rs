@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod connect;
+pub mod db;
 pub mod deploy;
 pub mod diff;
 pub mod down;
@@ -10,10 +11,12 @@ pub mod generate_env;
 pub mod local;
 pub mod login;
 pub mod logs;
+pub mod prune;
 pub mod push;
 pub mod register;
 pub mod render;
 pub mod rollback;
+pub mod run;
 pub mod scale;
 pub mod secrets;
 pub mod status;
@@ -54,6 +57,9 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Plan(args) => up::plan(&ctx, args).await,
         Command::Down(args) => down::run(&ctx, args).await,
         Command::Secrets(args) => secrets::run(&ctx, args).await,
+        Command::Run(args) => run::run(&ctx, args).await,
+        Command::Prune(args) => prune::run(&ctx, args).await,
+        Command::Db(args) => db::run(&ctx, args).await,
     }
 }
 
@@ -147,10 +153,27 @@ pub fn render_service_definition(
     unresolved: &Unresolved,
 ) -> Result<(serde_json::Value, ServiceDefinitionSpec)> {
     let shown = project.display_path(&service.service_definition);
+    let vars = &grace_period_vars(project, service, vars)?;
     let text = tpl::render_file(&service.service_definition, &shown, &context::to_context(vars), unresolved)?;
     let (json, spec) = tpl::service_definition(&text, &shown)?;
     crate::validate::service_definition(&spec, &shown)?;
     Ok((json, spec))
+}
+
+/// The service definition's grace period comes from the task definition's health
+/// check, so the task definition is rendered for it (account and region from `vars`).
+fn grace_period_vars(project: &Project, service: &Service, vars: &serde_json::Value) -> Result<serde_json::Value> {
+    let text = |k: &str| vars[k].as_str().unwrap_or_default().to_string();
+    let target = Target {
+        account_id: text("account_id"),
+        region: text("region"),
+        partition: text("partition"),
+        dns_suffix: text("dns_suffix"),
+        urls: crate::image::AppUrls { backend: text("backend_url"), frontend: text("frontend_url") },
+    };
+    let td = render_task_definition(project, service, &target, None)?;
+    let start_period = td.spec.container(&service.container).and_then(|c| c.health_check.as_ref()?.start_period);
+    Ok(context::with_grace_period(vars.clone(), service, start_period))
 }
 
 /// The same, with the subnets, security group and target group looked up in the

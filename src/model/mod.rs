@@ -4,3 +4,4 @@ pub mod service_definition;
 pub mod service_state;
 pub mod task;
 pub mod task_definition;
+pub mod task_detail;

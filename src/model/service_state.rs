@@ -15,6 +15,9 @@ pub struct ServiceState {
     pub deployments: Vec<Deployment>,
     /// Newest first, as ECS returns them.
     pub events: Vec<ServiceEvent>,
+    /// The target groups the service registers its tasks in.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub target_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -51,7 +54,7 @@ pub struct StoppedTask {
     pub containers: Vec<ContainerExit>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContainerExit {
     pub name: String,

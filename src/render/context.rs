@@ -54,6 +54,7 @@ pub fn base(project: &Project, service: &Service, target: &Target, image: Option
         "port": service.port,
         "health_path": service.health_path,
         "desired_count": service.desired_count,
+        "stop_timeout": service.rollout.stop_timeout,
         "ssm_prefix": project.ssm_prefix(service),
         "execution_role_arn": format!("arn:{partition}:iam::{account_id}:role/{}", project.execution_role),
         "task_role_arn": format!("arn:{partition}:iam::{account_id}:role/{}", project.task_role),
@@ -147,6 +148,13 @@ pub fn with_stack(mut vars: Value, subnets: &[String], security_group: &str, tar
     vars["subnets"] = json!(subnets);
     vars["security_groups"] = json!([security_group]);
     vars["target_group_arn"] = json!(target_group_arn);
+    vars
+}
+
+/// Adds `health_check_grace_period` for a service definition: the configured one,
+/// else derived from `start_period`, the service container's health-check startPeriod.
+pub fn with_grace_period(mut vars: Value, service: &Service, start_period: Option<i32>) -> Value {
+    vars["health_check_grace_period"] = json!(service.rollout.grace_period(start_period));
     vars
 }
 

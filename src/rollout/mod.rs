@@ -2,19 +2,25 @@
 //! PRIMARY, COMPLETED and fully running; fail at once on a circuit-breaker failure,
 //! a rollback or crash-looping tasks; say what is still missing on timeout.
 
+pub mod describe;
 pub mod report;
+pub mod timeline;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::aws::ecs::Ecs;
+use crate::aws::elbv2::Elbv2;
 use crate::aws::is_transient;
 use crate::aws::logs::Logs;
 use crate::error::{Error, Result};
 use crate::model::service_state::*;
+pub use describe::{describe_stop, progress_line};
+use describe::{is_done, last_rollback_event, round_ms, waiting_for};
 pub use report::Reporter;
+pub use timeline::{Clock, Timeline};
 
 #[derive(Debug, Clone)]
 pub struct WatchOptions {
@@ -24,6 +30,7 @@ pub struct WatchOptions {
     pub max_task_failures: usize,
     /// Log lines shown for each stopped task.
     pub log_lines: i32,
+    pub clock: Clock,
 }
 
 impl Default for WatchOptions {
@@ -33,6 +40,7 @@ impl Default for WatchOptions {
             poll: Duration::from_secs(5),
             max_task_failures: 3,
             log_lines: 20,
+            clock: Clock::default(),
         }
     }
 }
@@ -81,6 +89,9 @@ pub struct Outcome {
     /// The last describe-services answer.
     #[serde(rename = "state")]
     pub service: Option<ServiceState>,
+    /// Where the time went (when the watcher was asked for one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
 }
 
 impl Outcome {
@@ -109,11 +120,30 @@ pub struct Watcher<'a> {
     opts: WatchOptions,
     seen_events: HashSet<String>,
     seen_tasks: HashSet<String>,
+    /// With a timeline: target health is polled, and the tasks read at the end.
+    elbv2: Option<&'a Elbv2>,
+    healthy: HashMap<String, f64>,
 }
 
 impl<'a> Watcher<'a> {
     pub fn new(ecs: &'a Ecs, logs: &'a Logs, target: WatchTarget, opts: WatchOptions) -> Self {
-        Watcher { ecs, logs, target, opts, seen_events: HashSet::new(), seen_tasks: HashSet::new() }
+        Watcher {
+            ecs,
+            logs,
+            target,
+            opts,
+            seen_events: HashSet::new(),
+            seen_tasks: HashSet::new(),
+            elbv2: None,
+            healthy: HashMap::new(),
+        }
+    }
+
+    /// Ends the outcome with the rollout's timeline; `elbv2` is polled for the
+    /// service's target health while waiting.
+    pub fn with_timeline(mut self, elbv2: &'a Elbv2) -> Self {
+        self.elbv2 = Some(elbv2);
+        self
     }
 
     /// Remembers what existed before the change, so only new events and newly
@@ -127,6 +157,45 @@ impl<'a> Watcher<'a> {
 
     /// Polls until a verdict. `after_update` is the state UpdateService returned.
     pub async fn run(&mut self, after_update: &ServiceState, reporter: &Reporter) -> Result<Outcome> {
+        let since = self.opts.clock.now();
+        let mut outcome = self.verdict(after_update, reporter).await?;
+        if self.elbv2.is_some() {
+            if let Some(state) = &outcome.service {
+                match self.timeline(state, since).await {
+                    Ok(t) => outcome.timeline = Some(t),
+                    Err(e) => reporter.line(&format!("  no timeline: {e}")),
+                }
+            }
+        }
+        Ok(outcome)
+    }
+
+    async fn timeline(&self, state: &ServiceState, since: f64) -> Result<Timeline> {
+        let tasks = self.ecs.service_tasks(&self.target.cluster, &self.target.service).await?;
+        let deployment = state.deployment_of(&self.target.task_definition).map(|d| d.id.as_str());
+        let (new, old) = timeline::split(&tasks, deployment, since);
+        let observed = timeline::Observed {
+            started_at: since,
+            finished_at: self.opts.clock.now(),
+            healthy: self.healthy.clone(),
+            has_target_group: !state.target_groups.is_empty(),
+        };
+        Ok(timeline::compute(&observed, &new, &old))
+    }
+
+    /// Notes when each target is first seen healthy (errors only cost the phase).
+    async fn poll_target_health(&mut self, state: &ServiceState) {
+        let Some(elb) = self.elbv2 else { return };
+        for tg in &state.target_groups {
+            let Ok(targets) = elb.target_health(tg).await else { continue };
+            let now = self.opts.clock.now();
+            for (id, _) in targets.into_iter().filter(|(_, h)| h == "healthy") {
+                self.healthy.entry(id).or_insert(now);
+            }
+        }
+    }
+
+    async fn verdict(&mut self, after_update: &ServiceState, reporter: &Reporter) -> Result<Outcome> {
         let started = Instant::now();
         let target = self.target.task_definition.clone();
         let short = short_task_definition(&target).to_string();
@@ -136,6 +205,7 @@ impl<'a> Watcher<'a> {
         let mut polls = 0u32;
         let mut backoff = self.opts.poll;
         loop {
+            self.poll_target_health(&state).await;
             self.report_events(&state, reporter);
             reporter.status(&progress_line(&state, &target));
             stopped_reports.extend(self.new_stopped_tasks(reporter).await?);
@@ -154,7 +224,7 @@ impl<'a> Watcher<'a> {
                     };
                     return Ok(self.outcome(verdict, started, polls, stopped_reports, state));
                 }
-                if is_done(ours) && state.running == state.desired {
+                if is_done(ours, state.desired) && state.running == state.desired {
                     return Ok(self.outcome(Verdict::Success, started, polls, stopped_reports, state));
                 }
             } else if let Some(primary) = state.primary().filter(|_| seen_ours) {
@@ -253,100 +323,7 @@ impl<'a> Watcher<'a> {
             polls,
             stopped_tasks: stopped,
             service: Some(state),
+            timeline: None,
         }
-    }
-}
-
-fn round_ms(d: Duration) -> Duration {
-    Duration::from_millis(d.as_millis() as u64)
-}
-
-fn is_done(d: &Deployment) -> bool {
-    let completed = match d.rollout_state.as_deref() {
-        Some(state) => state == "COMPLETED",
-        // Services without rollout state (old or external controllers): counts only.
-        None => d.pending == 0,
-    };
-    d.status == "PRIMARY" && completed && d.running == d.desired
-}
-
-/// `Essential container in task exited (backend-flask exit 1)`
-pub fn describe_stop(task: &StoppedTask) -> String {
-    let exits: Vec<String> = task
-        .containers
-        .iter()
-        .map(|c| match (c.exit_code, &c.reason) {
-            (Some(code), _) => format!("{} exit {code}", c.name),
-            (None, Some(reason)) => format!("{}: {reason}", c.name),
-            (None, None) => format!("{} no exit code", c.name),
-        })
-        .collect();
-    let reason = if task.stopped_reason.is_empty() { "no reason given" } else { &task.stopped_reason };
-    if exits.is_empty() {
-        reason.to_string()
-    } else {
-        format!("{reason} ({})", exits.join(", "))
-    }
-}
-
-fn last_rollback_event(state: &ServiceState) -> Option<String> {
-    state
-        .events
-        .iter()
-        .find(|e| {
-            e.message.contains("rolling back")
-                || e.message.contains("rolled back")
-                || e.message.contains("circuit breaker")
-        })
-        .map(|e| e.message.clone())
-}
-
-pub fn progress_line(state: &ServiceState, target: &str) -> String {
-    let short = short_task_definition(target);
-    match state.deployment_of(target) {
-        Some(d) => format!(
-            "{short} {} {}: running {}/{} pending {}",
-            d.status,
-            d.rollout_state.as_deref().unwrap_or("-"),
-            d.running,
-            d.desired,
-            d.pending
-        ),
-        None => format!(
-            "waiting for a deployment of {short}; service runs {} ({}/{})",
-            short_task_definition(&state.task_definition),
-            state.running,
-            state.desired
-        ),
-    }
-}
-
-fn waiting_for(state: &ServiceState, target: &str, seen: bool) -> String {
-    let short = short_task_definition(target);
-    match state.deployment_of(target) {
-        Some(d) => {
-            let mut missing = Vec::new();
-            if d.status != "PRIMARY" {
-                missing.push(format!("it to become PRIMARY (it is {})", d.status));
-            }
-            if d.rollout_state.as_deref() != Some("COMPLETED") {
-                missing
-                    .push(format!("rolloutState COMPLETED (it is {})", d.rollout_state.as_deref().unwrap_or("unset")));
-            }
-            if d.running != d.desired {
-                missing.push(format!("{} running tasks (running {}, pending {})", d.desired, d.running, d.pending));
-            }
-            format!("the deployment of {short}: {}", missing.join(", "))
-        }
-        None if seen => format!("the deployment of {short}, which is no longer listed"),
-        None => format!(
-            "a deployment of {short} to appear (deployments: {})",
-            state
-                .deployments
-                .iter()
-                .map(|d| format!("{} {}", d.status, short_task_definition(&d.task_definition)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
     }
 }

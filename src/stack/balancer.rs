@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use futures_util::future::try_join_all;
 
-use crate::aws::elbv2::LoadBalancer;
+use crate::aws::elbv2::{LoadBalancer, TargetGroupSpec};
 use crate::aws::elbv2_listeners::{Action as Route, ListenerSpec};
 use crate::error::Result;
 use crate::stack::network::Network;
@@ -27,22 +27,24 @@ pub async fn target_groups(run: &Run<'_>, vpc: &str) -> Result<TargetGroups> {
                 let mut arn = format!("(new target group {name})");
                 if run.apply() {
                     arn = elb.create_target_group(&spec, &run.spec.tags).await?;
+                    elb.set_deregistration_delay(&arn, spec.deregistration_delay).await?;
                 }
-                let details = vec![format!("ip, HTTP {}, health check {} (healthy 3)", spec.port, spec.health_path)];
+                let details = vec![format!(
+                    "ip, HTTP {}, health check {}, deregistration delay {} s",
+                    spec.port, spec.health, spec.deregistration_delay
+                )];
                 run.report.record("target-group", name, Action::Create, details, t);
                 arn
             }
             Some(tg) => {
                 let mut details = Vec::new();
-                if tg.health_path != spec.health_path || tg.healthy_threshold != spec.healthy_threshold {
-                    details.push(format!(
-                        "health check {} (healthy {}) -> {} (healthy {})",
-                        tg.health_path, tg.healthy_threshold, spec.health_path, spec.healthy_threshold
-                    ));
+                if tg.health != spec.health {
+                    details.push(format!("health check {} -> {}", tg.health, spec.health));
                     if run.apply() {
                         elb.set_health_check(&tg.arn, &spec).await?;
                     }
                 }
+                deregistration_delay(run, &tg.arn, &spec, &mut details).await?;
                 tag_if_missing(run, &tg.arn, &mut details).await?;
                 run.report.settle("target-group", name, details, t);
                 tg.arn
@@ -52,6 +54,24 @@ pub async fn target_groups(run: &Run<'_>, vpc: &str) -> Result<TargetGroups> {
     }))
     .await?;
     Ok(found.into_iter().collect())
+}
+
+/// How long the ALB keeps sending to a target ECS is stopping (AWS default 300 s).
+async fn deregistration_delay(
+    run: &Run<'_>,
+    arn: &str,
+    spec: &TargetGroupSpec,
+    details: &mut Vec<String>,
+) -> Result<()> {
+    let have = run.aws.elbv2.deregistration_delay(arn).await?;
+    if have != Some(spec.deregistration_delay) {
+        let was = have.map_or("unset".to_string(), |s| format!("{s} s"));
+        details.push(format!("deregistration delay {was} -> {} s", spec.deregistration_delay));
+        if run.apply() {
+            run.aws.elbv2.set_deregistration_delay(arn, spec.deregistration_delay).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn tag_if_missing(run: &Run<'_>, arn: &str, details: &mut Vec<String>) -> Result<()> {

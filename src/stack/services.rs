@@ -42,6 +42,8 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
             let mut details = Vec::new();
             run.retag(&existing.tags, &mut details, |tags| async move { aws.ecs.tag(&existing.arn, &tags).await })
                 .await?;
+            let want = wanted_grace_period(run, service, net, tgs, target)?;
+            grace_period(run, service, existing.grace_period, want, &mut details).await?;
             run.report.settle("ecs-service", name, details, t);
         }
         None => {
@@ -64,6 +66,13 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
                         service.desired_count, service.name, service.desired_count
                     )],
                 };
+                // Read back: a CreateService that did not keep the grace period (moto
+                // drops it) is corrected here rather than on the next `up`.
+                let kept = aws.ecs.find_service(&project.cluster, name).await?.and_then(|s| s.grace_period);
+                let want = wanted_grace_period(run, service, net, tgs, target)?;
+                if want.is_some() && kept != want {
+                    grace_period(run, service, kept, want, &mut Vec::new()).await?;
+                }
             }
             run.report.record("ecs-service", name, Action::Create, details, t);
         }
@@ -86,6 +95,55 @@ fn ecr_reference<'a>(image: &'a str, target: &Target) -> Option<(&'a str, &'a st
     rest.split_once('@').or_else(|| rest.rsplit_once(':')).or(Some((rest, "latest")))
 }
 
+/// The rendered service definition's `healthCheckGracePeriodSeconds` (None: the
+/// template does not set one, and `up` leaves the service's alone).
+fn wanted_grace_period(
+    run: &Run<'_>,
+    service: &Service,
+    net: &Network,
+    tgs: &TargetGroups,
+    target: &Target,
+) -> Result<Option<i32>> {
+    Ok(render_service_definition(run.spec.project, service, &stack_vars(run, service, net, tgs, target)?, &Unresolved::new())?
+        .1
+        .health_check_grace_period_seconds)
+}
+
+/// The service definition's variables with what `up` has just converged.
+fn stack_vars(
+    run: &Run<'_>,
+    service: &Service,
+    net: &Network,
+    tgs: &TargetGroups,
+    target: &Target,
+) -> Result<serde_json::Value> {
+    let project = run.spec.project;
+    Ok(context::with_stack(
+        context::base(project, service, target, None)?,
+        &net.subnets,
+        net.srv_sg.as_deref().unwrap_or_default(),
+        tgs.get(&service.name).map(String::as_str).unwrap_or_default(),
+    ))
+}
+
+/// An existing service's grace period brought to the rendered one (UpdateService,
+/// no new deployment).
+async fn grace_period(
+    run: &Run<'_>,
+    service: &Service,
+    have: Option<i32>,
+    want: Option<i32>,
+    details: &mut Vec<String>,
+) -> Result<()> {
+    let Some(want) = want.filter(|w| have != Some(*w)) else { return Ok(()) };
+    let was = have.map_or("unset".to_string(), |s| format!("{s} s"));
+    details.push(format!("healthCheckGracePeriodSeconds {was} -> {want} s"));
+    if run.apply() {
+        run.aws.ecs.set_grace_period(&run.spec.project.cluster, &service.ecs_name, want).await?;
+    }
+    Ok(())
+}
+
 /// Registers the task definition unless the latest revision matches, then creates
 /// the service with what `up` has just converged (subnets, security group, target
 /// group). When the image it names is not in ECR (a first `up`, before any push),
@@ -105,12 +163,7 @@ async fn create(
         Registration::Unchanged(r) | Registration::Registered(r) => r.arn,
         Registration::Planned { .. } => unreachable!("not a dry run"),
     };
-    let vars = context::with_stack(
-        context::base(project, service, target, None)?,
-        &net.subnets,
-        net.srv_sg.as_deref().unwrap_or_default(),
-        tgs.get(&service.name).map(String::as_str).unwrap_or_default(),
-    );
+    let vars = stack_vars(run, service, net, tgs, target)?;
     let (_, mut spec) = render_service_definition(project, service, &vars, &Unresolved::new())?;
     let image = rendered.spec.container(&service.container).map(|c| c.image.clone()).unwrap_or_default();
     let mut missing_image = None;

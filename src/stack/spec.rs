@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::aws::elbv2::TargetGroupSpec;
+use crate::aws::elbv2::{HealthCheck, TargetGroupSpec};
 use crate::aws::ssm::Parameter;
 use crate::aws::Tags;
 use crate::commands::{render_service_definition, render_task_definition};
@@ -122,12 +122,19 @@ impl<'a> Spec<'a> {
 
     /// A service's target group in the VPC.
     pub fn target_group(&self, service: &Service, vpc: &str) -> TargetGroupSpec {
+        let r = &service.rollout;
         TargetGroupSpec {
             name: service.target_group.clone(),
             port: i32::from(service.port),
             vpc: vpc.to_string(),
-            health_path: service.health_path.clone(),
-            healthy_threshold: 3,
+            health: HealthCheck {
+                path: service.health_path.clone(),
+                interval: r.health_check_interval,
+                timeout: r.health_check_timeout,
+                healthy_threshold: r.healthy_threshold,
+                unhealthy_threshold: r.unhealthy_threshold,
+            },
+            deregistration_delay: r.deregistration_delay,
         }
     }
 

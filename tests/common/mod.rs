@@ -156,11 +156,25 @@ impl Moto {
 
     /// Every request recorded so far, as (operation, is_write).
     pub fn requests(&self) -> Vec<(String, bool)> {
+        self.recorded().iter().map(recorder::classify).collect()
+    }
+
+    /// Every recorded request, as moto wrote it.
+    fn recorded(&self) -> Vec<serde_json::Value> {
         let dir = self.recording.as_ref().expect("started with start_recording");
         let text = std::fs::read_to_string(dir.path().join("requests.jsonl")).unwrap_or_default();
         // moto may be writing a line right now: only whole lines count.
         let whole = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
-        whole.lines().map(|l| recorder::classify(&serde_json::from_str(l).unwrap())).collect()
+        whole.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    /// The JSON bodies of the recorded requests of one operation (JSON-protocol APIs).
+    pub fn request_bodies(&self, operation: &str) -> Vec<serde_json::Value> {
+        self.recorded()
+            .iter()
+            .filter(|e| recorder::classify(e).0 == operation)
+            .map(|e| serde_json::from_str(&recorder::body(e)).unwrap_or(serde_json::Value::Null))
+            .collect()
     }
 
     /// How many requests have been recorded (a mark for `writes_since`).

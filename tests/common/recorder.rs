@@ -13,6 +13,18 @@ fn form_value(body: &str, key: &str) -> Option<String> {
     })
 }
 
+/// The request body of a recorded request, decoded.
+pub fn body(entry: &Value) -> String {
+    match (entry["body"].as_str(), entry["body_encoded"].as_bool()) {
+        (Some(b), Some(true)) => {
+            String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(b).unwrap_or_default())
+                .into_owned()
+        }
+        (Some(b), _) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
 /// (operation, is_write) of one recorded request.
 pub fn classify(entry: &Value) -> (String, bool) {
     let headers = entry["headers"].as_object().cloned().unwrap_or_default();
@@ -21,14 +33,7 @@ pub fn classify(entry: &Value) -> (String, bool) {
     };
     let method = entry["method"].as_str().unwrap_or_default();
     let url = entry["url"].as_str().unwrap_or_default();
-    let body = match (entry["body"].as_str(), entry["body_encoded"].as_bool()) {
-        (Some(b), Some(true)) => {
-            String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(b).unwrap_or_default())
-                .into_owned()
-        }
-        (Some(b), _) => b.to_string(),
-        _ => String::new(),
-    };
+    let body = body(entry);
     let op = if let Some(target) = header("x-amz-target") {
         target.rsplit('.').next().unwrap_or_default().to_string()
     } else if let Some(action) = form_value(&body, "Action") {

@@ -63,6 +63,10 @@ def main():
     def elb_tags(arn):
         return tags_of(elb.describe_tags(ResourceArns=[arn])["TagDescriptions"][0]["Tags"])
 
+    def tg_attribute(arn, key):
+        attrs = elb.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]
+        return next((int(a["Value"]) for a in attrs if a["Key"] == key), None)
+
     inv["target_groups"] = sorted(
         [
             {
@@ -72,6 +76,10 @@ def main():
                 "type": t["TargetType"],
                 "health_path": t["HealthCheckPath"],
                 "healthy_threshold": t["HealthyThresholdCount"],
+                "unhealthy_threshold": t["UnhealthyThresholdCount"],
+                "interval": t["HealthCheckIntervalSeconds"],
+                "timeout": t["HealthCheckTimeoutSeconds"],
+                "deregistration_delay": tg_attribute(t["TargetGroupArn"], "deregistration_delay.timeout_seconds"),
                 "tags": elb_tags(t["TargetGroupArn"]),
             }
             for t in tgs
@@ -211,6 +219,7 @@ def main():
                         "name": s["serviceName"],
                         "status": s["status"],
                         "desired": s["desiredCount"],
+                        "grace_period": s.get("healthCheckGracePeriodSeconds"),
                         "launch_type": s.get("launchType"),
                         "task_definition": s["taskDefinition"].split("/")[-1].split(":")[0],
                         "load_balancers": [

@@ -1,0 +1,100 @@
+//! `cruddur db allow-ip [--ip IP]`: the original `bin/rds/update-sg-rule`. The
+//! ingress rule described `GITPOD` (`[database] rule_description`) on the
+//! database's security group is set to this workspace's public address /32 on the
+//! database port, replacing the old address; made when there is none.
+
+use std::net::Ipv4Addr;
+
+use serde_json::json;
+
+use crate::commands::{print_plan, Ctx, PlannedCall};
+use crate::error::{Error, Result};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Point the database's workspace ingress rule at this IP (/32)
+    AllowIp {
+        /// The workspace's public IPv4 address (default: $GITPOD_IP)
+        #[arg(long, env = "GITPOD_IP")]
+        ip: Option<String>,
+    },
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    let Action::AllowIp { ip } = args.action;
+    let db = ctx.project.database.clone().ok_or_else(|| {
+        Error::Usage("cruddur.toml has no [database] table: set [database] security_group = \"<name or sg-id>\"".into())
+    })?;
+    let ip = ip.filter(|i| !i.is_empty()).ok_or_else(|| {
+        Error::Usage("no address: pass --ip, or set GITPOD_IP (e.g. GITPOD_IP=$(curl -s ifconfig.me))".into())
+    })?;
+    let ip: Ipv4Addr = ip.parse().map_err(|_| Error::Usage(format!("`{ip}` is not an IPv4 address")))?;
+    let cidr = format!("{ip}/32");
+    let aws = ctx.aws().await?;
+    let group = if db.security_group.starts_with("sg-") {
+        db.security_group.clone()
+    } else {
+        aws.ec2.security_group_id(&db.security_group, None).await?.ok_or_else(|| {
+            Error::Usage(format!("no security group named `{}` ([database] security_group)", db.security_group))
+        })?
+    };
+    let desc = &db.rule_description;
+    let rules = aws.ec2.ingress_rules_described(&group, desc).await?;
+    let current = rules.iter().find(|r| r.cidr.as_deref() == Some(cidr.as_str()) && r.from_port == db.port);
+    let (action, calls) = match (current, rules.first()) {
+        (Some(_), _) if rules.len() == 1 => ("unchanged", Vec::new()),
+        (_, Some(old)) => {
+            let mut calls = vec![PlannedCall {
+                operation: "ec2:ModifySecurityGroupRules",
+                params: json!({"groupId": group, "securityGroupRuleId": old.id, "cidrIpv4": cidr, "port": db.port, "description": desc}),
+            }];
+            let extra: Vec<String> = rules.iter().skip(1).map(|r| r.id.clone()).collect();
+            if !extra.is_empty() {
+                calls.push(PlannedCall {
+                    operation: "ec2:RevokeSecurityGroupIngress",
+                    params: json!({"groupId": group, "securityGroupRuleIds": extra}),
+                });
+            }
+            ("replaced", calls)
+        }
+        (_, None) => (
+            "created",
+            vec![PlannedCall {
+                operation: "ec2:AuthorizeSecurityGroupIngress",
+                params: json!({"groupId": group, "cidrIp": cidr, "port": db.port, "description": desc}),
+            }],
+        ),
+    };
+    if ctx.global.dry_run {
+        print_plan(ctx, &calls);
+        return Ok(());
+    }
+    match action {
+        "replaced" => {
+            let old = rules.first().expect("a rule to replace");
+            aws.ec2.replace_rule(&group, &old.id, db.port, &cidr, desc).await?;
+            let extra: Vec<String> = rules.iter().skip(1).map(|r| r.id.clone()).collect();
+            if !extra.is_empty() {
+                aws.ec2.revoke_rules(&group, &extra).await?;
+            }
+        }
+        "created" => aws.ec2.authorize_described(&group, db.port, &cidr, desc).await?,
+        _ => {}
+    }
+    let was: Vec<String> = rules.iter().filter_map(|r| r.cidr.clone()).collect();
+    if ctx.json() {
+        ctx.print_json(
+            &json!({"securityGroup": group, "rule": desc, "cidr": cidr, "port": db.port, "action": action, "was": was}),
+        );
+    } else {
+        let from = if was.is_empty() { String::new() } else { format!(" (was {})", was.join(", ")) };
+        println!("{group}: {desc} tcp {} from {cidr} {action}{from}", db.port);
+    }
+    Ok(())
+}
