@@ -77,7 +77,7 @@ fn table() -> Vec<Case> {
         case(&["register", "backend"], vec![td("\"name\": \"xray\",", "\"name\": \"{{ container_name }}\",")], 2, "two containers are named `backend-flask`"),
         case(&["register", "backend"], vec![td("\"requiresCompatibilities\": [\"FARGATE\"],", "\"requiresCompatibilities\": [\"FARGATE\"], \"tags\": [{\"key\": \"aws:owner\", \"value\": \"me\"}],")], 2, "tags[0].key: the tag key \"aws:owner\" begins with aws:"),
         case(&["register", "backend"], vec![td("\"requiresCompatibilities\": [\"FARGATE\"],", &format!("\"requiresCompatibilities\": [\"FARGATE\"], \"tags\": [{{\"key\": \"k\", \"value\": \"{}\"}}],", long(257)))], 2, "tags[0].value: the tag value is 257 characters"),
-        case(&["register", "backend"], vec![td("\"{{ image }}\"", "\"{{ image }\"")], 2, "task-definitions/backend-flask.json:22:"),
+        case(&["register", "backend"], vec![td("\"{{ image }}\"", "\"{{ image }\"")], 2, "task-definitions/backend-flask.json:23:"),
         case(&["deploy", "backend", "--no-build"], vec![td("\"{{ image }}\"", "\"{{ imgae }}\"")], 2, "variable `imgae` is not defined"),
         case(&["register", "backend"], vec![td("\"networkMode\": \"awsvpc\"", "\"networkMode\": \"awsvcp\"")], 2, "task-definitions/backend-flask.json: networkMode: \"awsvcp\": Fargate runs only awsvpc"),
         // Service definitions (rendered with placeholders by up and plan).
@@ -186,8 +186,8 @@ fn invalid_task_definition_names_the_field() {
     edit(
         dir.path(),
         "task-definitions/backend-flask.json",
-        "\"essential\": true,\n      \"user\"",
-        "\"essental\": true,\n      \"user\"",
+        "\"essential\": true,\n      \"stopTimeout\": {{ stop_timeout }},\n      \"user\"",
+        "\"essental\": true,\n      \"stopTimeout\": {{ stop_timeout }},\n      \"user\"",
     );
     let line = moto.cruddur(dir.path(), &["register", "backend"]).one_line_error(2);
     assert!(line.contains("field `containerDefinitions[0].essental`: unknown field"), "{line}");

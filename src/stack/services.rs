@@ -104,9 +104,14 @@ fn wanted_grace_period(
     tgs: &TargetGroups,
     target: &Target,
 ) -> Result<Option<i32>> {
-    Ok(render_service_definition(run.spec.project, service, &stack_vars(run, service, net, tgs, target)?, &Unresolved::new())?
-        .1
-        .health_check_grace_period_seconds)
+    Ok(render_service_definition(
+        run.spec.project,
+        service,
+        &stack_vars(run, service, net, tgs, target)?,
+        &Unresolved::new(),
+    )?
+    .1
+    .health_check_grace_period_seconds)
 }
 
 /// The service definition's variables with what `up` has just converged.
