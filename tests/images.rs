@@ -6,8 +6,8 @@ mod common;
 #[path = "common/docker.rs"]
 mod docker_support;
 
-use common::Moto;
-use docker_support::{docker, free_offset, http_get, Registry, Workspace};
+use common::{clean, cruddur_cmd, Moto, Run};
+use docker_support::{docker, free_offset, http_get, image_env, Registry, Workspace};
 
 #[test]
 fn build_push_skip_and_push_only_the_changed_layer() {
@@ -370,4 +370,23 @@ fn deploy_refuses_an_image_of_another_architecture_before_registering_it() {
     assert_eq!(revisions(), before, "no revision was registered");
     let state = moto.state();
     assert_eq!(state["services"]["backend-flask"]["taskDefinition"], "backend-flask:1", "{state}");
+}
+
+/// `build` needs no AWS at all: no credentials, no region anywhere (the task
+/// definition is rendered for its runtimePlatform only, with a placeholder
+/// account and region). It once failed here on the ECR host `dkr.ecr..amazonaws.com`.
+#[test]
+fn build_needs_no_aws_configuration() {
+    let ws = Workspace::new();
+    let mut cmd = clean(cruddur_cmd(ws.path()));
+    cmd.envs(image_env()).args(["build", "backend", "-q", "--output", "json"]);
+    let run = Run::new(cmd.output().unwrap()).ok();
+    let built = run.json();
+    assert_eq!(built[0]["skipped"], false, "{built}");
+    let image = format!("{}/backend-flask:latest", ws.project);
+    let out = std::process::Command::new("docker")
+        .args(["image", "inspect", "-f", "{{.Architecture}}", &image])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "amd64", "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -11,7 +11,7 @@ bench_images() {
   BENCH_WORK=$(mktemp -d /tmp/cruddur-bench-ws.XXXXXX)
   local work=$BENCH_WORK
   (cd "$ROOT" && git ls-files -z | xargs -0 cp --parents -t "$work" && cp -a --parents "$PREBUILT_DIR" "$work")
-  sed -i 's/^name = "cruddur"/name = "cruddurbench"/' "$work/cruddur.toml"
+  sed -i 's/^name = "cruddur"/name = "crudbench"/' "$work/cruddur.toml"
   # A file no earlier run had: the inputs hash differs, so "first" builds and the
   # changed-page runs really build and push (an identical context would be skipped).
   local nonce; nonce=$(date +%s%N)
@@ -35,6 +35,24 @@ bench_images() {
   "$VENV/bin/python" "$ROOT/bin/lib/timing.py" --spec "$spec"
   rm -f "$spec"
   bench_real_build "$C"
+  bench_buildkit
+  cd "$ROOT"
+}
+
+# bench_images_real: only the real path (`bin/bench images-real`), with the tests'
+# debug build of cruddur (no release compile first: cruddur's own share of a build,
+# hashing the context, is printed beside it, and the minutes are docker's and cargo's).
+bench_images_real() {
+  prepare_images
+  prepare_real_images
+  local C="$ROOT/target/debug/cruddur"
+  BENCH_WORK=$(mktemp -d /tmp/cruddur-bench-ws.XXXXXX)
+  trap 'rm -rf "$BENCH_WORK"' EXIT
+  (cd "$ROOT" && git ls-files -z | xargs -0 cp --parents -t "$BENCH_WORK")
+  sed -i 's/^name = "cruddur"/name = "crudbench"/' "$BENCH_WORK/cruddur.toml"
+  cd "$BENCH_WORK"
+  bench_real_build "$C"
+  bench_buildkit
   cd "$ROOT"
 }
 
@@ -54,8 +72,42 @@ bench_real_build() {
     "real: one page changed, build frontend" "${RUNS_CHANGED:-5}" "$real $C build frontend -q" \
       "echo \"/* \$(date +%s%N) */\" >> frontend/public/style.css" \
     > "$spec"
+  printf '%s\t%s\t%s\n' "cruddur's own share: build backend, inputs unchanged (skipped)" "${RUNS_CHANGED:-5}" \
+    "$real $C build backend -q" >> "$spec"
   say "timing the real in-container build ($BUILDER_IMAGE, $RUNTIME_BASE_IMAGE)"
   "$VENV/bin/python" "$ROOT/bin/lib/timing.py" --spec "$spec" \
     "real: one line under app changed, build backend/real: cold build backend"
   rm -f "$spec"
+}
+
+# bench_buildkit: the same layer reuse under BuildKit (this engine's embedded one,
+# through the docker CLI with DOCKER_BUILDKIT=1; cruddur itself talks to the classic
+# builder). A cold build of app/Dockerfile.prod (dependency layer invalidated), then
+# RUNS_CHANGED rebuilds after a one-line change under app/src/; each rebuild's log
+# must show the dependency step CACHED. Run from the workspace copy.
+bench_buildkit() {
+  command -v docker >/dev/null || { say "no docker CLI: BuildKit part skipped"; return 0; }
+  local log; log=$(mktemp -d)
+  local build="DOCKER_BUILDKIT=1 docker build --progress=plain --build-arg BUILDER_IMAGE=$BUILDER_IMAGE --build-arg RUNTIME_IMAGE=$RUNTIME_BASE_IMAGE --build-arg PREBUILT_DIR= -f app/Dockerfile.prod -t crudbench-buildkit ."
+  local spec; spec=$(mktemp)
+  printf '%s\t%s\t%s\t%s\n' \
+    "buildkit: cold build backend" 1 "$build > $log/cold.log 2>&1" "echo \"# buildkit \$(date +%s%N)\" >> Cargo.toml" \
+    "buildkit: one line under app changed, build backend" "${RUNS_CHANGED:-5}" "$build > $log/changed-{i}.log 2>&1" \
+      "echo \"// \$(date +%s%N)\" >> app/src/lib.rs" \
+    > "$spec"
+  say "timing the real build under BuildKit (docker CLI, DOCKER_BUILDKIT=1)"
+  "$VENV/bin/python" "$ROOT/bin/lib/timing.py" --spec "$spec" \
+    "buildkit: one line under app changed, build backend/buildkit: cold build backend"
+  local f step
+  for f in "$log"/changed-*.log; do
+    # The step that compiles the dependencies, and whether BuildKit reused it.
+    step=$(grep -m1 -o '^#[0-9]* \[build [0-9/]*\] RUN mkdir -p src' "$f" | cut -d' ' -f1)
+    if [ -n "$step" ] && grep -q "^$step CACHED" "$f"; then
+      echo "$(basename "$f" .log): dependency step $step CACHED; cargo compiled: $(grep -o 'Compiling [a-z_-]*' "$f" | sort -u | cut -d' ' -f2 | tr '\n' ' ')"
+    else
+      echo "$(basename "$f" .log): the dependency step was NOT reused:"; tail -20 "$f"
+    fi
+  done
+  rm -rf "$log" "$spec"
+  docker image rm -f crudbench-buildkit >/dev/null 2>&1 || true
 }

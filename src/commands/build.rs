@@ -88,7 +88,7 @@ pub async fn build_service(
     let started = Instant::now();
     let spec = image::build_spec(service)?;
     let region = image::region(&ctx.project, ctx.global.region.as_deref());
-    let platform = build_platform(ctx, service, &region)?.to_string();
+    let platform = build_platform(ctx, service)?.to_string();
     let args = image::build_args(&ctx.project, service, &region, urls)?;
     let context = BuildContext::collect(&spec.context, &spec.dockerfile)?;
     // The platform is an input too: the same files built for arm64 are another image.
@@ -163,13 +163,12 @@ pub async fn build_service(
 /// The platform a service's image is built for: its task definition's, rendered
 /// without asking AWS (the account id is a placeholder; runtimePlatform needs none).
 /// A service without a task-definition template runs on Fargate's default.
-fn build_platform(ctx: &Ctx, service: &Service, region: &str) -> Result<Platform> {
+fn build_platform(ctx: &Ctx, service: &Service) -> Result<Platform> {
     let shown = ctx.project.display_path(&service.task_definition);
     if !service.task_definition.exists() {
         return Platform::from_runtime_platform(None, &shown);
     }
-    let caller = "arn:aws:iam::000000000000:root";
-    let target = Target::new("000000000000".into(), region.to_string(), caller, AppUrls::local(&ctx.project));
+    let target = Target::offline(&ctx.project, ctx.global.region.as_deref());
     let rendered = render_task_definition(&ctx.project, service, &target, None)?;
     Platform::of(&rendered.spec, &shown)
 }

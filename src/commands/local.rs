@@ -15,7 +15,7 @@ use crate::docker::containers::{self, ContainerSpec, PROJECT_LABEL, SERVICE_LABE
 use crate::docker::{docker_error, is_not_found, Engine};
 use crate::envfile;
 use crate::error::{Error, Result};
-use crate::image::{self, AppUrls};
+use crate::image;
 use crate::render::context::Target;
 
 #[derive(Debug, clap::Args)]
@@ -81,9 +81,7 @@ async fn up(ctx: &Ctx, args: UpArgs) -> Result<()> {
         args.services.iter().map(|n| ctx.project.service(n)).collect::<Result<_>>()?
     };
     // Rendering needs an account and region only for ARNs, which stay unused here.
-    let region = image::region(&ctx.project, ctx.global.region.as_deref());
-    let region = if region.is_empty() { "us-east-1".into() } else { region };
-    let target = Target::new("000000000000".into(), region, "", AppUrls::local(&ctx.project));
+    let target = Target::offline(&ctx.project, ctx.global.region.as_deref());
     let engine = Engine::connect().await?;
     let mut specs = Vec::new();
     for service in &services {

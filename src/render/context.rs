@@ -31,6 +31,15 @@ impl Target {
         let dns_suffix = crate::aws::sts::dns_suffix(&partition).to_string();
         Target { account_id, region, partition, dns_suffix, urls }
     }
+
+    /// For rendering without AWS (`build`'s platform, `local up`): a placeholder
+    /// account, and the configured region or us-east-1, since the ARNs and the ECR
+    /// host they make are never used; the app's URLs are local.
+    pub fn offline(project: &Project, region_flag: Option<&str>) -> Target {
+        let region = crate::image::region(project, region_flag);
+        let region = if region.is_empty() { "us-east-1".into() } else { region };
+        Target::new("000000000000".into(), region, "", AppUrls::local(project))
+    }
 }
 
 /// Variables every template of a service sees.
