@@ -87,6 +87,11 @@ bench_real_build() {
 # must show the dependency step CACHED. Run from the workspace copy.
 bench_buildkit() {
   command -v docker >/dev/null || { say "no docker CLI: BuildKit part skipped"; return 0; }
+  # Debian's docker CLI builds with BuildKit only through the buildx component.
+  if ! docker buildx version >/dev/null 2>&1; then
+    say "BuildKit part SKIPPED: this docker CLI has no buildx component, which DOCKER_BUILDKIT=1 needs"
+    return 0
+  fi
   local log; log=$(mktemp -d)
   local build="DOCKER_BUILDKIT=1 docker build --progress=plain --build-arg BUILDER_IMAGE=$BUILDER_IMAGE --build-arg RUNTIME_IMAGE=$RUNTIME_BASE_IMAGE --build-arg PREBUILT_DIR= -f app/Dockerfile.prod -t crudbench-buildkit ."
   local spec; spec=$(mktemp)
