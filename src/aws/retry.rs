@@ -157,23 +157,44 @@ mod tests {
         assert!(is_aws(&aws("ClusterNotFoundException", "Cluster not found."), "ClusterNotFoundException", &[]));
     }
 
+    // No CRUDDUR_RETRY_SCALE here: a budget scaled down to milliseconds made the
+    // retry count depend on how long the first call took on a loaded machine.
     #[tokio::test]
-    async fn gives_up_with_the_hint_and_never_retries_other_errors() {
-        std::env::set_var("CRUDDUR_RETRY_SCALE", "0.001");
+    async fn retries_until_it_succeeds_within_the_budget() {
         let wait = Wait::new("the role", Duration::from_secs(120), "create it");
         let mut calls = 0;
-        let err = until_ok::<(), _, _>(
+        let got = until_ok(
             &wait,
             |e| is_aws(e, "X", &[]),
             || {
                 calls += 1;
-                async { Err(aws("X", "not yet")) }
+                let n = calls;
+                async move {
+                    if n < 3 {
+                        Err(aws("X", "not yet"))
+                    } else {
+                        Ok(n)
+                    }
+                }
             },
         )
         .await
-        .unwrap_err();
-        assert!(calls > 1, "retried");
-        assert!(matches!(&err, Error::StillFailing { hint, .. } if hint == "create it"), "{err}");
+        .unwrap();
+        assert_eq!((got, calls), (3, 3));
+    }
+
+    #[tokio::test]
+    async fn gives_up_with_the_hint_and_never_retries_other_errors() {
+        // A spent budget: the retryable error ends the wait with the hint.
+        let spent = Wait::new("the role", Duration::ZERO, "create it");
+        let err = until_ok::<(), _, _>(&spent, |e| is_aws(e, "X", &[]), || async { Err(aws("X", "not yet")) })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::StillFailing { hint, last, .. } if hint == "create it" && last == "X: not yet"),
+            "{err}"
+        );
+        let wait = Wait::new("the role", Duration::from_secs(120), "create it");
         let mut calls = 0;
         let err = until_ok::<(), _, _>(
             &wait,
