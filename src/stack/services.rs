@@ -68,10 +68,9 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
                 };
                 // Read back: a CreateService that did not keep the grace period (moto
                 // drops it) is corrected here rather than on the next `up`.
-                let kept = aws.ecs.find_service(&project.cluster, name).await?.and_then(|s| s.grace_period);
-                let want = wanted_grace_period(run, service, net, tgs, target)?;
-                if want.is_some() && kept != want {
-                    grace_period(run, service, kept, want, &mut Vec::new()).await?;
+                if created.grace_period.is_some() {
+                    let kept = aws.ecs.find_service(&project.cluster, name).await?.and_then(|s| s.grace_period);
+                    grace_period(run, service, kept, created.grace_period, &mut Vec::new()).await?;
                 }
             }
             run.report.record("ecs-service", name, Action::Create, details, t);
@@ -85,6 +84,8 @@ struct Created {
     task_definition: String,
     /// The ECR image the task definition names, when the repository does not hold it.
     missing_image: Option<String>,
+    /// The grace period the rendered service definition asked for.
+    grace_period: Option<i32>,
 }
 
 /// The (repository, tag or digest) of an image in this account's ECR, else None
@@ -183,7 +184,7 @@ async fn create(
         }
     }
     aws.ecs.create_service(&spec, &revision).await?;
-    Ok(Created { task_definition: revision, missing_image })
+    Ok(Created { task_definition: revision, missing_image, grace_period: spec.health_check_grace_period_seconds })
 }
 
 /// `deploy` of a service that does not exist yet: the service definition with the
