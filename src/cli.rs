@@ -1,24 +1,13 @@
-//! The command line: global flags and one subcommand per verb.
+//! Argument groups shared by the verbs and the operations below them: the global
+//! flags, which services, how to wait for a rollout, and which registry.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::ValueEnum;
 
-use crate::commands;
-
-#[derive(Debug, Parser)]
-#[command(
-    name = "cruddur",
-    version,
-    about = "Render, register and roll out the Cruddur services on ECS Fargate",
-    after_help = "Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 rolled back, 4 timed out."
-)]
-pub struct Cli {
-    #[command(flatten)]
-    pub global: Global,
-    #[command(subcommand)]
-    pub command: Command,
-}
+use crate::config::Project;
+use crate::rollout::WatchOptions;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Global {
@@ -51,48 +40,55 @@ pub enum OutputFormat {
     Json,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Create or update the whole stack (log group to ECS services); --dry-run = plan
-    Up(commands::up::Args),
-    /// Show what `up` would create, update or leave alone (read calls only)
-    Plan(commands::up::Args),
-    /// Delete what cruddur tagged, in dependency order (--yes; --all for data too)
-    Down(commands::down::Args),
-    /// Push the secrets named in cruddur.toml to SSM SecureStrings
-    Secrets(commands::secrets::Args),
-    /// Print a service's rendered task or service definition as JSON
-    Render(commands::render::Args),
-    /// Build service images through the Docker Engine API (skipped when inputs are unchanged)
-    Build(commands::build::Args),
-    /// Push service images to ECR (or --registry), creating the repositories
-    Push(commands::push::Args),
-    /// Store ECR registry credentials for the docker CLI (push does not need this)
-    Login(commands::login::Args),
-    /// Run the services as containers on the local Docker Engine: up, down, ps
-    Local(commands::local::Args),
-    /// Register a new task-definition revision if the rendered one changed
-    Register(commands::register::Args),
-    /// Show how the local task definition differs from the live one
-    Diff(commands::diff::Args),
-    /// Register, update the service with a new deployment, and wait for it
-    Deploy(commands::deploy::Args),
-    /// Show deployments, counts and recent events
-    Status(commands::status::Args),
-    /// Go back to the previous task-definition revision and wait
-    Rollback(commands::rollback::Args),
-    /// Set a service's desired count and wait
-    Scale(commands::scale::Args),
-    /// Write the services' .env files (Gitpod or local) from templates/
-    GenerateEnv(commands::generate_env::Args),
-    /// Print (or --follow) a service's container logs
-    Logs(commands::logs::Args),
-    /// Open a shell in a running task (ECS Exec through session-manager-plugin)
-    Connect(commands::connect::Args),
-    /// Run a one-off task (e.g. `run backend -- app migrate`), stream its logs, exit with its status
-    Run(commands::run::Args),
-    /// Deregister old task-definition revisions (keeps the newest N and those in use)
-    Prune(commands::prune::Args),
-    /// The database's security group: `db allow-ip` opens it to this workspace's IP
-    Db(commands::db::Args),
+/// The services a command works on: named ones, or `--all`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Selection {
+    /// Service name(s) from cruddur.toml (e.g. backend)
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub services: Vec<String>,
+    /// Every service in cruddur.toml that has a [build] table
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Flags shared by every command that waits for a rollout.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WaitArgs {
+    /// Return right after UpdateService, without waiting
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Give up waiting after this long (e.g. 90s, 10m)
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// How often to poll the service
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub poll_interval: Duration,
+    /// Stopped tasks of the new revision that count as a crash loop
+    #[arg(long, default_value_t = 3)]
+    pub max_task_failures: usize,
+}
+
+impl WaitArgs {
+    pub fn options(&self) -> WatchOptions {
+        WatchOptions {
+            timeout: self.timeout,
+            poll: self.poll_interval,
+            max_task_failures: self.max_task_failures.max(1),
+            ..WatchOptions::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RegistryArgs {
+    /// Registry host instead of ECR's (e.g. 127.0.0.1:5000); project.registry sets it too
+    #[arg(long, value_name = "HOST")]
+    pub registry: Option<String>,
+}
+
+impl RegistryArgs {
+    /// --registry, else project.registry; None means ECR's own host.
+    pub fn host(&self, project: &Project) -> Option<String> {
+        self.registry.clone().or_else(|| project.registry.clone())
+    }
 }

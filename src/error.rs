@@ -12,6 +12,8 @@ pub enum ExitCode {
     Usage = 2,
     RolledBack = 3,
     Timeout = 4,
+    /// stdout was closed by its reader (128 + SIGPIPE, as a shell reports a process killed by it).
+    StdoutClosed = 141,
 }
 
 #[derive(Debug, thiserror::Error)]

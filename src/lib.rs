@@ -1,18 +1,23 @@
 //! cruddur: take the Cruddur app to ECS Fargate and roll it out.
 
+#[macro_use]
+pub mod console;
 pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod docker;
+pub mod ecs_exec;
 pub mod envfile;
 pub mod error;
 pub mod image;
+pub mod invocation;
 pub mod logstream;
 pub mod model;
 pub mod oneoff;
 pub mod platform;
 pub mod registry;
+pub mod release;
 pub mod render;
 pub mod resolver;
 pub mod rollout;

@@ -2,8 +2,7 @@
 
 use clap::Parser;
 
-use cruddur::cli::Cli;
-use cruddur::commands;
+use cruddur::commands::{self, Cli};
 
 fn main() {
     let cli = Cli::parse();

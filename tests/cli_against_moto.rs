@@ -247,3 +247,26 @@ fn deploy_all_waits_in_parallel_and_fails_if_one_fails() {
         run.stderr
     );
 }
+
+/// `cruddur render backend | head -1`: the reader closes the pipe and cruddur stops
+/// quietly with the status a shell gives a process killed by SIGPIPE, never a panic.
+#[test]
+fn a_closed_stdout_ends_quietly_with_status_141() {
+    let moto = Moto::start();
+    for args in [
+        &["render", "backend"][..],
+        &["render", "frontend", "--output", "json"][..],
+        &["register", "backend", "--dry-run"][..],
+    ] {
+        let mut cmd = common::clean(common::cruddur_cmd(&repo()));
+        cmd.envs(moto.env()).args(args);
+        cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        // The read end closed before cruddur writes anything: its first write gets EPIPE.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}

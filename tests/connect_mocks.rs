@@ -7,8 +7,8 @@ use aws_sdk_ecs::types as sdk;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
 
 use cruddur::aws::ecs::Ecs;
-use cruddur::commands::connect::check_task;
 use cruddur::config::Project;
+use cruddur::ecs_exec::check_task;
 use cruddur::error::Error;
 use cruddur::session_plugin::plugin_args;
 

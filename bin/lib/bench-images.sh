@@ -81,26 +81,27 @@ bench_real_build() {
 }
 
 # bench_buildkit: the same layer reuse under BuildKit (this engine's embedded one,
-# through the docker CLI with DOCKER_BUILDKIT=1; cruddur itself talks to the classic
+# through buildx's docker driver; cruddur itself talks to the classic
 # builder). A cold build of app/Dockerfile.prod (dependency layer invalidated), then
 # RUNS_CHANGED rebuilds after a one-line change under app/src/; each rebuild's log
 # must show the dependency step CACHED. Run from the workspace copy.
 bench_buildkit() {
   command -v docker >/dev/null || { say "no docker CLI: BuildKit part skipped"; return 0; }
-  # Debian's docker CLI builds with BuildKit only through the buildx component.
-  if ! docker buildx version >/dev/null 2>&1; then
-    say "BuildKit part SKIPPED: this docker CLI has no buildx component, which DOCKER_BUILDKIT=1 needs"
+  # shellcheck source=bin/lib/buildx.sh
+  source "$ROOT/bin/lib/buildx.sh"
+  if ! ensure_buildx; then
+    say "BuildKit part SKIPPED: no buildx (the docker CLI's BuildKit client) and none could be fetched"
     return 0
   fi
   local log; log=$(mktemp -d)
-  local build="DOCKER_BUILDKIT=1 docker build --progress=plain --build-arg BUILDER_IMAGE=$BUILDER_IMAGE --build-arg RUNTIME_IMAGE=$RUNTIME_BASE_IMAGE --build-arg PREBUILT_DIR= -f app/Dockerfile.prod -t crudbench-buildkit ."
+  local build="$BUILDX build --progress=plain --load --build-arg BUILDER_IMAGE=$BUILDER_IMAGE --build-arg RUNTIME_IMAGE=$RUNTIME_BASE_IMAGE --build-arg PREBUILT_DIR= -f app/Dockerfile.prod -t crudbench-buildkit ."
   local spec; spec=$(mktemp)
   printf '%s\t%s\t%s\t%s\n' \
     "buildkit: cold build backend" 1 "$build > $log/cold.log 2>&1" "echo \"# buildkit \$(date +%s%N)\" >> Cargo.toml" \
     "buildkit: one line under app changed, build backend" "${RUNS_CHANGED:-5}" "$build > $log/changed-{i}.log 2>&1" \
       "echo \"// \$(date +%s%N)\" >> app/src/lib.rs" \
     > "$spec"
-  say "timing the real build under BuildKit (docker CLI, DOCKER_BUILDKIT=1)"
+  say "timing the real build under BuildKit ($BUILDX, $($BUILDX version | cut -d' ' -f2), the engine's own BuildKit)"
   "$VENV/bin/python" "$ROOT/bin/lib/timing.py" --spec "$spec" \
     "buildkit: one line under app changed, build backend/buildkit: cold build backend"
   local f step

@@ -3,21 +3,14 @@
 //! When the inputs (context files after .dockerignore, Dockerfile, build args) hash
 //! to an image the engine already has, the build is skipped and the image re-tagged.
 
-use std::collections::HashMap;
-use std::time::Instant;
-
-use serde::Serialize;
-
-use crate::commands::{render_task_definition, Ctx, Selection};
+use crate::cli::Selection;
 use crate::config::Service;
-use crate::docker::build::{self as engine_build, BuildRequest, INPUTS_LABEL};
-use crate::docker::context::{BuildContext, ContextDigests};
+use crate::docker::context::ContextDigests;
 use crate::docker::Engine;
 use crate::error::Result;
-
 use crate::image::{self, AppUrls};
-use crate::platform::Platform;
-use crate::render::context::Target;
+use crate::invocation::Ctx;
+use crate::release::build::{build_service, short};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,21 +19,6 @@ pub struct Args {
     /// Show only the output of a failing step, not the whole build
     #[arg(short, long)]
     pub quiet: bool,
-}
-
-/// A service's image after `build`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Built {
-    pub service: String,
-    pub repository: String,
-    pub tags: Vec<String>,
-    pub image_id: String,
-    pub inputs: String,
-    /// The task definition's platform, which the engine was asked to build for.
-    pub platform: String,
-    pub skipped: bool,
-    pub seconds: f64,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
@@ -63,7 +41,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     } else {
         for b in &results {
             let verb = if b.skipped { "unchanged, build skipped" } else { "built" };
-            println!(
+            outln!(
                 "{}: {verb}: {}:{} ({}, {:.2}s)",
                 b.service,
                 b.repository,
@@ -74,106 +52,4 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Builds one service's image, or re-tags the one its inputs already produced.
-pub async fn build_service(
-    ctx: &Ctx,
-    engine: &Engine,
-    service: &Service,
-    quiet: bool,
-    digests: &mut ContextDigests,
-    urls: &AppUrls,
-) -> Result<Built> {
-    let started = Instant::now();
-    let spec = image::build_spec(service)?;
-    let region = image::region(&ctx.project, ctx.global.region.as_deref());
-    let platform = build_platform(ctx, service)?.to_string();
-    let args = image::build_args(&ctx.project, service, &region, urls)?;
-    let context = BuildContext::collect(&spec.context, &spec.dockerfile)?;
-    // The platform is an input too: the same files built for arm64 are another image.
-    let mut hashed = args.clone();
-    hashed.insert("platform (runtimePlatform)".into(), platform.clone());
-    let inputs = context.input_hash(&hashed, digests)?;
-    let repository = image::local_repo(&ctx.project, service);
-    let tags = image::tags(&ctx.project.root);
-    ctx.verbose(format!("{}: {} context files, inputs {inputs}", service.name, context.file_count()));
-
-    let (image_id, skipped) = match engine_build::find_by_inputs(engine, &inputs).await? {
-        Some(id) => {
-            eprintln!("{}: inputs unchanged ({}), reusing image {}", service.name, short(&inputs), short(&id));
-            (id, true)
-        }
-        None => {
-            eprintln!(
-                "{}: building {} for {platform} from {}",
-                service.name,
-                repository,
-                ctx.project.display_path(&spec.dockerfile)
-            );
-            let labels = HashMap::from([
-                (INPUTS_LABEL.to_string(), inputs.clone()),
-                ("dev.cruddur.project".to_string(), ctx.project.name.clone()),
-                ("dev.cruddur.service".to_string(), service.name.clone()),
-            ]);
-            let first_tag = format!("{repository}:{}", tags[0]);
-            let request = BuildRequest {
-                service: &service.name,
-                tar: context.tar()?,
-                dockerfile: &context.dockerfile,
-                tag: &first_tag,
-                args: &args,
-                labels,
-                platform: platform.clone(),
-            };
-            let prefix = format!("[{}] ", service.name);
-            let mut failed_step_only = Vec::new();
-            let result = engine_build::build(engine, request, &mut |line: &str| {
-                if quiet {
-                    failed_step_only.push(line.to_string());
-                } else {
-                    eprintln!("{prefix}{line}");
-                }
-            })
-            .await;
-            if result.is_err() && quiet {
-                // Only what build() repeats after the failure: the failing step's output.
-                if let Some(start) = failed_step_only.iter().position(|l| l.starts_with("--- output of")) {
-                    failed_step_only[start..].iter().for_each(|l| eprintln!("{prefix}{l}"));
-                }
-            }
-            (result?, false)
-        }
-    };
-    for tag in &tags {
-        engine_build::tag(engine, &image_id, &repository, tag).await?;
-    }
-    Ok(Built {
-        service: service.name.clone(),
-        repository,
-        tags,
-        image_id,
-        inputs,
-        platform,
-        skipped,
-        seconds: started.elapsed().as_secs_f64(),
-    })
-}
-
-/// The platform a service's image is built for: its task definition's, rendered
-/// without asking AWS (the account id is a placeholder; runtimePlatform needs none).
-/// A service without a task-definition template runs on Fargate's default.
-fn build_platform(ctx: &Ctx, service: &Service) -> Result<Platform> {
-    let shown = ctx.project.display_path(&service.task_definition);
-    if !service.task_definition.exists() {
-        return Platform::from_runtime_platform(None, &shown);
-    }
-    let target = Target::offline(&ctx.project, ctx.global.region.as_deref());
-    let rendered = render_task_definition(&ctx.project, service, &target, None)?;
-    Platform::of(&rendered.spec, &shown)
-}
-
-fn short(id: &str) -> &str {
-    let hex = id.strip_prefix("sha256:").unwrap_or(id);
-    &hex[..hex.len().min(12)]
 }

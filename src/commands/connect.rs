@@ -5,23 +5,14 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::aws::Aws;
-use crate::commands::logs::task_id;
-use crate::commands::Ctx;
 use crate::config::Service;
+use crate::ecs_exec::{self, check_task, check_task_role};
 use crate::error::{Error, Result};
+use crate::invocation::Ctx;
 use crate::model::task::TaskInfo;
 use crate::session_plugin::{self, find_plugin};
 use crate::ssm_session::exit_marker::ExitMarker;
-
-mod native;
-
-/// What the AWS docs list as needed by the task role for ECS Exec.
-pub const EXEC_ACTIONS: [&str; 4] = [
-    "ssmmessages:CreateControlChannel",
-    "ssmmessages:CreateDataChannel",
-    "ssmmessages:OpenControlChannel",
-    "ssmmessages:OpenDataChannel",
-];
+use crate::validate::task_id;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -87,7 +78,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         let session = aws.ecs.execute_command(cluster, &task.task_arn, &container, &sent).await?;
         eprintln!("connecting to {container} in task {} ({command})", task.task_id);
         let target_id = session_plugin::target_id(&session, &runtime_id);
-        return native::session(&aws, &session, target_id, marker).await;
+        return ecs_exec::session(&aws, &session, target_id, marker).await;
     };
     let session = aws.ecs.execute_command(cluster, &task.task_arn, &container, &command).await?;
     let profile = ctx.global.profile.clone().or_else(|| std::env::var("AWS_PROFILE").ok()).unwrap_or_default();
@@ -100,7 +91,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
 /// docker exec into the local container, with the same command as ECS Exec would run.
 async fn connect_local(ctx: &Ctx, service: &Service, args: &Args) -> Result<()> {
     let engine = crate::docker::Engine::connect().await?;
-    let container = crate::commands::local::local_container(ctx, service);
+    let container = crate::docker::containers::local_name(&ctx.project, service);
     let state = crate::docker::containers::state(&engine, &container).await.map_err(|_| Error::LocalUnhealthy {
         service: service.name.clone(),
         state: format!("no container {container}; start it with `cruddur local up {}`", service.name),
@@ -119,65 +110,6 @@ async fn connect_local(ctx: &Ctx, service: &Service, args: &Args) -> Result<()> 
         return Err(Error::ExecExited(code));
     }
     Ok(())
-}
-
-/// RUNNING, exec enabled on the task, the container present, its agent running.
-pub fn check_task(task: &TaskInfo, container: &str, service: &Service) -> Result<()> {
-    if task.last_status != "RUNNING" {
-        return Err(Error::TaskNotRunning { task: task.task_id.clone(), status: task.last_status.clone() });
-    }
-    if !task.enable_execute_command {
-        return Err(Error::ExecDisabled {
-            what: format!("task {} (it started before exec was enabled)", task.task_id),
-            fix: format!("start new tasks with `cruddur deploy {}`, then connect to one of them", service.name),
-        });
-    }
-    let Some(c) = task.containers.iter().find(|c| c.name == container) else {
-        let names: Vec<&str> = task.containers.iter().map(|c| c.name.as_str()).collect();
-        return Err(Error::Usage(format!(
-            "task {} has no container `{container}` (containers: {})",
-            task.task_id,
-            names.join(", ")
-        )));
-    };
-    if let Some((_, status)) = c.agents.iter().find(|(name, _)| name == "ExecuteCommandAgent") {
-        if status != "RUNNING" {
-            return Err(Error::ExecNotReady(format!(
-                "the ExecuteCommandAgent of {container} in task {} is {status}",
-                task.task_id
-            )));
-        }
-    }
-    Ok(())
-}
-
-async fn check_task_role(ctx: &Ctx, aws: &Aws, task: &TaskInfo) -> Result<()> {
-    let td = aws.ecs.describe_task_definition(&task.task_definition).await?;
-    let Some(role_arn) = td.spec.task_role_arn.as_deref() else {
-        return Err(Error::TaskRoleLacksExec {
-            role: "(none: the task definition has no taskRoleArn)".into(),
-            missing: EXEC_ACTIONS.iter().map(|a| a.to_string()).collect(),
-        });
-    };
-    let role = role_arn.rsplit('/').next().unwrap_or(role_arn);
-    match aws.iam.role_allows(role, &EXEC_ACTIONS).await {
-        Ok(allowed) => {
-            let missing: Vec<String> =
-                EXEC_ACTIONS.iter().filter(|a| !allowed.iter().any(|x| x == *a)).map(|a| a.to_string()).collect();
-            if missing.is_empty() {
-                Ok(())
-            } else {
-                Err(Error::TaskRoleLacksExec { role: role.to_string(), missing })
-            }
-        }
-        // The caller may not be allowed to read IAM; ECS will say so if exec fails.
-        Err(Error::Aws { code, .. }) if code.contains("AccessDenied") => {
-            ctx.verbose(format!("cannot read the policies of {role} ({code}); not checked"));
-            eprintln!("warning: could not check that task role {role} allows ssmmessages ({code})");
-            Ok(())
-        }
-        Err(e) => Err(e),
-    }
 }
 
 /// Lets the user pick a running task on a terminal; without one, fails listing them.

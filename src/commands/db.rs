@@ -7,8 +7,8 @@ use std::net::Ipv4Addr;
 
 use serde_json::json;
 
-use crate::commands::{print_plan, Ctx, PlannedCall};
 use crate::error::{Error, Result};
+use crate::invocation::{print_plan, Ctx, PlannedCall};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -94,7 +94,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         );
     } else {
         let from = if was.is_empty() { String::new() } else { format!(" (was {})", was.join(", ")) };
-        println!("{group}: {desc} tcp {} from {cidr} {action}{from}", db.port);
+        outln!("{group}: {desc} tcp {} from {cidr} {action}{from}", db.port);
     }
     Ok(())
 }

@@ -2,9 +2,10 @@
 //! unified diff. Both sides are normalised, so fields AWS fills in by default do
 //! not show up.
 
-use crate::commands::{render_task_definition, target, Ctx};
 use crate::error::Result;
+use crate::invocation::Ctx;
 use crate::model::service_state::short_task_definition;
+use crate::release::definitions::{render_task_definition, target};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -39,7 +40,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     } else if same {
         eprintln!("no differences: {live_name} matches {local_name}");
     } else {
-        print!("{}", unified(&live_text, &local, &live_name, &local_name));
+        out!("{}", unified(&live_text, &local, &live_name, &local_name));
     }
     Ok(())
 }

@@ -3,8 +3,9 @@
 
 use std::time::Instant;
 
-use crate::commands::{target, Ctx};
 use crate::error::{Error, Result};
+use crate::invocation::Ctx;
+use crate::release::definitions::target;
 use crate::stack::report::{Action, Report};
 use crate::stack::spec::Spec;
 use crate::stack::{teardown, Run};

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
 
-use crate::commands::Ctx;
 use crate::config::Service;
 use crate::envfile;
 use crate::error::{Error, Result};
+use crate::invocation::Ctx;
 use crate::render::{render_str, Unresolved};
 
 #[derive(Debug, clap::Args)]
@@ -140,11 +140,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     // Everything rendered: only now write.
     for p in &planned {
         if ctx.global.dry_run {
-            println!("dry-run: would write {} (mode 0600): {}", p.path.display(), p.names.join(", "));
+            outln!("dry-run: would write {} (mode 0600): {}", p.path.display(), p.names.join(", "));
             continue;
         }
         envfile::write_private(&p.path, &p.contents)?;
-        println!("{}", p.path.display());
+        outln!("{}", p.path.display());
         eprintln!("wrote {} (mode 0600): {}", p.path.display(), p.names.join(", "));
         warn_if_tracked(&p.path);
     }

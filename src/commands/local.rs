@@ -9,13 +9,14 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::commands::{render_task_definition, Ctx};
 use crate::config::Service;
 use crate::docker::containers::{self, ContainerSpec, PROJECT_LABEL, SERVICE_LABEL};
 use crate::docker::{docker_error, is_not_found, Engine};
 use crate::envfile;
 use crate::error::{Error, Result};
 use crate::image;
+use crate::invocation::Ctx;
+use crate::release::definitions::render_task_definition;
 use crate::render::context::Target;
 
 #[derive(Debug, clap::Args)]
@@ -62,10 +63,6 @@ fn network_name(ctx: &Ctx) -> String {
     format!("{}-local", ctx.project.name)
 }
 
-fn container_name(ctx: &Ctx, service: &Service) -> String {
-    format!("{}-local-{}", ctx.project.name, service.ecs_name)
-}
-
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     match args.action {
         Action::Up(up_args) => up(ctx, up_args).await,
@@ -104,7 +101,7 @@ async fn up(ctx: &Ctx, args: UpArgs) -> Result<()> {
         ctx.print_json(&results);
     } else {
         for r in &results {
-            println!("{}: {}", r.service, r.url);
+            outln!("{}: {}", r.service, r.url);
         }
     }
     Ok(())
@@ -153,7 +150,7 @@ async fn container_spec(
         .as_ref()
         .and_then(|h| containers::health_from_ecs(&serde_json::to_value(h).unwrap_or_default(), args.health_interval));
     Ok(ContainerSpec {
-        name: container_name(ctx, service),
+        name: crate::docker::containers::local_name(&ctx.project, service),
         image,
         network: network_name(ctx),
         aliases: vec![service.ecs_name.clone(), service.name.clone()],
@@ -234,7 +231,7 @@ async fn ps(ctx: &Ctx) -> Result<()> {
         ctx.print_json(&rows);
     } else {
         for r in &rows {
-            println!(
+            outln!(
                 "{}\t{}\t{}\t{}",
                 r["service"].as_str().unwrap_or(""),
                 r["container"].as_str().unwrap_or(""),
@@ -244,9 +241,4 @@ async fn ps(ctx: &Ctx) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// `cruddur connect --local`: the container `local up` started for a service.
-pub fn local_container(ctx: &Ctx, service: &Service) -> String {
-    container_name(ctx, service)
 }

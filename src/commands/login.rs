@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use base64::Engine as _;
 
-use crate::commands::push::RegistryArgs;
-use crate::commands::Ctx;
+use crate::cli::RegistryArgs;
 use crate::error::{io_error, Error, Result};
+use crate::invocation::Ctx;
 use crate::{envfile, registry};
 
 #[derive(Debug, clap::Args)]
@@ -30,9 +30,9 @@ fn docker_config() -> Result<PathBuf> {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let path = docker_config()?;
     let aws = ctx.aws().await?;
-    let (host, credentials) = registry::login(&aws, args.registry.host(ctx)).await?;
+    let (host, credentials) = registry::login(&aws, args.registry.host(&ctx.project)).await?;
     if ctx.global.dry_run {
-        println!("dry-run: would store credentials for {host} in {}", path.display());
+        outln!("dry-run: would store credentials for {host} in {}", path.display());
         return Ok(());
     }
     let mut config: serde_json::Value = match std::fs::read_to_string(&path) {

@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use crate::commands::Ctx;
 use crate::error::{Error, Result};
+use crate::invocation::Ctx;
 use crate::logstream::{format_event, log_source, Follower};
 use crate::model::task_definition::TaskDefinitionSpec;
+use crate::validate::task_id;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -28,19 +29,6 @@ pub struct Args {
     /// How often --follow polls
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,
-}
-
-/// A task id from an id or a task ARN; anything else is bad input.
-pub fn task_id(arg: &str) -> Result<String> {
-    let id = arg.rsplit('/').next().unwrap_or(arg);
-    let arn_ok = !arg.contains('/') || (arg.starts_with("arn:aws") && arg.contains(":task/"));
-    if arn_ok && id.len() >= 32 && id.len() <= 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-        Ok(id.to_string())
-    } else {
-        Err(Error::Usage(format!(
-            "`{arg}` is not a task id or task ARN (32 hex characters, or arn:aws:ecs:...:task/<cluster>/<id>)"
-        )))
-    }
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
@@ -76,7 +64,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     ctx.verbose(format!("reading {} streams {}*", follower.group, follower.prefix));
     loop {
         for e in follower.poll(&aws.logs).await? {
-            println!("{}", format_event(&e, &source.container, ctx.json()));
+            outln!("{}", format_event(&e, &source.container, ctx.json()));
         }
         if !args.follow {
             return Ok(());

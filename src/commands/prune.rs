@@ -8,8 +8,8 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use serde::Serialize;
 
-use crate::commands::Ctx;
 use crate::error::{io_error, Error, Result};
+use crate::invocation::Ctx;
 use crate::model::service_state::short_task_definition;
 
 #[derive(Debug, clap::Args)]
@@ -117,7 +117,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         ctx.print_json(&serde_json::json!({ "applied": apply, "services": plans }));
     } else {
         let verb = if apply { "deregistered" } else { "to deregister" };
-        println!("{total} revisions {verb}");
+        outln!("{total} revisions {verb}");
     }
     if total > 0 && !apply && !ctx.global.dry_run {
         let why = if interactive { "not confirmed" } else { "pass --yes to deregister the revisions listed above" };

@@ -2,11 +2,10 @@
 
 use serde_json::json;
 
-use crate::aws::ecs::Revision;
-use crate::aws::Aws;
-use crate::commands::{print_plan, render_task_definition, target, Ctx, PlannedCall};
 use crate::error::Result;
-use crate::model::task_definition::TaskDefinitionSpec;
+use crate::invocation::{print_plan, Ctx};
+use crate::release::definitions::{render_task_definition, target};
+use crate::release::registration::{ensure_registered, Registration};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -15,55 +14,6 @@ pub struct Args {
     /// Image URI to register instead of the configured one
     #[arg(long)]
     pub image: Option<String>,
-}
-
-pub enum Registration {
-    /// The latest ACTIVE revision already matches.
-    Unchanged(Revision),
-    Registered(Revision),
-    /// Dry run: this call would register revision `next`.
-    Planned {
-        call: PlannedCall,
-        next: i32,
-    },
-}
-
-impl Registration {
-    /// The ARN the service should run (a placeholder `family:next` for a dry run).
-    pub fn arn(&self, family: &str) -> String {
-        match self {
-            Registration::Unchanged(r) | Registration::Registered(r) => r.arn.clone(),
-            Registration::Planned { next, .. } => format!("{family}:{next}"),
-        }
-    }
-}
-
-/// Registers the spec unless the latest ACTIVE revision already equals it.
-pub async fn ensure_registered(ctx: &Ctx, aws: &Aws, spec: &TaskDefinitionSpec) -> Result<Registration> {
-    let started = std::time::Instant::now();
-    let registration = register_if_changed(aws, spec, ctx.global.dry_run).await?;
-    if let Registration::Registered(revision) = &registration {
-        ctx.verbose(format!("registered {} in {} ms", revision.arn, started.elapsed().as_millis()));
-    }
-    Ok(registration)
-}
-
-/// The same without a command context (`up` creating a service); `dry_run` plans
-/// the call instead of making it.
-pub async fn register_if_changed(aws: &Aws, spec: &TaskDefinitionSpec, dry_run: bool) -> Result<Registration> {
-    let latest = aws.ecs.latest_revision(&spec.family).await?;
-    if let Some(latest) = latest.as_ref().filter(|l| l.spec.normalized() == spec.normalized()) {
-        return Ok(Registration::Unchanged(latest.clone()));
-    }
-    let next = latest.map_or(1, |l| l.revision + 1);
-    if dry_run {
-        let call = PlannedCall {
-            operation: "ecs:RegisterTaskDefinition",
-            params: json!({ "family": spec.family, "containers": spec.container_definitions.iter().map(|c| json!({"name": c.name, "image": c.image})).collect::<Vec<_>>() }),
-        };
-        return Ok(Registration::Planned { call, next });
-    }
-    Ok(Registration::Registered(aws.ecs.register(spec).await?))
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
@@ -85,7 +35,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if ctx.json() {
         ctx.print_json(&json!({ "arn": revision.arn, "revision": revision.revision, "registered": registered }));
     } else {
-        println!("{}", revision.arn);
+        outln!("{}", revision.arn);
     }
     Ok(())
 }

@@ -2,8 +2,9 @@
 
 use clap::ValueEnum;
 
-use crate::commands::{live_service_definition, render_task_definition, target, Ctx};
 use crate::error::Result;
+use crate::invocation::Ctx;
+use crate::release::definitions::{live_service_definition, render_task_definition, target};
 use crate::stack::spec::Spec;
 
 /// The IAM documents in `policies/`.

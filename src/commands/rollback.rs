@@ -4,10 +4,11 @@
 use serde_json::{json, Map};
 
 use crate::aws::ecs::ServiceUpdate;
-use crate::commands::deploy::{apply_and_wait, dry_run, Rollout};
-use crate::commands::{Ctx, WaitArgs};
+use crate::cli::WaitArgs;
 use crate::error::{Error, Result};
+use crate::invocation::Ctx;
 use crate::model::service_state::{revision_of, short_task_definition};
+use crate::release::apply::{apply_and_wait, dry_run, Rollout};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::aws::ecs_run::RunTaskRequest;
-use crate::commands::{print_plan, Ctx, PlannedCall};
 use crate::error::{Error, Result};
+use crate::invocation::{print_plan, Ctx, PlannedCall};
 use crate::logstream::{format_event, log_source, Follower};
 use crate::model::service_state::short_task_definition;
 use crate::oneoff::OneOff;
@@ -89,7 +89,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         if ctx.json() {
             ctx.print_json(&out);
         } else {
-            println!("{}", task.task_arn);
+            outln!("{}", task.task_arn);
         }
         return Ok(());
     }
@@ -116,7 +116,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
             if json_mode {
                 eprintln!("{line}");
             } else {
-                println!("{line}");
+                outln!("{line}");
             }
         })
         .await?;

@@ -4,9 +4,10 @@
 use serde_json::{json, Map};
 
 use crate::aws::ecs::ServiceUpdate;
-use crate::commands::deploy::{apply_and_wait, dry_run, Rollout};
-use crate::commands::{Ctx, WaitArgs};
+use crate::cli::WaitArgs;
 use crate::error::Result;
+use crate::invocation::Ctx;
+use crate::release::apply::{apply_and_wait, dry_run, Rollout};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

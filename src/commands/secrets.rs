@@ -3,8 +3,9 @@
 
 use std::time::Instant;
 
-use crate::commands::{target, Ctx};
 use crate::error::Result;
+use crate::invocation::Ctx;
+use crate::release::definitions::target;
 use crate::stack::report::Report;
 use crate::stack::spec::Spec;
 use crate::stack::{identity, Run};

@@ -2,9 +2,10 @@
 
 use serde_json::json;
 
-use crate::commands::{identity_line, target, Ctx};
 use crate::error::{Error, Result};
+use crate::invocation::Ctx;
 use crate::model::service_state::{short_task_definition, ServiceState};
+use crate::release::definitions::{identity_line, target};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -66,7 +67,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
 }
 
 fn print_text(name: &str, cluster: &str, s: &ServiceState, events: usize) {
-    println!(
+    outln!(
         "{name} ({cluster}/{}): {} {}, running {}/{} pending {}",
         s.name,
         s.status,
@@ -76,7 +77,7 @@ fn print_text(name: &str, cluster: &str, s: &ServiceState, events: usize) {
         s.pending
     );
     for d in &s.deployments {
-        println!(
+        outln!(
             "  deployment {:<8} {:<22} {:<12} running {}/{} pending {} failed {}{}",
             d.status,
             short_task_definition(&d.task_definition),
@@ -89,6 +90,6 @@ fn print_text(name: &str, cluster: &str, s: &ServiceState, events: usize) {
         );
     }
     for e in s.events.iter().take(events) {
-        println!("  event {} {}", e.created_at.as_deref().unwrap_or("-"), e.message);
+        outln!("  event {} {}", e.created_at.as_deref().unwrap_or("-"), e.message);
     }
 }

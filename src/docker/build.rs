@@ -8,6 +8,7 @@ use bollard::models::{BuildInfo, ErrorDetail};
 use bollard::query_parameters::{BuildImageOptions, ListImagesOptions, TagImageOptions};
 use futures_util::StreamExt;
 
+use crate::docker::build_output::BuildLines;
 use crate::docker::{docker_error, engine_detail, Engine};
 use crate::error::{Error, Result};
 
@@ -62,6 +63,7 @@ pub async fn build(engine: &Engine, req: BuildRequest<'_>, out: &mut dyn FnMut(&
     let mut step = String::new();
     let mut step_output: Vec<String> = Vec::new();
     let mut image_id = None;
+    let mut pieces = BuildLines::default();
     while let Some(item) = stream.next().await {
         let info = match item {
             Ok(info) => info,
@@ -73,21 +75,23 @@ pub async fn build(engine: &Engine, req: BuildRequest<'_>, out: &mut dyn FnMut(&
                 return Err(Error::BuildFailed { service: req.service.to_string(), step, detail: engine_detail(&e) })
             }
         };
-        if let Some(text) = &info.stream {
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                if line.starts_with("Step ") {
-                    step = line.to_string();
-                    step_output.clear();
-                } else if !line.starts_with(" ---> ") {
-                    step_output.push(line.to_string());
-                }
-                out(line);
+        let error = info.error_detail.clone().and_then(|d| d.message).or(info.error.clone());
+        let mut lines = info.stream.as_deref().map(|text| pieces.push(text)).unwrap_or_default();
+        if error.is_some() {
+            lines.extend(pieces.finish());
+        }
+        for line in &lines {
+            if line.starts_with("Step ") {
+                step = line.clone();
+                step_output.clear();
+            } else if !line.starts_with(" ---> ") {
+                step_output.push(line.clone());
             }
+            out(line);
         }
         if let Some(id) = info.aux.as_ref().and_then(|a| a.id.clone()) {
             image_id = Some(id);
         }
-        let error = info.error_detail.and_then(|d| d.message).or(info.error);
         if let Some(detail) = error {
             if !step_output.is_empty() {
                 out(&format!("--- output of {step} ---"));
@@ -98,6 +102,9 @@ pub async fn build(engine: &Engine, req: BuildRequest<'_>, out: &mut dyn FnMut(&
             }
             return Err(Error::BuildFailed { service: req.service.to_string(), step, detail });
         }
+    }
+    if let Some(line) = pieces.finish() {
+        out(&line);
     }
     match image_id {
         Some(id) => Ok(id),

@@ -210,3 +210,8 @@ mod tests {
         assert!(health_from_ecs(&serde_json::json!({}), None).is_none());
     }
 }
+
+/// The container `local up` starts for a service (and `connect --local` enters).
+pub fn local_name(project: &crate::config::Project, service: &crate::config::Service) -> String {
+    format!("{}-local-{}", project.name, service.ecs_name)
+}

@@ -2,6 +2,7 @@
 //! containers of `cruddur local`. No docker CLI is involved.
 
 pub mod build;
+pub mod build_output;
 pub mod containers;
 pub mod context;
 pub mod exec;

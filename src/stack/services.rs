@@ -9,13 +9,13 @@ use futures_util::future::try_join_all;
 
 use crate::aws::ecs::AWAITING_IMAGE_TAG;
 use crate::aws::Aws;
-use crate::commands::register::{register_if_changed, Registration};
-use crate::commands::{live_service_definition, render_service_definition, render_task_definition};
 use crate::config::{Project, Service};
 use crate::error::Result;
 use crate::image::AppUrls;
 use crate::model::service_state::short_task_definition;
 use crate::model::task_definition::Tag;
+use crate::release::definitions::{live_service_definition, render_service_definition, render_task_definition};
+use crate::release::registration::{register_if_changed, Registration};
 use crate::render::context::{self, Target};
 use crate::render::Unresolved;
 use crate::stack::balancer::TargetGroups;

@@ -9,10 +9,10 @@ use serde_json::{json, Value};
 use crate::aws::elbv2::{HealthCheck, TargetGroupSpec};
 use crate::aws::ssm::Parameter;
 use crate::aws::Tags;
-use crate::commands::{render_service_definition, render_task_definition};
 use crate::config::{Project, Service};
 use crate::envfile;
 use crate::error::{Error, Result};
+use crate::release::definitions::{render_service_definition, render_task_definition};
 use crate::render::context::{self, Target};
 use crate::render::{self as tpl, Unresolved};
 

@@ -26,7 +26,7 @@ pub use project::project;
 pub use service::service_definition;
 pub use task::task_definition;
 
-use crate::error::Error;
+use crate::error::{Error, Result};
 
 /// A rule a value breaks: what is wrong with it, and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,4 +73,17 @@ impl At<'_> {
 /// A value quoted as it appears in the file.
 pub fn quoted(value: &str) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| format!("\"{value}\""))
+}
+
+/// A task id from an id or a task ARN; anything else is bad input.
+pub fn task_id(arg: &str) -> Result<String> {
+    let id = arg.rsplit('/').next().unwrap_or(arg);
+    let arn_ok = !arg.contains('/') || (arg.starts_with("arn:aws") && arg.contains(":task/"));
+    if arn_ok && id.len() >= 32 && id.len() <= 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        Ok(id.to_string())
+    } else {
+        Err(Error::Usage(format!(
+            "`{arg}` is not a task id or task ARN (32 hex characters, or arn:aws:ecs:...:task/<cluster>/<id>)"
+        )))
+    }
 }

@@ -1,0 +1,70 @@
+//! One invocation of the tool: the global flags and the project every verb and the
+//! operations below the verbs work with, the AWS connection made from them, and how
+//! data reaches stdout (text or JSON, and a dry run's planned calls).
+
+use crate::aws::{Aws, ConnectOptions};
+use crate::cli::{Global, OutputFormat};
+use crate::config::Project;
+use crate::error::Result;
+
+pub struct Ctx {
+    pub global: Global,
+    pub project: Project,
+}
+
+impl Ctx {
+    pub async fn aws(&self) -> Result<Aws> {
+        Aws::connect(&ConnectOptions {
+            profile: self.global.profile.clone(),
+            region: self.global.region.clone(),
+            endpoint_url: self.global.endpoint_url.clone(),
+            project_region: self.project.region.clone(),
+        })
+        .await
+    }
+
+    pub fn json(&self) -> bool {
+        self.global.output == OutputFormat::Json
+    }
+
+    /// Details shown with -v, on stderr.
+    pub fn verbose(&self, msg: impl AsRef<str>) {
+        if self.global.verbose > 0 {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+
+    /// What `plan`, `up`, `down` or `secrets push` did: the JSON, or the text table.
+    pub fn print_report(&self, report: &crate::stack::report::Report, started: std::time::Instant) {
+        if self.json() {
+            self.print_json(&report.json(started));
+        } else {
+            out!("{}", report.text(started));
+        }
+    }
+
+    /// Prints a value as pretty JSON on stdout.
+    pub fn print_json(&self, value: &impl serde::Serialize) {
+        outln!("{}", serde_json::to_string_pretty(value).expect("serialisable"));
+    }
+}
+
+/// A call a --dry-run would have made.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlannedCall {
+    pub operation: &'static str,
+    pub params: serde_json::Value,
+}
+
+/// Prints the calls of a dry run on stdout and changes nothing.
+pub fn print_plan(ctx: &Ctx, calls: &[PlannedCall]) {
+    if ctx.json() {
+        ctx.print_json(&serde_json::json!({ "dryRun": true, "calls": calls }));
+    } else if calls.is_empty() {
+        outln!("dry-run: nothing to change");
+    } else {
+        for c in calls {
+            outln!("dry-run: would call {} {}", c.operation, c.params);
+        }
+    }
+}

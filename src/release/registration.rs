@@ -1,0 +1,59 @@
+//! Register-if-changed: a new task-definition revision only when the rendered one
+//! differs from the latest ACTIVE revision (`register`, `deploy`, `up`).
+
+use serde_json::json;
+
+use crate::aws::ecs::Revision;
+use crate::aws::Aws;
+use crate::error::Result;
+use crate::invocation::{Ctx, PlannedCall};
+use crate::model::task_definition::TaskDefinitionSpec;
+
+pub enum Registration {
+    /// The latest ACTIVE revision already matches.
+    Unchanged(Revision),
+    Registered(Revision),
+    /// Dry run: this call would register revision `next`.
+    Planned {
+        call: PlannedCall,
+        next: i32,
+    },
+}
+
+impl Registration {
+    /// The ARN the service should run (a placeholder `family:next` for a dry run).
+    pub fn arn(&self, family: &str) -> String {
+        match self {
+            Registration::Unchanged(r) | Registration::Registered(r) => r.arn.clone(),
+            Registration::Planned { next, .. } => format!("{family}:{next}"),
+        }
+    }
+}
+
+/// Registers the spec unless the latest ACTIVE revision already equals it.
+pub async fn ensure_registered(ctx: &Ctx, aws: &Aws, spec: &TaskDefinitionSpec) -> Result<Registration> {
+    let started = std::time::Instant::now();
+    let registration = register_if_changed(aws, spec, ctx.global.dry_run).await?;
+    if let Registration::Registered(revision) = &registration {
+        ctx.verbose(format!("registered {} in {} ms", revision.arn, started.elapsed().as_millis()));
+    }
+    Ok(registration)
+}
+
+/// The same without a command context (`up` creating a service); `dry_run` plans
+/// the call instead of making it.
+pub async fn register_if_changed(aws: &Aws, spec: &TaskDefinitionSpec, dry_run: bool) -> Result<Registration> {
+    let latest = aws.ecs.latest_revision(&spec.family).await?;
+    if let Some(latest) = latest.as_ref().filter(|l| l.spec.normalized() == spec.normalized()) {
+        return Ok(Registration::Unchanged(latest.clone()));
+    }
+    let next = latest.map_or(1, |l| l.revision + 1);
+    if dry_run {
+        let call = PlannedCall {
+            operation: "ecs:RegisterTaskDefinition",
+            params: json!({ "family": spec.family, "containers": spec.container_definitions.iter().map(|c| json!({"name": c.name, "image": c.image})).collect::<Vec<_>>() }),
+        };
+        return Ok(Registration::Planned { call, next });
+    }
+    Ok(Registration::Registered(aws.ecs.register(spec).await?))
+}
