@@ -51,7 +51,7 @@ bench_images_real() {
   (cd "$ROOT" && git ls-files -z | xargs -0 cp --parents -t "$BENCH_WORK")
   sed -i 's/^name = "cruddur"/name = "crudbench"/' "$BENCH_WORK/cruddur.toml"
   cd "$BENCH_WORK"
-  bench_real_build "$C"
+  [ "${1:-}" = buildkit-only ] || bench_real_build "$C"
   bench_buildkit
   cd "$ROOT"
 }
@@ -107,7 +107,8 @@ bench_buildkit() {
   local f step
   for f in "$log"/changed-*.log; do
     # The step that compiles the dependencies, and whether BuildKit reused it.
-    step=$(grep -m1 -o '^#[0-9]* \[build [0-9/]*\] RUN mkdir -p src' "$f" | cut -d' ' -f1)
+    # `#13 [build  7/10] RUN mkdir -p src ...` (buildx pads the step number).
+    step=$(grep -m1 -o '^#[0-9]* \[build *[0-9/]*\] RUN mkdir -p src' "$f" | cut -d' ' -f1 || true)
     if [ -n "$step" ] && grep -q "^$step CACHED" "$f"; then
       echo "$(basename "$f" .log): dependency step $step CACHED; cargo compiled: $(grep -o 'Compiling [a-z_-]*' "$f" | sort -u | cut -d' ' -f2 | tr '\n' ' ')"
     else

@@ -36,7 +36,7 @@ use crate::invocation::Ctx;
     name = "cruddur",
     version,
     about = "Render, register and roll out the Cruddur services on ECS Fargate",
-    after_help = "Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 rolled back, 4 timed out."
+    after_help = "Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 rolled back, 4 timed out, 141 stdout closed by its reader."
 )]
 pub struct Cli {
     #[command(flatten)]

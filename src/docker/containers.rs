@@ -192,6 +192,11 @@ pub async fn list(engine: &Engine, project: &str) -> Result<Vec<(String, String)
     Ok(out)
 }
 
+/// The container `local up` starts for a service (and `connect --local` enters).
+pub fn local_name(project: &crate::config::Project, service: &crate::config::Service) -> String {
+    format!("{}-local-{}", project.name, service.ecs_name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,9 +214,4 @@ mod tests {
         assert_eq!(fast.interval, Some(500_000_000));
         assert!(health_from_ecs(&serde_json::json!({}), None).is_none());
     }
-}
-
-/// The container `local up` starts for a service (and `connect --local` enters).
-pub fn local_name(project: &crate::config::Project, service: &crate::config::Service) -> String {
-    format!("{}-local-{}", project.name, service.ecs_name)
 }

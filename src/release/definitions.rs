@@ -50,15 +50,16 @@ pub fn render_task_definition(
 }
 
 /// Renders and checks a service definition from template variables (`context::base`
-/// plus the live-stack ones).
+/// for `target`, plus the live-stack ones).
 pub fn render_service_definition(
     project: &Project,
     service: &Service,
+    target: &Target,
     vars: &serde_json::Value,
     unresolved: &Unresolved,
 ) -> Result<(serde_json::Value, ServiceDefinitionSpec)> {
     let shown = project.display_path(&service.service_definition);
-    let vars = &grace_period_vars(project, service, vars)?;
+    let vars = &grace_period_vars(project, service, target, vars)?;
     let text = tpl::render_file(&service.service_definition, &shown, &context::to_context(vars), unresolved)?;
     let (json, spec) = tpl::service_definition(&text, &shown)?;
     crate::validate::service_definition(&spec, &shown)?;
@@ -66,17 +67,14 @@ pub fn render_service_definition(
 }
 
 /// The service definition's grace period comes from the task definition's health
-/// check, so the task definition is rendered for it (account and region from `vars`).
-fn grace_period_vars(project: &Project, service: &Service, vars: &serde_json::Value) -> Result<serde_json::Value> {
-    let text = |k: &str| vars[k].as_str().unwrap_or_default().to_string();
-    let target = Target {
-        account_id: text("account_id"),
-        region: text("region"),
-        partition: text("partition"),
-        dns_suffix: text("dns_suffix"),
-        urls: crate::image::AppUrls { backend: text("backend_url"), frontend: text("frontend_url") },
-    };
-    let td = render_task_definition(project, service, &target, None)?;
+/// check, so the task definition is rendered for it, for the same target.
+fn grace_period_vars(
+    project: &Project,
+    service: &Service,
+    target: &Target,
+    vars: &serde_json::Value,
+) -> Result<serde_json::Value> {
+    let td = render_task_definition(project, service, target, None)?;
     let start_period = td.spec.container(&service.container).and_then(|c| c.health_check.as_ref()?.start_period);
     Ok(context::with_grace_period(vars.clone(), service, start_period))
 }
@@ -92,5 +90,5 @@ pub async fn live_service_definition(
 ) -> Result<(serde_json::Value, ServiceDefinitionSpec)> {
     let vars = context::base(project, service, target, image)?;
     let (vars, unresolved) = context::with_live_stack(project, service, aws, vars).await?;
-    render_service_definition(project, service, &vars, &unresolved)
+    render_service_definition(project, service, target, &vars, &unresolved)
 }

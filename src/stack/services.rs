@@ -108,6 +108,7 @@ fn wanted_grace_period(
     Ok(render_service_definition(
         run.spec.project,
         service,
+        target,
         &stack_vars(run, service, net, tgs, target)?,
         &Unresolved::new(),
     )?
@@ -170,7 +171,7 @@ async fn create(
         Registration::Planned { .. } => unreachable!("not a dry run"),
     };
     let vars = stack_vars(run, service, net, tgs, target)?;
-    let (_, mut spec) = render_service_definition(project, service, &vars, &Unresolved::new())?;
+    let (_, mut spec) = render_service_definition(project, service, target, &vars, &Unresolved::new())?;
     let image = rendered.spec.container(&service.container).map(|c| c.image.clone()).unwrap_or_default();
     let mut missing_image = None;
     if let Some((repository, reference)) = ecr_reference(&image, target) {

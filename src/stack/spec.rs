@@ -186,6 +186,6 @@ fn check_definitions(project: &Project, service: &Service, target: &Target) -> R
         "sg-placeholder",
         &tg,
     );
-    render_service_definition(project, service, &vars, &Unresolved::new())?;
+    render_service_definition(project, service, target, &vars, &Unresolved::new())?;
     Ok(())
 }
