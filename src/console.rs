@@ -17,7 +17,7 @@ pub fn write(args: std::fmt::Arguments<'_>) {
 
 /// What a failed write to stdout does: a closed pipe ends the process quietly (the
 /// reader chose to stop); any other error (a full disk) says so on stderr.
-pub fn stdout_failed(err: &std::io::Error) -> ! {
+fn stdout_failed(err: &std::io::Error) -> ! {
     if err.kind() != ErrorKind::BrokenPipe {
         eprintln!("error: cannot write to stdout: {err}");
         std::process::exit(ExitCode::Failure as i32);

@@ -75,8 +75,9 @@ pub async fn build(engine: &Engine, req: BuildRequest<'_>, out: &mut dyn FnMut(&
                 return Err(Error::BuildFailed { service: req.service.to_string(), step, detail: engine_detail(&e) })
             }
         };
-        let error = info.error_detail.clone().and_then(|d| d.message).or(info.error.clone());
-        let mut lines = info.stream.as_deref().map(|text| pieces.push(text)).unwrap_or_default();
+        let BuildInfo { stream: text, aux, error_detail, error, .. } = info;
+        let error = error_detail.and_then(|d| d.message).or(error);
+        let mut lines = text.as_deref().map(|text| pieces.push(text)).unwrap_or_default();
         if error.is_some() {
             lines.extend(pieces.finish());
         }
@@ -89,7 +90,7 @@ pub async fn build(engine: &Engine, req: BuildRequest<'_>, out: &mut dyn FnMut(&
             }
             out(line);
         }
-        if let Some(id) = info.aux.as_ref().and_then(|a| a.id.clone()) {
+        if let Some(id) = aux.and_then(|a| a.id) {
             image_id = Some(id);
         }
         if let Some(detail) = error {

@@ -32,34 +32,22 @@ impl BuildLines {
     }
 }
 
-/// `text` without SGR sequences (`ESC [ digits;... m`).
+/// `text` without SGR sequences (`ESC [ digits;... m`); other escapes are kept.
 fn strip_sgr(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' && chars.peek() == Some(&'[') {
-            let mut seq = String::new();
-            chars.next();
-            while let Some(&d) = chars.peek() {
-                if d.is_ascii_digit() || d == ';' {
-                    seq.push(d);
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            if chars.peek() == Some(&'m') {
-                chars.next();
-                continue;
-            }
-            // Not a colour code: keep it as it came.
-            out.push('\u{1b}');
-            out.push('[');
-            out.push_str(&seq);
-            continue;
+    let mut rest = text;
+    while let Some(start) = rest.find("\u{1b}[") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let params = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit() || c == ';').len();
+        if after[params..].starts_with('m') {
+            rest = &after[params + 1..];
+        } else {
+            out.push_str("\u{1b}[");
+            rest = after;
         }
-        out.push(c);
     }
+    out.push_str(rest);
     out
 }
 

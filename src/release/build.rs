@@ -10,8 +10,7 @@ use serde::Serialize;
 
 use crate::config::Service;
 use crate::docker::build::{self as engine_build, BuildRequest, INPUTS_LABEL};
-use crate::docker::context::BuildContext;
-use crate::docker::context::ContextDigests;
+use crate::docker::context::{BuildContext, ContextDigests};
 use crate::docker::Engine;
 use crate::error::Result;
 use crate::image::{self, AppUrls};
