@@ -29,6 +29,9 @@ pub struct Global {
     /// Make only read calls, and print the calls that would change something
     #[arg(long, global = true)]
     pub dry_run: bool,
+    /// The environment: an [env.NAME] table of cruddur.toml merged over the rest, with names of its own
+    #[arg(long = "env", global = true, env = "CRUDDUR_ENV", value_name = "NAME")]
+    pub env: Option<String>,
     /// Path to cruddur.toml (default: found in this folder or a parent)
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,

@@ -8,22 +8,19 @@ use serde::Deserialize;
 
 use crate::error::{io_error, Error, Result};
 
+pub mod environment;
+mod raw;
+pub mod routes;
+mod service;
 mod settings;
-use settings::RawProject;
+use raw::RawConfig;
+pub use service::{BuildSpec, Service};
 pub use settings::{Database, RolloutSettings};
 
 pub const FILE_NAME: &str = "cruddur.toml";
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    project: RawProject,
-    #[serde(default)]
-    network: Network,
-    #[serde(default)]
-    services: BTreeMap<String, RawService>,
-    database: Option<Database>,
-}
+/// The environment variable `--env` falls back to.
+pub const ENV_VAR: &str = "CRUDDUR_ENV";
 
 /// Where the services run. Empty lists mean "look them up in the live stack".
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -36,56 +33,15 @@ pub struct Network {
     pub alb_security_group: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawService {
-    ecs_name: Option<String>,
-    port: u16,
-    health_path: Option<String>,
-    container: Option<String>,
-    image: Option<String>,
-    task_definition: Option<String>,
-    service_definition: Option<String>,
-    target_group: Option<String>,
-    desired_count: Option<i32>,
-    exec_command: Option<String>,
-    deregistration_delay: Option<i32>,
-    health_check_interval: Option<i32>,
-    health_check_timeout: Option<i32>,
-    healthy_threshold: Option<i32>,
-    unhealthy_threshold: Option<i32>,
-    health_check_grace_period: Option<i32>,
-    stop_timeout: Option<i32>,
-    #[serde(default)]
-    environment: BTreeMap<String, String>,
-    #[serde(default)]
-    secrets: Vec<String>,
-    build: Option<RawBuild>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawBuild {
-    dockerfile: Option<String>,
-    context: Option<String>,
-    #[serde(default)]
-    args: BTreeMap<String, String>,
-}
-
-/// How a service's image is built: `[services.<name>.build]`.
-#[derive(Debug, Clone)]
-pub struct BuildSpec {
-    pub dockerfile: PathBuf,
-    pub context: PathBuf,
-    /// Build args; values are tera templates (see `image::build_vars`).
-    pub args: BTreeMap<String, String>,
-}
-
 #[derive(Debug, Clone)]
 pub struct Project {
     /// Folder that holds cruddur.toml; template paths are relative to it.
     pub root: PathBuf,
     pub name: String,
+    /// The selected `[env.NAME]`; None: the file as written, with today's names.
+    pub env: Option<String>,
+    /// Every environment the file defines.
+    pub environments: Vec<String>,
     pub region: Option<String>,
     pub cluster: String,
     pub log_group: String,
@@ -100,39 +56,15 @@ pub struct Project {
     pub log_retention_days: i32,
     /// The ALB's name (`up`).
     pub load_balancer: String,
+    /// Security groups resolved to names (configured, or derived).
     pub network: Network,
     pub services: BTreeMap<String, Service>,
     pub database: Option<Database>,
 }
 
-#[derive(Debug, Clone)]
-pub struct Service {
-    /// The short name used on the command line (`backend`).
-    pub name: String,
-    /// The name in ECS: task-definition family, service and container (`backend-flask`).
-    pub ecs_name: String,
-    pub container: String,
-    pub port: u16,
-    pub health_path: String,
-    /// Image override; the default is the service's ECR repository, tag `latest`.
-    pub image: Option<String>,
-    pub task_definition: PathBuf,
-    pub service_definition: PathBuf,
-    pub target_group: String,
-    pub desired_count: i32,
-    /// What `cruddur connect` runs in the container.
-    pub exec_command: String,
-    pub environment: BTreeMap<String, String>,
-    pub secrets: Vec<String>,
-    /// None: the service has no image of its own to build.
-    pub build: Option<BuildSpec>,
-    /// Drain, health-check and stop timings (fast defaults, see `RolloutSettings`).
-    pub rollout: RolloutSettings,
-}
-
 impl Project {
     /// Finds cruddur.toml: the given path, or the current folder and its parents.
-    pub fn discover(explicit: Option<&Path>) -> Result<Project> {
+    pub fn discover(explicit: Option<&Path>, env: Option<&str>) -> Result<Project> {
         let path = match explicit {
             Some(p) if p.is_dir() => p.join(FILE_NAME),
             Some(p) => p.to_path_buf(),
@@ -149,12 +81,21 @@ impl Project {
         }
         let text = std::fs::read_to_string(&path).map_err(io_error(&path))?;
         let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Project::parse(&text, &path, root)
+        Project::parse_env(&text, &path, root, env)
     }
 
+    /// The file as written, no environment selected.
     pub fn parse(text: &str, path: &Path, root: PathBuf) -> Result<Project> {
+        Project::parse_env(text, path, root, None)
+    }
+
+    pub fn parse_env(text: &str, path: &Path, root: PathBuf, env: Option<&str>) -> Result<Project> {
         let invalid = |message: String| Error::ConfigInvalid { path: path.to_path_buf(), message };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| invalid(one_line(&e.to_string())))?;
+        let mut doc: toml::Table = toml::from_str(text).map_err(|e| invalid(one_line(&e.to_string())))?;
+        let environments = environment::names(&doc);
+        environment::apply(&mut doc, env).map_err(invalid)?;
+        let raw: RawConfig =
+            toml::Value::Table(doc).try_into().map_err(|e: toml::de::Error| invalid(one_line(&e.to_string())))?;
         let name = raw.project.name;
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(invalid(format!("project.name `{name}` must be letters, digits, - or _")));
@@ -162,65 +103,48 @@ impl Project {
         if raw.services.is_empty() {
             return Err(invalid("no [services.<name>] table: name at least one service".into()));
         }
+        let base = env.map_or(name.clone(), |e| format!("{name}-{e}"));
+        let domain = raw.project.domain.filter(|d| !d.is_empty()).map(|d| d.trim_end_matches('.').to_ascii_lowercase());
+        let defaults = service::Defaults { root: &root, project: &name, base: &base, env, domain: domain.as_deref() };
         let mut services = BTreeMap::new();
         for (short, svc) in raw.services {
-            let ecs_name = svc.ecs_name.unwrap_or_else(|| short.clone());
-            let d = RolloutSettings::default();
-            let rollout = RolloutSettings {
-                deregistration_delay: svc.deregistration_delay.unwrap_or(d.deregistration_delay),
-                health_check_interval: svc.health_check_interval.unwrap_or(d.health_check_interval),
-                health_check_timeout: svc.health_check_timeout.unwrap_or(d.health_check_timeout),
-                healthy_threshold: svc.healthy_threshold.unwrap_or(d.healthy_threshold),
-                unhealthy_threshold: svc.unhealthy_threshold.unwrap_or(d.unhealthy_threshold),
-                health_check_grace_period: svc.health_check_grace_period,
-                stop_timeout: svc.stop_timeout.unwrap_or(d.stop_timeout),
-            };
-            rollout.check().map_err(|m| invalid(format!("services.{short}.{m}")))?;
-            let service = Service {
-                container: svc.container.unwrap_or_else(|| ecs_name.clone()),
-                port: svc.port,
-                health_path: svc.health_path.unwrap_or_else(|| "/".into()),
-                image: svc.image,
-                task_definition: root
-                    .join(svc.task_definition.unwrap_or_else(|| format!("task-definitions/{ecs_name}.json"))),
-                service_definition: root
-                    .join(svc.service_definition.unwrap_or_else(|| format!("services/{ecs_name}.json"))),
-                target_group: svc.target_group.unwrap_or_else(|| format!("{name}-{ecs_name}-tg")),
-                desired_count: svc.desired_count.unwrap_or(1),
-                exec_command: svc.exec_command.unwrap_or_else(|| "/bin/sh".into()),
-                environment: svc.environment,
-                secrets: svc.secrets,
-                build: svc.build.map(|b| {
-                    let context = root.join(b.context.unwrap_or_else(|| ".".into()));
-                    BuildSpec {
-                        dockerfile: b.dockerfile.map(|d| root.join(d)).unwrap_or_else(|| context.join("Dockerfile")),
-                        context,
-                        args: b.args,
-                    }
-                }),
-                name: short.clone(),
-                ecs_name,
-                rollout,
-            };
+            let service = service::build(&short, svc, &defaults)?.map_err(invalid)?;
             services.insert(short, service);
         }
+        routes::check(&services, domain.as_deref()).map_err(invalid)?;
+        // Without an environment, the names the original scripts used.
+        let named = |legacy: &str, derived: String| if env.is_none() { legacy.to_string() } else { derived };
+        let mut network = raw.network;
+        network.security_group =
+            Some(network.security_group.unwrap_or_else(|| named("crud-srv-sg", format!("{base}-srv-sg"))));
+        network.alb_security_group = Some(network.alb_security_group.unwrap_or_else(|| format!("{base}-alb-sg")));
         Ok(Project {
-            root,
             region: raw.project.region,
-            cluster: raw.project.cluster.unwrap_or_else(|| name.clone()),
-            log_group: raw.project.log_group.unwrap_or_else(|| name.clone()),
-            namespace: raw.project.namespace.unwrap_or_else(|| name.clone()),
-            execution_role: raw.project.execution_role.unwrap_or_else(|| "CruddurServiceExecutionRole".into()),
-            task_role: raw.project.task_role.unwrap_or_else(|| "CruddurTaskRole".into()),
+            cluster: raw.project.cluster.unwrap_or_else(|| base.clone()),
+            log_group: raw.project.log_group.unwrap_or_else(|| base.clone()),
+            namespace: raw.project.namespace.unwrap_or_else(|| base.clone()),
+            execution_role: raw
+                .project
+                .execution_role
+                .unwrap_or_else(|| named("CruddurServiceExecutionRole", format!("{base}-execution-role"))),
+            task_role: raw.project.task_role.unwrap_or_else(|| named("CruddurTaskRole", format!("{base}-task-role"))),
             registry: raw.project.registry,
-            domain: raw.project.domain.filter(|d| !d.is_empty()),
+            domain,
             log_retention_days: raw.project.log_retention_days.unwrap_or(1),
-            load_balancer: raw.project.load_balancer.unwrap_or_else(|| format!("{name}-alb")),
-            network: raw.network,
+            load_balancer: raw.project.load_balancer.unwrap_or_else(|| environment::fit(&format!("{base}-alb"), 32)),
+            network,
             database: raw.database,
             services,
+            env: env.map(str::to_string),
+            environments,
+            root,
             name,
         })
+    }
+
+    /// `<project>` or `<project>-<env>`: what derived names start with.
+    pub fn base_name(&self) -> String {
+        self.env.as_ref().map_or(self.name.clone(), |e| format!("{}-{e}", self.name))
     }
 
     /// Looks a service up by its short name or its ECS name.
@@ -244,24 +168,41 @@ impl Project {
         names.iter().map(|n| self.service(n)).collect()
     }
 
-    /// `/cruddur/backend-flask/`
+    /// `/cruddur/backend-flask/`, or `/cruddur/staging/backend-flask/` in an environment.
     pub fn ssm_prefix(&self, service: &Service) -> String {
-        format!("/{}/{}/", self.name, service.ecs_name)
+        match &self.env {
+            None => format!("/{}/{}/", self.name, service.ecs_name),
+            Some(env) => format!("/{}/{env}/{}/", self.name, service.ecs_name),
+        }
     }
 
-    /// `<ecs-name>.env` next to cruddur.toml: what generate-env writes, and where
-    /// `local up`, `up` and `secrets push` look for secret values.
+    /// `<ecs-name>.env` (`<ecs-name>.<env>.env` in an environment) next to
+    /// cruddur.toml: what generate-env writes, and where `local up`, `up` and
+    /// `secrets push` look for secret values.
     pub fn env_file(&self, service: &Service) -> PathBuf {
-        self.root.join(format!("{}.env", service.ecs_name))
+        match &self.env {
+            None => self.root.join(format!("{}.env", service.ecs_name)),
+            Some(env) => self.root.join(format!("{}.{env}.env", service.ecs_name)),
+        }
     }
 
-    /// The services' security group (`crud-srv-sg`, the old scripts' name).
+    /// The services' security group (`crud-srv-sg`, the old scripts' name, without an environment).
     pub fn services_security_group(&self) -> String {
-        self.network.security_group.clone().unwrap_or_else(|| "crud-srv-sg".into())
+        self.network.security_group.clone().unwrap_or_default()
     }
 
     pub fn alb_security_group(&self) -> String {
-        self.network.alb_security_group.clone().unwrap_or_else(|| format!("{}-alb-sg", self.name))
+        self.network.alb_security_group.clone().unwrap_or_default()
+    }
+
+    /// The services the load balancer reaches (those with a port).
+    pub fn web_services(&self) -> impl Iterator<Item = &Service> {
+        self.services.values().filter(|s| s.is_web())
+    }
+
+    /// The HTTPS listener's default service.
+    pub fn default_service(&self) -> Option<&Service> {
+        self.web_services().find(|s| s.route.default)
     }
 
     /// Path of a file relative to the project root, for messages.
@@ -326,5 +267,65 @@ port = 4567
         let bad = MINIMAL.replace("port = 4567", "port = 4567\nprot = 1");
         let err = Project::parse(&bad, Path::new("cruddur.toml"), PathBuf::new()).unwrap_err();
         assert!(err.to_string().contains("prot"), "{err}");
+    }
+
+    #[test]
+    fn an_environment_gets_its_own_name_for_everything() {
+        let text = format!(
+            "{}[env.staging]\ndomain = \"staging.example.com\"\n",
+            MINIMAL.replace("4567", "4567\ndefault = true")
+        );
+        let plain = Project::parse(&text, Path::new("cruddur.toml"), PathBuf::from("/p")).unwrap();
+        assert_eq!(
+            (plain.services_security_group(), plain.alb_security_group()),
+            ("crud-srv-sg".into(), "cruddur-alb-sg".into())
+        );
+        assert_eq!((plain.execution_role.as_str(), plain.domain.as_deref()), ("CruddurServiceExecutionRole", None));
+        assert_eq!(plain.environments, ["staging"]);
+        let p = Project::parse_env(&text, Path::new("cruddur.toml"), PathBuf::from("/p"), Some("staging")).unwrap();
+        let s = p.service("backend").unwrap();
+        let names = [
+            &p.cluster,
+            &p.log_group,
+            &p.namespace,
+            &p.execution_role,
+            &p.task_role,
+            &p.load_balancer,
+            &p.services_security_group(),
+            &p.alb_security_group(),
+            &s.target_group,
+            &s.family,
+            &s.repository,
+        ];
+        assert_eq!(
+            names.map(String::as_str),
+            [
+                "cruddur-staging",
+                "cruddur-staging",
+                "cruddur-staging",
+                "cruddur-staging-execution-role",
+                "cruddur-staging-task-role",
+                "cruddur-staging-alb",
+                "cruddur-staging-srv-sg",
+                "cruddur-staging-alb-sg",
+                "cruddur-staging-backend-flask-tg",
+                "backend-flask-staging",
+                "backend-flask-staging",
+            ]
+        );
+        assert_eq!((s.ecs_name.as_str(), s.container.as_str()), ("backend-flask", "backend-flask"));
+        assert_eq!(p.ssm_prefix(s), "/cruddur/staging/backend-flask/");
+        assert_eq!(p.env_file(s), PathBuf::from("/p/backend-flask.staging.env"));
+        assert_eq!(p.domain.as_deref(), Some("staging.example.com"));
+    }
+
+    #[test]
+    fn workers_have_no_route() {
+        let text = format!("{MINIMAL}[services.jobs]\n");
+        let p = Project::parse(&text, Path::new("cruddur.toml"), PathBuf::new()).unwrap();
+        assert!(!p.services["jobs"].is_web() && p.services["backend"].is_web());
+        let bad = format!("{MINIMAL}[services.jobs]\nhost = \"jobs.example.com\"\n");
+        let err = Project::parse(&bad, Path::new("cruddur.toml"), PathBuf::new()).unwrap_err().to_string();
+        assert!(err.contains("services.jobs.host needs a port"), "{err}");
     }
 }

@@ -12,7 +12,7 @@ use crate::render::{render_str, Unresolved};
 
 /// `cruddur/backend-flask`: the local repository `build` tags and `push` reads.
 pub fn local_repo(project: &Project, service: &Service) -> String {
-    format!("{}/{}", project.name, service.ecs_name)
+    format!("{}/{}", project.base_name(), service.ecs_name)
 }
 
 /// The build spec, or an error naming the missing table.
@@ -79,9 +79,15 @@ impl AppUrls {
     }
 
     fn at(project: &Project, host: &str) -> AppUrls {
-        let port = |name: &str, fallback: u16| project.services.get(name).map_or(fallback, |s| s.port);
+        let port = |name: &str, fallback: u16| project.services.get(name).and_then(|s| s.port).unwrap_or(fallback);
         match &project.domain {
-            Some(domain) => AppUrls { backend: format!("https://api.{domain}"), frontend: format!("https://{domain}") },
+            Some(domain) => {
+                let host = |name: &str| project.services.get(name).and_then(|s| s.route.host.clone());
+                AppUrls {
+                    backend: format!("https://{}", host("backend").unwrap_or_else(|| format!("api.{domain}"))),
+                    frontend: format!("https://{}", host("frontend").unwrap_or_else(|| domain.clone())),
+                }
+            }
             None => AppUrls {
                 backend: format!("http://{host}:{}", port("backend", 4567)),
                 frontend: format!("http://{host}:{}", port("frontend", 3000)),
@@ -121,7 +127,7 @@ pub fn build_args(
 
 /// `host/backend-flask`: where `push` sends the image.
 pub fn remote_repo(registry: &str, service: &Service) -> String {
-    format!("{}/{}", registry.trim_end_matches('/'), service.ecs_name)
+    format!("{}/{}", registry.trim_end_matches('/'), service.repository)
 }
 
 #[cfg(test)]
@@ -135,9 +141,11 @@ name = "cruddur"
 [services.backend]
 ecs_name = "backend-flask"
 port = 4567
+host = "api.{{ domain }}"
 [services.frontend]
 ecs_name = "frontend-react-js"
 port = 3000
+default = true
 [services.frontend.build]
 dockerfile = "frontend/Dockerfile.prod"
 [services.frontend.build.args]

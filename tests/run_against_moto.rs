@@ -37,7 +37,7 @@ fn run_starts_one_task_in_the_services_network_with_the_command_overridden() {
     let run = cruddur(
         &moto,
         dir.path(),
-        &["run", "backend", "--no-wait", "--output", "json", "--env", "RUN_MODE=migrate", "--", "app", "migrate"],
+        &["run", "backend", "--no-wait", "--output", "json", "--set-env", "RUN_MODE=migrate", "--", "app", "migrate"],
     )
     .ok();
     assert_eq!(moto.writes_since(mark), ["RunTask"], "{}", run.stderr);
@@ -85,7 +85,7 @@ fn dry_run_prints_the_call_and_starts_nothing() {
 fn bad_env_and_missing_service_fail_before_any_write() {
     let moto = Moto::start_recording();
     let dir = workspace(None);
-    let bad = cruddur(&moto, dir.path(), &["run", "backend", "--env", "1X=y", "--", "app", "migrate"]);
+    let bad = cruddur(&moto, dir.path(), &["run", "backend", "-e", "1X=y", "--", "app", "migrate"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("not a variable name"), "{}", bad.stderr);
     let mark = moto.mark();

@@ -298,3 +298,32 @@ fn render_policy_scopes_to_the_account_region_and_prefix() {
         common::golden(file, &run.stdout);
     }
 }
+
+/// The Cruddur defaults: with a domain, the backend on api.<domain> at priority 1 and
+/// the frontend as the HTTPS default (the stack earlier versions made); without
+/// one, a listener per port.
+#[test]
+fn render_routes_of_the_cruddur_defaults_match_golden_files() {
+    let moto = Moto::start();
+    for (domain, file) in [(Some("example.com"), "routes.cruddur.json"), (None, "routes.cruddur.no-domain.json")] {
+        let dir = workspace(domain);
+        let run = cruddur(&moto, dir.path(), &["render", "--routes"]).ok();
+        common::golden(file, &run.stdout);
+    }
+}
+
+/// tests/fixtures/shop: three services (web default, api on a host with paths,
+/// a worker) in two environments, each with its own names and domain; an
+/// environment the file does not define is refused with the known ones.
+#[test]
+fn render_routes_of_the_shop_fixture_per_environment_match_golden_files() {
+    let moto = Moto::start();
+    let shop = common::repo().join("tests/fixtures/shop");
+    for env in ["staging", "production"] {
+        let run = cruddur(&moto, &shop, &["--env", env, "render", "--routes"]).ok();
+        common::golden(&format!("routes.shop.{env}.json"), &run.stdout);
+    }
+    let bad = cruddur(&moto, &shop, &["--env", "qa", "render", "--routes"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("no [env.qa] table; the environments are: production, staging"), "{}", bad.stderr);
+}

@@ -23,11 +23,14 @@ pub struct Cluster {
 #[derive(Debug, Clone)]
 pub struct ServiceSummary {
     pub arn: String,
+    pub name: String,
     /// ACTIVE, or DRAINING while a deleted service winds down.
     pub status: String,
     pub desired_count: i32,
     pub tags: Tags,
     pub grace_period: Option<i32>,
+    /// The target groups its load balancers name (none for a worker).
+    pub target_groups: Vec<String>,
 }
 
 fn tags_of(tags: &[sdk::Tag]) -> Tags {
@@ -179,12 +182,34 @@ impl Ecs {
         Ok(out.services().iter().find(|s| s.status() == Some("ACTIVE") || s.status() == Some("DRAINING")).map(|s| {
             ServiceSummary {
                 arn: s.service_arn().unwrap_or_default().to_string(),
+                name: s.service_name().unwrap_or_default().to_string(),
+                target_groups: s
+                    .load_balancers()
+                    .iter()
+                    .filter_map(|lb| lb.target_group_arn())
+                    .map(str::to_string)
+                    .collect(),
                 status: s.status().unwrap_or_default().to_string(),
                 desired_count: s.desired_count(),
                 tags: tags_of(s.tags()),
                 grace_period: s.health_check_grace_period_seconds(),
             }
         }))
+    }
+
+    /// The names of the cluster's services (none when there is no cluster).
+    pub async fn service_names(&self, cluster: &str) -> Result<Vec<String>> {
+        let mut pages = self.client().list_services().cluster(cluster).into_paginator().send();
+        let mut names = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(page) => page,
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) => break,
+                Err(e) => return Err(call_error("ecs:ListServices", cluster, e)),
+            };
+            names.extend(page.service_arns().iter().filter_map(|arn| arn.rsplit('/').next()).map(str::to_string));
+        }
+        Ok(names)
     }
 
     /// UpdateService of `healthCheckGracePeriodSeconds` alone (starts no deployment).

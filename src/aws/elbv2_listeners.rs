@@ -1,4 +1,4 @@
-//! Elastic Load Balancing v2: listeners and host-header rules, as plain values.
+//! Elastic Load Balancing v2: listeners and their host-header / path-pattern rules, as plain values.
 
 use aws_sdk_elasticloadbalancingv2::types as sdk;
 
@@ -32,7 +32,61 @@ pub struct Rule {
     pub arn: String,
     pub priority: Option<i32>,
     pub hosts: Vec<String>,
+    pub paths: Vec<String>,
     pub action: Action,
+}
+
+/// What a rule matches: any of the hosts (when there are any) and any of the paths
+/// (when there are any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conditions {
+    pub hosts: Vec<String>,
+    pub paths: Vec<String>,
+}
+
+impl Conditions {
+    /// Same hosts (in any case) and same paths, in any order.
+    pub fn matches(&self, rule: &Rule) -> bool {
+        let norm = |v: &[String], lower: bool| {
+            let mut v: Vec<String> = v.iter().map(|h| if lower { h.to_ascii_lowercase() } else { h.clone() }).collect();
+            v.sort();
+            v
+        };
+        norm(&self.hosts, true) == norm(&rule.hosts, true) && norm(&self.paths, false) == norm(&rule.paths, false)
+    }
+}
+
+impl std::fmt::Display for Conditions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if !self.hosts.is_empty() {
+            parts.push(format!("host {}", self.hosts.join(",")));
+        }
+        if !self.paths.is_empty() {
+            parts.push(format!("path {}", self.paths.join(",")));
+        }
+        write!(f, "{}", parts.join(" "))
+    }
+}
+
+/// Values of one kind of condition (the config form, or the older `Values`).
+fn condition_values(rule: &sdk::Rule, field: &str) -> Vec<String> {
+    rule.conditions()
+        .iter()
+        .filter(|c| c.field() == Some(field))
+        .flat_map(|c| {
+            let config = match field {
+                "host-header" => c.host_header_config().map(|h| h.values().to_vec()),
+                _ => c.path_pattern_config().map(|p| p.values().to_vec()),
+            }
+            .unwrap_or_default();
+            if config.is_empty() {
+                c.values().to_vec()
+            } else {
+                config
+            }
+        })
+        .collect()
 }
 
 /// What a listener should look like.
@@ -164,47 +218,60 @@ impl Elbv2 {
             .map(|r| Rule {
                 arn: r.rule_arn().unwrap_or_default().to_string(),
                 priority: r.priority().and_then(|p| p.parse().ok()),
-                hosts: r
-                    .conditions()
-                    .iter()
-                    .filter(|c| c.field() == Some("host-header"))
-                    .flat_map(|c| {
-                        let config = c.host_header_config().map(|h| h.values().to_vec()).unwrap_or_default();
-                        if config.is_empty() {
-                            c.values().to_vec()
-                        } else {
-                            config
-                        }
-                    })
-                    .collect(),
+                hosts: condition_values(r, "host-header"),
+                paths: condition_values(r, "path-pattern"),
                 action: action_of(r.actions()),
             })
             .collect())
     }
 
-    pub async fn create_host_rule(
+    pub async fn create_rule(
         &self,
         listener: &str,
         priority: i32,
-        host: &str,
+        when: &Conditions,
         tg: &str,
         tags: &Tags,
     ) -> Result<()> {
-        let condition = sdk::RuleCondition::builder()
-            .field("host-header")
-            .host_header_config(sdk::HostHeaderConditionConfig::builder().values(host).build())
-            .build();
+        let mut conditions = Vec::new();
+        if !when.hosts.is_empty() {
+            let hosts = sdk::HostHeaderConditionConfig::builder().set_values(Some(when.hosts.clone())).build();
+            conditions.push(sdk::RuleCondition::builder().field("host-header").host_header_config(hosts).build());
+        }
+        if !when.paths.is_empty() {
+            let paths = sdk::PathPatternConditionConfig::builder().set_values(Some(when.paths.clone())).build();
+            conditions.push(sdk::RuleCondition::builder().field("path-pattern").path_pattern_config(paths).build());
+        }
         self.client()
             .create_rule()
             .listener_arn(listener)
             .priority(priority)
-            .conditions(condition)
+            .set_conditions(Some(conditions))
             .actions(sdk_action(&Action::Forward(tg.to_string())))
             .set_tags(Some(sdk_tags(tags)))
             .send()
             .await
-            .map_err(|e| call_error("elbv2:CreateRule", &format!("{listener} host {host}"), e))?;
+            .map_err(|e| call_error("elbv2:CreateRule", &format!("{listener} {when}"), e))?;
         Ok(())
+    }
+
+    pub async fn set_rule_priority(&self, rule: &str, priority: i32) -> Result<()> {
+        let pair = sdk::RulePriorityPair::builder().rule_arn(rule).priority(priority).build();
+        self.client()
+            .set_rule_priorities()
+            .rule_priorities(pair)
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:SetRulePriorities", rule, e))?;
+        Ok(())
+    }
+
+    pub async fn delete_rule(&self, rule: &str) -> Result<()> {
+        match self.client().delete_rule().rule_arn(rule).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_rule_not_found_exception()) => Ok(()),
+            Err(e) => Err(call_error("elbv2:DeleteRule", rule, e)),
+        }
     }
 
     pub async fn set_rule_target(&self, rule: &str, tg: &str) -> Result<()> {

@@ -81,8 +81,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     };
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let aws = if args.from_ssm { Some(ctx.aws().await?) } else { None };
-    let frontend = ctx.project.services.values().find(|s| s.port == 3000).map_or(3000, |s| s.port);
-    let backend = ctx.project.services.values().find(|s| s.health_path.starts_with("/api")).map_or(4567, |s| s.port);
+    let frontend = ctx.project.services.values().find(|s| s.port == Some(3000)).and_then(|s| s.port).unwrap_or(3000);
+    let backend =
+        ctx.project.services.values().find(|s| s.health_path.starts_with("/api")).and_then(|s| s.port).unwrap_or(4567);
     let (frontend_url, _) = public_url(frontend, &env);
     let (backend_url, backend_host) = public_url(backend, &env);
 
@@ -98,7 +99,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
                 vars.insert(name, json!(value));
             }
         }
-        let (own_url, _) = public_url(service.port, &env);
+        let own_url = service.port.map(|port| public_url(port, &env).0).unwrap_or_default();
         for (k, v) in [
             ("frontend_url", json!(frontend_url)),
             ("backend_url", json!(backend_url)),
@@ -106,6 +107,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
             ("service_url", json!(own_url)),
             ("gitpod", json!(env.contains_key("GITPOD_WORKSPACE_ID"))),
             ("project", json!(ctx.project.name)),
+            ("env", json!(ctx.project.env.clone().unwrap_or_default())),
             ("ecs_name", json!(service.ecs_name)),
             ("port", json!(service.port)),
         ] {

@@ -93,7 +93,12 @@ async fn up(ctx: &Ctx, args: UpArgs) -> Result<()> {
     let mut results = Vec::new();
     for (service, spec) in services.iter().zip(&specs) {
         let state = wait_healthy(&engine, service, &spec.name, started + args.timeout).await?;
-        let url = format!("http://localhost:{}", spec.ports.first().map(|p| p.1).unwrap_or(service.port));
+        let url = spec
+            .ports
+            .first()
+            .map(|p| p.1)
+            .or(service.port)
+            .map_or_else(String::new, |port| format!("http://localhost:{port}"));
         eprintln!("{}: {} ({:.1}s)", service.name, state.health, started.elapsed().as_secs_f64());
         results.push(Running { service: service.name.clone(), container: spec.name.clone(), url, state });
     }

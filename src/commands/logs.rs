@@ -39,7 +39,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let spec: TaskDefinitionSpec = match aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await {
         Ok(state) => aws.ecs.describe_task_definition(&state.task_definition).await?.spec,
         Err(Error::ServiceNotFound { .. }) | Err(Error::ClusterNotFound(_)) => {
-            aws.ecs.latest_revision(&service.ecs_name).await?.map(|r| r.spec).ok_or_else(|| {
+            aws.ecs.latest_revision(&service.family).await?.map(|r| r.spec).ok_or_else(|| {
                 Error::NothingToDo(format!("{} has no service and no registered task definition yet", service.name))
             })?
         }

@@ -92,7 +92,7 @@ pub enum Command {
 }
 
 pub async fn dispatch(cli: Cli) -> Result<()> {
-    let project = Project::discover(cli.global.config.as_deref())?;
+    let project = Project::discover(cli.global.config.as_deref(), cli.global.env.as_deref().filter(|e| !e.is_empty()))?;
     crate::validate::project(&project)?;
     let ctx = Ctx { global: cli.global, project };
     match cli.command {

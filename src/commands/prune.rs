@@ -68,7 +68,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let aws = ctx.aws().await?;
     let mut plans = Vec::new();
     for service in services {
-        let family = service.ecs_name.clone();
+        let family = service.family.clone();
         let in_use: BTreeSet<i32> = match aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await {
             Ok(state) => state
                 .deployments

@@ -34,7 +34,7 @@ pub enum What {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Service name from cruddur.toml (e.g. backend)
-    #[arg(required_unless_present = "policy")]
+    #[arg(required_unless_present_any = ["policy", "routes"])]
     pub service: Option<String>,
     /// Which definition to render
     #[arg(value_enum, default_value_t = What::TaskDefinition)]
@@ -45,9 +45,17 @@ pub struct Args {
     /// Render an IAM policy document from policies/ instead (project-wide)
     #[arg(long, value_enum, conflicts_with_all = ["service", "image"])]
     pub policy: Option<Policy>,
+    /// Print the listeners, rules (with their priorities on a new stack) and alias
+    /// records the services' routes give (project-wide, no AWS call)
+    #[arg(long, conflicts_with_all = ["service", "image", "policy"])]
+    pub routes: bool,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    if args.routes {
+        ctx.print_json(&crate::stack::routes::describe(&ctx.project));
+        return Ok(());
+    }
     if let Some(policy) = args.policy {
         let aws = ctx.aws().await?;
         let spec = Spec::new(&ctx.project, target(&aws, &ctx.project).await?)?;

@@ -28,7 +28,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let current = revision_of(&before.task_definition).unwrap_or(i32::MAX);
     let family = short_task_definition(&before.task_definition)
         .rsplit_once(':')
-        .map_or(service.ecs_name.clone(), |(f, _)| f.to_string());
+        .map_or(service.family.clone(), |(f, _)| f.to_string());
     let revisions = aws.ecs.revisions(&family).await?;
     let chosen = match args.to {
         Some(n) => revisions.iter().find(|(r, _)| *r == n).ok_or_else(|| {

@@ -19,9 +19,9 @@ use crate::oneoff::OneOff;
 pub struct Args {
     /// Service name from cruddur.toml (e.g. backend)
     pub service: String,
-    /// Environment for the container, NAME=VALUE (repeatable)
-    #[arg(long = "env", value_name = "NAME=VALUE", value_parser = parse_env)]
-    pub env: Vec<(String, String)>,
+    /// Environment for the container, NAME=VALUE (repeatable; `--env` selects the cruddur.toml environment)
+    #[arg(short = 'e', long = "set-env", value_name = "NAME=VALUE", value_parser = parse_env)]
+    pub set_env: Vec<(String, String)>,
     /// Return once the task is started, without waiting or streaming logs
     #[arg(long)]
     pub no_wait: bool,
@@ -68,7 +68,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         network,
         container: service.container.clone(),
         command: args.command.clone(),
-        environment: args.env.clone(),
+        environment: args.set_env.clone(),
         started_by: "cruddur-run".into(),
     };
     if ctx.global.dry_run {

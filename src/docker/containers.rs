@@ -194,7 +194,7 @@ pub async fn list(engine: &Engine, project: &str) -> Result<Vec<(String, String)
 
 /// The container `local up` starts for a service (and `connect --local` enters).
 pub fn local_name(project: &crate::config::Project, service: &crate::config::Service) -> String {
-    format!("{}-local-{}", project.name, service.ecs_name)
+    format!("{}-local-{}", project.base_name(), service.ecs_name)
 }
 
 #[cfg(test)]

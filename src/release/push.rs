@@ -84,12 +84,12 @@ pub async fn push_image(
     // Read-only checks first: the repository, the login and the registry itself.
     // The registry host is the repository URI's (ECR's token endpoint when the
     // repository does not exist yet), unless --registry or project.registry says otherwise.
-    let existing = aws.ecr.find_repository(&service.ecs_name).await?;
+    let existing = aws.ecr.find_repository(&service.repository).await?;
     let ecr_host = existing.as_deref().map(|uri| uri.split('/').next().unwrap_or(uri).to_string());
     let (host, credentials) = registry::login(aws, args.host(&ctx.project).or(ecr_host)).await?;
     if existing.is_none() {
         let tags = crate::stack::owner_tags(&ctx.project);
-        let uri = aws.ecr.create_repository(&service.ecs_name, &tags).await?;
+        let uri = aws.ecr.create_repository(&service.repository, &tags).await?;
         eprintln!("{}: created ECR repository {uri}", service.name);
     }
     let remote = image::remote_repo(&host, service);

@@ -58,7 +58,7 @@ pub fn base(project: &Project, service: &Service, target: &Target, image: Option
         "frontend_url": urls.frontend,
         "service": service.name,
         "ecs_name": service.ecs_name,
-        "family": service.ecs_name,
+        "family": service.family,
         "container_name": service.container,
         "port": service.port,
         "health_path": service.health_path,
@@ -67,7 +67,9 @@ pub fn base(project: &Project, service: &Service, target: &Target, image: Option
         "ssm_prefix": project.ssm_prefix(service),
         "execution_role_arn": format!("arn:{partition}:iam::{account_id}:role/{}", project.execution_role),
         "task_role_arn": format!("arn:{partition}:iam::{account_id}:role/{}", project.task_role),
-        "ecr_repository": format!("{account_id}.dkr.ecr.{region}.{dns_suffix}/{}", service.ecs_name),
+        "ecr_repository": format!("{account_id}.dkr.ecr.{region}.{dns_suffix}/{}", service.repository),
+        "env": project.env.clone().unwrap_or_default(),
+        "domain": project.domain.clone().unwrap_or_default(),
     });
     let ctx = tera::Context::from_value(vars.clone()).expect("an object");
     let none = Unresolved::new();
@@ -108,7 +110,7 @@ pub async fn with_live_stack(
     mut vars: Value,
 ) -> Result<(Value, Unresolved)> {
     let mut unresolved = Unresolved::new();
-    let sg_name = project.network.security_group.clone().unwrap_or_else(|| "crud-srv-sg".into());
+    let sg_name = project.services_security_group();
     let (vpc, target_group) = tokio::join!(aws.ec2.default_vpc(), aws.elbv2.target_group_arn(&service.target_group));
     let vpc = vpc?;
     let subnets = if !project.network.subnets.is_empty() {
@@ -138,6 +140,8 @@ pub async fn with_live_stack(
     }
     match target_group? {
         Some(arn) => vars["target_group_arn"] = json!(arn),
+        // A worker has no target group; a template that names one fails as undefined.
+        None if !service.is_web() => {}
         None => {
             unresolved.insert(
                 "target_group_arn".into(),
@@ -156,7 +160,9 @@ pub async fn with_live_stack(
 pub fn with_stack(mut vars: Value, subnets: &[String], security_group: &str, target_group_arn: &str) -> Value {
     vars["subnets"] = json!(subnets);
     vars["security_groups"] = json!([security_group]);
-    vars["target_group_arn"] = json!(target_group_arn);
+    if !target_group_arn.is_empty() {
+        vars["target_group_arn"] = json!(target_group_arn);
+    }
     vars
 }
 

@@ -1,6 +1,7 @@
-//! The ALB, one target group per service, and the listeners: HTTP on each service's
-//! port without a domain; with one, 80 redirecting to 443 and HTTPS on 443 sending
-//! `api.<domain>` to the backend and everything else to the frontend.
+//! The ALB, one target group per web service, and the listeners: HTTP on each web
+//! service's port without a domain; with one, 80 redirecting to 443 and HTTPS on 443
+//! with a rule per service `host` / `paths` and the `default = true` service as its
+//! default (see `stack::routes`).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -8,17 +9,19 @@ use std::time::Instant;
 use futures_util::future::try_join_all;
 
 use crate::aws::elbv2::{LoadBalancer, TargetGroupSpec};
-use crate::aws::elbv2_listeners::{Action as Route, ListenerSpec};
+use crate::aws::elbv2_listeners::{Action as Route, Conditions, ListenerSpec, Rule};
 use crate::error::Result;
 use crate::stack::network::Network;
 use crate::stack::report::Action;
+use crate::stack::routes;
+use crate::stack::spec::owned;
 use crate::stack::Run;
 
 /// Target group ARN by service name (a placeholder in a plan for ones not made yet).
 pub type TargetGroups = BTreeMap<String, String>;
 
 pub async fn target_groups(run: &Run<'_>, vpc: &str) -> Result<TargetGroups> {
-    let found = try_join_all(run.spec.project.services.values().map(|service| async move {
+    let found = try_join_all(run.spec.project.web_services().map(|service| async move {
         let (elb, t) = (&run.aws.elbv2, Instant::now());
         let spec = run.spec.target_group(service, vpc);
         let name = &spec.name;
@@ -119,23 +122,15 @@ pub async fn load_balancer(run: &Run<'_>, net: &Network) -> Result<Option<LoadBa
 
 /// The listeners cruddur wants, by port.
 fn wanted(run: &Run<'_>, tgs: &TargetGroups, certificate: Option<&str>) -> Vec<ListenerSpec> {
-    let project = run.spec.project;
     let forward = |service: &str| Route::Forward(tgs.get(service).cloned().unwrap_or_default());
-    match (&project.domain, run.spec.frontend()) {
-        (Some(_), Some(frontend)) => vec![
-            ListenerSpec { port: 80, certificate: None, default_action: Route::RedirectHttps },
-            ListenerSpec {
-                port: 443,
-                certificate: Some(certificate.unwrap_or("(the new certificate)").to_string()),
-                default_action: forward(&frontend.name),
-            },
-        ],
-        _ => project
-            .services
-            .values()
-            .map(|s| ListenerSpec { port: i32::from(s.port), certificate: None, default_action: forward(&s.name) })
-            .collect(),
-    }
+    routes::listeners(run.spec.project)
+        .into_iter()
+        .map(|(port, https, service)| ListenerSpec {
+            port,
+            certificate: https.then(|| certificate.unwrap_or("(the new certificate)").to_string()),
+            default_action: service.as_deref().map_or(Route::RedirectHttps, forward),
+        })
+        .collect()
 }
 
 fn describe(spec: &ListenerSpec, tgs: &TargetGroups) -> String {
@@ -170,7 +165,7 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
             }
             run.report.record("listener", &id, Action::Create, vec![describe(spec, tgs)], t);
             if spec.certificate.is_some() {
-                host_rule(run, arn.as_deref(), tgs).await?;
+                rules(run, arn.as_deref(), tgs).await?;
             }
             continue;
         };
@@ -184,11 +179,11 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
         tag_if_missing(run, &have.arn, &mut details).await?;
         run.report.settle("listener", &id, details, t);
         if spec.certificate.is_some() {
-            host_rule(run, Some(&have.arn), tgs).await?;
+            rules(run, Some(&have.arn), tgs).await?;
         }
     }
     // Listeners cruddur makes in the other mode (a domain was set or unset).
-    let mut ours: Vec<i32> = run.spec.project.services.values().map(|s| i32::from(s.port)).collect();
+    let mut ours: Vec<i32> = run.spec.project.web_services().filter_map(|s| s.port).map(i32::from).collect();
     ours.extend([80, 443]);
     for stale in existing.iter().filter(|l| ours.contains(&l.port) && !specs.iter().any(|s| s.port == l.port)) {
         let t = Instant::now();
@@ -201,36 +196,69 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
     Ok(())
 }
 
-/// `api.<domain>` to the backend, on the HTTPS listener.
-async fn host_rule(run: &Run<'_>, listener: Option<&str>, tgs: &TargetGroups) -> Result<()> {
-    let (Some(host), Some(backend)) = (run.spec.api_host(), run.spec.backend()) else { return Ok(()) };
-    let (elb, t) = (&run.aws.elbv2, Instant::now());
-    let tg = tgs.get(&backend.name).cloned().unwrap_or_default();
-    let id = format!("host {host}");
-    let rules = match listener {
+/// The services' host and path rules on the HTTPS listener; a rule cruddur made
+/// that no service wants any more, and that forwards to a configured service, is
+/// deleted (its route changed).
+async fn rules(run: &Run<'_>, listener: Option<&str>, tgs: &TargetGroups) -> Result<()> {
+    let elb = &run.aws.elbv2;
+    let existing = match listener {
         Some(arn) => elb.rules(arn).await?,
         None => Vec::new(),
     };
-    match rules.iter().find(|r| r.hosts.iter().any(|h| h.eq_ignore_ascii_case(&host))) {
-        None => {
-            if run.apply() {
-                let listener = listener.expect("created before its rules");
-                let priority = rules.iter().filter_map(|r| r.priority).max().map_or(1, |p| p + 1);
-                elb.create_host_rule(listener, priority, &host, &tg, &run.spec.tags).await?;
-            }
-            run.report.record("listener-rule", &id, Action::Create, vec![format!("forward to {}", backend.name)], t);
-        }
-        Some(rule) => {
-            let mut details = Vec::new();
-            if rule.action != Route::Forward(tg.clone()) {
-                details.push(format!("-> forward to {}", backend.name));
+    let wanted = routes::rules(run.spec.project);
+    for placed in routes::place(&wanted, &existing) {
+        let t = Instant::now();
+        let service = &placed.rule.service;
+        let tg = tgs.get(service).cloned().unwrap_or_default();
+        let id = placed.rule.when.to_string();
+        match placed.existing {
+            None => {
                 if run.apply() {
-                    elb.set_rule_target(&rule.arn, &tg).await?;
+                    let listener = listener.expect("created before its rules");
+                    elb.create_rule(listener, placed.priority, &placed.rule.when, &tg, &run.spec.tags).await?;
                 }
+                let details = vec![format!("priority {}, forward to {service}", placed.priority)];
+                run.report.record("listener-rule", &id, Action::Create, details, t);
             }
-            tag_if_missing(run, &rule.arn, &mut details).await?;
-            run.report.settle("listener-rule", &id, details, t);
+            Some(rule) => {
+                let mut details = Vec::new();
+                if rule.action != Route::Forward(tg.clone()) {
+                    details.push(format!("-> forward to {service}"));
+                    if run.apply() {
+                        elb.set_rule_target(&rule.arn, &tg).await?;
+                    }
+                }
+                if rule.priority != Some(placed.priority) {
+                    details.push(format!("priority {:?} -> {}", rule.priority, placed.priority));
+                    if run.apply() {
+                        elb.set_rule_priority(&rule.arn, placed.priority).await?;
+                    }
+                }
+                tag_if_missing(run, &rule.arn, &mut details).await?;
+                run.report.settle("listener-rule", &id, details, t);
+            }
         }
+    }
+    let stale: Vec<&Rule> = routes::unmatched(&wanted, &existing)
+        .into_iter()
+        .filter(|r| matches!(&r.action, Route::Forward(tg) if tgs.values().any(|a| a == tg)))
+        .collect();
+    if stale.is_empty() {
+        return Ok(());
+    }
+    let arns: Vec<String> = stale.iter().map(|r| r.arn.clone()).collect();
+    let tags = elb.tags(&arns).await?;
+    for rule in stale {
+        let t = Instant::now();
+        if !tags.get(&rule.arn).is_some_and(|tags| owned(run.spec.project, tags)) {
+            continue;
+        }
+        if run.apply() {
+            elb.delete_rule(&rule.arn).await?;
+        }
+        let when = Conditions { hosts: rule.hosts.clone(), paths: rule.paths.clone() };
+        let why = vec!["no service in cruddur.toml routes this way any more".into()];
+        run.report.record("listener-rule", when.to_string(), Action::Delete, why, t);
     }
     Ok(())
 }

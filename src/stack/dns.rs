@@ -1,6 +1,6 @@
 //! With a domain: the ACM certificate for `<domain>` and `*.<domain>`, its DNS
 //! validation records in the Route 53 zone, the wait until it is ISSUED, and the
-//! alias records for the apex and `api.<domain>` (zone id read from the ALB).
+//! alias records for the apex and each service's host (zone id read from the ALB).
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +10,7 @@ use crate::aws::route53::{absolute, Record, Target};
 use crate::error::{Error, Result};
 use crate::resolver;
 use crate::stack::report::Action;
+use crate::stack::routes;
 use crate::stack::Run;
 
 /// How long `up` waits for ACM to issue the certificate.
@@ -177,10 +178,10 @@ async fn wait_issued(run: &Run<'_>, domain: &str, arn: &str) -> Result<()> {
     }
 }
 
-/// A records for `<domain>` and `api.<domain>`, aliases of the ALB.
-pub async fn aliases(run: &Run<'_>, domain: &str, zone: &str, lb: Option<&LoadBalancer>) -> Result<()> {
+/// A records for the domain and each service's host, aliases of the ALB.
+pub async fn aliases(run: &Run<'_>, zone: &str, lb: Option<&LoadBalancer>) -> Result<()> {
     let t = Instant::now();
-    let hosts = [absolute(domain), absolute(&format!("api.{domain}"))];
+    let hosts: Vec<String> = routes::alias_hosts(run.spec.project).iter().map(|h| absolute(h)).collect();
     let Some(lb) = lb else {
         for host in hosts {
             run.report.record("dns-record", format!("A {host}"), Action::Create, vec!["alias of the ALB".into()], t);

@@ -104,7 +104,7 @@ pub async fn cluster(run: &Run<'_>) -> Result<()> {
 }
 
 pub async fn repositories(run: &Run<'_>) -> Result<()> {
-    try_join_all(run.spec.project.services.values().map(|s| repository(run, &s.ecs_name))).await?;
+    try_join_all(run.spec.project.services.values().map(|s| repository(run, &s.repository))).await?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@ pub mod foundation;
 pub mod identity;
 pub mod network;
 pub mod report;
+pub mod routes;
 pub mod services;
 pub mod spec;
 pub mod teardown;
@@ -117,7 +118,7 @@ impl Run<'_> {
         )?;
         let aliases = async {
             match (domain, &pre.zone) {
-                (Some(d), Some(z)) => dns::aliases(self, d, z, lb.as_ref()).await,
+                (Some(_), Some(z)) => dns::aliases(self, z, lb.as_ref()).await,
                 _ => Ok(()),
             }
         };

@@ -47,7 +47,7 @@ pub async fn vpc(run: &Run<'_>) -> Result<(String, Vec<String>)> {
 pub fn listener_ports(run: &Run<'_>) -> Vec<i32> {
     let mut ports = vec![80, 443];
     if run.spec.project.domain.is_none() {
-        ports.extend(run.spec.project.services.values().map(|s| i32::from(s.port)));
+        ports.extend(run.spec.project.web_services().filter_map(|s| s.port).map(i32::from));
     }
     ports.sort();
     ports.dedup();
@@ -64,8 +64,11 @@ pub async fn security_groups(run: &Run<'_>, vpc: String, subnets: Vec<String>) -
     let alb_sg = group(run, &vpc, &alb_name, "cruddur ALB: HTTP and HTTPS from anywhere", open).await?;
     let srv_name = project.services_security_group();
     let source = Source::Group(alb_sg.clone().unwrap_or_else(|| alb_name.clone()));
-    let from_alb =
-        project.services.values().map(|s| Ingress { port: i32::from(s.port), source: source.clone() }).collect();
+    let from_alb = project
+        .web_services()
+        .filter_map(|s| s.port)
+        .map(|port| Ingress { port: i32::from(port), source: source.clone() })
+        .collect();
     let srv_sg = group(run, &vpc, &srv_name, "cruddur services: only from the ALB", from_alb).await?;
     Ok(Network { vpc, subnets, alb_sg, srv_sg })
 }

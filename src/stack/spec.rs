@@ -17,13 +17,22 @@ use crate::render::context::{self, Target};
 use crate::render::{self as tpl, Unresolved};
 
 /// The tags on everything cruddur makes; `plan` and `down` find what it owns by them.
+/// In an environment, `env=<name>` too: its resources are told apart from another
+/// environment's (and from those of the file without one, which carry no env tag).
 pub fn owner_tags(project: &Project) -> Tags {
-    Tags::from([("project".to_string(), project.name.clone()), ("managed-by".to_string(), "cruddur".to_string())])
+    let mut tags =
+        Tags::from([("project".to_string(), project.name.clone()), ("managed-by".to_string(), "cruddur".to_string())]);
+    if let Some(env) = &project.env {
+        tags.insert("env".to_string(), env.clone());
+    }
+    tags
 }
 
-/// True when the resource carries cruddur's tags for this project.
+/// True when the resource carries cruddur's tags for this project and environment.
 pub fn owned(project: &Project, tags: &Tags) -> bool {
-    tags.get("managed-by").map(String::as_str) == Some("cruddur") && tags.get("project") == Some(&project.name)
+    tags.get("managed-by").map(String::as_str) == Some("cruddur")
+        && tags.get("project") == Some(&project.name)
+        && tags.get("env") == project.env.as_ref()
 }
 
 /// The tags `up` must add to adopt a resource made by hand (empty: none).
@@ -66,7 +75,16 @@ impl<'a> Spec<'a> {
         let services: Vec<Value> = project
             .services
             .values()
-            .map(|s| json!({"name": s.name, "ecs_name": s.ecs_name, "port": s.port}))
+            .map(|s| {
+                json!({
+                    "name": s.name,
+                    "ecs_name": s.ecs_name,
+                    "port": s.port,
+                    "family": s.family,
+                    "repository": s.repository,
+                    "ssm_prefix": project.ssm_prefix(s),
+                })
+            })
             .collect();
         let vars = json!({
             "project": project.name,
@@ -76,6 +94,7 @@ impl<'a> Spec<'a> {
             "dns_suffix": target.dns_suffix,
             "log_group": project.log_group,
             "cluster": project.cluster,
+            "env": project.env.clone().unwrap_or_default(),
             "services": services,
         });
         let ctx = context::to_context(&vars);
@@ -120,12 +139,12 @@ impl<'a> Spec<'a> {
         [&self.execution_role, &self.task_role]
     }
 
-    /// A service's target group in the VPC.
+    /// A web service's target group in the VPC.
     pub fn target_group(&self, service: &Service, vpc: &str) -> TargetGroupSpec {
         let r = &service.rollout;
         TargetGroupSpec {
             name: service.target_group.clone(),
-            port: i32::from(service.port),
+            port: i32::from(service.port.unwrap_or_default()),
             vpc: vpc.to_string(),
             health: HealthCheck {
                 path: service.health_path.clone(),
@@ -157,29 +176,20 @@ impl<'a> Spec<'a> {
     pub fn secret_names(&self) -> Vec<String> {
         self.secrets.iter().map(|s| s.parameter.clone()).collect()
     }
-
-    pub fn api_host(&self) -> Option<String> {
-        self.project.domain.as_ref().map(|d| format!("api.{d}"))
-    }
-
-    /// The service the API host and the HTTPS default go to.
-    pub fn backend(&self) -> Option<&'a Service> {
-        self.project.services.get("backend").or_else(|| self.project.services.values().next())
-    }
-
-    pub fn frontend(&self) -> Option<&'a Service> {
-        self.project.services.get("frontend").or_else(|| self.project.services.values().last())
-    }
 }
 
 /// Renders the task definition and the service definition (live values stood in
 /// by placeholders), so a broken template stops `up` before anything changes.
 fn check_definitions(project: &Project, service: &Service, target: &Target) -> Result<()> {
     render_task_definition(project, service, target, None)?;
-    let tg = format!(
-        "arn:{}:elasticloadbalancing:{}:{}:targetgroup/{}/0",
-        target.partition, target.region, target.account_id, service.target_group
-    );
+    let tg = if service.is_web() {
+        format!(
+            "arn:{}:elasticloadbalancing:{}:{}:targetgroup/{}/0",
+            target.partition, target.region, target.account_id, service.target_group
+        )
+    } else {
+        String::new()
+    };
     let vars = context::with_stack(
         context::base(project, service, target, None)?,
         &["subnet-placeholder".into()],

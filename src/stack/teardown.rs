@@ -119,7 +119,7 @@ pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
             run.report.record("load-balancer", &project.load_balancer, Action::Delete, details, t);
         }
     }
-    for name in project.services.values().map(|s| &s.target_group) {
+    for name in project.web_services().map(|s| &s.target_group) {
         let t = Instant::now();
         let Some(tg) = aws.elbv2.target_group(name).await? else { continue };
         let tags = aws.elbv2.tags(std::slice::from_ref(&tg.arn)).await?.remove(&tg.arn).unwrap_or_default();
@@ -194,10 +194,10 @@ async fn kept_data(run: &Run<'_>) -> Result<()> {
     let (aws, project) = (run.aws, run.spec.project);
     for service in project.services.values() {
         let t = Instant::now();
-        let Some(repo) = aws.ecr.repository_settings(&service.ecs_name).await? else { continue };
+        let Some(repo) = aws.ecr.repository_settings(&service.repository).await? else { continue };
         let details = vec!["with its images".into()];
-        let delete = || aws.ecr.delete_repository(&service.ecs_name);
-        remove(run, ("ecr-repository", &service.ecs_name), &repo.tags, details, t, delete).await?;
+        let delete = || aws.ecr.delete_repository(&service.repository);
+        remove(run, ("ecr-repository", &service.repository), &repo.tags, details, t, delete).await?;
     }
     let t = Instant::now();
     if let Some(group) = aws.logs.group(&project.log_group).await? {

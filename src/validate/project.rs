@@ -24,7 +24,9 @@ pub fn project(p: &Project) -> Result<()> {
         let field = |key: &str| format!("services.{name}.{key}");
         at.check(field("ecs_name"), names::ecs(&s.ecs_name, "an ECS service name (and task-definition family)"))?;
         at.check(field("container"), names::ecs(&s.container, "a container name"))?;
-        at.check(field("port"), ports::port(i64::from(s.port)))?;
+        if let Some(port) = s.port {
+            at.check(field("port"), ports::port(i64::from(port)))?;
+        }
         at.check(field("health_path"), health::path(&s.health_path))?;
         at.check(field("target_group"), names::elb(&s.target_group, false))?;
         at.check(
@@ -125,7 +127,9 @@ mod tests {
         );
         assert!(err("[project]\n", "[project]\nload_balancer = \"internal-x\"\n").contains("project.load_balancer"));
         assert!(err("[project]\n", "[project]\ntask_role = \"a b\"\n").contains("project.task_role"));
-        let long = format!("[project]\nname = \"{}\"\n", "p".repeat(20));
-        assert!(err("[project]\nname = \"cruddur\"\n", &long).contains("services.backend.target_group"));
+        // A derived name is fitted to ELB's 32 characters; a configured one is checked.
+        let long = format!("port = 4567\ntarget_group = \"{}\"\n", "t".repeat(33));
+        assert!(err("port = 4567\n", &long).contains("services.backend.target_group"));
+        check("[project]\nname = \"cruddur\"\n", &format!("[project]\nname = \"{}\"\n", "p".repeat(20))).unwrap();
     }
 }

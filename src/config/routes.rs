@@ -1,0 +1,101 @@
+//! How the load balancer reaches a service: `host`, `paths` and `default` in its
+//! `[services.X]` table. Hosts are templates (`api.{{ domain }}`), rendered once the
+//! environment's domain is known.
+
+use serde_json::json;
+
+use crate::error::Result;
+use crate::render::{render_str, Unresolved};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Route {
+    /// The rendered host (None without a domain, or when the service has none).
+    pub host: Option<String>,
+    /// Path patterns (`/api/*`).
+    pub paths: Vec<String>,
+    /// The HTTPS listener's default action forwards here.
+    pub default: bool,
+    /// A fixed listener-rule priority.
+    pub priority: Option<i32>,
+}
+
+impl Route {
+    /// True when the service has a listener rule of its own (a host or paths).
+    pub fn has_rule(&self) -> bool {
+        self.host.is_some() || !self.paths.is_empty()
+    }
+}
+
+/// Renders a `host` template with the project's variables.
+pub(super) fn host(
+    template: Option<&str>,
+    service: &str,
+    domain: Option<&str>,
+    project: &str,
+    env: Option<&str>,
+) -> Result<Option<String>> {
+    let (Some(template), Some(domain)) = (template, domain) else { return Ok(None) };
+    let vars = json!({"domain": domain, "project": project, "env": env.unwrap_or_default()});
+    let ctx = tera::Context::from_value(vars).expect("an object");
+    let shown = format!("cruddur.toml: services.{service}.host");
+    let host = render_str(template, &shown, &ctx, &Unresolved::new())?;
+    Ok(Some(host.trim().trim_end_matches('.').to_ascii_lowercase()))
+}
+
+/// With a domain: one web service is the default, every other one has a host or
+/// paths, and hosts are names the certificate (`<domain>`, `*.<domain>`) covers.
+pub(super) fn check(
+    services: &std::collections::BTreeMap<String, super::Service>,
+    domain: Option<&str>,
+) -> std::result::Result<(), String> {
+    let Some(domain) = domain else { return Ok(()) };
+    let web: Vec<&super::Service> = services.values().filter(|s| s.is_web()).collect();
+    let defaults: Vec<&str> = web.iter().filter(|s| s.route.default).map(|s| s.name.as_str()).collect();
+    if defaults.len() > 1 {
+        return Err(format!(
+            "services {} all say default = true: the HTTPS listener has one default",
+            defaults.join(", ")
+        ));
+    }
+    if !web.is_empty() && defaults.is_empty() {
+        return Err(format!(
+            "with project.domain, one service needs default = true: it gets https://{domain} and whatever no rule matches"
+        ));
+    }
+    for s in &web {
+        if !s.route.default && !s.route.has_rule() {
+            return Err(format!(
+                "services.{} has a port but no host, paths or default = true: the load balancer would never reach it",
+                s.name
+            ));
+        }
+        if let Some(host) = &s.route.host {
+            let covered = host == domain
+                || host
+                    .strip_suffix(domain)
+                    .and_then(|h| h.strip_suffix('.'))
+                    .is_some_and(|label| !label.is_empty() && !label.contains('.'));
+            if !covered {
+                return Err(format!(
+                    "services.{}.host `{host}` is not {domain} or one label under it, which the certificate (*.{domain}) covers",
+                    s.name
+                ));
+            }
+        }
+        for path in &s.route.paths {
+            if !path.starts_with('/') || path.len() > 128 {
+                return Err(format!(
+                    "services.{}.paths: `{path}` must start with / and be at most 128 characters",
+                    s.name
+                ));
+            }
+        }
+        if s.route.paths.len() + usize::from(s.route.host.is_some()) > 5 {
+            return Err(format!("services.{}: an ALB rule takes at most 5 host and path values", s.name));
+        }
+        if let Some(p) = s.route.priority.filter(|p| !(1..=50_000).contains(p)) {
+            return Err(format!("services.{}.priority = {p} must be between 1 and 50000", s.name));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! One `[services.X]` table with its defaults filled in.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::environment::fit;
+use super::raw::RawService;
+use super::routes::{self, Route};
+use super::settings::RolloutSettings;
+use crate::error::Result;
+
+/// How a service's image is built: `[services.<name>.build]`.
+#[derive(Debug, Clone)]
+pub struct BuildSpec {
+    pub dockerfile: PathBuf,
+    pub context: PathBuf,
+    /// Build args; values are tera templates (see `image::build_vars`).
+    pub args: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// The short name used on the command line (`backend`).
+    pub name: String,
+    /// The name in ECS: service and container (`backend-flask`).
+    pub ecs_name: String,
+    /// The task-definition family: the ECS name, plus `-<env>` in an environment
+    /// (families are account-wide, unlike services, which live in a cluster).
+    pub family: String,
+    /// The ECR repository: the ECS name, plus `-<env>` in an environment.
+    pub repository: String,
+    pub container: String,
+    /// None: a worker (no target group, listener rule or ingress).
+    pub port: Option<u16>,
+    /// How the load balancer reaches it (with a domain).
+    pub route: Route,
+    pub health_path: String,
+    /// Image override; the default is the service's ECR repository, tag `latest`.
+    pub image: Option<String>,
+    pub task_definition: PathBuf,
+    pub service_definition: PathBuf,
+    pub target_group: String,
+    pub desired_count: i32,
+    /// What `cruddur connect` runs in the container.
+    pub exec_command: String,
+    pub environment: BTreeMap<String, String>,
+    pub secrets: Vec<String>,
+    /// None: the service has no image of its own to build.
+    pub build: Option<BuildSpec>,
+    /// Drain, health-check and stop timings (fast defaults, see `RolloutSettings`).
+    pub rollout: RolloutSettings,
+}
+
+impl Service {
+    /// True for a service with a port: it gets a target group and ALB ingress.
+    pub fn is_web(&self) -> bool {
+        self.port.is_some()
+    }
+}
+
+/// What the project contributes to a service's defaults.
+pub(super) struct Defaults<'a> {
+    pub root: &'a Path,
+    pub project: &'a str,
+    /// `<project>` or `<project>-<env>`.
+    pub base: &'a str,
+    pub env: Option<&'a str>,
+    pub domain: Option<&'a str>,
+}
+
+pub(super) fn build(short: &str, svc: RawService, d: &Defaults<'_>) -> Result<std::result::Result<Service, String>> {
+    let ecs_name = svc.ecs_name.unwrap_or_else(|| short.to_string());
+    let per_env = |name: &str| d.env.map_or(name.to_string(), |e| format!("{name}-{e}"));
+    let r = RolloutSettings::default();
+    let rollout = RolloutSettings {
+        deregistration_delay: svc.deregistration_delay.unwrap_or(r.deregistration_delay),
+        health_check_interval: svc.health_check_interval.unwrap_or(r.health_check_interval),
+        health_check_timeout: svc.health_check_timeout.unwrap_or(r.health_check_timeout),
+        healthy_threshold: svc.healthy_threshold.unwrap_or(r.healthy_threshold),
+        unhealthy_threshold: svc.unhealthy_threshold.unwrap_or(r.unhealthy_threshold),
+        health_check_grace_period: svc.health_check_grace_period,
+        stop_timeout: svc.stop_timeout.unwrap_or(r.stop_timeout),
+    };
+    if let Err(m) = rollout.check() {
+        return Ok(Err(format!("services.{short}.{m}")));
+    }
+    if svc.port.is_none() {
+        let routed = [("host", svc.host.is_some()), ("paths", !svc.paths.is_empty()), ("default", svc.default)];
+        if let Some((key, _)) = routed.iter().find(|(_, set)| *set) {
+            return Ok(Err(format!(
+                "services.{short}.{key} needs a port: a service without one is a worker, which the load balancer does not reach"
+            )));
+        }
+    }
+    let route = Route {
+        host: routes::host(svc.host.as_deref(), short, d.domain, d.project, d.env)?,
+        paths: svc.paths,
+        default: svc.default,
+        priority: svc.priority,
+    };
+    let root = d.root;
+    Ok(Ok(Service {
+        container: svc.container.unwrap_or_else(|| ecs_name.clone()),
+        port: svc.port,
+        route,
+        health_path: svc.health_path.unwrap_or_else(|| "/".into()),
+        image: svc.image,
+        task_definition: root.join(svc.task_definition.unwrap_or_else(|| format!("task-definitions/{ecs_name}.json"))),
+        service_definition: root.join(svc.service_definition.unwrap_or_else(|| format!("services/{ecs_name}.json"))),
+        target_group: svc.target_group.unwrap_or_else(|| fit(&format!("{}-{ecs_name}-tg", d.base), 32)),
+        desired_count: svc.desired_count.unwrap_or(1),
+        exec_command: svc.exec_command.unwrap_or_else(|| "/bin/sh".into()),
+        environment: svc.environment,
+        secrets: svc.secrets,
+        build: svc.build.map(|b| {
+            let context = root.join(b.context.unwrap_or_else(|| ".".into()));
+            BuildSpec {
+                dockerfile: b.dockerfile.map(|f| root.join(f)).unwrap_or_else(|| context.join("Dockerfile")),
+                context,
+                args: b.args,
+            }
+        }),
+        name: short.to_string(),
+        family: per_env(&ecs_name),
+        repository: per_env(&ecs_name),
+        ecs_name,
+        rollout,
+    }))
+}
