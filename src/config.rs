@@ -108,7 +108,7 @@ impl Project {
         let defaults = service::Defaults { root: &root, project: &name, base: &base, env, domain: domain.as_deref() };
         let mut services = BTreeMap::new();
         for (short, svc) in raw.services {
-            let service = service::build(&short, svc, &defaults)?.map_err(invalid)?;
+            let service = service::build(&short, svc, &defaults, invalid)?;
             services.insert(short, service);
         }
         routes::check(&services, domain.as_deref()).map_err(invalid)?;

@@ -7,7 +7,7 @@ use super::environment::fit;
 use super::raw::RawService;
 use super::routes::{self, Route};
 use super::settings::RolloutSettings;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// How a service's image is built: `[services.<name>.build]`.
 #[derive(Debug, Clone)]
@@ -68,7 +68,13 @@ pub(super) struct Defaults<'a> {
     pub domain: Option<&'a str>,
 }
 
-pub(super) fn build(short: &str, svc: RawService, d: &Defaults<'_>) -> Result<std::result::Result<Service, String>> {
+/// The service with its defaults; `invalid` makes the error for a broken table.
+pub(super) fn build(
+    short: &str,
+    svc: RawService,
+    d: &Defaults<'_>,
+    invalid: impl Fn(String) -> Error,
+) -> Result<Service> {
     let ecs_name = svc.ecs_name.unwrap_or_else(|| short.to_string());
     let per_env = |name: &str| d.env.map_or(name.to_string(), |e| format!("{name}-{e}"));
     let r = RolloutSettings::default();
@@ -82,12 +88,12 @@ pub(super) fn build(short: &str, svc: RawService, d: &Defaults<'_>) -> Result<st
         stop_timeout: svc.stop_timeout.unwrap_or(r.stop_timeout),
     };
     if let Err(m) = rollout.check() {
-        return Ok(Err(format!("services.{short}.{m}")));
+        return Err(invalid(format!("services.{short}.{m}")));
     }
     if svc.port.is_none() {
         let routed = [("host", svc.host.is_some()), ("paths", !svc.paths.is_empty()), ("default", svc.default)];
         if let Some((key, _)) = routed.iter().find(|(_, set)| *set) {
-            return Ok(Err(format!(
+            return Err(invalid(format!(
                 "services.{short}.{key} needs a port: a service without one is a worker, which the load balancer does not reach"
             )));
         }
@@ -99,7 +105,7 @@ pub(super) fn build(short: &str, svc: RawService, d: &Defaults<'_>) -> Result<st
         priority: svc.priority,
     };
     let root = d.root;
-    Ok(Ok(Service {
+    Ok(Service {
         container: svc.container.unwrap_or_else(|| ecs_name.clone()),
         port: svc.port,
         route,
@@ -125,5 +131,5 @@ pub(super) fn build(short: &str, svc: RawService, d: &Defaults<'_>) -> Result<st
         repository: per_env(&ecs_name),
         ecs_name,
         rollout,
-    }))
+    })
 }

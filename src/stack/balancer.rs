@@ -183,6 +183,7 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
         }
     }
     // Listeners cruddur makes in the other mode (a domain was set or unset).
+    // Both modes' ports: the services' own, and 80/443.
     let mut ours: Vec<i32> = run.spec.project.web_services().filter_map(|s| s.port).map(i32::from).collect();
     ours.extend([80, 443]);
     for stale in existing.iter().filter(|l| ours.contains(&l.port) && !specs.iter().any(|s| s.port == l.port)) {

@@ -6,6 +6,7 @@ use std::time::Instant;
 use crate::aws::ec2_groups::{Ingress, Source};
 use crate::error::{Error, Result};
 use crate::stack::report::Action;
+use crate::stack::routes;
 use crate::stack::Run;
 
 #[derive(Debug, Clone)]
@@ -46,9 +47,7 @@ pub async fn vpc(run: &Run<'_>) -> Result<(String, Vec<String>)> {
 /// Ports the ALB listens on: 80 and 443, and the services' ports when there is no domain.
 pub fn listener_ports(run: &Run<'_>) -> Vec<i32> {
     let mut ports = vec![80, 443];
-    if run.spec.project.domain.is_none() {
-        ports.extend(run.spec.project.web_services().filter_map(|s| s.port).map(i32::from));
-    }
+    ports.extend(routes::listeners(run.spec.project).into_iter().map(|(port, _, _)| port));
     ports.sort();
     ports.dedup();
     ports
