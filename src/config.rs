@@ -112,8 +112,11 @@ impl Project {
             services.insert(short, service);
         }
         routes::check(&services, domain.as_deref()).map_err(invalid)?;
-        // Without an environment, the names the original scripts used.
-        let named = |legacy: &str, derived: String| if env.is_none() { legacy.to_string() } else { derived };
+        // The Cruddur project without an environment keeps the names the original
+        // scripts used, so its existing stack is adopted; any other project derives
+        // its own (two projects in one account share no role or group).
+        let legacy = env.is_none() && name == "cruddur";
+        let named = |old: &str, derived: String| if legacy { old.to_string() } else { derived };
         let mut network = raw.network;
         network.security_group =
             Some(network.security_group.unwrap_or_else(|| named("crud-srv-sg", format!("{base}-srv-sg"))));
@@ -236,6 +239,28 @@ port = 4567
         assert_eq!(s.task_definition, PathBuf::from("/p/task-definitions/backend-flask.json"));
         assert_eq!(p.ssm_prefix(s), "/cruddur/backend-flask/");
         assert_eq!(p.service("backend-flask").unwrap().name, "backend");
+        assert_eq!(
+            (p.execution_role.as_str(), p.task_role.as_str()),
+            ("CruddurServiceExecutionRole", "CruddurTaskRole")
+        );
+        let other =
+            Project::parse(&MINIMAL.replace("\"cruddur\"", "\"shop\""), Path::new("x"), PathBuf::new()).unwrap();
+        assert_eq!(
+            (other.execution_role.as_str(), other.task_role.as_str(), other.services_security_group().as_str()),
+            ("shop-execution-role", "shop-task-role", "shop-srv-sg"),
+            "another project shares no role or group with Cruddur's"
+        );
+    }
+
+    #[test]
+    fn task_size_is_checked_against_fargates_table() {
+        let sized =
+            |extra: &str| Project::parse(&format!("{MINIMAL}{extra}"), Path::new("cruddur.toml"), PathBuf::new());
+        let p = sized("cpu = 1024\nmemory = 3072\n").unwrap();
+        assert_eq!((p.services["backend"].cpu, p.services["backend"].memory), (1024, 3072));
+        let err = sized("cpu = 256\nmemory = 4096\n").unwrap_err().to_string();
+        assert!(err.contains("services.backend: cpu = 256, memory = 4096") && err.contains("512, 1024, 2048"), "{err}");
+        assert!(sized("cpu = 300\n").is_err());
     }
 
     #[test]

@@ -29,9 +29,35 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<(String, String)>> {
                 message: format!("line {}: `{key}` is not a variable name", i + 1),
             });
         }
-        out.push((key.to_string(), value.to_string()));
+        out.push((key.to_string(), unquote(value)));
     }
     Ok(out)
+}
+
+/// A value as compose reads it back: the inside of '...' literally, of "..." with
+/// its escapes (\\, \", \$, \n) undone, anything else as it is.
+fn unquote(value: &str) -> String {
+    let quoted = |q: char| value.len() >= 2 && value.starts_with(q) && value.ends_with(q);
+    if quoted('\'') {
+        return value[1..value.len() - 1].to_string();
+    }
+    if !quoted('"') {
+        return value.to_string();
+    }
+    let mut out = String::new();
+    let mut chars = value[1..value.len() - 1].chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some(other) => out.push(other),
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// A value as compose reads it: bare when safe, single-quoted (literal, no
@@ -90,6 +116,14 @@ mod tests {
         assert_eq!(quote("has space $HOME"), "'has space $HOME'");
         assert_eq!(quote("it's \"q\" $x"), "\"it's \\\"q\\\" \\$x\"");
         assert_eq!(quote(""), "");
+    }
+
+    #[test]
+    fn a_written_file_reads_back_the_same_values() {
+        let values = ["plain", "x-honeycomb-team=abc", "has space $HOME", "it's \"q\" $x\\y", "two\nlines", ""];
+        let pairs: Vec<(String, String)> =
+            values.iter().enumerate().map(|(i, v)| (format!("K{i}"), v.to_string())).collect();
+        assert_eq!(parse(&render(&pairs, "header"), "f").unwrap(), pairs);
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod release;
 pub mod render;
 pub mod resolver;
 pub mod rollout;
+pub mod scaffold;
 pub mod session_plugin;
 pub mod ssm_session;
 pub mod stack;

@@ -27,6 +27,11 @@ fn table() -> Vec<Case> {
         usage(&["logs", "backend", "--since", "yesterday"], "--since"),
         usage(&["deploy"], "required"),
         usage(&["frobnicate"], "unrecognized subcommand"),
+        usage(&["init", "--service", "web:http"], "`web:http`: the port must be a number from 1 to 65535"),
+        usage(&["init", "--from-service", "c/s", "--service", "web:80"], "cannot be used with"),
+        case(&["down", "nope", "--yes"], vec![], 2, "unknown service `nope`"),
+        case(&["down", "backend", "--all", "--yes"], vec![], 2, "--all deletes the whole stack's data: leave out the service names"),
+        case(&["--env", "qa", "plan"], vec![], 2, "environment `qa` is selected (--env or CRUDDUR_ENV) but the file has no [env.<name>] tables"),
         usage(&["--output", "yaml", "status"], "yaml"),
         // The project file.
         case(&["deploy", "backend"], vec![Edit::NoProject], 2, "no cruddur.toml in"),
@@ -60,8 +65,9 @@ fn table() -> Vec<Case> {
         case(&["up"], vec![toml("\"CONNECTION_URL\"", &format!("\"{}\"", long(1000)))], 2, "an SSM parameter name has at most"),
         case(&["scale", "backend", "2"], vec![toml("port = 4567", "port = 4567\ndesired_count = -1")], 2, "services.backend.desired_count: -1 is not between 0 and"),
         // Task definitions, as rendered (register, deploy, diff, render, up, plan).
-        case(&["register", "backend"], vec![td("\"cpu\": \"256\"", "\"cpu\": \"lots\"")], 2, "task-definitions/backend-flask.json: cpu: \"lots\" is not a Fargate CPU value (256, 512, 1024, 2048, 4096, 8192, 16384)"),
-        case(&["deploy", "backend", "--no-build"], vec![td("\"memory\": \"512\"", "\"memory\": \"4096\"")], 2, "task-definitions/backend-flask.json: memory: \"4096\" is not a Fargate memory size for cpu 256"),
+        case(&["register", "backend"], vec![td("\"cpu\": \"{{ cpu }}\"", "\"cpu\": \"lots\"")], 2, "task-definitions/backend-flask.json: cpu: \"lots\" is not a Fargate CPU value (256, 512, 1024, 2048, 4096, 8192, 16384)"),
+        case(&["up"], vec![toml("port = 4567\n", "port = 4567\ncpu = 256\nmemory = 4096\n")], 2, "services.backend: cpu = 256, memory = 4096: \"4096\" is not a Fargate memory size for cpu 256"),
+        case(&["deploy", "backend", "--no-build"], vec![td("\"memory\": \"{{ memory }}\"", "\"memory\": \"4096\"")], 2, "task-definitions/backend-flask.json: memory: \"4096\" is not a Fargate memory size for cpu 256"),
         case(&["plan"], vec![td("\"user\": \"1337\",", "\"user\": \"1337\", \"cpu\": 512,")], 2, "containerDefinitions[*].cpu: the containers' cpu add up to 512, more than the task's 256"),
         case(&["register", "backend", "--image", "backend flask:latest"], vec![], 2, "containerDefinitions[1].image: \"backend flask:latest\" is not a valid image reference"),
         case(&["deploy", "backend", "--image", "Backend-Flask:latest"], vec![], 2, "has upper-case letters"),

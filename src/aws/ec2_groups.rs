@@ -72,6 +72,25 @@ fn ingress_of(perms: &[IpPermission]) -> Vec<Ingress> {
 }
 
 impl Ec2 {
+    /// Group names by id, for the ids that exist.
+    pub async fn security_group_names(&self, ids: &[String]) -> Result<std::collections::BTreeMap<String, String>> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let out = self
+            .client()
+            .describe_security_groups()
+            .set_group_ids(Some(ids.to_vec()))
+            .send()
+            .await
+            .map_err(|e| call_error("ec2:DescribeSecurityGroups", &ids.join(","), e))?;
+        Ok(out
+            .security_groups()
+            .iter()
+            .filter_map(|g| Some((g.group_id()?.to_string(), g.group_name()?.to_string())))
+            .collect())
+    }
+
     /// The group with this name (in this VPC, when given).
     pub async fn security_group(&self, name: &str, vpc: Option<&str>) -> Result<Option<SecurityGroup>> {
         let mut req = self.client().describe_security_groups().filters(filter("group-name", name));

@@ -31,6 +31,14 @@ pub struct ServiceSummary {
     pub grace_period: Option<i32>,
     /// The target groups its load balancers name (none for a worker).
     pub target_groups: Vec<String>,
+    /// The container ports those load balancers reach, and the containers.
+    pub ports: Vec<i32>,
+    pub containers: Vec<String>,
+    /// The task definition's ARN.
+    pub task_definition: String,
+    /// awsvpc network configuration.
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
 }
 
 fn tags_of(tags: &[sdk::Tag]) -> Tags {
@@ -180,6 +188,7 @@ impl Ecs {
             Err(e) => return Err(call_error("ecs:DescribeServices", &format!("{cluster}/{name}"), e)),
         };
         Ok(out.services().iter().find(|s| s.status() == Some("ACTIVE") || s.status() == Some("DRAINING")).map(|s| {
+            let vpc = s.network_configuration().and_then(|n| n.awsvpc_configuration());
             ServiceSummary {
                 arn: s.service_arn().unwrap_or_default().to_string(),
                 name: s.service_name().unwrap_or_default().to_string(),
@@ -189,6 +198,16 @@ impl Ecs {
                     .filter_map(|lb| lb.target_group_arn())
                     .map(str::to_string)
                     .collect(),
+                ports: s.load_balancers().iter().filter_map(|lb| lb.container_port()).collect(),
+                containers: s
+                    .load_balancers()
+                    .iter()
+                    .filter_map(|lb| lb.container_name())
+                    .map(str::to_string)
+                    .collect(),
+                task_definition: s.task_definition().unwrap_or_default().to_string(),
+                subnets: vpc.map(|v| v.subnets().to_vec()).unwrap_or_default(),
+                security_groups: vpc.map(|v| v.security_groups().to_vec()).unwrap_or_default(),
                 status: s.status().unwrap_or_default().to_string(),
                 desired_count: s.desired_count(),
                 tags: tags_of(s.tags()),

@@ -26,6 +26,8 @@ pub struct TargetGroup {
     pub port: i32,
     pub ip_targets: bool,
     pub health: HealthCheck,
+    /// The load balancers whose listeners or rules send to it.
+    pub load_balancers: Vec<String>,
 }
 
 /// A target group's health check, as CreateTargetGroup and ModifyTargetGroup take it.
@@ -84,6 +86,7 @@ impl Elbv2 {
                 arn: t.target_group_arn().unwrap_or_default().to_string(),
                 port: t.port().unwrap_or_default(),
                 ip_targets: t.target_type().is_some_and(|k| k.as_str() == "ip"),
+                load_balancers: t.load_balancer_arns().to_vec(),
                 health: HealthCheck {
                     path: t.health_check_path().unwrap_or_default().to_string(),
                     interval: t.health_check_interval_seconds().unwrap_or_default(),

@@ -1,5 +1,7 @@
 //! `cruddur down --yes`: deletes what cruddur tagged, in dependency order. Without
 //! `--yes` (or with `--dry-run`) it lists what it would delete and deletes nothing.
+//! `cruddur down SERVICE... --yes` deletes only those services with their listener
+//! rules and target groups (also ones cruddur.toml no longer lists, by ECS name).
 
 use std::time::Instant;
 
@@ -8,10 +10,12 @@ use crate::invocation::Ctx;
 use crate::release::definitions::target;
 use crate::stack::report::{Action, Report};
 use crate::stack::spec::Spec;
-use crate::stack::{teardown, Run};
+use crate::stack::{removed, teardown, Run};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Only these services (cruddur.toml names, or the ECS name of one it no longer lists)
+    pub services: Vec<String>,
     /// Delete without asking (required: down never prompts)
     #[arg(long)]
     pub yes: bool,
@@ -22,13 +26,21 @@ pub struct Args {
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let started = Instant::now();
+    if args.all && !args.services.is_empty() {
+        return Err(Error::Usage("--all deletes the whole stack's data: leave out the service names".into()));
+    }
     let apply = args.yes && !ctx.global.dry_run;
     let aws = ctx.aws().await?;
     let target = target(&aws, &ctx.project).await?;
     let spec = Spec::new(&ctx.project, target)?;
     let report = Report::new(apply, true).reversed();
     let run = Run { aws: &aws, spec: &spec, report: &report };
-    teardown::down(&run, args.all).await?;
+    if args.services.is_empty() {
+        teardown::down(&run, args.all).await?;
+    } else {
+        let services = removed::named(&run, &args.services).await?;
+        removed::delete(&run, &services).await?;
+    }
     ctx.print_report(&report, started);
     if !args.yes && !ctx.global.dry_run && report.count(Action::Delete) > 0 {
         return Err(Error::Usage("nothing was deleted: pass --yes to delete the resources listed above".into()));

@@ -10,6 +10,7 @@ pub mod deploy;
 pub mod diff;
 pub mod down;
 pub mod generate_env;
+pub mod init;
 pub mod local;
 pub mod login;
 pub mod logs;
@@ -47,6 +48,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Write a new project (cruddur.toml, templates, policies), or read one from ECS (--from-service)
+    Init(init::Args),
     /// Create or update the whole stack (log group to ECS services); --dry-run = plan
     Up(up::Args),
     /// Show what `up` would create, update or leave alone (read calls only)
@@ -92,10 +95,16 @@ pub enum Command {
 }
 
 pub async fn dispatch(cli: Cli) -> Result<()> {
+    // The one verb that runs without a cruddur.toml.
+    let command = match cli.command {
+        Command::Init(args) => return init::run(&cli.global, args).await,
+        other => other,
+    };
     let project = Project::discover(cli.global.config.as_deref(), cli.global.env.as_deref().filter(|e| !e.is_empty()))?;
     crate::validate::project(&project)?;
     let ctx = Ctx { global: cli.global, project };
-    match cli.command {
+    match command {
+        Command::Init(_) => unreachable!("dispatched above"),
         Command::Render(args) => render::run(&ctx, args).await,
         Command::Build(args) => build::run(&ctx, args).await,
         Command::Push(args) => push::run(&ctx, args).await,

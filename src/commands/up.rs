@@ -11,18 +11,23 @@ use crate::stack::spec::Spec;
 use crate::stack::Run;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Also delete the services cruddur made that cruddur.toml no longer lists, with
+    /// their listener rules and target groups (`plan` always shows them for deletion)
+    #[arg(long)]
+    pub prune: bool,
+}
 
-pub async fn run(ctx: &Ctx, _args: Args) -> Result<()> {
-    converge(ctx, !ctx.global.dry_run).await
+pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
+    converge(ctx, !ctx.global.dry_run, args.prune).await
 }
 
 /// `cruddur plan`: reads only.
-pub async fn plan(ctx: &Ctx, _args: Args) -> Result<()> {
-    converge(ctx, false).await
+pub async fn plan(ctx: &Ctx, args: Args) -> Result<()> {
+    converge(ctx, false, args.prune).await
 }
 
-async fn converge(ctx: &Ctx, apply: bool) -> Result<()> {
+async fn converge(ctx: &Ctx, apply: bool, prune: bool) -> Result<()> {
     let started = Instant::now();
     let aws = ctx.aws().await?;
     let target = target(&aws, &ctx.project).await?;
@@ -32,7 +37,7 @@ async fn converge(ctx: &Ctx, apply: bool) -> Result<()> {
     let pre = run.preflight().await?;
     let verb = if apply { "converging" } else { "planning" };
     eprintln!("{verb} stack {}: {}", ctx.project.name, identity_line(&aws, &spec.target));
-    run.converge(pre).await?;
+    run.converge(pre, prune).await?;
     ctx.print_report(&report, started);
     Ok(())
 }

@@ -41,6 +41,9 @@ pub(super) struct RawService {
     pub(super) service_definition: Option<String>,
     pub(super) target_group: Option<String>,
     pub(super) desired_count: Option<i32>,
+    /// Fargate task size: vCPU units (256 = 0.25 vCPU) and MiB.
+    pub(super) cpu: Option<u32>,
+    pub(super) memory: Option<u32>,
     pub(super) exec_command: Option<String>,
     pub(super) deregistration_delay: Option<i32>,
     pub(super) health_check_interval: Option<i32>,

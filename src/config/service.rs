@@ -8,6 +8,7 @@ use super::raw::RawService;
 use super::routes::{self, Route};
 use super::settings::RolloutSettings;
 use crate::error::{Error, Result};
+use crate::validate::fargate;
 
 /// How a service's image is built: `[services.<name>.build]`.
 #[derive(Debug, Clone)]
@@ -41,6 +42,9 @@ pub struct Service {
     pub service_definition: PathBuf,
     pub target_group: String,
     pub desired_count: i32,
+    /// Fargate task size, `{{ cpu }}` and `{{ memory }}` in the task-definition template.
+    pub cpu: u32,
+    pub memory: u32,
     /// What `cruddur connect` runs in the container.
     pub exec_command: String,
     pub environment: BTreeMap<String, String>,
@@ -98,6 +102,11 @@ pub(super) fn build(
             )));
         }
     }
+    let (cpu, memory) = (svc.cpu.unwrap_or(256), svc.memory.unwrap_or(512));
+    let size = fargate::cpu(&cpu.to_string()).and_then(|c| fargate::memory(c, &memory.to_string()));
+    if let Err(broken) = size {
+        return Err(invalid(format!("services.{short}: cpu = {cpu}, memory = {memory}: {}", broken.message)));
+    }
     let route = Route {
         host: routes::host(svc.host.as_deref(), short, d.domain, d.project, d.env)?,
         paths: svc.paths,
@@ -115,6 +124,8 @@ pub(super) fn build(
         service_definition: root.join(svc.service_definition.unwrap_or_else(|| format!("services/{ecs_name}.json"))),
         target_group: svc.target_group.unwrap_or_else(|| fit(&format!("{}-{ecs_name}-tg", d.base), 32)),
         desired_count: svc.desired_count.unwrap_or(1),
+        cpu,
+        memory,
         exec_command: svc.exec_command.unwrap_or_else(|| "/bin/sh".into()),
         environment: svc.environment,
         secrets: svc.secrets,

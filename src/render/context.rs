@@ -63,6 +63,8 @@ pub fn base(project: &Project, service: &Service, target: &Target, image: Option
         "port": service.port,
         "health_path": service.health_path,
         "desired_count": service.desired_count,
+        "cpu": service.cpu.to_string(),
+        "memory": service.memory.to_string(),
         "stop_timeout": service.rollout.stop_timeout,
         "ssm_prefix": project.ssm_prefix(service),
         "execution_role_arn": format!("arn:{partition}:iam::{account_id}:role/{}", project.execution_role),

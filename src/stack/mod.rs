@@ -10,6 +10,7 @@ pub mod dns;
 pub mod foundation;
 pub mod identity;
 pub mod network;
+pub mod removed;
 pub mod report;
 pub mod routes;
 pub mod services;
@@ -21,6 +22,7 @@ pub use spec::owner_tags;
 use std::collections::BTreeMap;
 use std::future::Future;
 
+use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::ssm::Parameter;
 use crate::aws::{Aws, Tags};
 use crate::error::{Error, Result};
@@ -43,6 +45,8 @@ pub struct Preflight {
     pub zone: Option<String>,
     /// The secrets' parameters that exist, decrypted, by full name.
     pub parameters: BTreeMap<String, Parameter>,
+    /// Owned services in the cluster that cruddur.toml no longer lists.
+    pub removed: Vec<ServiceSummary>,
 }
 
 impl Run<'_> {
@@ -80,8 +84,9 @@ impl Run<'_> {
                 None => Ok(None),
             }
         };
-        let (parameters, zone, (vpc, subnets)) = tokio::try_join!(self.secret_parameters(), zone, network::vpc(self))?;
-        Ok(Preflight { vpc, subnets, zone, parameters })
+        let (parameters, zone, (vpc, subnets), removed) =
+            tokio::try_join!(self.secret_parameters(), zone, network::vpc(self), removed::find(self))?;
+        Ok(Preflight { vpc, subnets, zone, parameters, removed })
     }
 
     /// The secrets' parameters that exist; an error when a secret has neither a
@@ -92,11 +97,16 @@ impl Run<'_> {
         Ok(parameters)
     }
 
-    /// Converges (or, in a plan, reads and compares) every resource.
-    pub async fn converge(&self, pre: Preflight) -> Result<()> {
+    /// Converges (or, in a plan, reads and compares) every resource. Services that
+    /// cruddur.toml no longer lists are deleted with `prune` (a plan shows that), else
+    /// kept running with their ingress.
+    pub async fn converge(&self, pre: Preflight, prune: bool) -> Result<()> {
         let domain = self.spec.project.domain.as_deref();
+        let prune = prune || !self.apply();
+        let kept: Vec<i32> =
+            if prune { Vec::new() } else { pre.removed.iter().flat_map(|s| s.ports.clone()).collect() };
         let network = async {
-            let net = network::security_groups(self, pre.vpc.clone(), pre.subnets.clone()).await?;
+            let net = network::security_groups(self, pre.vpc.clone(), pre.subnets.clone(), &kept).await?;
             let (tgs, lb) =
                 tokio::try_join!(balancer::target_groups(self, &net.vpc), balancer::load_balancer(self, &net))?;
             Ok::<_, Error>((net, tgs, lb))
@@ -124,6 +134,12 @@ impl Run<'_> {
         };
         tokio::try_join!(balancer::listeners(self, lb.as_ref(), &tgs, cert.as_deref()), aliases)?;
         let alb_dns = lb.as_ref().map(|l| l.dns_name.as_str());
-        services::services(self, &net, &tgs, alb_dns).await
+        services::services(self, &net, &tgs, alb_dns).await?;
+        if prune {
+            removed::delete(self, &pre.removed).await
+        } else {
+            removed::keep(self, &pre.removed);
+            Ok(())
+        }
     }
 }

@@ -53,21 +53,27 @@ pub fn listener_ports(run: &Run<'_>) -> Vec<i32> {
     ports
 }
 
-pub async fn security_groups(run: &Run<'_>, vpc: String, subnets: Vec<String>) -> Result<Network> {
+/// `kept`: the ports of services that cruddur.toml no longer lists but that still
+/// run (`up` without `--prune`); their ingress stays until they are deleted.
+pub async fn security_groups(run: &Run<'_>, vpc: String, subnets: Vec<String>, kept: &[i32]) -> Result<Network> {
     let project = run.spec.project;
-    let open: Vec<Ingress> = listener_ports(run)
-        .into_iter()
-        .map(|port| Ingress { port, source: Source::Cidr("0.0.0.0/0".into()) })
-        .collect();
+    let mut open_ports = listener_ports(run);
+    if project.domain.is_none() {
+        open_ports.extend(kept);
+    }
+    open_ports.sort();
+    open_ports.dedup();
+    let open: Vec<Ingress> =
+        open_ports.into_iter().map(|port| Ingress { port, source: Source::Cidr("0.0.0.0/0".into()) }).collect();
     let alb_name = project.alb_security_group();
     let alb_sg = group(run, &vpc, &alb_name, "cruddur ALB: HTTP and HTTPS from anywhere", open).await?;
     let srv_name = project.services_security_group();
     let source = Source::Group(alb_sg.clone().unwrap_or_else(|| alb_name.clone()));
-    let from_alb = project
-        .web_services()
-        .filter_map(|s| s.port)
-        .map(|port| Ingress { port: i32::from(port), source: source.clone() })
-        .collect();
+    let mut ports: Vec<i32> = project.web_services().filter_map(|s| s.port).map(i32::from).collect();
+    ports.extend(kept);
+    ports.sort();
+    ports.dedup();
+    let from_alb = ports.into_iter().map(|port| Ingress { port, source: source.clone() }).collect();
     let srv_sg = group(run, &vpc, &srv_name, "cruddur services: only from the ALB", from_alb).await?;
     Ok(Network { vpc, subnets, alb_sg, srv_sg })
 }

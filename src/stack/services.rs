@@ -172,6 +172,13 @@ async fn create(
     };
     let vars = stack_vars(run, service, net, tgs, target)?;
     let (_, mut spec) = render_service_definition(project, service, target, &vars, &Unresolved::new())?;
+    // The owner tags, whatever the template says: `up`, `down` and `--prune` find the service by them.
+    let tags = spec.tags.get_or_insert_with(Vec::new);
+    for (key, value) in &run.spec.tags {
+        if !tags.iter().any(|t| &t.key == key) {
+            tags.push(Tag { key: key.clone(), value: value.clone() });
+        }
+    }
     let image = rendered.spec.container(&service.container).map(|c| c.image.clone()).unwrap_or_default();
     let mut missing_image = None;
     if let Some((repository, reference)) = ecr_reference(&image, target) {

@@ -25,7 +25,7 @@ fn in_use(e: &Error) -> bool {
     matches!(e, Error::Aws { code, .. } if matches!(code.as_str(), "ResourceInUse" | "ResourceInUseException" | "DependencyViolation"))
 }
 
-async fn retrying<F, Fut>(run: &Run<'_>, what: &str, mut f: F) -> Result<()>
+pub(super) async fn retrying<F, Fut>(run: &Run<'_>, what: &str, mut f: F) -> Result<()>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<bool>>,
@@ -52,7 +52,7 @@ where
 
 /// Deletes a resource cruddur owns (when applying) and records it; one with our
 /// name that cruddur does not own is recorded as left alone.
-async fn remove<F, Fut>(
+pub(super) async fn remove<F, Fut>(
     run: &Run<'_>,
     (resource, name): (&'static str, &str),
     tags: &Tags,

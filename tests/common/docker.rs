@@ -100,9 +100,12 @@ impl Drop for Workspace {
             docker(&["rm", "-f", id]);
         }
         docker(&["network", "rm", &format!("{}-local", self.project)]);
-        let images = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}", &format!("{}/*", self.project)]);
-        for image in images.split_whitespace() {
-            docker(&["rmi", "-f", image]);
+        // The project's images, and those of its environments (`<project>-<env>/<ecs-name>`).
+        for pattern in [format!("{}/*", self.project), format!("{}-*/*", self.project)] {
+            let images = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}", &pattern]);
+            for image in images.split_whitespace() {
+                docker(&["rmi", "-f", image]);
+            }
         }
     }
 }

@@ -343,14 +343,31 @@ impl Run {
 pub fn project_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for sub in ["task-definitions", "services", "templates", "policies"] {
-        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
-        for entry in std::fs::read_dir(repo().join(sub)).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), dir.path().join(sub).join(entry.file_name())).unwrap();
-        }
+        copy_dir(&repo().join(sub), &dir.path().join(sub));
     }
     std::fs::copy(repo().join("cruddur.toml"), dir.path().join("cruddur.toml")).unwrap();
     dir
+}
+
+/// A copy of `tests/fixtures/<name>`, with its subdirectories.
+pub fn fixture_copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/fixtures").join(name), dir.path());
+    dir
+}
+
+/// A folder with its subfolders.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
 
 /// Compares with a golden file; UPDATE_GOLDEN=1 rewrites it.

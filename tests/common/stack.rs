@@ -57,3 +57,19 @@ pub fn with_zone(moto: &Moto, domain: &str) {
     let out = moto.aws(&["route53", "create-hosted-zone", "--name", domain, "--caller-reference", "test"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// The changes of a `--output json` report that are not `keep`, as (resource, name, action), sorted.
+pub fn changed(run: &Run) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = run.json()["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "keep")
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap().to_string();
+            (s("resource"), s("name"), s("action"))
+        })
+        .collect();
+    out.sort();
+    out
+}

@@ -123,14 +123,17 @@ def main():
                 if r["IsDefault"]:
                     continue
                 hosts = [v for cnd in r["Conditions"] if cnd["Field"] == "host-header" for v in cnd.get("HostHeaderConfig", {}).get("Values", cnd.get("Values", []))]
-                rules_.append({"hosts": hosts, "action": action(r["Actions"]), "tags": elb_tags(r["RuleArn"])})
+                paths = [v for cnd in r["Conditions"] if cnd["Field"] == "path-pattern" for v in cnd.get("PathPatternConfig", {}).get("Values", cnd.get("Values", []))]
+                rules_.append(
+                    {"priority": int(r["Priority"]), "hosts": hosts, "paths": paths, "action": action(r["Actions"]), "tags": elb_tags(r["RuleArn"])}
+                )
             listeners.append(
                 {
                     "port": l["Port"],
                     "protocol": l["Protocol"],
                     "certificates": [cert_arns.get(x["CertificateArn"], "unknown") for x in l.get("Certificates", [])],
                     "default": action(l["DefaultActions"]),
-                    "rules": rules_,
+                    "rules": sorted(rules_, key=lambda r: r["priority"]),
                     "tags": elb_tags(l["ListenerArn"]),
                 }
             )
