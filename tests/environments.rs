@@ -243,6 +243,8 @@ fn a_removed_service_is_planned_for_deletion_kept_by_up_and_deleted_by_prune_or_
     for call in ["DeleteService", "DeleteRule", "DeleteTargetGroup"] {
         assert!(writes.iter().any(|w| w.contains(call)), "{call} in {writes:?}");
     }
+    let again = cruddur(&moto, dir.path(), &["--env", "staging", "down", "api", "--yes"]);
+    assert!(again.one_line_error(2).contains("unknown service `api` (cruddur.toml defines: web)"), "{}", again.stderr);
     let inv = moto.inventory();
     assert_eq!(names(&inv), ["web"]);
     assert_eq!(https_rules(&inv, "shop-staging-alb"), json!([]));

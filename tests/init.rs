@@ -56,6 +56,12 @@ fn init_writes_a_project_that_up_builds_and_refuses_to_overwrite_it() {
     let bad = cruddur(&moto, parent.path(), &["init", "--dir", &dir_arg, "--service", "web:http"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
 
+    let absent = cruddur(&moto, &dir, &["down", "web", "--yes"]);
+    assert!(
+        absent.one_line_error(2).contains("has no active ECS service `web` in cluster `demo`"),
+        "{}",
+        absent.stderr
+    );
     let up = cruddur(&moto, &dir, &["up", "--output", "json"]).ok();
     let created: Vec<(String, String)> = changed(&up).into_iter().map(|(r, n, _)| (r, n)).collect();
     for (resource, name) in [

@@ -66,7 +66,8 @@ start_moto() {
   MOTO_DIR=$(mktemp -d /tmp/cruddur-moto.XXXXXX)
   MOTO_LOG=${MOTO_LOG:-$MOTO_DIR/moto.log}
   MOTO_ECS_SERVICE_RUNNING=1 MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ACM_VALIDATION_WAIT=${MOTO_ACM_VALIDATION_WAIT:-2} \
-    "$VENV/bin/python" "$ROOT/tests/support/aws_server.py" --until-killed >"$MOTO_DIR/ready" 2>"$MOTO_LOG" </dev/null &
+    "$VENV/bin/python" "$ROOT/tests/support/aws_server.py" --until-killed ${MOTO_LATENCY_MS:+--latency-ms "$MOTO_LATENCY_MS"} \
+    >"$MOTO_DIR/ready" 2>"$MOTO_LOG" </dev/null &
   MOTO_PID=$!
   local port=""
   for _ in $(seq 1 600); do
@@ -81,6 +82,10 @@ start_moto() {
     exit 1
   fi
   MOTO_URL="http://127.0.0.1:$port"
+  # With MOTO_LATENCY_MS, every call goes through the proxy that holds it that long.
+  if [ -n "${MOTO_LATENCY_MS:-}" ]; then
+    MOTO_URL="http://127.0.0.1:$(sed -n 's/.*"proxy": \([0-9]*\).*/\1/p' "$MOTO_DIR/ready")"
+  fi
 }
 
 # wait_for_port PORT NAME: up to 15 s for something to listen on the loopback port.

@@ -39,6 +39,12 @@ pub async fn named(run: &Run<'_>, names: &[String]) -> Result<Vec<ServiceSummary
         let ecs_name = project.services.get(name).map_or(name.as_str(), |s| s.ecs_name.as_str());
         match aws.ecs.find_service(&project.cluster, ecs_name).await? {
             Some(s) if s.status == "ACTIVE" => found.push(s),
+            _ if project.services.contains_key(name) || project.services.values().any(|s| s.ecs_name == *name) => {
+                return Err(Error::Usage(format!(
+                    "service `{name}` has no active ECS service `{ecs_name}` in cluster `{}`: nothing to delete",
+                    project.cluster
+                )));
+            }
             _ => {
                 let mut known: Vec<String> = project.services.keys().cloned().collect();
                 known.extend(find(run).await?.into_iter().map(|s| s.name));

@@ -1,6 +1,6 @@
 """moto on a port the OS picks, optionally behind the behaviour proxy.
 
-Usage: aws_server.py [--rules FILE] [--log FILE]
+Usage: aws_server.py [--rules FILE] [--log FILE] [--latency-ms N]
 
 Starts moto's server in this process on 127.0.0.1:0 (no port race: the socket
 is bound before anyone learns its number) and prints one JSON line on stdout:
@@ -10,6 +10,10 @@ everything else to moto. The rules file is re-read whenever it changes, so a
 test may switch behaviours between commands. Every request through the proxy
 is logged to --log as a JSON line {"service", "operation", "injected"} (with
 "clientToken" and "name", the serviceName or clusterName, for JSON requests).
+
+With --latency-ms N (for bin/bench latency), the proxy holds every request N ms
+before answering it, as a real region's round trip does (20-100 ms against moto's
+~4 ms on loopback); calls made concurrently wait concurrently.
 
 Exits when stdin closes (the test that started it is gone), or, with
 --until-killed (for scripts that start it in the background), on SIGTERM.
@@ -30,6 +34,7 @@ import json
 import os
 import sys
 import threading
+import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -62,6 +67,8 @@ class Rules:
         self.lock = threading.Lock()
 
     def _reload(self):
+        if not self.path:
+            return
         try:
             stat = os.stat(self.path)
         except FileNotFoundError:
@@ -134,7 +141,7 @@ def error_response(service, json_protocol, status, code, message):
     return status, "text/xml", xml.encode()
 
 
-def make_handler(moto_port, rules, log_path):
+def make_handler(moto_port, rules, log_path, latency):
     log_lock = threading.Lock()
 
     def log(entry):
@@ -167,6 +174,8 @@ def make_handler(moto_port, rules, log_path):
             self.wfile.write(data)
 
         def _handle(self):
+            if latency:
+                time.sleep(latency)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             text = body.decode("utf-8", "replace")
@@ -214,10 +223,12 @@ def main():
     args = sys.argv[1:]
     rules_path = args[args.index("--rules") + 1] if "--rules" in args else None
     log_path = args[args.index("--log") + 1] if "--log" in args else None
+    latency = float(args[args.index("--latency-ms") + 1]) / 1000 if "--latency-ms" in args else 0
     moto_port = start_moto()
     proxy_port = None
-    if rules_path:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(moto_port, Rules(rules_path), log_path))
+    if rules_path or latency:
+        handler = make_handler(moto_port, Rules(rules_path), log_path, latency)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         server.daemon_threads = True
         proxy_port = server.server_address[1]
         threading.Thread(target=server.serve_forever, daemon=True).start()
