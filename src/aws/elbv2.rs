@@ -63,6 +63,17 @@ pub struct TargetGroupSpec {
 
 const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
 
+/// The name in a target group's or load balancer's ARN
+/// (`...:targetgroup/<name>/<id>`, `...:loadbalancer/app/<name>/<id>`).
+pub fn name_of(arn: &str) -> &str {
+    let resource = arn.rsplit(':').next().unwrap_or(arn);
+    let parts: Vec<&str> = resource.split('/').collect();
+    match parts.as_slice() {
+        ["loadbalancer", _, name, _] | ["targetgroup", name, _] => name,
+        _ => arn,
+    }
+}
+
 pub(crate) fn sdk_tags(tags: &Tags) -> Vec<sdk::Tag> {
     tags.iter().map(|(k, v)| sdk::Tag::builder().key(k).value(v).build()).collect()
 }
@@ -284,5 +295,18 @@ impl Elbv2 {
             .await
             .map_err(|e| call_error("elbv2:DeleteTargetGroup", arn, e))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::name_of;
+
+    #[test]
+    fn names_come_out_of_target_group_and_load_balancer_arns() {
+        let tg = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-web-tg/73e2d6bc24d8a067";
+        let lb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/shop-alb/50dc6c495c0c9188";
+        assert_eq!((name_of(tg), name_of(lb)), ("shop-web-tg", "shop-alb"));
+        assert_eq!(name_of("not-an-arn"), "not-an-arn");
     }
 }

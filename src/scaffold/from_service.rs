@@ -10,9 +10,10 @@ use toml::{Table, Value};
 use super::reverse::{self, Names};
 use super::{Scaffold, SERVICE};
 use crate::aws::ecs_cluster::ServiceSummary;
+use crate::aws::elbv2::name_of;
 use crate::aws::elbv2_listeners::Action as Route;
 use crate::aws::{sts, Aws};
-use crate::config::{Project, RolloutSettings};
+use crate::config::{environment, Project, RolloutSettings};
 use crate::error::{Error, Result};
 
 /// What the load balancer says about one service.
@@ -42,9 +43,10 @@ pub fn parse_target(s: &str) -> std::result::Result<(String, Option<String>), St
 pub async fn read(aws: &Aws, cluster: &str, only: &[String]) -> Result<Scaffold> {
     let ((account_id, caller), names) = tokio::try_join!(aws.sts.identity(), aws.ecs.service_names(cluster))?;
     let wanted: Vec<String> = if only.is_empty() { names } else { only.to_vec() };
+    let found = futures_util::future::try_join_all(wanted.iter().map(|n| aws.ecs.find_service(cluster, n))).await?;
     let mut services = Vec::new();
-    for name in &wanted {
-        match aws.ecs.find_service(cluster, name).await? {
+    for (name, s) in wanted.iter().zip(found) {
+        match s {
             Some(s) if s.status == "ACTIVE" => services.push(s),
             _ => return Err(Error::Usage(format!("no active service `{name}` in cluster `{cluster}`"))),
         }
@@ -141,15 +143,14 @@ pub async fn read(aws: &Aws, cluster: &str, only: &[String]) -> Result<Scaffold>
         scaffold.add(format!("services/{}.json", s.name), SERVICE.to_string());
     }
     let first = &services[0];
-    let groups = aws.ec2.security_group_names(&first.security_groups).await?;
-    let srv = first.security_groups.first().and_then(|id| groups.get(id)).cloned();
-    set(&mut network, "security_group", srv, &defaults.services_security_group());
+    let srv_sg = first.security_groups.first();
+    let ids: Vec<String> = srv_sg.iter().copied().chain(alb_sg_id.as_ref()).cloned().collect();
+    let groups = aws.ec2.security_group_names(&ids).await?;
+    let named = |id: Option<&String>| id.and_then(|id| groups.get(id)).cloned();
+    set(&mut network, "security_group", named(srv_sg), &defaults.services_security_group());
+    set(&mut network, "alb_security_group", named(alb_sg_id.as_ref()), &defaults.alb_security_group());
     if !first.subnets.is_empty() && sorted(&first.subnets) != sorted(&default_subnets) {
         network.insert("subnets".into(), Value::Array(first.subnets.iter().cloned().map(Value::String).collect()));
-    }
-    if let Some(id) = alb_sg_id {
-        let names = aws.ec2.security_group_names(std::slice::from_ref(&id)).await?;
-        set(&mut network, "alb_security_group", names.get(&id).cloned(), &defaults.alb_security_group());
     }
     let text = project_file(&project_name, env.as_deref(), cluster, project, network, tables);
     scaffold.files.insert(0, ("cruddur.toml".into(), text));
@@ -184,7 +185,7 @@ async fn target_group(
     rollout: &mut RolloutSettings,
     default_name: &str,
 ) -> Result<Routing> {
-    let name = arn.split('/').nth(1).unwrap_or(arn);
+    let name = name_of(arn);
     if name != default_name {
         t.insert("target_group".into(), Value::String(name.to_string()));
     }
@@ -201,7 +202,7 @@ async fn target_group(
         rollout.deregistration_delay = delay;
     }
     let Some(lb_arn) = tg.load_balancers.first() else { return Ok(routing) };
-    let lb_name = lb_arn.split('/').nth(2).unwrap_or(lb_arn).to_string();
+    let lb_name = name_of(lb_arn).to_string();
     let Some(lb) = aws.elbv2.load_balancer(&lb_name).await? else { return Ok(routing) };
     routing.load_balancer = Some(lb_name);
     routing.alb_security_group = lb.security_groups.first().cloned();
@@ -278,15 +279,15 @@ fn project_file(
     let mut services = services;
     let mut env_table = Table::new();
     if env.is_some() {
-        for key in ["cluster", "log_group", "namespace", "execution_role", "task_role", "load_balancer", "domain"] {
-            if let Some(v) = project.remove(key) {
-                env_table.insert(key.into(), v);
+        for key in environment::PROJECT_NAMES.iter().chain(&["domain"]) {
+            if let Some(v) = project.remove(*key) {
+                env_table.insert(key.to_string(), v);
             }
         }
         let mut env_network = Table::new();
-        for key in ["security_group", "alb_security_group", "subnets"] {
-            if let Some(v) = network.remove(key) {
-                env_network.insert(key.into(), v);
+        for key in environment::NETWORK_NAMES.iter().chain(&["subnets"]) {
+            if let Some(v) = network.remove(*key) {
+                env_network.insert(key.to_string(), v);
             }
         }
         if !env_network.is_empty() {

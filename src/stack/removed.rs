@@ -10,6 +10,7 @@ use std::time::Instant;
 use futures_util::future::try_join_all;
 
 use crate::aws::ecs_cluster::ServiceSummary;
+use crate::aws::elbv2::name_of;
 use crate::aws::elbv2_listeners::{Action as Route, Conditions};
 use crate::error::{Error, Result};
 use crate::stack::report::Action;
@@ -66,11 +67,6 @@ pub fn keep(run: &Run<'_>, removed: &[ServiceSummary]) {
     }
 }
 
-/// The target group's name, from its ARN (`...:targetgroup/<name>/<id>`).
-fn target_group_name(arn: &str) -> &str {
-    arn.split('/').nth(1).unwrap_or(arn)
-}
-
 /// Deletes each service (scaled to 0 first), then what routes to its target groups on
 /// the project's ALB (rules; the listener on the service's own port, without a
 /// domain), then the target groups. Resources cruddur does not own are left alone.
@@ -104,7 +100,7 @@ pub async fn delete(run: &Run<'_>, services: &[ServiceSummary]) -> Result<()> {
         }
         let tags = aws.elbv2.tags(std::slice::from_ref(&l.arn)).await?.remove(&l.arn).unwrap_or_default();
         let id = format!("{}:{}", project.load_balancer, l.port);
-        let details = vec![format!("forwards to {}", target_group_name(tg))];
+        let details = vec![format!("forwards to {}", name_of(tg))];
         remove(run, ("listener", &id), &tags, details, t, || aws.elbv2.delete_listener(&l.arn)).await?;
     }
     for l in listeners.iter().filter(|l| l.https) {
@@ -122,13 +118,13 @@ pub async fn delete(run: &Run<'_>, services: &[ServiceSummary]) -> Result<()> {
             let id = Conditions { hosts: rule.hosts.clone(), paths: rule.paths.clone() }.to_string();
             let have = tags.get(&rule.arn).cloned().unwrap_or_default();
             let Route::Forward(tg) = &rule.action else { continue };
-            let details = vec![format!("forwards to {}", target_group_name(tg))];
+            let details = vec![format!("forwards to {}", name_of(tg))];
             remove(run, ("listener-rule", &id), &have, details, t, || aws.elbv2.delete_rule(&rule.arn)).await?;
         }
     }
     for (arn, _) in doomed {
         let t = Instant::now();
-        let name = target_group_name(arn);
+        let name = name_of(arn);
         if still_default.contains(arn) {
             let why = "still a listener's default action: give another service `default = true`, then `up`".into();
             run.report.record("target-group", name, Action::Keep, vec![why], t);
