@@ -19,6 +19,11 @@ pub use settings::{Database, RolloutSettings};
 
 pub const FILE_NAME: &str = "cruddur.toml";
 
+/// The project whose names predate the derived ones: without an environment its
+/// roles and groups keep the original scripts' names, and its families and
+/// repositories are the ECS names.
+pub const LEGACY_PROJECT: &str = "cruddur";
+
 /// The environment variable `--env` falls back to.
 pub const ENV_VAR: &str = "CRUDDUR_ENV";
 
@@ -77,7 +82,10 @@ impl Project {
             }
         };
         if !path.is_file() {
-            return Err(Error::ConfigMissing { searched: path });
+            return Err(match explicit {
+                Some(given) => Error::ConfigPathMissing { path: given.to_path_buf() },
+                None => Error::ConfigMissing { searched: path },
+            });
         }
         let text = std::fs::read_to_string(&path).map_err(io_error(&path))?;
         let root = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -93,15 +101,24 @@ impl Project {
         let invalid = |message: String| Error::ConfigInvalid { path: path.to_path_buf(), message };
         let mut doc: toml::Table = toml::from_str(text).map_err(|e| invalid(one_line(&e.to_string())))?;
         let environments = environment::names(&doc);
-        environment::apply(&mut doc, env).map_err(invalid)?;
-        let raw: RawConfig =
-            toml::Value::Table(doc).try_into().map_err(|e: toml::de::Error| invalid(one_line(&e.to_string())))?;
+        let bare = environment::apply(&mut doc, env).map_err(invalid)?;
+        let raw: RawConfig = toml::Value::Table(doc).try_into().map_err(|e: toml::de::Error| {
+            let message = friendly(&one_line(&e.to_string()));
+            // A key of the [env.NAME] table itself is a [project] key: say where it was written.
+            match bare.iter().find(|k| message.contains(&format!("unknown field `{k}`"))) {
+                Some(key) => invalid(format!(
+                    "env.{}.{key}: not a [project] key, nor one of the tables project, network, services, database ({message})",
+                    env.unwrap_or_default()
+                )),
+                None => invalid(message),
+            }
+        })?;
         let name = raw.project.name;
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(invalid(format!("project.name `{name}` must be letters, digits, - or _")));
         }
         if raw.services.is_empty() {
-            return Err(invalid("no [services.<name>] table: name at least one service".into()));
+            return Err(invalid("no [services.NAME] table: name at least one service".into()));
         }
         let base = env.map_or(name.clone(), |e| format!("{name}-{e}"));
         let domain = raw.project.domain.filter(|d| !d.is_empty()).map(|d| d.trim_end_matches('.').to_ascii_lowercase());
@@ -115,7 +132,7 @@ impl Project {
         // The Cruddur project without an environment keeps the names the original
         // scripts used, so its existing stack is adopted; any other project derives
         // its own (two projects in one account share no role or group).
-        let legacy = env.is_none() && name == "cruddur";
+        let legacy = env.is_none() && name == LEGACY_PROJECT;
         let named = |old: &str, derived: String| if legacy { old.to_string() } else { derived };
         let mut network = raw.network;
         network.security_group =
@@ -166,7 +183,11 @@ impl Project {
             return Ok(self.services.values().collect());
         }
         if names.is_empty() {
-            return Err(Error::Usage("name a service, or pass --all".into()));
+            let first = self.services.keys().next().map_or("NAME", String::as_str);
+            return Err(Error::usage(
+                "name a service, or pass --all",
+                format!("e.g. `{first}`; the services are the [services.X] tables of cruddur.toml"),
+            ));
         }
         names.iter().map(|n| self.service(n)).collect()
     }
@@ -216,6 +237,25 @@ impl Project {
 
 fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// serde's words for what a key takes, in the user's words; the top-level tables
+/// include `env`, which is read before serde sees the file.
+fn friendly(message: &str) -> String {
+    let mut out = message.to_string();
+    for (rust, words) in [
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        ("expected u32", "expected a whole number from 0 to 4294967295"),
+        ("expected i32", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected u8", "expected a whole number from 0 to 255"),
+    ] {
+        out = out.replace(rust, words);
+    }
+    out.replace(
+        "expected one of `project`, `network`, `services`, `database`",
+        "expected one of `project`, `network`, `services`, `database`, `env`",
+    )
 }
 
 #[cfg(test)]

@@ -22,7 +22,11 @@ pub const EXEC_ACTIONS: [&str; 4] = [
 /// RUNNING, exec enabled on the task, the container present, its agent running.
 pub fn check_task(task: &TaskInfo, container: &str, service: &Service) -> Result<()> {
     if task.last_status != "RUNNING" {
-        return Err(Error::TaskNotRunning { task: task.task_id.clone(), status: task.last_status.clone() });
+        return Err(Error::TaskNotRunning {
+            task: task.task_id.clone(),
+            status: task.last_status.clone(),
+            service: service.name.clone(),
+        });
     }
     if !task.enable_execute_command {
         return Err(Error::ExecDisabled {
@@ -32,11 +36,10 @@ pub fn check_task(task: &TaskInfo, container: &str, service: &Service) -> Result
     }
     let Some(c) = task.containers.iter().find(|c| c.name == container) else {
         let names: Vec<&str> = task.containers.iter().map(|c| c.name.as_str()).collect();
-        return Err(Error::Usage(format!(
-            "task {} has no container `{container}` (containers: {})",
-            task.task_id,
-            names.join(", ")
-        )));
+        return Err(Error::usage(
+            format!("task {} has no container `{container}` (containers: {})", task.task_id, names.join(", ")),
+            format!("pass one of them: `cruddur connect {} --service {} --container NAME`", task.task_id, service.name),
+        ));
     };
     if let Some((_, status)) = c.agents.iter().find(|(name, _)| name == "ExecuteCommandAgent") {
         if status != "RUNNING" {

@@ -20,12 +20,14 @@ pub enum ExitCode {
 pub enum Error {
     #[error("no cruddur.toml in {searched} or any parent directory")]
     ConfigMissing { searched: PathBuf },
+    #[error("{path} does not exist (--config)")]
+    ConfigPathMissing { path: PathBuf },
     #[error("{path}: {message}")]
     ConfigInvalid { path: PathBuf, message: String },
     #[error("unknown service `{name}` (cruddur.toml defines: {known})")]
     UnknownService { name: String, known: String },
-    #[error("invalid argument: {0}")]
-    Usage(String),
+    #[error("invalid argument: {message}")]
+    Usage { message: String, hint: String },
     #[error("{file}:{line}:{column}: template syntax error: {message}")]
     TemplateSyntax { file: String, line: usize, column: usize, message: String },
     #[error("{file}: variable `{variable}` is not defined")]
@@ -54,18 +56,18 @@ pub enum Error {
     ClusterNotFound(String),
     #[error("service `{service}` does not exist in cluster `{cluster}`")]
     ServiceNotFound { cluster: String, service: String },
-    #[error("{0}")]
-    NothingToDo(String),
+    #[error("{message}")]
+    NothingToDo { message: String, hint: String },
     #[error("session-manager-plugin is not installed (ECS Exec hands the session to it)")]
     PluginMissing,
     #[error("ECS Exec is not enabled for {what}")]
     ExecDisabled { what: String, fix: String },
     #[error("task `{task}` does not exist in cluster `{cluster}`")]
-    TaskNotFound { cluster: String, task: String },
+    TaskNotFound { cluster: String, task: String, service: String },
     #[error("task `{task}` is {status}, not RUNNING")]
-    TaskNotRunning { task: String, status: String },
+    TaskNotRunning { task: String, status: String, service: String },
     #[error("no task id given; running tasks of {service}: {running}")]
-    NoTaskGiven { service: String, running: String },
+    NoTaskGiven { service: String, name: String, running: String },
     #[error("{0}")]
     ExecNotReady(String),
     #[error("the task role `{role}` does not allow {}", .missing.join(", "))]
@@ -86,8 +88,10 @@ pub enum Error {
     BuildInput { path: PathBuf, what: &'static str },
     #[error("build of {service} failed{}: {detail}", if .step.is_empty() { String::new() } else { format!(" at `{}`", .step) })]
     BuildFailed { service: String, step: String, detail: String },
+    #[error("no image {image} in ECR: {service} would start tasks that cannot pull it")]
+    ImageMissing { service: String, image: String, buildable: bool },
     #[error("no local image {image}")]
-    NoImage { image: String, service: String },
+    NoImage { image: String, service: String, buildable: bool },
     #[error("cannot reach the registry {registry}: {detail}")]
     RegistryUnreachable { registry: String, detail: String },
     #[error("the registry {registry} rejected the credentials ({detail})")]
@@ -101,13 +105,13 @@ pub enum Error {
     #[error("the remote command exited with status {0}")]
     RemoteExited(i32),
     #[error("task {task}: {container} exited with status {code}{detail}")]
-    TaskExited { task: String, container: String, code: i32, detail: String },
+    TaskExited { task: String, container: String, code: i32, detail: String, service: String },
     #[error("task {task} stopped before {container} ran: {reason}")]
     TaskNotStarted { task: String, container: String, reason: String },
     #[error("{service} is not healthy: {state}")]
     LocalUnhealthy { service: String, state: String },
     #[error("no value for the secrets {}", .parameters.join(", "))]
-    MissingSecrets { parameters: Vec<String> },
+    MissingSecrets { parameters: Vec<String>, env_files: Vec<String> },
     #[error("no public Route 53 hosted zone named {domain}")]
     NoHostedZone { domain: String },
     #[error("the ACM certificate for {domain} is {status}")]
@@ -116,6 +120,10 @@ pub enum Error {
     PlatformMismatch { image: String, found: String, wanted: String, cpu: &'static str },
     #[error("still failing after {} waiting for {waiting_for}: {last}", humantime::format_duration(Duration::from_secs(.after.as_secs())))]
     StillFailing { waiting_for: String, after: Duration, last: String, hint: String },
+    #[error("`{resource}` belongs to {owner}: cruddur made it for that stack, and leaves it alone")]
+    OwnedElsewhere { resource: String, owner: String },
+    #[error("{local} differs from {live}")]
+    Differs { live: String, local: String, service: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -139,9 +147,10 @@ impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::ConfigMissing { .. }
+            | Error::ConfigPathMissing { .. }
             | Error::ConfigInvalid { .. }
             | Error::UnknownService { .. }
-            | Error::Usage(_)
+            | Error::Usage { .. }
             | Error::TemplateSyntax { .. }
             | Error::MissingVariable { .. }
             | Error::MissingVariables { .. }
@@ -163,14 +172,16 @@ impl Error {
     pub fn hint(&self) -> Option<String> {
         let hint = match self {
             Error::ConfigMissing { .. } => "run cruddur from your project folder, or pass --config PATH to a cruddur.toml".into(),
-            Error::ConfigInvalid { .. } => "fix cruddur.toml; the README lists every key".into(),
-            Error::UnknownService { .. } => "use one of the service names from cruddur.toml, e.g. `cruddur deploy backend`".into(),
-            Error::Usage(_) => "see `cruddur help <command>`".into(),
-            Error::TemplateSyntax { .. } => "tera syntax: {{ variable }}, {% if %}…{% endif %}; see `cruddur render --help` for the variables".into(),
+            Error::ConfigPathMissing { .. } => "--config names a cruddur.toml, or the folder that holds one".into(),
+            Error::ConfigInvalid { path, .. } => format!("fix {}; the README's \"cruddur.toml\" section lists every key", path.display()),
+            Error::UnknownService { .. } => "use one of the names listed: the [services.X] tables of cruddur.toml, or their ecs_name".into(),
+            Error::Usage { hint, .. } => hint.clone(),
+            Error::TemplateSyntax { .. } => "tera syntax: {{ variable }}, {% if %}…{% endif %}; `cruddur render --help` lists the variables".into(),
             Error::MissingVariable { why: Some(why), .. } => why.clone(),
             Error::MissingVariable { .. } => "define it in cruddur.toml, or check its spelling; `cruddur render --help` lists the variables".into(),
             Error::MissingVariables { .. } => "export them, use --from-ssm for the secrets, or pass --allow-missing to leave them empty".into(),
             Error::TemplateRender { .. } => "check the template's filters and expressions".into(),
+            Error::InvalidDefinition { kind: "env file", .. } => "each line must be KEY=value (KEY: letters, digits and _), or a # comment".into(),
             Error::InvalidDefinition { .. } => "the rendered JSON must use the AWS API's camelCase keys, as `aws ecs ... --cli-input-json` accepts".into(),
             Error::NoCredentials { .. } => "set AWS_PROFILE (or --profile), run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".into(),
             Error::Invalid { hint, .. } => hint.clone(),
@@ -184,13 +195,14 @@ impl Error {
             Error::Aws { code, .. } if code.contains("Throttl") => "AWS throttled the call after several retries; try again in a minute".into(),
             Error::Aws { .. } => "the AWS error code above says what AWS rejected; run with -v to see each call".into(),
             Error::ClusterNotFound(_) => "create the stack first (`cruddur up`), or set project.cluster in cruddur.toml".into(),
-            Error::ServiceNotFound { .. } => "create the service first (`cruddur up`), or check services.<name>.ecs_name in cruddur.toml".into(),
-            Error::NothingToDo(_) => return None,
+            Error::ServiceNotFound { service, .. } => format!("create it first (`cruddur up`), or check the ecs_name of the [services.X] table that names `{service}` in cruddur.toml"),
+            Error::NothingToDo { hint, .. } => hint.clone(),
             Error::PluginMissing => "install it: https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html (Debian/Ubuntu: the session-manager-plugin .deb)".into(),
             Error::ExecDisabled { fix, .. } => fix.clone(),
-            Error::TaskNotFound { .. } => "list the running tasks with `cruddur connect --service <name>` (no task id)".into(),
-            Error::TaskNotRunning { .. } => "pick a RUNNING task: `cruddur connect --service <name>` lists them".into(),
-            Error::NoTaskGiven { .. } => "pass one: `cruddur connect <task-id> --service <name>`".into(),
+            Error::TaskNotFound { service, .. } => format!("list the running tasks with `cruddur connect --service {service}` (no task id)"),
+            Error::TaskNotRunning { service, .. } => format!("pick a RUNNING task: `cruddur connect --service {service}` lists them"),
+            Error::NoTaskGiven { name, running, .. } if running == "none" => format!("start one: `cruddur scale {name} 1` (or `cruddur deploy {name}`)"),
+            Error::NoTaskGiven { name, .. } => format!("pass one of them: `cruddur connect TASK-ID --service {name}`"),
             Error::ExecNotReady(_) => "wait until the task's ExecuteCommandAgent is RUNNING, then try again".into(),
             Error::TaskRoleLacksExec { .. } => "give the task role ssmmessages:CreateControlChannel, CreateDataChannel, OpenControlChannel and OpenDataChannel (policies/ task role policy), then start new tasks".into(),
             Error::PluginFailed(_) => "the plugin's own output above says why".into(),
@@ -199,26 +211,44 @@ impl Error {
             Error::Timeout { .. } => "raise --timeout, or look at `cruddur status` to see where the rollout is".into(),
             Error::DockerUnavailable { .. } => "start the Docker Engine (`sudo systemctl start docker`, or open Docker Desktop), or point DOCKER_HOST at a running one".into(),
             Error::Docker { .. } => "the Docker Engine's message above says what it refused".into(),
-            Error::BuildInput { .. } => "set services.<name>.build.dockerfile and .context in cruddur.toml (paths relative to it)".into(),
+            Error::BuildInput { .. } => "fix dockerfile or context in the service's [build] table of cruddur.toml (paths are relative to cruddur.toml)".into(),
             Error::BuildFailed { .. } => "the failing step's output is shown above; fix it and run `cruddur build` again".into(),
-            Error::MissingSecrets { .. } => "export each one under its own name (the last part of the path), or put it in <ecs-name>.env (cruddur generate-env writes it); values are never printed".into(),
+            Error::MissingSecrets { env_files, .. } => format!("export each one under its own name (the last part of the path), or put it in {} (`cruddur generate-env` writes it); values are never printed", env_files.join(" or ")),
             Error::NoHostedZone { .. } => "create the hosted zone (and point the registrar at its name servers), or unset project.domain".into(),
             Error::CertificateFailed { .. } => "see the certificate in the ACM console; delete it and run `cruddur up` again to request a new one".into(),
-            Error::NoImage { service, .. } => format!("build it first: `cruddur build {service}`"),
+            Error::ImageMissing { service, buildable: true, .. } => format!("drop --no-build so that `cruddur deploy {service}` builds and pushes it, or `cruddur push {service}` first; nothing was changed"),
+            Error::ImageMissing { service, .. } => format!("give it one: `cruddur deploy {service} --image URI`, or add a [services.{service}.build] table (dockerfile, context) so that deploy builds and pushes it; nothing was changed"),
+            Error::NoImage { service, buildable: true, .. } => format!("build it first: `cruddur build {service}`"),
+            Error::NoImage { service, .. } => format!("{service} has no [services.{service}.build] table: add one (dockerfile, context) to build it, or deploy an image that exists: `cruddur deploy {service} --image URI`"),
             Error::RegistryUnreachable { .. } => "check the registry host (--registry, project.registry, or the ECR repository URI) and your network".into(),
             Error::RegistryAuth { .. } => "the ECR token may be for another account or region; check --profile/--region, or the registry's own login".into(),
             Error::PushFailed { .. } => "the registry's message above says why; `cruddur push -v` shows each layer".into(),
             Error::ExecExited(_) => return None,
             Error::RemoteExited(_) => return None,
             Error::DataChannel(_) => "check the network path to ssmmessages; `--plugin` uses session-manager-plugin instead".into(),
-            Error::TaskExited { .. } => "its log lines are shown above; `cruddur logs <service> --task <id>` shows them again".into(),
+            Error::TaskExited { task, service, .. } => format!("`cruddur logs {service} --task {task}` shows its log lines"),
             Error::TaskNotStarted { .. } => "the reason comes from ECS: check the image URI and that the execution role may pull it and read the secrets".into(),
             Error::LocalUnhealthy { .. } => "its last log lines are shown above; `cruddur local ps` shows every container".into(),
             Error::PlatformMismatch { wanted, cpu, .. } => format!("build it for {wanted} (a FROM --platform in the Dockerfile or base images of another architecture override it), or set runtimePlatform.cpuArchitecture to the image's in the task definition (now {cpu}); nothing was registered"),
             Error::StillFailing { hint, .. } => hint.clone(),
+            Error::OwnedElsewhere { .. } => "give this project its own name for it in cruddur.toml (or drop the setting that names it), so that the two stacks share nothing".into(),
+            Error::Differs { service, .. } => format!("`cruddur deploy {service}` rolls the local definition out (`cruddur register {service}` only registers it)"),
             Error::Io { .. } => "check the path and its permissions".into(),
         };
         Some(hint)
+    }
+}
+
+impl Error {
+    /// Bad input on the command line or in the project: what is wrong, and the
+    /// command or change that fixes it.
+    pub fn usage(message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::Usage { message: message.into(), hint: hint.into() }
+    }
+
+    /// Nothing to do that the user asked for (exit 1), and what would make it possible.
+    pub fn nothing_to_do(message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::NothingToDo { message: message.into(), hint: hint.into() }
     }
 }
 

@@ -18,10 +18,14 @@ pub fn local_repo(project: &Project, service: &Service) -> String {
 /// The build spec, or an error naming the missing table.
 pub fn build_spec(service: &Service) -> Result<&BuildSpec> {
     service.build.as_ref().ok_or_else(|| {
-        Error::Usage(format!(
-            "service `{}` has no [services.{}.build] table in cruddur.toml",
-            service.name, service.name
-        ))
+        Error::usage(
+            format!("service `{}` has no [services.{}.build] table in cruddur.toml", service.name, service.name),
+            format!(
+                "add [services.{0}.build] with dockerfile and context to cruddur.toml, or deploy an image that exists: \
+                 `cruddur deploy {0} --image URI`",
+                service.name
+            ),
+        )
     })
 }
 

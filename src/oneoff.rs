@@ -46,8 +46,8 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
-    /// None when the container exited 0.
-    pub fn error(&self, timeout: Duration) -> Option<Error> {
+    /// None when the container exited 0. `service`: the cruddur.toml name, for the hint.
+    pub fn error(&self, timeout: Duration, service: &str) -> Option<Error> {
         let (task, container) = (self.task_id.clone(), self.container.clone());
         match &self.ending {
             Ending::Exited { exit_code: 0 } => None,
@@ -66,7 +66,7 @@ impl RunOutcome {
                         detail.push_str(&format!(" ({})", others.join(", ")));
                     }
                 }
-                Some(Error::TaskExited { task, container, code: *exit_code, detail })
+                Some(Error::TaskExited { task, container, code: *exit_code, detail, service: service.to_string() })
             }
             Ending::NotStarted { reason } => Some(Error::TaskNotStarted { task, container, reason: reason.clone() }),
             Ending::Timeout { last_status } => Some(Error::Timeout {

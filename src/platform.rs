@@ -30,15 +30,17 @@ impl Platform {
             "X86_64" => "amd64",
             "ARM64" => "arm64",
             other => {
-                return Err(Error::Usage(format!(
-                    "{shown}: runtimePlatform.cpuArchitecture `{other}` is not X86_64 or ARM64"
-                )))
+                return Err(Error::usage(
+                    format!("{shown}: runtimePlatform.cpuArchitecture `{other}` is not X86_64 or ARM64"),
+                    format!("set runtimePlatform.cpuArchitecture in {shown} to X86_64 or ARM64"),
+                ))
             }
         };
         if family != "LINUX" {
-            return Err(Error::Usage(format!(
-                "{shown}: runtimePlatform.operatingSystemFamily `{family}`: cruddur builds LINUX images only"
-            )));
+            return Err(Error::usage(
+                format!("{shown}: runtimePlatform.operatingSystemFamily `{family}`: cruddur builds LINUX images only"),
+                format!("set runtimePlatform.operatingSystemFamily in {shown} to LINUX"),
+            ));
         }
         Ok(Platform { os: "linux".into(), architecture: architecture.into() })
     }

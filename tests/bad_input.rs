@@ -31,7 +31,7 @@ fn table() -> Vec<Case> {
         usage(&["init", "--from-service", "c/s", "--service", "web:80"], "cannot be used with"),
         case(&["down", "nope", "--yes"], vec![], 2, "unknown service `nope`"),
         case(&["down", "backend", "--all", "--yes"], vec![], 2, "--all deletes the whole stack's data: leave out the service names"),
-        case(&["--env", "qa", "plan"], vec![], 2, "environment `qa` is selected (--env or CRUDDUR_ENV) but the file has no [env.<name>] tables"),
+        case(&["--env", "qa", "plan"], vec![], 2, "environment `qa` is selected (--env or CRUDDUR_ENV) but the file has no [env.NAME] tables"),
         usage(&["--output", "yaml", "status"], "yaml"),
         // The project file.
         case(&["deploy", "backend"], vec![Edit::NoProject], 2, "no cruddur.toml in"),

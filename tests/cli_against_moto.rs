@@ -102,12 +102,16 @@ fn deploy_status_diff_rollback_and_scale() {
     let same = moto.cruddur(&repo(), &["diff", "backend", "--image", "img:2"]).ok();
     assert_eq!(same.stdout, "");
     assert!(same.stderr.contains("no differences"), "{}", same.stderr);
-    let diff = moto.cruddur(&repo(), &["diff", "backend", "--image", "img:3"]).ok();
+    let diff = moto.cruddur(&repo(), &["diff", "backend", "--image", "img:3"]);
+    assert_eq!(diff.code, 1, "differences exit 1, as diff(1) does: {}", diff.stderr);
     assert!(
-        diff.stdout.starts_with("--- live backend-flask:2\n+++ local task-definitions/backend-flask.json\n"),
+        diff.stdout.starts_with(
+            "--- live backend-flask:2 (the service runs it)\n+++ local task-definitions/backend-flask.json\n"
+        ),
         "{}",
         diff.stdout
     );
+    assert!(diff.stderr.contains("hint: `cruddur deploy backend` rolls"), "{}", diff.stderr);
     assert!(diff.stdout.contains("-      \"image\": \"img:2\",\n+      \"image\": \"img:3\","), "{}", diff.stdout);
     assert_eq!(
         diff.stdout.lines().filter(|l| l.starts_with('+') || l.starts_with('-')).count(),
@@ -115,6 +119,14 @@ fn deploy_status_diff_rollback_and_scale() {
         "only the image differs:\n{}",
         diff.stdout
     );
+
+    // A revision registered but not deployed: diff still compares with what the service runs.
+    moto.cruddur(&repo(), &["register", "backend", "--image", "img:4"]).ok();
+    let running = moto.cruddur(&repo(), &["diff", "backend", "--image", "img:2"]).ok();
+    assert!(running.stderr.contains("live backend-flask:2 (the service runs it) matches"), "{}", running.stderr);
+    let newest = moto.cruddur(&repo(), &["diff", "backend", "--image", "img:2", "--latest"]);
+    assert_eq!(newest.code, 1, "{}", newest.stderr);
+    assert!(newest.stdout.starts_with("--- live backend-flask:3 (the newest revision)"), "{}", newest.stdout);
 
     let rollback = moto.cruddur(&repo(), &["rollback", "backend", "--no-wait"]).ok();
     assert!(rollback.stderr.contains("from backend-flask:2 to backend-flask:1"), "{}", rollback.stderr);

@@ -88,7 +88,14 @@ fn two_environments_coexist_in_one_account_with_nothing_shared() {
     );
     assert_eq!(
         names("repositories"),
-        ["api-production", "api-staging", "web-production", "web-staging", "worker-production", "worker-staging"]
+        [
+            "shop-production-api",
+            "shop-production-web",
+            "shop-production-worker",
+            "shop-staging-api",
+            "shop-staging-web",
+            "shop-staging-worker"
+        ]
     );
     let exec = by_name(&inv["roles"], "shop-staging-execution-role");
     let statements = exec["inline"]["shop-execution-role"]["Statement"].as_array().unwrap();
@@ -146,6 +153,24 @@ fn two_environments_coexist_in_one_account_with_nothing_shared() {
         }])
     );
     assert_eq!(priority("production")[0]["priority"], 10, "production's api sets priority = 10");
+    // Where requests go, by the live rules (tests/common/routing.rs, from the ELB docs).
+    for env in ENVS {
+        let (api, web) = (format!("shop-{env}-api-tg"), format!("shop-{env}-web-tg"));
+        let domain = if env == "staging" { "staging.shop.example.com" } else { "shop.example.com" };
+        let api_host = format!("api.{domain}");
+        common::routing::assert_routes(
+            &moto,
+            &format!("shop-{env}-alb"),
+            &[
+                (&api_host, "/v1/orders", &api),
+                (&api_host.to_uppercase(), "/v2/x", &api),
+                (&api_host, "/v3/orders", &web),
+                (&api_host, "/", &web),
+                (domain, "/v1/orders", &web),
+                (domain, "/", &web),
+            ],
+        );
+    }
     assert_eq!(priority("production")[0]["hosts"], json!(["api.shop.example.com"]));
     let records: Vec<(&str, &str)> = inv["records"]
         .as_array()
@@ -164,7 +189,7 @@ fn two_environments_coexist_in_one_account_with_nothing_shared() {
         ]
     );
     // The production task size comes from [env.production.services.api].
-    let td = moto.aws(&["ecs", "describe-task-definition", "--task-definition", "api-production"]);
+    let td = moto.aws(&["ecs", "describe-task-definition", "--task-definition", "shop-production-api"]);
     let td: Value = serde_json::from_slice(&td.stdout).unwrap();
     assert_eq!((&td["taskDefinition"]["cpu"], &td["taskDefinition"]["memory"]), (&json!("512"), &json!("1024")));
 
@@ -197,7 +222,7 @@ fn a_removed_service_is_planned_for_deletion_kept_by_up_and_deleted_by_prune_or_
 
     drop_service(dir.path(), "worker");
     let mark = moto.mark();
-    let plan = cruddur(&moto, dir.path(), &["--env", "staging", "plan", "--output", "json"]).ok();
+    let plan = cruddur(&moto, dir.path(), &["--env", "staging", "plan", "--prune", "--output", "json"]).ok();
     assert_eq!(moto.writes_since(mark), Vec::<String>::new(), "plan reads only");
     assert_eq!(
         changed(&plan),
@@ -207,6 +232,10 @@ fn a_removed_service_is_planned_for_deletion_kept_by_up_and_deleted_by_prune_or_
         ],
         "exactly the worker's removal (and its repository and parameters leaving the execution role's policy)"
     );
+    // Without --prune, plan keeps it running, as up does.
+    let plan = cruddur(&moto, dir.path(), &["--env", "staging", "plan", "--output", "json"]).ok();
+    assert_eq!(changed(&plan), vec![("iam-role".into(), "shop-staging-execution-role".into(), "update".into())]);
+    assert!(plan.stdout.contains("`cruddur up --prune` or `cruddur down worker --yes` deletes it"), "{}", plan.stdout);
 
     let up = cruddur(&moto, dir.path(), &["--env", "staging", "up", "--output", "json"]).ok();
     assert_eq!(changed(&up), vec![("iam-role".into(), "shop-staging-execution-role".into(), "update".into())]);
@@ -224,7 +253,7 @@ fn a_removed_service_is_planned_for_deletion_kept_by_up_and_deleted_by_prune_or_
 
     // A web service: its rule and target group go with it, and its ingress.
     drop_service(dir.path(), "api");
-    let plan = cruddur(&moto, dir.path(), &["--env", "staging", "plan", "--output", "json"]).ok();
+    let plan = cruddur(&moto, dir.path(), &["--env", "staging", "plan", "--prune", "--output", "json"]).ok();
     assert_eq!(
         changed(&plan),
         vec![

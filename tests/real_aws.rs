@@ -129,6 +129,7 @@ fn deploy_of_a_new_service_waits_until_ecs_shows_it() {
     // The first answer is before the create (the service is new); two more after it.
     moto.set_rules(json!([rule("ecs-new-service-missing", json!({"first": 3}))]));
     let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:v1";
+    moto.stack(&["put-image", image]);
     let run = moto.cruddur_with(
         &repo(),
         &["deploy", "backend", "--image", image, "--no-wait", "--output", "json"],
@@ -302,6 +303,12 @@ fn up_starts_no_task_on_an_image_that_does_not_exist_and_deploy_scales_it_up() {
     assert_eq!(awaiting_tag(&frontend), None);
 
     let image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend-flask:v1";
+    // Nothing pushed yet: deploy refuses to start tasks on an image ECR does not hold.
+    let refused = moto.cruddur(dir.path(), &["deploy", "backend", "--image", image, "--no-wait"]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains(&format!("no image {image} in ECR")), "{}", refused.stderr);
+    assert_eq!(describe_service(&moto, "backend-flask")["desiredCount"], 0, "nothing was changed");
+    moto.stack(&["put-image", image]);
     let run = moto.cruddur(dir.path(), &["deploy", "backend", "--image", image, "--no-wait"]).ok();
     assert!(run.stderr.contains("created by `up` before its image existed; scaling it to 1"), "{}", run.stderr);
     let backend = describe_service(&moto, "backend-flask");

@@ -116,7 +116,7 @@ async fn wait(describe: Rule, timeout: Duration) -> (RunOutcome, Vec<String>) {
 }
 
 fn code(outcome: &RunOutcome) -> (ExitCode, i32) {
-    match outcome.error(Duration::from_secs(1)) {
+    match outcome.error(Duration::from_secs(1), "backend") {
         None => (ExitCode::Ok, 0),
         Some(e) => (e.exit_code(), e.status()),
     }
@@ -145,7 +145,7 @@ async fn a_command_that_exits_3_makes_run_exit_3() {
         mock!(aws_sdk_ecs::Client::describe_tasks).sequence().output(running).output(|| exited(3)).repeatedly().build();
     let (outcome, _) = wait(describe, Duration::from_secs(5)).await;
     assert!(matches!(outcome.ending, Ending::Exited { exit_code: 3 }), "{outcome:?}");
-    let err = outcome.error(Duration::from_secs(1)).unwrap();
+    let err = outcome.error(Duration::from_secs(1), "backend").unwrap();
     assert_eq!(err.status(), 3);
     let text = err.to_string();
     assert!(text.contains("backend-flask exited with status 3"), "{text}");
@@ -177,7 +177,7 @@ async fn an_image_that_cannot_be_pulled_prints_the_stopped_reason() {
         Ending::NotStarted { reason } => assert!(reason.starts_with("CannotPullContainerError"), "{reason}"),
         other => panic!("expected NotStarted, got {other:?}"),
     }
-    let err = outcome.error(Duration::from_secs(1)).unwrap();
+    let err = outcome.error(Duration::from_secs(1), "backend").unwrap();
     assert!(matches!(err, Error::TaskNotStarted { .. }));
     assert_eq!(code(&outcome), (ExitCode::Failure, 1));
     assert_eq!(outcome.stop_code.as_deref(), Some("TaskFailedToStart"));
@@ -202,7 +202,7 @@ async fn an_essential_sidecar_that_exits_stops_the_task_and_is_named() {
         .repeatedly()
         .build();
     let (outcome, _) = wait(describe, Duration::from_secs(5)).await;
-    let err = outcome.error(Duration::from_secs(1)).unwrap();
+    let err = outcome.error(Duration::from_secs(1), "backend").unwrap();
     assert_eq!(err.status(), 143);
     let text = err.to_string();
     assert!(
@@ -216,7 +216,7 @@ async fn a_task_that_keeps_running_times_out_with_exit_4() {
     let describe = mock!(aws_sdk_ecs::Client::describe_tasks).then_output(running);
     let (outcome, _) = wait(describe, Duration::from_millis(30)).await;
     assert!(matches!(&outcome.ending, Ending::Timeout { last_status } if last_status == "RUNNING"), "{outcome:?}");
-    let err = outcome.error(Duration::from_millis(30)).unwrap();
+    let err = outcome.error(Duration::from_millis(30), "backend").unwrap();
     assert_eq!(code(&outcome), (ExitCode::Timeout, 4));
     assert!(err.to_string().contains(&format!("task {TASK} to stop (it is RUNNING")), "{err}");
 }

@@ -35,6 +35,16 @@ fn up_with_a_domain_validates_the_certificate_and_routes_by_host() {
     );
     assert_eq!(l443["rules"][0]["hosts"], json!(["api.example.com"]));
     assert_eq!(l443["rules"][0]["action"], "forward:cruddur-backend-flask-tg");
+    common::routing::assert_routes(
+        &moto,
+        "cruddur-alb",
+        &[
+            ("api.example.com", "/api/activities/home", "cruddur-backend-flask-tg"),
+            ("API.Example.com", "/", "cruddur-backend-flask-tg"),
+            ("example.com", "/api/activities/home", "cruddur-frontend-react-js-tg"),
+            ("www.example.com", "/", "cruddur-frontend-react-js-tg"),
+        ],
+    );
     let records: Vec<(String, String, String)> = inv["records"]
         .as_array()
         .unwrap()

@@ -33,6 +33,8 @@ pub struct ServiceUpdate {
     /// The service's ARN, when `up` created it at desired 0 for want of an image
     /// (the AWAITING_IMAGE_TAG): removed once this update has scaled it up.
     pub clear_awaiting_image: Option<String>,
+    /// The service's load balancers, replaced: (target group ARN, container, port).
+    pub load_balancers: Option<Vec<(String, String, i32)>>,
 }
 
 /// Tag `up` puts on a service it created with desiredCount 0 because its image
@@ -179,6 +181,17 @@ impl Ecs {
             .service(service)
             .set_task_definition(update.task_definition.clone())
             .set_desired_count(update.desired_count)
+            .set_load_balancers(update.load_balancers.as_ref().map(|lbs| {
+                lbs.iter()
+                    .map(|(tg, container, port)| {
+                        sdk::LoadBalancer::builder()
+                            .target_group_arn(tg)
+                            .container_name(container)
+                            .container_port(*port)
+                            .build()
+                    })
+                    .collect()
+            }))
             .force_new_deployment(update.force_new_deployment);
         let what = format!("{cluster}/{service}");
         let wait = Wait::new(

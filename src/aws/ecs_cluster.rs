@@ -103,10 +103,13 @@ impl Ecs {
     /// fresh account it makes the ECS service-linked role without waiting for it,
     /// and fails until the role is usable: retried for up to 2 minutes.
     pub async fn create_cluster(&self, name: &str, namespace: &str, tags: &Tags) -> Result<()> {
-        let defaults = sdk::ClusterServiceConnectDefaultsRequest::builder()
-            .namespace(namespace)
-            .build()
-            .map_err(|e| Error::Usage(e.to_string()))?;
+        let defaults =
+            sdk::ClusterServiceConnectDefaultsRequest::builder().namespace(namespace).build().map_err(|e| {
+                Error::usage(
+                    e.to_string(),
+                    "cruddur built an incomplete request: please report it with the command you ran",
+                )
+            })?;
         let req = self
             .client()
             .create_cluster()
@@ -124,10 +127,13 @@ impl Ecs {
     }
 
     pub async fn set_cluster_namespace(&self, name: &str, namespace: &str) -> Result<()> {
-        let defaults = sdk::ClusterServiceConnectDefaultsRequest::builder()
-            .namespace(namespace)
-            .build()
-            .map_err(|e| Error::Usage(e.to_string()))?;
+        let defaults =
+            sdk::ClusterServiceConnectDefaultsRequest::builder().namespace(namespace).build().map_err(|e| {
+                Error::usage(
+                    e.to_string(),
+                    "cruddur built an incomplete request: please report it with the command you ran",
+                )
+            })?;
         self.client()
             .update_cluster()
             .cluster(name)

@@ -160,7 +160,12 @@ impl Ecs {
             .set_security_groups(Some(net.security_groups.clone()))
             .assign_public_ip(sdk::AssignPublicIp::from(net.assign_public_ip.as_str()))
             .build()
-            .map_err(|e| Error::Usage(format!("the service has no awsvpc network configuration: {e}")))?;
+            .map_err(|e| {
+                Error::usage(
+                    format!("the service has no awsvpc network configuration: {e}"),
+                    "its service definition needs networkConfiguration.awsvpcConfiguration; `cruddur up` creates it so",
+                )
+            })?;
         let mut container = sdk::ContainerOverride::builder().name(&req.container);
         if !req.command.is_empty() {
             container = container.set_command(Some(req.command.clone()));

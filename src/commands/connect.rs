@@ -18,9 +18,9 @@ use crate::validate::task_id;
 pub struct Args {
     /// Task id or ARN (default: pick from the service's running tasks)
     pub task: Option<String>,
-    /// Service name from cruddur.toml
-    #[arg(long, default_value = "backend")]
-    pub service: String,
+    /// Service name from cruddur.toml (default: the first service with a port, by name)
+    #[arg(long)]
+    pub service: Option<String>,
     /// Container (default: the service's container)
     #[arg(long)]
     pub container: Option<String>,
@@ -36,7 +36,15 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
-    let service = ctx.project.service(&args.service)?;
+    let service = match &args.service {
+        Some(name) => ctx.project.service(name)?,
+        None => {
+            let first = ctx.project.services.values().find(|s| s.is_web());
+            let service = first.or_else(|| ctx.project.services.values().next()).expect("a project has services");
+            eprintln!("service {} (--service picks another)", service.name);
+            service
+        }
+    };
     if args.local {
         return connect_local(ctx, service, &args).await;
     }
@@ -59,11 +67,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         Some(id) => id,
         None => pick_task(&aws, cluster, service).await?,
     };
-    let task = aws
-        .ecs
-        .task(cluster, &id)
-        .await?
-        .ok_or_else(|| Error::TaskNotFound { cluster: cluster.clone(), task: id.clone() })?;
+    let task = aws.ecs.task(cluster, &id).await?.ok_or_else(|| Error::TaskNotFound {
+        cluster: cluster.clone(),
+        task: id.clone(),
+        service: service.name.clone(),
+    })?;
     let container = args.container.clone().unwrap_or_else(|| service.container.clone());
     check_task(&task, &container, service)?;
     check_task_role(ctx, &aws, &task).await?;
@@ -122,7 +130,7 @@ async fn pick_task(aws: &Aws, cluster: &str, service: &Service) -> Result<String
         if tasks.is_empty() { "none".to_string() } else { tasks.iter().map(listing).collect::<Vec<_>>().join(", ") };
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if tasks.is_empty() || !interactive {
-        return Err(Error::NoTaskGiven { service: service.ecs_name.clone(), running });
+        return Err(Error::NoTaskGiven { service: service.ecs_name.clone(), name: service.name.clone(), running });
     }
     if tasks.len() == 1 {
         return Ok(tasks[0].task_id.clone());
@@ -136,6 +144,9 @@ async fn pick_task(aws: &Aws, cluster: &str, service: &Service) -> Result<String
     std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::Io { path: "stdin".into(), source: e })?;
     match line.trim().parse::<usize>() {
         Ok(n) if n >= 1 && n <= tasks.len() => Ok(tasks[n - 1].task_id.clone()),
-        _ => Err(Error::Usage(format!("`{}` is not a number from 1 to {}", line.trim(), tasks.len()))),
+        _ => Err(Error::usage(
+            format!("`{}` is not a number from 1 to {}", line.trim(), tasks.len()),
+            "run it again and type one of the numbers listed, or pass the task id",
+        )),
     }
 }

@@ -29,19 +29,29 @@ pub enum Action {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let Action::AllowIp { ip } = args.action;
     let db = ctx.project.database.clone().ok_or_else(|| {
-        Error::Usage("cruddur.toml has no [database] table: set [database] security_group = \"<name or sg-id>\"".into())
+        Error::usage(
+            "cruddur.toml has no [database] table",
+            "add `[database]` with `security_group = \"NAME\"` (or an sg- id) to cruddur.toml",
+        )
     })?;
     let ip = ip.filter(|i| !i.is_empty()).ok_or_else(|| {
-        Error::Usage("no address: pass --ip, or set GITPOD_IP (e.g. GITPOD_IP=$(curl -s ifconfig.me))".into())
+        Error::usage(
+            "no address to allow: neither --ip nor GITPOD_IP is set",
+            "pass --ip A.B.C.D, or set GITPOD_IP (e.g. GITPOD_IP=$(curl -s ifconfig.me))",
+        )
     })?;
-    let ip: Ipv4Addr = ip.parse().map_err(|_| Error::Usage(format!("`{ip}` is not an IPv4 address")))?;
+    let ip: Ipv4Addr =
+        ip.parse().map_err(|_| Error::usage(format!("`{ip}` is not an IPv4 address"), "pass --ip A.B.C.D"))?;
     let cidr = format!("{ip}/32");
     let aws = ctx.aws().await?;
     let group = if db.security_group.starts_with("sg-") {
         db.security_group.clone()
     } else {
         aws.ec2.security_group_id(&db.security_group, None).await?.ok_or_else(|| {
-            Error::Usage(format!("no security group named `{}` ([database] security_group)", db.security_group))
+            Error::usage(
+                format!("no security group named `{}` ([database] security_group)", db.security_group),
+                "set [database] security_group in cruddur.toml to the database's group (its name or sg- id)",
+            )
         })?
     };
     let desc = &db.rule_description;

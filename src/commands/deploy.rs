@@ -53,6 +53,8 @@ struct Prepared<'a> {
     pushed: Option<String>,
     /// `up` created the service at desired 0 for want of an image: (its ARN, the count to set).
     awaiting_image: Option<(String, i32)>,
+    /// The service's port changed in cruddur.toml: its load balancer, pointed at the new port.
+    load_balancers: Option<Vec<(String, String, i32)>>,
 }
 
 /// Renders and checks that the cluster exists (the service may not yet: deploy
@@ -63,6 +65,7 @@ async fn prepare<'a>(
     target: &Target,
     service: &'a Service,
     image: Option<&str>,
+    builds: bool,
 ) -> Result<Prepared<'a>> {
     let rendered = render_task_definition(&ctx.project, service, target, image)?;
     let before = match aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await {
@@ -70,16 +73,35 @@ async fn prepare<'a>(
         Err(Error::ServiceNotFound { .. }) => None,
         Err(e) => return Err(e),
     };
-    // Only a service at 0 can be one `up` created before its image existed (its tags say so).
-    let mut awaiting_image = None;
-    if before.as_ref().is_some_and(|b| b.desired == 0) {
-        if let Some(found) = aws.ecs.find_service(&ctx.project.cluster, &service.ecs_name).await? {
-            if let Some(count) = found.tags.get(AWAITING_IMAGE_TAG).and_then(|v| v.parse().ok()) {
-                awaiting_image = Some((found.arn, count));
+    // No task on an image that does not exist: what is not built here must be in ECR already.
+    if !builds {
+        let image = rendered.spec.container(&service.container).map(|c| c.image.clone()).unwrap_or_default();
+        if let Some((repository, reference)) = target.ecr_reference(&image) {
+            if !aws.ecr.image_exists(repository, reference).await? {
+                return Err(Error::ImageMissing {
+                    service: service.name.clone(),
+                    image,
+                    buildable: service.build.is_some(),
+                });
             }
         }
     }
-    Ok(Prepared { service, before, spec: rendered.spec, pushed: None, awaiting_image })
+    // Only a service at 0 can be one `up` created before its image existed (its tags
+    // say so); only a web service can have a load balancer on another port.
+    let (mut awaiting_image, mut load_balancers) = (None, None);
+    if before.as_ref().is_some_and(|b| b.desired == 0 || service.port.is_some()) {
+        if let Some(found) = aws.ecs.find_service(&ctx.project.cluster, &service.ecs_name).await? {
+            if let Some(count) = found.tags.get(AWAITING_IMAGE_TAG).and_then(|v| v.parse().ok()) {
+                awaiting_image = Some((found.arn.clone(), count));
+            }
+            if let (Some(port), Some(tg)) = (service.port.map(i32::from), found.target_groups.first()) {
+                if !found.ports.is_empty() && !found.ports.contains(&port) {
+                    load_balancers = Some(vec![(tg.clone(), service.container.clone(), port)]);
+                }
+            }
+        }
+    }
+    Ok(Prepared { service, before, spec: rendered.spec, pushed: None, awaiting_image, load_balancers })
 }
 
 /// Registers when changed; returns the update to apply (None for a dry run, whose
@@ -96,6 +118,7 @@ async fn register_step(
         desired_count: p.awaiting_image.as_ref().map(|(_, n)| *n),
         force_new_deployment: true,
         clear_awaiting_image: p.awaiting_image.as_ref().map(|(arn, _)| arn.clone()),
+        load_balancers: p.load_balancers.clone(),
     };
     if let Some((_, n)) = &p.awaiting_image {
         eprintln!("{}: created by `up` before its image existed; scaling it to {n}", p.service.name);
@@ -138,7 +161,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let target = target(&aws, &ctx.project).await?;
     let mut prepared = Vec::new();
     for service in services {
-        prepared.push(prepare(ctx, &aws, &target, service, args.image.as_deref()).await?);
+        let built = builds && service.build.is_some();
+        prepared.push(prepare(ctx, &aws, &target, service, args.image.as_deref(), built).await?);
     }
     eprintln!("deploying to {}", identity_line(&aws, &target));
     let mut plan = Vec::new();

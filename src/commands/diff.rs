@@ -1,8 +1,12 @@
-//! `cruddur diff <service>`: the local render against the live revision, as a
+//! `cruddur diff <service>`: the local render against the revision the service's
+//! PRIMARY deployment runs (`--latest`: the newest registered revision), as a
 //! unified diff. Both sides are normalised, so fields AWS fills in by default do
-//! not show up.
+//! not show up. Exits 1 when they differ, as `diff(1)` and `git diff --exit-code` do.
 
-use crate::error::Result;
+use crate::aws::ecs::Revision;
+use crate::aws::Aws;
+use crate::config::Service;
+use crate::error::{Error, Result};
 use crate::invocation::Ctx;
 use crate::model::service_state::short_task_definition;
 use crate::release::definitions::{render_task_definition, target};
@@ -14,6 +18,9 @@ pub struct Args {
     /// Image URI to render instead of the configured one
     #[arg(long)]
     pub image: Option<String>,
+    /// Compare with the newest registered revision instead of the one the service runs
+    #[arg(long)]
+    pub latest: bool,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
@@ -22,11 +29,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let target = target(&aws, &ctx.project).await?;
     let rendered = render_task_definition(&ctx.project, service, &target, args.image.as_deref())?;
     let local = rendered.spec.normalized().to_pretty_json() + "\n";
-    let live = aws.ecs.latest_revision(&rendered.spec.family).await?;
+    let (live, what) = live_revision(ctx, &aws, service, &rendered.spec.family, args.latest).await?;
     let (live_text, live_name) = match &live {
-        Some(rev) => {
-            (rev.spec.normalized().to_pretty_json() + "\n", format!("live {}", short_task_definition(&rev.arn)))
-        }
+        Some(rev) => (
+            rev.spec.normalized().to_pretty_json() + "\n",
+            format!("live {} ({what})", short_task_definition(&rev.arn)),
+        ),
         None => (String::new(), format!("live {} (not registered)", rendered.spec.family)),
     };
     let local_name = format!("local {}", ctx.project.display_path(&service.task_definition));
@@ -34,6 +42,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if ctx.json() {
         ctx.print_json(&serde_json::json!({
             "live": live.as_ref().map(|r| r.arn.clone()),
+            "compared": what,
             "changed": !same,
             "diff": unified(&live_text, &local, &live_name, &local_name),
         }));
@@ -42,7 +51,36 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     } else {
         out!("{}", unified(&live_text, &local, &live_name, &local_name));
     }
-    Ok(())
+    if same {
+        Ok(())
+    } else {
+        Err(Error::Differs { live: live_name, local: local_name, service: service.name.clone() })
+    }
+}
+
+/// The revision the service's PRIMARY deployment runs; the newest registered one
+/// with `--latest`, or when the service does not exist yet.
+async fn live_revision(
+    ctx: &Ctx,
+    aws: &Aws,
+    service: &Service,
+    family: &str,
+    latest: bool,
+) -> Result<(Option<Revision>, &'static str)> {
+    if !latest {
+        match aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await {
+            // The service's taskDefinition is its PRIMARY deployment's (ECS Service reference).
+            Ok(state) => {
+                return Ok((
+                    Some(aws.ecs.describe_task_definition(&state.task_definition).await?),
+                    "the service runs it",
+                ))
+            }
+            Err(Error::ServiceNotFound { .. } | Error::ClusterNotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((aws.ecs.latest_revision(family).await?, "the newest revision"))
 }
 
 fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> String {

@@ -27,7 +27,10 @@ pub struct Args {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let started = Instant::now();
     if args.all && !args.services.is_empty() {
-        return Err(Error::Usage("--all deletes the whole stack's data: leave out the service names".into()));
+        return Err(Error::usage(
+            "--all deletes the whole stack's data: leave out the service names",
+            "`cruddur down --all --yes` for the whole stack with its data, or `cruddur down SERVICE --yes` for services",
+        ));
     }
     let apply = args.yes && !ctx.global.dry_run;
     let aws = ctx.aws().await?;
@@ -43,7 +46,24 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     ctx.print_report(&report, started);
     if !args.yes && !ctx.global.dry_run && report.count(Action::Delete) > 0 {
-        return Err(Error::Usage("nothing was deleted: pass --yes to delete the resources listed above".into()));
+        return Err(Error::usage(
+            "nothing was deleted: pass --yes to delete the resources listed above",
+            format!("run it again with --yes: `cruddur {}`", down_again(ctx, &args)),
+        ));
     }
     Ok(())
+}
+
+/// The same `down` with `--yes`: its env, services and `--all` as given.
+fn down_again(ctx: &Ctx, args: &Args) -> String {
+    let mut words = vec!["down".to_string()];
+    if let Some(env) = &ctx.project.env {
+        words.push(format!("--env {env}"));
+    }
+    words.extend(args.services.iter().cloned());
+    if args.all {
+        words.push("--all".into());
+    }
+    words.push("--yes".into());
+    words.join(" ")
 }

@@ -92,7 +92,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     for service in services {
         let template = ctx.project.root.join("templates").join(format!("{}.env.tera", service.ecs_name));
         let shown = ctx.project.display_path(&template);
-        let text = std::fs::read_to_string(&template).map_err(crate::error::io_error(&shown))?;
+        let text = match std::fs::read_to_string(&template) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                eprintln!("{}: no {shown}: the env file holds its cruddur.toml environment and secrets", service.name);
+                default_template(service)
+            }
+            Err(e) => return Err(crate::error::io_error(&shown)(e)),
+        };
         let mut vars: Map<String, Value> = env.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
         if let Some(aws) = &aws {
             for (name, value) in aws.ssm.by_path(&ctx.project.ssm_prefix(service)).await? {
@@ -151,6 +158,23 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         warn_if_tracked(&p.path);
     }
     Ok(())
+}
+
+/// Without `templates/<ecs-name>.env.tera` (a project `cruddur init` made): the
+/// service's `[environment]` values (tera, as in the task definition) and one
+/// `NAME={{ NAME }}` per secret, filled from the environment or SSM.
+fn default_template(service: &Service) -> String {
+    let mut text = String::new();
+    if let Some(port) = service.port {
+        text.push_str(&format!("PORT={port}\n"));
+    }
+    for (name, value) in &service.environment {
+        text.push_str(&format!("{name}={value}\n"));
+    }
+    for name in &service.secrets {
+        text.push_str(&format!("{name}={{{{ {name} }}}}\n"));
+    }
+    text
 }
 
 /// A generated env file holds secrets: say so when git would pick it up.

@@ -122,7 +122,9 @@ async fn container_spec(
     let image = format!("{}:latest", image::local_repo(&ctx.project, service));
     match engine.docker.inspect_image(&image).await {
         Ok(_) => {}
-        Err(e) if is_not_found(&e) => return Err(Error::NoImage { image, service: service.name.clone() }),
+        Err(e) if is_not_found(&e) => {
+            return Err(Error::NoImage { image, service: service.name.clone(), buildable: service.build.is_some() })
+        }
         Err(e) => return Err(docker_error("InspectImage", image)(e)),
     }
     let rendered = render_task_definition(&ctx.project, service, target, Some(&image))?;

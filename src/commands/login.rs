@@ -23,7 +23,8 @@ fn docker_config() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("DOCKER_CONFIG") {
         return Ok(PathBuf::from(dir).join("config.json"));
     }
-    let home = std::env::var_os("HOME").ok_or_else(|| Error::Usage("HOME is not set; set DOCKER_CONFIG".into()))?;
+    let home = std::env::var_os("HOME")
+        .ok_or_else(|| Error::usage("HOME is not set", "set DOCKER_CONFIG to the folder of docker's config.json"))?;
     Ok(PathBuf::from(home).join(".docker").join("config.json"))
 }
 

@@ -40,7 +40,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         Ok(state) => aws.ecs.describe_task_definition(&state.task_definition).await?.spec,
         Err(Error::ServiceNotFound { .. }) | Err(Error::ClusterNotFound(_)) => {
             aws.ecs.latest_revision(&service.family).await?.map(|r| r.spec).ok_or_else(|| {
-                Error::NothingToDo(format!("{} has no service and no registered task definition yet", service.name))
+                Error::nothing_to_do(
+                    format!("{} has no service and no registered task definition yet", service.name),
+                    format!("`cruddur up` creates it; `cruddur deploy {}` then runs it", service.name),
+                )
             })?
         }
         Err(e) => return Err(e),
@@ -49,24 +52,38 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if let Some(c) = &args.container {
         if spec.container(c).is_none() {
             let names: Vec<&str> = spec.container_definitions.iter().map(|c| c.name.as_str()).collect();
-            return Err(Error::Usage(format!(
-                "{} has no container `{c}` (containers: {})",
-                spec.family,
-                names.join(", ")
-            )));
+            return Err(Error::usage(
+                format!("{} has no container `{c}` (containers: {})", spec.family, names.join(", ")),
+                format!("pass one of them: `cruddur logs {} --container NAME`", service.name),
+            ));
         }
         svc.container = c.clone();
     }
     let source = log_source(&spec, &svc).filter(|s| s.container == svc.container).ok_or_else(|| {
-        Error::Usage(format!("container `{}` of {} has no awslogs log configuration", svc.container, spec.family))
+        Error::usage(
+            format!("container `{}` of {} has no awslogs log configuration", svc.container, spec.family),
+            format!(
+                "give it a logConfiguration with logDriver awslogs in {}",
+                ctx.project.display_path(&service.task_definition)
+            ),
+        )
     })?;
     let mut follower = Follower::new(&source, task.as_deref(), args.since);
     ctx.verbose(format!("reading {} streams {}*", follower.group, follower.prefix));
     loop {
-        for e in follower.poll(&aws.logs).await? {
-            outln!("{}", format_event(&e, &source.container, ctx.json()));
+        let events = follower.poll(&aws.logs).await?;
+        for e in &events {
+            outln!("{}", format_event(e, &source.container, ctx.json()));
         }
         if !args.follow {
+            if events.is_empty() {
+                eprintln!(
+                    "no log lines in the last {} in {} (streams {}*); --since widens the window",
+                    humantime::format_duration(args.since),
+                    follower.group,
+                    follower.prefix
+                );
+            }
             return Ok(());
         }
         tokio::time::sleep(args.poll_interval).await;

@@ -84,7 +84,7 @@ pub enum Command {
     GenerateEnv(generate_env::Args),
     /// Print (or --follow) a service's container logs
     Logs(logs::Args),
-    /// Open a shell in a running task (ECS Exec through session-manager-plugin)
+    /// Open a shell in a running task (ECS Exec, with cruddur's own Session Manager client)
     Connect(connect::Args),
     /// Run a one-off task (e.g. `run backend -- app migrate`), stream its logs, exit with its status
     Run(run::Args),

@@ -121,7 +121,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     if total > 0 && !apply && !ctx.global.dry_run {
         let why = if interactive { "not confirmed" } else { "pass --yes to deregister the revisions listed above" };
-        return Err(Error::Usage(format!("nothing was deregistered: {why}")));
+        return Err(Error::usage(
+            format!("nothing was deregistered: {why}"),
+            "run it again with --yes to deregister them; --keep N keeps more revisions",
+        ));
     }
     Ok(())
 }

@@ -32,7 +32,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         for img in &images {
             calls.push(PlannedCall {
                 operation: "ecr:CreateRepository (if missing)",
-                params: serde_json::json!({ "repositoryName": img.service.ecs_name, "imageTagMutability": "MUTABLE", "imageScanningConfiguration": { "scanOnPush": true } }),
+                params: serde_json::json!({ "repositoryName": img.service.repository, "imageTagMutability": "MUTABLE", "imageScanningConfiguration": { "scanOnPush": true } }),
             });
             calls.push(PlannedCall {
                 operation: "docker:PushImage",

@@ -25,13 +25,18 @@ pub enum What {
     Service,
 }
 
-/// Variables: account_id, region, partition (aws, aws-cn, aws-us-gov, from the
-/// caller ARN), dns_suffix (amazonaws.com or amazonaws.com.cn), project, cluster, log_group, namespace, service,
-/// ecs_name, family, container_name, port, health_path, desired_count, image,
-/// ecr_repository, environment (map), secrets (list of {name, value_from}),
-/// ssm_prefix, execution_role_arn, task_role_arn; for service definitions also
-/// subnets, security_groups and target_group_arn, looked up in the live stack.
+/// The template variables, as `render --help` lists them.
+const VARIABLES: &str = "Template variables (tera, {{ name }}):
+  account_id, region, partition (aws, aws-cn, aws-us-gov), dns_suffix (amazonaws.com, amazonaws.com.cn)
+  project, env, domain, cluster, log_group, namespace, service, ecs_name, family, container_name
+  port, health_path, desired_count, cpu, memory, stop_timeout, image, ecr_repository
+  environment (map), secrets (list of {name, value_from}), ssm_prefix
+  execution_role_arn, task_role_arn, backend_url, frontend_url
+service definitions also: health_check_grace_period, and from the live stack
+  subnets, security_groups, target_group_arn";
+
 #[derive(Debug, clap::Args)]
+#[command(after_help = VARIABLES)]
 pub struct Args {
     /// Service name from cruddur.toml (e.g. backend)
     #[arg(required_unless_present_any = ["policy", "routes"])]
@@ -68,6 +73,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         return Ok(());
     }
     let service = ctx.project.service(args.service.as_deref().unwrap_or_default())?;
+    let template = match args.what {
+        What::TaskDefinition => &service.task_definition,
+        What::Service => &service.service_definition,
+    };
+    crate::render::check_syntax(template, &ctx.project.display_path(template))?;
     let aws = ctx.aws().await?;
     let target = target(&aws, &ctx.project).await?;
     let json = match args.what {

@@ -32,13 +32,23 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let revisions = aws.ecs.revisions(&family).await?;
     let chosen = match args.to {
         Some(n) => revisions.iter().find(|(r, _)| *r == n).ok_or_else(|| {
-            Error::Usage(format!("{family}:{n} is not an ACTIVE revision (ACTIVE: {})", list(&revisions)))
+            Error::usage(
+                format!("{family}:{n} is not an ACTIVE revision (ACTIVE: {})", list(&revisions)),
+                format!("pick one of those: `cruddur rollback {} --to N`", service.name),
+            )
         })?,
         None => revisions.iter().find(|(r, _)| *r < current).ok_or_else(|| {
-            Error::NothingToDo(format!(
-                "no ACTIVE revision of {family} older than the running {}",
-                short_task_definition(&before.task_definition)
-            ))
+            Error::nothing_to_do(
+                format!(
+                    "no ACTIVE revision of {family} older than the running {}",
+                    short_task_definition(&before.task_definition)
+                ),
+                format!(
+                    "there is nothing older to go back to; `cruddur rollback {} --to N` names a revision ({})",
+                    service.name,
+                    if revisions.is_empty() { "none ACTIVE".to_string() } else { list(&revisions) }
+                ),
+            )
         })?,
     };
     let update = ServiceUpdate { task_definition: Some(chosen.1.clone()), ..ServiceUpdate::default() };

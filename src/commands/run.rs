@@ -52,16 +52,22 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let aws = ctx.aws().await?;
     let network = aws.ecs.service_network(&cluster, &service.ecs_name).await?;
     if network.subnets.is_empty() {
-        return Err(Error::Usage(format!("{} has no awsvpc subnets to run a task in", service.ecs_name)));
+        return Err(Error::usage(
+            format!("{} has no awsvpc subnets to run a task in", service.ecs_name),
+            "its service needs an awsvpc networkConfiguration: `cruddur up` creates the service with one",
+        ));
     }
     let spec = aws.ecs.describe_task_definition(&network.task_definition).await?.spec;
     if spec.container(&service.container).is_none() {
-        return Err(Error::Usage(format!(
-            "{} has no container `{}` (services.{}.container)",
-            short_task_definition(&network.task_definition),
-            service.container,
-            service.name
-        )));
+        return Err(Error::usage(
+            format!(
+                "{} has no container `{}` (services.{}.container)",
+                short_task_definition(&network.task_definition),
+                service.container,
+                service.name
+            ),
+            format!("set services.{}.container in cruddur.toml to the container's name", service.name),
+        ));
     }
     let request = RunTaskRequest {
         cluster: cluster.clone(),
@@ -120,7 +126,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
             }
         })
         .await?;
-    let error = outcome.error(args.timeout);
+    let error = outcome.error(args.timeout, &service.name);
     if ctx.json() {
         let mut out = serde_json::to_value(&outcome).expect("serialisable");
         out["service"] = json!(service.name);

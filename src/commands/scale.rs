@@ -24,8 +24,21 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let service = ctx.project.service(&args.service)?;
     let aws = ctx.aws().await?;
     let before = aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await?;
+    if before.desired == args.count {
+        eprintln!("{} already runs {} tasks: nothing to change", service.name, args.count);
+        if ctx.json() {
+            ctx.print_json(&json!({ "service": service.name, "desiredCount": args.count, "changed": false }));
+        }
+        return Ok(());
+    }
     let update = ServiceUpdate { desired_count: Some(args.count), ..ServiceUpdate::default() };
     eprintln!("scaling {} from {} to {} tasks", service.name, before.desired, args.count);
+    if args.count != service.desired_count {
+        eprintln!(
+            "note: cruddur.toml says desired_count = {}; the next `cruddur up` sets it back (change the file to keep {})",
+            service.desired_count, args.count
+        );
+    }
     if ctx.global.dry_run {
         return dry_run(ctx, service, &update, Vec::new());
     }

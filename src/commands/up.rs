@@ -13,7 +13,7 @@ use crate::stack::Run;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Also delete the services cruddur made that cruddur.toml no longer lists, with
-    /// their listener rules and target groups (`plan` always shows them for deletion)
+    /// their listener rules and target groups (without it they are kept running)
     #[arg(long)]
     pub prune: bool,
 }

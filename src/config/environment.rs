@@ -26,18 +26,19 @@ pub(super) fn names(doc: &Table) -> Vec<String> {
 }
 
 /// Removes the `[env]` tables and, when `env` names one, merges it over the rest.
-pub(super) fn apply(doc: &mut Table, env: Option<&str>) -> Result<(), String> {
+/// Returns the bare keys of the chosen table, which were taken as `[project]` keys.
+pub(super) fn apply(doc: &mut Table, env: Option<&str>) -> Result<Vec<String>, String> {
     let known = names(doc);
     let envs = match doc.remove("env") {
         None => Table::new(),
         Some(Value::Table(t)) => t,
-        Some(_) => return Err("`env` must be a table of [env.<name>] tables".into()),
+        Some(_) => return Err("`env` must be a table of [env.NAME] tables".into()),
     };
-    let Some(env) = env else { return Ok(()) };
+    let Some(env) = env else { return Ok(Vec::new()) };
     check_name(env)?;
     let Some(chosen) = envs.get(env) else {
         return Err(if known.is_empty() {
-            format!("environment `{env}` is selected (--env or CRUDDUR_ENV) but the file has no [env.<name>] tables")
+            format!("environment `{env}` is selected (--env or CRUDDUR_ENV) but the file has no [env.NAME] tables")
         } else {
             format!("no [env.{env}] table; the environments are: {}", known.join(", "))
         });
@@ -45,10 +46,12 @@ pub(super) fn apply(doc: &mut Table, env: Option<&str>) -> Result<(), String> {
     let Value::Table(chosen) = chosen else { return Err(format!("env.{env} must be a table")) };
     suffix_shared_names(doc, env);
     let mut overrides = Table::new();
+    let mut bare = Vec::new();
     for (key, value) in chosen {
         if SECTIONS.contains(&key.as_str()) {
             overrides.insert(key.clone(), value.clone());
         } else {
+            bare.push(key.clone());
             let project = overrides.entry("project").or_insert_with(|| Value::Table(Table::new()));
             if let Value::Table(p) = project {
                 p.insert(key.clone(), value.clone());
@@ -56,7 +59,7 @@ pub(super) fn apply(doc: &mut Table, env: Option<&str>) -> Result<(), String> {
         }
     }
     merge(doc, overrides);
-    Ok(())
+    Ok(bare)
 }
 
 /// Environment names go into resource names: short, lowercase, DNS-safe.
@@ -177,7 +180,7 @@ cluster = "prod"
         let err = apply(&mut doc(FILE), Some("qa")).unwrap_err();
         assert_eq!(err, "no [env.qa] table; the environments are: production, staging");
         let err = apply(&mut doc("[project]\nname = \"x\""), Some("qa")).unwrap_err();
-        assert!(err.contains("has no [env.<name>] tables"), "{err}");
+        assert!(err.contains("has no [env.NAME] tables"), "{err}");
         assert!(apply(&mut doc(FILE), Some("Staging")).unwrap_err().contains("lowercase"));
     }
 

@@ -25,10 +25,11 @@ pub struct Service {
     pub name: String,
     /// The name in ECS: service and container (`backend-flask`).
     pub ecs_name: String,
-    /// The task-definition family: the ECS name, plus `-<env>` in an environment
-    /// (families are account-wide, unlike services, which live in a cluster).
+    /// The task-definition family: `<project>[-<env>]-<ecs-name>` (Cruddur's own
+    /// project: the ECS name, plus `-<env>` in an environment). Families are
+    /// account-wide, unlike services, which live in a cluster.
     pub family: String,
-    /// The ECR repository: the ECS name, plus `-<env>` in an environment.
+    /// The ECR repository: the same name as the family.
     pub repository: String,
     pub container: String,
     /// None: a worker (no target group, listener rule or ingress).
@@ -80,7 +81,17 @@ pub(super) fn build(
     invalid: impl Fn(String) -> Error,
 ) -> Result<Service> {
     let ecs_name = svc.ecs_name.unwrap_or_else(|| short.to_string());
-    let per_env = |name: &str| d.env.map_or(name.to_string(), |e| format!("{name}-{e}"));
+    // Families and repositories are account-wide: any project but Cruddur's own (which
+    // keeps the names its stack has, `backend-flask` and `backend-flask-<env>`) puts
+    // its base name (`<project>` or `<project>-<env>`) in front, so two projects with
+    // a service of the same name share neither.
+    let scoped = |name: &str| {
+        if d.project == super::LEGACY_PROJECT {
+            d.env.map_or(name.to_string(), |e| format!("{name}-{e}"))
+        } else {
+            format!("{}-{name}", d.base)
+        }
+    };
     let r = RolloutSettings::default();
     let rollout = RolloutSettings {
         deregistration_delay: svc.deregistration_delay.unwrap_or(r.deregistration_delay),
@@ -138,8 +149,8 @@ pub(super) fn build(
             }
         }),
         name: short.to_string(),
-        family: per_env(&ecs_name),
-        repository: per_env(&ecs_name),
+        family: scoped(&ecs_name),
+        repository: scoped(&ecs_name),
         ecs_name,
         rollout,
     })

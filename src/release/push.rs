@@ -51,7 +51,13 @@ pub async fn local_image<'a>(ctx: &Ctx, engine: &Engine, service: &'a Service) -
     let latest = format!("{repo}:latest");
     let inspect = match engine.docker.inspect_image(&latest).await {
         Ok(i) => i,
-        Err(e) if is_not_found(&e) => return Err(Error::NoImage { image: latest, service: service.name.clone() }),
+        Err(e) if is_not_found(&e) => {
+            return Err(Error::NoImage {
+                image: latest,
+                service: service.name.clone(),
+                buildable: service.build.is_some(),
+            })
+        }
         Err(e) => return Err(docker_error("InspectImage", latest)(e)),
     };
     let prefix = format!("{repo}:");

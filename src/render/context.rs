@@ -40,6 +40,14 @@ impl Target {
         let region = if region.is_empty() { "us-east-1".into() } else { region };
         Target::new("000000000000".into(), region, "", AppUrls::local(project))
     }
+
+    /// The (repository, tag or digest) of an image in this account's ECR, else None
+    /// (an image elsewhere is not checked).
+    pub fn ecr_reference<'a>(&self, image: &'a str) -> Option<(&'a str, &'a str)> {
+        let host = format!("{}.dkr.ecr.{}.{}/", self.account_id, self.region, self.dns_suffix);
+        let rest = image.strip_prefix(&host)?;
+        rest.split_once('@').or_else(|| rest.rsplit_once(':')).or(Some((rest, "latest")))
+    }
 }
 
 /// Variables every template of a service sees.

@@ -16,8 +16,27 @@ pub type Unresolved = BTreeMap<String, String>;
 
 /// Renders one template file. `display` is the path shown in messages.
 pub fn render_file(path: &Path, display: &str, ctx: &tera::Context, unresolved: &Unresolved) -> Result<String> {
-    let text = std::fs::read_to_string(path).map_err(io_error(display))?;
-    render_str(&text, display, ctx, unresolved)
+    render_str(&read_template(path, display)?, display, ctx, unresolved)
+}
+
+/// A template's text; a missing file is bad input (exit 2), with what to do.
+fn read_template(path: &Path, display: &str) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::usage(
+            format!("{display}: the template does not exist"),
+            "create it (`cruddur init --add-service NAME[:PORT]` writes both of a service's templates), or point \
+             the service's task_definition / service_definition in cruddur.toml at it",
+        ),
+        _ => io_error(display)(e),
+    })
+}
+
+/// Parses a template without rendering it: a syntax error (or a missing file) is
+/// found before anything else is needed, AWS credentials included.
+pub fn check_syntax(path: &Path, display: &str) -> Result<()> {
+    let text = read_template(path, display)?;
+    let mut tera = tera::Tera::default();
+    tera.add_raw_template(display, &text).map(|_| ()).map_err(|e| syntax_error(display, &e))
 }
 
 pub fn render_str(text: &str, display: &str, ctx: &tera::Context, unresolved: &Unresolved) -> Result<String> {

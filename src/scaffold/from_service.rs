@@ -48,11 +48,19 @@ pub async fn read(aws: &Aws, cluster: &str, only: &[String]) -> Result<Scaffold>
     for (name, s) in wanted.iter().zip(found) {
         match s {
             Some(s) if s.status == "ACTIVE" => services.push(s),
-            _ => return Err(Error::Usage(format!("no active service `{name}` in cluster `{cluster}`"))),
+            _ => {
+                return Err(Error::usage(
+                    format!("no active service `{name}` in cluster `{cluster}`"),
+                    format!("`aws ecs list-services --cluster {cluster}` lists its services; pass --from-service {cluster} for all of them"),
+                ))
+            }
         }
     }
     if services.is_empty() {
-        return Err(Error::Usage(format!("cluster `{cluster}` has no services (or does not exist)")));
+        return Err(Error::usage(
+            format!("cluster `{cluster}` has no services (or does not exist)"),
+            "`aws ecs list-clusters` lists the clusters of this account and region (--region, --profile)",
+        ));
     }
     let project_name = services[0].tags.get("project").cloned().unwrap_or_else(|| cluster.to_string());
     let env = services[0].tags.get("env").cloned();

@@ -89,9 +89,31 @@ impl Scaffold {
         self.add(".gitignore", GITIGNORE.to_string());
     }
 
+    /// One service added to an existing project: its table appended to the
+    /// cruddur.toml text given, and its two templates. A service of that name
+    /// already in the file is refused.
+    pub fn add_service(project_text: &str, project: &Project, service: &NewService) -> Result<Scaffold> {
+        if project.services.contains_key(&service.name) {
+            return Err(Error::usage(
+                format!("cruddur.toml already has [services.{}]", service.name),
+                "pick another name for --add-service; edit the existing table to change that service",
+            ));
+        }
+        let mut toml = project_text.trim_end().to_string();
+        toml.push('\n');
+        let default = service.port.is_some() && !project.services.values().any(|s| s.is_web());
+        toml.push_str(&service_table(service, default));
+        let mut scaffold = Scaffold::default();
+        scaffold.add(crate::config::FILE_NAME, toml);
+        scaffold.add(format!("task-definitions/{}.json", service.name), TASK_DEFINITION.to_string());
+        scaffold.add(format!("services/{}.json", service.name), SERVICE.to_string());
+        Ok(scaffold)
+    }
+
     /// Checks the cruddur.toml parses (in every environment it defines) and that no
-    /// file exists (unless `force`), then writes them all.
-    pub fn write(&self, dir: &Path, force: bool) -> Result<Vec<PathBuf>> {
+    /// file exists (unless `force`; `replaces` may exist), then writes them all,
+    /// unless `dry_run`. Returns the files (to be) written.
+    pub fn write(&self, dir: &Path, force: bool, replaces: &[&str], dry_run: bool) -> Result<Vec<PathBuf>> {
         let project_file = dir.join(crate::config::FILE_NAME);
         if let Some((_, text)) = self.files.iter().find(|(p, _)| p == Path::new(crate::config::FILE_NAME)) {
             let project = Project::parse(text, &project_file, dir.to_path_buf())?;
@@ -99,14 +121,24 @@ impl Scaffold {
                 Project::parse_env(text, &project_file, dir.to_path_buf(), Some(env))?;
             }
         }
-        let existing: Vec<String> =
-            self.files.iter().filter(|(p, _)| dir.join(p).exists()).map(|(p, _)| p.display().to_string()).collect();
+        let existing: Vec<String> = self
+            .files
+            .iter()
+            .filter(|(p, _)| dir.join(p).exists() && !replaces.iter().any(|r| Path::new(r) == p))
+            .map(|(p, _)| p.display().to_string())
+            .collect();
         if !force && !existing.is_empty() {
-            return Err(Error::Usage(format!(
-                "{} already exists in {}: init writes nothing over a project (--force overwrites)",
-                existing.join(", "),
-                dir.display()
-            )));
+            return Err(Error::usage(
+                format!(
+                    "{} already exists in {}: init writes nothing over a project",
+                    existing.join(", "),
+                    dir.display()
+                ),
+                "`cruddur init --add-service NAME[:PORT]` adds a service to it; --force overwrites the files",
+            ));
+        }
+        if dry_run {
+            return Ok(self.files.iter().map(|(p, _)| p.clone()).collect());
         }
         let mut written = Vec::new();
         for (path, text) in &self.files {

@@ -79,7 +79,7 @@ async fn deregistration_delay(
 
 async fn tag_if_missing(run: &Run<'_>, arn: &str, details: &mut Vec<String>) -> Result<()> {
     let have = run.aws.elbv2.tags(&[arn.to_string()]).await?.remove(arn).unwrap_or_default();
-    run.retag(&have, details, |tags| async move { run.aws.elbv2.tag(&[arn.to_string()], &tags).await }).await?;
+    run.retag(arn, &have, details, |tags| async move { run.aws.elbv2.tag(&[arn.to_string()], &tags).await }).await?;
     Ok(())
 }
 
@@ -182,19 +182,40 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
             rules(run, Some(&have.arn), tgs).await?;
         }
     }
-    // Listeners cruddur makes in the other mode (a domain was set or unset).
-    // Both modes' ports: the services' own, and 80/443.
+    // Listeners cruddur makes in the other mode (a domain was set or unset): both
+    // modes' ports, the services' own and 80/443. And, without a domain, one cruddur
+    // made on the old port of a service whose port changed (it forwards to that
+    // service's target group).
     let mut ours: Vec<i32> = run.spec.project.web_services().filter_map(|s| s.port).map(i32::from).collect();
     ours.extend([80, 443]);
-    for stale in existing.iter().filter(|l| ours.contains(&l.port) && !specs.iter().any(|s| s.port == l.port)) {
+    let unwanted: Vec<_> = existing.iter().filter(|l| !specs.iter().any(|s| s.port == l.port)).collect();
+    let moved: Vec<String> = unwanted
+        .iter()
+        .filter(|l| !ours.contains(&l.port))
+        .filter(|l| matches!(&l.default_action, Route::Forward(tg) if tgs.values().any(|a| a == tg)))
+        .map(|l| l.arn.clone())
+        .collect();
+    let moved_tags = if moved.is_empty() { Default::default() } else { elb.tags(&moved).await? };
+    for stale in unwanted {
         let t = Instant::now();
+        let why = if ours.contains(&stale.port) {
+            "not used with this configuration (project.domain changed)".to_string()
+        } else if moved_tags.get(&stale.arn).is_some_and(|tags| owned(run.spec.project, tags)) {
+            format!("{}: its service's port changed", describe(&spec_of(stale), tgs))
+        } else {
+            continue;
+        };
         if run.apply() {
             elb.delete_listener(&stale.arn).await?;
         }
-        let why = vec!["not used with this configuration (project.domain changed)".into()];
-        run.report.record("listener", format!("{name}:{}", stale.port), Action::Delete, why, t);
+        run.report.record("listener", format!("{name}:{}", stale.port), Action::Delete, vec![why], t);
     }
     Ok(())
+}
+
+/// A live listener as a spec, to describe it.
+fn spec_of(l: &crate::aws::elbv2_listeners::Listener) -> ListenerSpec {
+    ListenerSpec { port: l.port, certificate: l.certificate.clone(), default_action: l.default_action.clone() }
 }
 
 /// The services' host and path rules on the HTTPS listener; a rule cruddur made

@@ -52,7 +52,7 @@ pub async fn certificate(run: &Run<'_>, domain: &str, zone: &str) -> Result<Opti
         Some(cert) => {
             let mut details = Vec::new();
             let arn = &cert.arn;
-            run.retag(&cert.tags, &mut details, |tags| async move { acm.tag(arn, &tags).await }).await?;
+            run.retag(arn, &cert.tags, &mut details, |tags| async move { acm.tag(arn, &tags).await }).await?;
             run.report.settle("certificate", domain, details, t);
             cert
         }
@@ -101,7 +101,7 @@ async fn check_delegation(run: &Run<'_>, domain: &str, zone: &str) -> Result<()>
         eprintln!(
             "hint: at your domain's registrar, set the name servers of {domain} to the zone's: {}",
             if zone_ns.is_empty() {
-                "see `aws route53 get-hosted-zone --id <zone>`".to_string()
+                format!("see `aws route53 get-hosted-zone --id {zone}`")
             } else {
                 zone_ns.join(", ")
             }

@@ -35,8 +35,13 @@ pub async fn log_group(run: &Run<'_>) -> Result<()> {
                     aws.logs.set_retention(name, days).await?;
                 }
             }
-            run.retag(&group.tags, &mut details, |tags| async move { aws.logs.tag_group(&group.arn, &tags).await })
-                .await?;
+            run.retag(
+                name,
+                &group.tags,
+                &mut details,
+                |tags| async move { aws.logs.tag_group(&group.arn, &tags).await },
+            )
+            .await?;
             run.report.settle("log-group", name, details, t);
         }
     }
@@ -47,30 +52,34 @@ pub async fn log_group(run: &Run<'_>) -> Result<()> {
 pub async fn cluster(run: &Run<'_>) -> Result<()> {
     let (aws, project) = (run.aws, run.spec.project);
     let t = Instant::now();
-    let namespace = match aws.cloudmap.namespace(&project.namespace).await? {
-        None => {
-            let mut created = None;
-            if run.apply() {
-                aws.cloudmap.create_namespace(&project.namespace, &run.spec.tags).await?;
-                created = aws.cloudmap.namespace(&project.namespace).await?;
+    let namespace =
+        match aws.cloudmap.namespace(&project.namespace).await? {
+            None => {
+                let mut created = None;
+                if run.apply() {
+                    aws.cloudmap.create_namespace(&project.namespace, &run.spec.tags).await?;
+                    created = aws.cloudmap.namespace(&project.namespace).await?;
+                }
+                run.report.record(
+                    "namespace",
+                    &project.namespace,
+                    Action::Create,
+                    vec!["Cloud Map HTTP namespace".into()],
+                    t,
+                );
+                created
             }
-            run.report.record(
-                "namespace",
-                &project.namespace,
-                Action::Create,
-                vec!["Cloud Map HTTP namespace".into()],
-                t,
-            );
-            created
-        }
-        Some(ns) => {
-            let mut details = Vec::new();
-            let arn = &ns.arn;
-            run.retag(&ns.tags, &mut details, |tags| async move { aws.cloudmap.tag(arn, &tags).await }).await?;
-            run.report.settle("namespace", &project.namespace, details, t);
-            Some(ns)
-        }
-    };
+            Some(ns) => {
+                let mut details = Vec::new();
+                let arn = &ns.arn;
+                run.retag(&project.namespace, &ns.tags, &mut details, |tags| async move {
+                    aws.cloudmap.tag(arn, &tags).await
+                })
+                .await?;
+                run.report.settle("namespace", &project.namespace, details, t);
+                Some(ns)
+            }
+        };
     // Service Connect takes the namespace's ARN (or its name; moto echoes names back).
     let ns_ref = namespace.as_ref().map(|n| n.arn.clone()).unwrap_or_else(|| project.namespace.clone());
     let t = Instant::now();
@@ -95,8 +104,10 @@ pub async fn cluster(run: &Run<'_>) -> Result<()> {
                     aws.ecs.set_cluster_namespace(&project.cluster, &ns_ref).await?;
                 }
             }
-            run.retag(&cluster.tags, &mut details, |tags| async move { aws.ecs.tag(&cluster.arn, &tags).await })
-                .await?;
+            run.retag(&project.cluster, &cluster.tags, &mut details, |tags| async move {
+                aws.ecs.tag(&cluster.arn, &tags).await
+            })
+            .await?;
             run.report.settle("cluster", &project.cluster, details, t);
         }
     }
@@ -131,7 +142,8 @@ async fn repository(run: &Run<'_>, name: &str) -> Result<()> {
                     aws.ecr.set_mutable(name).await?;
                 }
             }
-            run.retag(&repo.tags, &mut details, |tags| async move { aws.ecr.tag(&repo.arn, &tags).await }).await?;
+            run.retag(name, &repo.tags, &mut details, |tags| async move { aws.ecr.tag(&repo.arn, &tags).await })
+                .await?;
             run.report.settle("ecr-repository", name, details, t);
         }
     }

@@ -45,7 +45,8 @@ async fn role(run: &Run<'_>, spec: &RoleSpec) -> Result<()> {
             }
         }
     }
-    run.retag(&role.tags, &mut details, |tags| async move { iam.tag_role(&spec.name, &tags).await }).await?;
+    run.retag(&spec.name, &role.tags, &mut details, |tags| async move { iam.tag_role(&spec.name, &tags).await })
+        .await?;
     run.report.settle("iam-role", &spec.name, details, t);
     Ok(())
 }
@@ -89,7 +90,8 @@ async fn secret(run: &Run<'_>, spec: &SecretSpec, existing: Option<&Parameter>) 
                     ssm.put_secure(name, &param.value, None).await?;
                 }
             }
-            run.retag(&ssm.tags(name).await?, &mut details, |tags| async move { ssm.tag(name, &tags).await }).await?;
+            run.retag(name, &ssm.tags(name).await?, &mut details, |tags| async move { ssm.tag(name, &tags).await })
+                .await?;
             run.report.settle("ssm-parameter", name, details, t);
         }
     }

@@ -55,12 +55,17 @@ impl Run<'_> {
     }
 
     /// Adopting a resource made by hand: notes the owner tags it lacks and, when
-    /// applying, writes them with `write`.
-    pub async fn retag<F, Fut>(&self, have: &Tags, details: &mut Vec<String>, write: F) -> Result<()>
+    /// applying, writes them with `write`. A resource cruddur made for another
+    /// project or environment is never taken over: that is an error naming its owner,
+    /// in a plan as in `up`.
+    pub async fn retag<F, Fut>(&self, name: &str, have: &Tags, details: &mut Vec<String>, write: F) -> Result<()>
     where
         F: FnOnce(Tags) -> Fut,
         Fut: Future<Output = Result<()>>,
     {
+        if let Some(owner) = spec::foreign_owner(self.spec.project, have) {
+            return Err(Error::OwnedElsewhere { resource: name.to_string(), owner });
+        }
         let tags = spec::missing_tags(&self.spec.tags, have);
         if !tags.is_empty() {
             let list: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -98,11 +103,10 @@ impl Run<'_> {
     }
 
     /// Converges (or, in a plan, reads and compares) every resource. Services that
-    /// cruddur.toml no longer lists are deleted with `prune` (a plan shows that), else
-    /// kept running with their ingress.
+    /// cruddur.toml no longer lists are deleted with `prune`, else kept running with
+    /// their ingress; a plan decides the same way for the same flag.
     pub async fn converge(&self, pre: Preflight, prune: bool) -> Result<()> {
         let domain = self.spec.project.domain.as_deref();
-        let prune = prune || !self.apply();
         let kept: Vec<i32> =
             if prune { Vec::new() } else { pre.removed.iter().flat_map(|s| s.ports.clone()).collect() };
         let network = async {

@@ -35,10 +35,11 @@ pub async fn vpc(run: &Run<'_>) -> Result<(String, Vec<String>)> {
         (None, _) => (String::new(), configured.clone()),
     };
     if vpc.is_empty() || subnets.len() < 2 {
-        return Err(Error::Usage(
+        return Err(Error::usage(
             "an ALB needs a VPC with subnets in at least two availability zones: the account has no default VPC \
-             with them; set network.subnets in cruddur.toml"
-                .into(),
+             with them",
+            "set network.subnets in cruddur.toml to two or more subnets of one VPC, or create a default VPC \
+             (`aws ec2 create-default-vpc`)",
         ));
     }
     Ok((vpc, subnets))
@@ -110,7 +111,7 @@ async fn group(run: &Run<'_>, vpc: &str, name: &str, description: &str, want: Ve
         }
     }
     let id = &sg.id;
-    run.retag(&sg.tags, &mut details, |tags| async move { ec2.tag(id, &tags).await }).await?;
+    run.retag(id, &sg.tags, &mut details, |tags| async move { ec2.tag(id, &tags).await }).await?;
     run.report.settle("security-group", name, details, t);
     Ok(Some(sg.id))
 }

@@ -41,10 +41,13 @@ pub async fn named(run: &Run<'_>, names: &[String]) -> Result<Vec<ServiceSummary
         match aws.ecs.find_service(&project.cluster, ecs_name).await? {
             Some(s) if s.status == "ACTIVE" => found.push(s),
             _ if project.services.contains_key(name) || project.services.values().any(|s| s.ecs_name == *name) => {
-                return Err(Error::Usage(format!(
-                    "service `{name}` has no active ECS service `{ecs_name}` in cluster `{}`: nothing to delete",
-                    project.cluster
-                )));
+                return Err(Error::usage(
+                    format!(
+                        "service `{name}` has no active ECS service `{ecs_name}` in cluster `{}`: nothing to delete",
+                        project.cluster
+                    ),
+                    "`cruddur plan` lists the services that exist; `cruddur down --yes` removes the whole stack",
+                ));
             }
             _ => {
                 let mut known: Vec<String> = project.services.keys().cloned().collect();

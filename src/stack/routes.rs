@@ -137,7 +137,7 @@ pub fn describe(project: &Project) -> Value {
         .collect();
     let workers: Vec<&str> = project.services.values().filter(|s| !s.is_web()).map(|s| s.name.as_str()).collect();
     json!({
-        "load_balancer": project.load_balancer,
+        "loadBalancer": project.load_balancer,
         "listeners": listeners,
         "records": alias_hosts(project).iter().map(|h| json!({"name": h, "type": "A", "alias": project.load_balancer})).collect::<Vec<_>>(),
         "workers": workers,

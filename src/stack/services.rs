@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use futures_util::future::try_join_all;
 
-use crate::aws::ecs::AWAITING_IMAGE_TAG;
+use crate::aws::ecs::{ServiceUpdate, AWAITING_IMAGE_TAG};
+use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::Aws;
 use crate::config::{Project, Service};
 use crate::error::Result;
@@ -40,32 +41,42 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
     match found.filter(|s| s.status != "DRAINING") {
         Some(existing) => {
             let mut details = Vec::new();
-            run.retag(&existing.tags, &mut details, |tags| async move { aws.ecs.tag(&existing.arn, &tags).await })
-                .await?;
-            let want = wanted_grace_period(run, service, net, tgs, target)?;
-            grace_period(run, service, existing.grace_period, want, &mut details).await?;
+            let arn = &existing.arn;
+            run.retag(name, &existing.tags, &mut details, |tags| async move { aws.ecs.tag(arn, &tags).await }).await?;
+            let want = wanted(run, service, net, tgs, target)?;
+            grace_period(run, service, existing.grace_period, want.grace_period, &mut details).await?;
+            desired_count(run, service, &existing, want.desired_count, &mut details).await?;
+            container_port(run, service, &existing, tgs, target, &mut details).await?;
             run.report.settle("ecs-service", name, details, t);
         }
-        None => {
-            let mut details =
-                vec![format!("FARGATE, desired {}, task definition {}", service.desired_count, service.ecs_name)];
+        None if !run.apply() => {
+            let want = wanted(run, service, net, tgs, target)?.desired_count;
+            let rendered = render_task_definition(project, service, target, None)?;
+            let image = rendered.spec.container(&service.container).map(|c| c.image.clone()).unwrap_or_default();
+            let mut details = vec![match missing_image(run, &image, target).await? {
+                None => format!("FARGATE, desired {want}, task definition {}", service.family),
+                Some(image) => awaiting_image(service, want, &image),
+            }];
             if draining {
                 details.push("the deleted service is still DRAINING: created once it is INACTIVE".into());
             }
+            run.report.record("ecs-service", name, Action::Create, details, t);
+        }
+        None => {
+            let mut details = Vec::new();
             if run.apply() {
                 if draining {
                     aws.ecs.wait_service_drained(&project.cluster, name).await?;
                 }
                 let created = create(run, service, net, tgs, target).await?;
                 let revision = short_task_definition(&created.task_definition);
-                details = match &created.missing_image {
-                    None => vec![format!("FARGATE, desired {}, {revision}", service.desired_count)],
-                    Some(image) => vec![format!(
-                        "FARGATE, desired 0 (not {}): no image {image} in ECR yet, so no task is started; \
-                         `cruddur deploy {}` builds and pushes it, then scales the service to {}",
-                        service.desired_count, service.name, service.desired_count
-                    )],
-                };
+                details.push(match &created.missing_image {
+                    None => format!("FARGATE, desired {}, task definition {revision}", created.desired_count),
+                    Some(image) => awaiting_image(service, created.desired_count, image),
+                });
+                if draining {
+                    details.push("the deleted service was DRAINING: created once it was INACTIVE".into());
+                }
                 // Read back: a CreateService that did not keep the grace period (moto
                 // drops it) is corrected here rather than on the next `up`.
                 if created.grace_period.is_some() {
@@ -86,34 +97,113 @@ struct Created {
     missing_image: Option<String>,
     /// The grace period the rendered service definition asked for.
     grace_period: Option<i32>,
+    /// The configured count (the service runs 0 while its image is missing).
+    desired_count: i32,
 }
 
-/// The (repository, tag or digest) of an image in this account's ECR, else None
-/// (an image elsewhere is not checked).
-fn ecr_reference<'a>(image: &'a str, target: &Target) -> Option<(&'a str, &'a str)> {
-    let host = format!("{}.dkr.ecr.{}.{}/", target.account_id, target.region, target.dns_suffix);
-    let rest = image.strip_prefix(&host)?;
-    rest.split_once('@').or_else(|| rest.rsplit_once(':')).or(Some((rest, "latest")))
+/// What `up` and `plan` say of a service created before its image exists.
+fn awaiting_image(service: &Service, count: i32, image: &str) -> String {
+    format!(
+        "FARGATE, desired 0 (not {count}): no image {image} in ECR yet, so no task is started; \
+         `cruddur deploy {}` {}, then scales the service to {count}",
+        service.name,
+        if service.build.is_some() { "builds and pushes it" } else { "with --image URI deploys one" }
+    )
 }
 
-/// The rendered service definition's `healthCheckGracePeriodSeconds` (None: the
-/// template does not set one, and `up` leaves the service's alone).
-fn wanted_grace_period(
+/// The image, when it names this account's ECR and the repository does not hold it.
+async fn missing_image(run: &Run<'_>, image: &str, target: &Target) -> Result<Option<String>> {
+    match target.ecr_reference(image) {
+        Some((repository, reference)) if !run.aws.ecr.image_exists(repository, reference).await? => {
+            Ok(Some(image.to_string()))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// What the rendered service definition asks for, beyond the template's own fields.
+struct Wanted {
+    /// `healthCheckGracePeriodSeconds` (None: the template sets none, and `up`
+    /// leaves the service's alone).
+    grace_period: Option<i32>,
+    /// `desiredCount`: the template's, else the service's `desired_count`.
+    desired_count: i32,
+}
+
+fn wanted(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGroups, target: &Target) -> Result<Wanted> {
+    let vars = stack_vars(run, service, net, tgs, target)?;
+    let (_, spec) = render_service_definition(run.spec.project, service, target, &vars, &Unresolved::new())?;
+    Ok(Wanted {
+        grace_period: spec.health_check_grace_period_seconds,
+        desired_count: spec.desired_count.unwrap_or(service.desired_count),
+    })
+}
+
+/// The desired count is cruddur.toml's: a count changed by `scale` (or by hand) is
+/// set back. A service `up` created before its image existed stays at 0 until the
+/// first `deploy` (its tag holds the count to set then).
+async fn desired_count(
     run: &Run<'_>,
     service: &Service,
-    net: &Network,
+    existing: &ServiceSummary,
+    want: i32,
+    details: &mut Vec<String>,
+) -> Result<()> {
+    if existing.desired_count == want {
+        return Ok(());
+    }
+    if existing.desired_count == 0 && existing.tags.contains_key(AWAITING_IMAGE_TAG) {
+        return Ok(());
+    }
+    details.push(format!("desired {} -> {want} (cruddur.toml)", existing.desired_count));
+    if run.apply() {
+        let update = ServiceUpdate { desired_count: Some(want), ..ServiceUpdate::default() };
+        run.aws.ecs.update_service(&run.spec.project.cluster, &service.ecs_name, &update).await?;
+    }
+    Ok(())
+}
+
+/// A web service whose port changed in cruddur.toml: its load balancer must reach
+/// the container on the new port, which the running revision does not map. The
+/// running image is kept (a pinned digest stays pinned); the task definition is
+/// rendered with the new port, registered, and the service updated to it with the
+/// new `loadBalancers` in one UpdateService (a deployment).
+async fn container_port(
+    run: &Run<'_>,
+    service: &Service,
+    existing: &ServiceSummary,
     tgs: &TargetGroups,
     target: &Target,
-) -> Result<Option<i32>> {
-    Ok(render_service_definition(
-        run.spec.project,
-        service,
-        target,
-        &stack_vars(run, service, net, tgs, target)?,
-        &Unresolved::new(),
-    )?
-    .1
-    .health_check_grace_period_seconds)
+    details: &mut Vec<String>,
+) -> Result<()> {
+    let Some(port) = service.port.map(i32::from) else { return Ok(()) };
+    if existing.ports.is_empty() || existing.ports.contains(&port) {
+        return Ok(());
+    }
+    let was: Vec<String> = existing.ports.iter().map(i32::to_string).collect();
+    details.push(format!(
+        "container port {} -> {port}: a deployment of the running image with the new port",
+        was.join(",")
+    ));
+    if !run.apply() {
+        return Ok(());
+    }
+    let (aws, project) = (run.aws, run.spec.project);
+    let live = aws.ecs.describe_task_definition(&existing.task_definition).await?.spec;
+    let image = live.container(&service.container).map(|c| c.image.clone());
+    let rendered = render_task_definition(project, service, target, image.as_deref())?;
+    let revision = match register_if_changed(aws, &rendered.spec, false).await? {
+        Registration::Unchanged(r) | Registration::Registered(r) => r.arn,
+        Registration::Planned { .. } => unreachable!("not a dry run"),
+    };
+    let tg = tgs.get(&service.name).cloned().unwrap_or_default();
+    let update = ServiceUpdate {
+        task_definition: Some(revision),
+        load_balancers: Some(vec![(tg, service.container.clone(), port)]),
+        ..ServiceUpdate::default()
+    };
+    aws.ecs.update_service(&project.cluster, &service.ecs_name, &update).await?;
+    Ok(())
 }
 
 /// The service definition's variables with what `up` has just converged.
@@ -180,19 +270,21 @@ async fn create(
         }
     }
     let image = rendered.spec.container(&service.container).map(|c| c.image.clone()).unwrap_or_default();
-    let mut missing_image = None;
-    if let Some((repository, reference)) = ecr_reference(&image, target) {
-        if !aws.ecr.image_exists(repository, reference).await? {
-            let configured = spec.desired_count.unwrap_or(service.desired_count);
-            spec.desired_count = Some(0);
-            spec.tags
-                .get_or_insert_with(Vec::new)
-                .push(Tag { key: AWAITING_IMAGE_TAG.into(), value: configured.to_string() });
-            missing_image = Some(image);
-        }
+    let configured = spec.desired_count.unwrap_or(service.desired_count);
+    let missing_image = missing_image(run, &image, target).await?;
+    if missing_image.is_some() {
+        spec.desired_count = Some(0);
+        spec.tags
+            .get_or_insert_with(Vec::new)
+            .push(Tag { key: AWAITING_IMAGE_TAG.into(), value: configured.to_string() });
     }
     aws.ecs.create_service(&spec, &revision).await?;
-    Ok(Created { task_definition: revision, missing_image, grace_period: spec.health_check_grace_period_seconds })
+    Ok(Created {
+        task_definition: revision,
+        missing_image,
+        grace_period: spec.health_check_grace_period_seconds,
+        desired_count: configured,
+    })
 }
 
 /// `deploy` of a service that does not exist yet: the service definition with the

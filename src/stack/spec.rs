@@ -35,6 +35,19 @@ pub fn owned(project: &Project, tags: &Tags) -> bool {
         && tags.get("env") == project.env.as_ref()
 }
 
+/// `project X` (`project X, env Y`) when cruddur made the resource for another
+/// project or environment; None when it is this one's, or not cruddur's at all.
+pub fn foreign_owner(project: &Project, tags: &Tags) -> Option<String> {
+    if tags.get("managed-by").map(String::as_str) != Some("cruddur") || owned(project, tags) {
+        return None;
+    }
+    let name = tags.get("project").map_or("(none)", String::as_str);
+    Some(match tags.get("env") {
+        Some(env) => format!("project {name}, env {env}"),
+        None => format!("project {name}"),
+    })
+}
+
 /// The tags `up` must add to adopt a resource made by hand (empty: none).
 pub fn missing_tags(want: &Tags, have: &Tags) -> Tags {
     want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect()
@@ -169,7 +182,14 @@ impl<'a> Spec<'a> {
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(Error::MissingSecrets { parameters: missing })
+            let env_files = self
+                .project
+                .services
+                .values()
+                .filter(|s| !s.secrets.is_empty())
+                .map(|s| self.project.display_path(&self.project.env_file(s)))
+                .collect();
+            Err(Error::MissingSecrets { parameters: missing, env_files })
         }
     }
 

@@ -82,8 +82,9 @@ pub fn task_id(arg: &str) -> Result<String> {
     if arn_ok && id.len() >= 32 && id.len() <= 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
         Ok(id.to_string())
     } else {
-        Err(Error::Usage(format!(
-            "`{arg}` is not a task id or task ARN (32 hex characters, or arn:aws:ecs:...:task/<cluster>/<id>)"
-        )))
+        Err(Error::usage(
+            format!("`{arg}` is not a task id or task ARN (32 hex characters, or arn:aws:ecs:...:task/CLUSTER/ID)"),
+            "leave the task id out to list the running tasks; `cruddur status` shows them too",
+        ))
     }
 }

@@ -148,6 +148,40 @@ fn check(c: &Case, expect: &str, run: &Run) -> Result<(), String> {
     {
         return Err(format!("expected exactly an error line and a hint line\n{}", shown()));
     }
+    if ![1, 2, 3, 4].contains(&run.code) {
+        return Err(format!("exit {} is not in the README's table\n{}", run.code, shown()));
+    }
+    if let Some(hint) = lines.iter().find(|l| l.starts_with("hint: ")) {
+        hint_is_true(hint).map_err(|why| format!("{why}\n{}", shown()))?;
+    }
+    Ok(())
+}
+
+/// The services of the project the cases run in (Cruddur's own), by either name.
+const SERVICES: [&str; 4] = ["backend", "frontend", "backend-flask", "frontend-react-js"];
+/// Verbs whose first argument is a service.
+const SERVICE_VERBS: [&str; 11] =
+    ["deploy", "build", "push", "register", "render", "diff", "status", "rollback", "scale", "logs", "run"];
+
+/// A hint fills in what it names: no `<placeholder>`, and every `cruddur VERB NAME`
+/// it shows names a service the project has.
+pub fn hint_is_true(hint: &str) -> Result<(), String> {
+    if let Some(at) = hint.find('<') {
+        if hint[at + 1..].starts_with(|c: char| c.is_ascii_alphabetic()) {
+            return Err(format!("a placeholder in the hint: {hint}"));
+        }
+    }
+    for part in hint.split("`cruddur ").skip(1) {
+        let words: Vec<&str> = part.split('`').next().unwrap_or_default().split_whitespace().collect();
+        let Some(verb) = words.first() else { continue };
+        let Some(arg) = words.get(1).filter(|a| !a.starts_with('-')) else { continue };
+        if SERVICE_VERBS.contains(verb)
+            && arg.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+            && !SERVICES.contains(arg)
+        {
+            return Err(format!("the hint names a service the project does not have ({arg}): {hint}"));
+        }
+    }
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 pub mod ecs_exec;
 pub mod ecs_shapes;
 pub mod recorder;
+pub mod routing;
 pub mod stack;
 
 use std::net::TcpListener;
@@ -260,6 +261,11 @@ impl Moto {
         let seeded = self.stack(&["seed"]);
         for service in services {
             self.cruddur(&repo(), &["register", service]).ok();
+            // As if its image had been pushed: the service runs it, and deploy finds it.
+            let td = self.cruddur(&repo(), &["render", service]).ok().json();
+            let containers = td["containerDefinitions"].as_array().unwrap();
+            let app = containers.iter().find(|c| c["name"] == td["family"]).unwrap();
+            self.stack(&["put-image", app["image"].as_str().unwrap()]);
             let svc = self.cruddur(&repo(), &["render", service, "service"]).ok();
             let file = tempfile::NamedTempFile::new().unwrap();
             std::fs::write(file.path(), svc.stdout).unwrap();

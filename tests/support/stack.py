@@ -4,7 +4,7 @@ bash scripts made by hand, creates services from rendered JSON, and reads state
 back so the tests never trust cruddur's own view of what it did.
 
 usage: stack.py seed | create-service FILE | state | put-logs GROUP STREAM OFFSET_MS|LINE... |
-       put-params PREFIX NAME=VALUE...
+       put-params PREFIX NAME=VALUE... | put-image IMAGE-URI...
 Reads AWS_ENDPOINT_URL and AWS_DEFAULT_REGION from the environment."""
 import json
 import sys
@@ -100,6 +100,28 @@ def put_params(prefix, pairs):
         ssm.put_parameter(Name=prefix + name, Value=value, Type="SecureString", Overwrite=True)
 
 
+def put_image(uris):
+    """An image in moto's ECR, as a push would leave it (the repository made if
+    missing): what a service created with that image may pull."""
+    ecr = client("ecr")
+    for uri in uris:
+        path = uri.split("/", 1)[1]
+        repo, tag = path.split(":", 1) if ":" in path else (path, "latest")
+        try:
+            ecr.create_repository(repositoryName=repo)
+        except ecr.exceptions.RepositoryAlreadyExistsException:
+            pass
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2,
+                       "digest": "sha256:" + "0" * 64},
+            "layers": [],
+            "annotations": {"tag": tag},
+        }
+        ecr.put_image(repositoryName=repo, imageManifest=json.dumps(manifest), imageTag=tag)
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "seed":
@@ -112,5 +134,7 @@ if __name__ == "__main__":
         put_logs(args[0], args[1], args[2:])
     elif cmd == "put-params":
         put_params(args[0], args[1:])
+    elif cmd == "put-image":
+        put_image(args)
     else:
         sys.exit(f"unknown command {cmd}")
