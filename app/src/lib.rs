@@ -5,5 +5,8 @@ pub mod config;
 pub mod db;
 pub mod errors;
 pub mod logging;
+pub mod rate_limit;
+pub mod redaction;
 pub mod routes;
+pub mod security_headers;
 pub mod seed;

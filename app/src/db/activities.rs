@@ -4,6 +4,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::pages::{after_sql, Cursor, Page};
 use super::{now, Db, DbResult};
 
 #[derive(Debug, Clone, Serialize)]
@@ -44,6 +45,10 @@ fn activity(r: &AnyRow) -> Activity {
     }
 }
 
+fn cursor(a: &Activity) -> Cursor {
+    Cursor { created_at: a.created_at.clone(), uuid: a.uuid.clone() }
+}
+
 /// `%`, `_` and `\` in a search term match themselves.
 fn like_pattern(term: &str) -> String {
     let escaped = term.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
@@ -63,24 +68,43 @@ impl Db {
         Ok(rows.iter().map(activity).collect())
     }
 
-    pub async fn search(&self, term: &str) -> DbResult<Vec<Activity>> {
+    /// Live activities whose text holds `term`, newest first; the cursor goes on
+    /// to older ones.
+    pub async fn search(&self, term: &str, limit: i64, after: Option<&Cursor>) -> DbResult<Page<Activity>> {
+        let keyset = after.map(|_| format!(" AND {}", after_sql("a", "<", 3))).unwrap_or_default();
         let sql = format!(
-            "{SELECT} WHERE {LIVE} AND LOWER(a.message) LIKE $2 ESCAPE '\\' ORDER BY a.created_at DESC LIMIT {PAGE}"
+            "{SELECT} WHERE {LIVE} AND LOWER(a.message) LIKE $2 ESCAPE '\\'{keyset} \
+             ORDER BY a.created_at DESC, a.uuid DESC LIMIT {}",
+            limit + 1
         );
-        let rows = sqlx::query(&sql).bind(now()).bind(like_pattern(term)).fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(activity).collect())
+        let mut query = sqlx::query(&sql).bind(now()).bind(like_pattern(term));
+        if let Some(c) = after {
+            query = query.bind(&c.created_at).bind(&c.uuid);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        Ok(Page::of(rows.iter().map(activity).collect(), limit, cursor))
     }
 
+    /// A live activity (an expired one is as good as gone).
     pub async fn activity(&self, uuid: &str) -> DbResult<Option<Activity>> {
-        let sql = format!("{SELECT} WHERE a.uuid = $1");
-        Ok(sqlx::query(&sql).bind(uuid).fetch_optional(&self.pool).await?.as_ref().map(activity))
+        let sql = format!("{SELECT} WHERE {LIVE} AND a.uuid = $2");
+        Ok(sqlx::query(&sql).bind(now()).bind(uuid).fetch_optional(&self.pool).await?.as_ref().map(activity))
     }
 
-    /// Replies to an activity, oldest first.
-    pub async fn replies(&self, uuid: &str) -> DbResult<Vec<Activity>> {
-        let sql = format!("{SELECT} WHERE {LIVE} AND a.reply_to_activity_uuid = $2 ORDER BY a.created_at ASC");
-        let rows = sqlx::query(&sql).bind(now()).bind(uuid).fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(activity).collect())
+    /// Live replies to an activity, oldest first; the cursor goes on to newer ones.
+    pub async fn replies(&self, uuid: &str, limit: i64, after: Option<&Cursor>) -> DbResult<Page<Activity>> {
+        let keyset = after.map(|_| format!(" AND {}", after_sql("a", ">", 3))).unwrap_or_default();
+        let sql = format!(
+            "{SELECT} WHERE {LIVE} AND a.reply_to_activity_uuid = $2{keyset} \
+             ORDER BY a.created_at ASC, a.uuid ASC LIMIT {}",
+            limit + 1
+        );
+        let mut query = sqlx::query(&sql).bind(now()).bind(uuid);
+        if let Some(c) = after {
+            query = query.bind(&c.created_at).bind(&c.uuid);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        Ok(Page::of(rows.iter().map(activity).collect(), limit, cursor))
     }
 
     /// Replies by others to the user's activities, newest first.
