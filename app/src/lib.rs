@@ -10,3 +10,4 @@ pub mod redaction;
 pub mod routes;
 pub mod security_headers;
 pub mod seed;
+pub mod traces;

@@ -57,6 +57,14 @@ async fn serve(config: Config, db: Db) -> Result<(), String> {
     verifier.refresh_on_schedule(config.jwks_refresh_every);
     let limiter = Arc::new(RateLimiter::new(config.write_limit_per_user, config.write_limit_per_address));
     let app = router(AppState { db, verifier, limiter }, &config);
+    let traces = cruddur_app::traces::init(&config.service_name)?;
+    if traces.is_some() {
+        logging::log(
+            "app.traces",
+            6,
+            json!({ "msg": "sending traces over OTLP/HTTP", "service": config.service_name }),
+        );
+    }
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", config.port))
         .await
         .map_err(|e| format!("cannot listen on port {}: {e}", config.port))?;
@@ -68,6 +76,10 @@ async fn serve(config: Config, db: Db) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     logging::log("app.stop", 6, json!({ "msg": "in-flight requests finished" }));
+    if let Some(traces) = traces {
+        // Sends the spans still queued (the exporter's own timeout bounds it).
+        let _ = tokio::task::spawn_blocking(move || traces.shutdown()).await;
+    }
     Ok(())
 }
 

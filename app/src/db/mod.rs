@@ -94,7 +94,10 @@ impl Db {
     }
 
     pub async fn ping(&self) -> DbResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+        crate::traces::database("ping", self.kind, async {
+            sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+        })
+        .await
     }
 }
 

@@ -51,6 +51,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/api/message_groups", get(messages::groups))
         .route("/api/messages", post(messages::create))
         .route("/api/messages/{group}", get(messages::list))
+        .route_layer(axum::middleware::from_fn(crate::traces::server_span))
         .fallback(|| async { ApiError::NotFound("not_found") })
         .layer(axum::middleware::from_fn(reject_nul))
         .layer(cors(config))
