@@ -1,7 +1,10 @@
-//! Cognito access tokens: RS256 signatures checked against the pool's JWKS (cached,
-//! fetched again for an unknown `kid`), then `exp`, `token_use` and the client id.
+//! Cognito access tokens: RS256 signatures checked against the pool's JWKS, then
+//! `exp`, `iss` (the pool's issuer), `token_use` and the client id. The key set is
+//! fetched again on a schedule (JWKS_REFRESH_SECONDS, default 3600) and for an
+//! unknown `kid`, at most once per JWKS_MIN_REFRESH_MS (default 5000).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
@@ -25,6 +28,7 @@ pub enum AuthError {
     Expired,
     WrongTokenUse,
     WrongAudience,
+    WrongIssuer,
     NotConfigured,
     JwksUnavailable,
 }
@@ -39,6 +43,7 @@ impl AuthError {
             AuthError::Expired => "auth_expired",
             AuthError::WrongTokenUse => "auth_wrong_token_use",
             AuthError::WrongAudience => "auth_wrong_audience",
+            AuthError::WrongIssuer => "auth_wrong_issuer",
             AuthError::NotConfigured => "auth_not_configured",
             AuthError::JwksUnavailable => "auth_jwks_unavailable",
         }
@@ -58,25 +63,49 @@ struct Jwk {
     e: Option<String>,
 }
 
+/// What a token is checked against; all three are needed, else every token is
+/// refused with `auth_not_configured`.
+#[derive(Debug, Clone, Default)]
+pub struct Pool {
+    pub jwks_url: Option<String>,
+    pub client_id: Option<String>,
+    /// `https://cognito-idp.<region>.amazonaws.com/<pool id>`
+    pub issuer: Option<String>,
+    /// An unknown kid fetches the JWKS again, but not more often than this, so
+    /// random kids cannot flood Cognito.
+    pub min_refresh: Duration,
+}
+
 pub struct Verifier {
-    jwks_url: Option<String>,
-    client_id: Option<String>,
+    pool: Pool,
     http: reqwest::Client,
     keys: RwLock<HashMap<String, DecodingKey>>,
     last_fetch: Mutex<Option<Instant>>,
 }
 
-/// An unknown kid fetches the JWKS again, but not more often than this
-/// (JWKS_MIN_REFRESH_MS, default 5000), so random kids cannot flood Cognito.
-fn refetch_every() -> Duration {
-    let ms = std::env::var("JWKS_MIN_REFRESH_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(5000);
-    Duration::from_millis(ms)
-}
-
 impl Verifier {
-    pub fn new(jwks_url: Option<String>, client_id: Option<String>) -> Verifier {
+    pub fn new(pool: Pool) -> Verifier {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().expect("an HTTP client");
-        Verifier { jwks_url, client_id, http, keys: RwLock::new(HashMap::new()), last_fetch: Mutex::new(None) }
+        Verifier { pool, http, keys: RwLock::new(HashMap::new()), last_fetch: Mutex::new(None) }
+    }
+
+    /// Fetches the key set again every `every`, the first time one period after the
+    /// start; a failed fetch keeps the keys already known.
+    pub fn refresh_on_schedule(self: &Arc<Self>, every: Duration) {
+        if self.pool.jwks_url.is_none() {
+            return;
+        }
+        let verifier = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let Some(v) = verifier.upgrade() else { return };
+                *v.last_fetch.lock().await = Some(Instant::now());
+                let _ = v.fetch().await;
+            }
+        });
     }
 
     /// The `Authorization` header's bearer token, verified.
@@ -92,7 +121,8 @@ impl Verifier {
     }
 
     pub async fn verify(&self, token: &str) -> Result<Claims, AuthError> {
-        let (Some(_), Some(client_id)) = (&self.jwks_url, &self.client_id) else {
+        let (Some(_), Some(client_id), Some(issuer)) = (&self.pool.jwks_url, &self.pool.client_id, &self.pool.issuer)
+        else {
             return Err(AuthError::NotConfigured);
         };
         let header = decode_header(token).map_err(|_| AuthError::Malformed)?;
@@ -110,10 +140,13 @@ impl Verifier {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.validate_aud = false; // Cognito access tokens carry client_id, not aud.
         validation.leeway = 5;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss"]);
+        validation.set_issuer(&[issuer]);
         let claims = decode::<Claims>(token, &key, &validation)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                jsonwebtoken::errors::ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
+                jsonwebtoken::errors::ErrorKind::MissingRequiredClaim(c) if c == "iss" => AuthError::WrongIssuer,
                 _ => AuthError::Invalid,
             })?
             .claims;
@@ -137,11 +170,16 @@ impl Verifier {
 
     async fn refresh(&self) -> Result<(), AuthError> {
         let mut last = self.last_fetch.lock().await;
-        if last.is_some_and(|t| t.elapsed() < refetch_every()) {
+        if last.is_some_and(|t| t.elapsed() < self.pool.min_refresh) {
             return Ok(());
         }
         *last = Some(Instant::now());
-        let url = self.jwks_url.as_deref().ok_or(AuthError::NotConfigured)?;
+        self.fetch().await
+    }
+
+    /// One fetch of the key set; on success it replaces the keys.
+    async fn fetch(&self) -> Result<(), AuthError> {
+        let url = self.pool.jwks_url.as_deref().ok_or(AuthError::NotConfigured)?;
         let jwks: Jwks = async { self.http.get(url).send().await?.error_for_status()?.json().await }.await.map_err(
             |e: reqwest::Error| {
                 crate::logging::error("app.auth", &format!("cannot fetch the JWKS: {e}"));

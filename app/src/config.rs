@@ -13,8 +13,21 @@ pub struct Config {
     pub user_pool_id: Option<String>,
     pub client_id: Option<String>,
     pub jwks_url: Option<String>,
+    /// JWKS_MIN_REFRESH_MS (default 5000): the least time between two fetches of
+    /// the key set for an unknown key id.
+    pub jwks_min_refresh: Duration,
+    /// JWKS_REFRESH_SECONDS (default 3600): the key set is fetched again this often.
+    pub jwks_refresh_every: Duration,
     pub service_name: String,
+    /// WRITE_RATE_LIMIT_PER_USER, WRITE_RATE_LIMIT_PER_ADDRESS (see `rate_limit`).
+    pub write_limit_per_user: Option<Limit>,
+    pub write_limit_per_address: Option<Limit>,
 }
+
+use std::time::Duration;
+
+use crate::auth::Pool;
+use crate::rate_limit::Limit;
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
@@ -32,6 +45,13 @@ impl Config {
             (Some(r), Some(p)) => Some(format!("https://cognito-idp.{r}.amazonaws.com/{p}/.well-known/jwks.json")),
             _ => None,
         });
+        if let Some(url) = &jwks_url {
+            check_jwks_url(url)?;
+        }
+        let number = |name: &str, default: u64| match var(name) {
+            Some(v) => v.parse::<u64>().map_err(|_| format!("{name} `{v}` is not a whole number")),
+            None => Ok(default),
+        };
         Ok(Config {
             port,
             connection_url: var("CONNECTION_URL"),
@@ -42,8 +62,27 @@ impl Config {
             user_pool_id,
             client_id: var("AWS_COGNITO_USER_POOL_CLIENT_ID"),
             jwks_url,
+            jwks_min_refresh: Duration::from_millis(number("JWKS_MIN_REFRESH_MS", 5000)?),
+            jwks_refresh_every: Duration::from_secs(number("JWKS_REFRESH_SECONDS", 3600)?.max(1)),
             service_name: var("OTEL_SERVICE_NAME").unwrap_or_else(|| "backend-flask".into()),
+            write_limit_per_user: limit("WRITE_RATE_LIMIT_PER_USER", "30/60")?,
+            write_limit_per_address: limit("WRITE_RATE_LIMIT_PER_ADDRESS", "300/60")?,
         })
+    }
+
+    /// What tokens are checked against: the JWKS, the client id and the issuer
+    /// `https://cognito-idp.<region>.amazonaws.com/<pool id>`.
+    pub fn pool(&self) -> Pool {
+        let issuer = match (&self.region, &self.user_pool_id) {
+            (Some(r), Some(p)) => Some(format!("https://cognito-idp.{r}.amazonaws.com/{p}")),
+            _ => None,
+        };
+        Pool {
+            jwks_url: self.jwks_url.clone(),
+            client_id: self.client_id.clone(),
+            issuer,
+            min_refresh: self.jwks_min_refresh,
+        }
     }
 
     /// The database URL: CONNECTION_URL, or a SQLite file under the data dir.
@@ -51,6 +90,60 @@ impl Config {
         match &self.connection_url {
             Some(url) => url.clone(),
             None => format!("sqlite://{}/cruddur.db?mode=rwc", self.data_dir.trim_end_matches('/')),
+        }
+    }
+}
+
+fn limit(name: &str, default: &str) -> Result<Option<Limit>, String> {
+    Limit::parse(name, &var(name).unwrap_or_else(|| default.into()))
+}
+
+/// The key set only over HTTPS, or plain HTTP to this machine (tests, a local stand-in).
+fn check_jwks_url(url: &str) -> Result<(), String> {
+    if url.starts_with("https://") {
+        return Ok(());
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return Err(format!("AWS_COGNITO_JWKS_URL `{url}` must be an https:// URL"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    let loopback =
+        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if loopback && !authority.contains('@') {
+        Ok(())
+    } else {
+        Err(format!("AWS_COGNITO_JWKS_URL `{url}`: plain http:// is allowed only to a loopback address; use https://"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_jwks_url;
+
+    #[test]
+    fn plain_http_jwks_only_on_loopback() {
+        for ok in [
+            "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x/.well-known/jwks.json",
+            "http://127.0.0.1:5000/pool/.well-known/jwks.json",
+            "http://127.9.0.1/jwks.json",
+            "http://localhost:80/jwks.json",
+            "http://[::1]:8080/jwks.json",
+        ] {
+            assert_eq!(check_jwks_url(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "http://cognito-idp.us-east-1.amazonaws.com/x/.well-known/jwks.json",
+            "http://10.0.0.1/jwks.json",
+            "http://127.0.0.1.evil.example/jwks.json",
+            "http://localhost@evil.example/jwks.json",
+            "http://[::2]/jwks.json",
+            "ftp://127.0.0.1/jwks.json",
+        ] {
+            assert!(check_jwks_url(bad).is_err(), "{bad}");
         }
     }
 }

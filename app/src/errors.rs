@@ -1,6 +1,6 @@
 //! API errors as JSON responses. Bad input is a 4xx, never a 500.
 
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -13,6 +13,8 @@ pub enum ApiError {
     Forbidden(&'static str),
     NotFound(&'static str),
     BadRequest(String),
+    /// 429 with `Retry-After` (seconds).
+    TooManyRequests(u64),
     Internal(String),
 }
 
@@ -31,6 +33,11 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(code) => (StatusCode::NOT_FOUND, json!({ "errors": [code] })),
             ApiError::BadRequest(detail) => {
                 (StatusCode::BAD_REQUEST, json!({ "errors": ["bad_request"], "detail": detail }))
+            }
+            ApiError::TooManyRequests(seconds) => {
+                let body = Json(json!({ "errors": ["rate_limited"] }));
+                return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, seconds.to_string())], body)
+                    .into_response();
             }
             ApiError::Internal(detail) => {
                 crate::logging::error("app.error", &detail);

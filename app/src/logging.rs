@@ -1,7 +1,7 @@
 //! mozlog-style JSON logs on stdout, one object per line: Timestamp, Type, Logger,
 //! Hostname, EnvVersion, Severity, Pid, Fields. A writer thread batches lines so a
 //! busy server does not make one write per request. Secrets and the Authorization
-//! header are never logged.
+//! header are never logged; messages pass through `redaction`.
 
 use std::io::Write;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -104,12 +104,14 @@ pub fn log(kind: &str, severity: u8, fields: Value) {
     }
 }
 
+/// A message line; any password in it (a connection URL in a driver's error) is masked.
 pub fn info(kind: &str, msg: &str) {
-    log(kind, 6, json!({ "msg": msg }));
+    log(kind, 6, json!({ "msg": crate::redaction::redact(msg) }));
 }
 
+/// As `info`, at severity 3.
 pub fn error(kind: &str, msg: &str) {
-    log(kind, 3, json!({ "msg": msg }));
+    log(kind, 3, json!({ "msg": crate::redaction::redact(msg) }));
 }
 
 /// One `request.summary` per request: method, path, code, t (ms), agent, rid.

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use cruddur_app::auth::Verifier;
 use cruddur_app::config::Config;
 use cruddur_app::db::Db;
+use cruddur_app::rate_limit::RateLimiter;
 use cruddur_app::routes::{router, AppState};
-use cruddur_app::{logging, seed};
+use cruddur_app::{logging, redaction, seed};
 use serde_json::json;
 
 fn main() -> std::process::ExitCode {
@@ -17,7 +18,7 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", redaction::redact(&e));
             std::process::ExitCode::FAILURE
         }
     }
@@ -28,7 +29,7 @@ async fn run(command: &str) -> Result<(), String> {
     logging::init(&config.service_name);
     let db = Db::connect(&config.database_url())
         .await
-        .map_err(|e| format!("cannot open the database ({}): {e}", redact(&config.database_url())))?;
+        .map_err(|e| format!("cannot open the database ({}): {e}", config.database_url()))?;
     let ran = db.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
     logging::log("app.migrate", 6, json!({ "applied": ran, "database": db.kind }));
     match command {
@@ -44,23 +45,41 @@ async fn run(command: &str) -> Result<(), String> {
 }
 
 async fn serve(config: Config, db: Db) -> Result<(), String> {
-    if config.jwks_url.is_none() || config.client_id.is_none() {
+    let pool = config.pool();
+    if pool.jwks_url.is_none() || pool.client_id.is_none() || pool.issuer.is_none() {
         logging::log(
             "app.auth",
             4,
-            json!({ "msg": "AWS_COGNITO_USER_POOL_ID / AWS_COGNITO_USER_POOL_CLIENT_ID not set: authenticated endpoints answer 401" }),
+            json!({ "msg": "AWS_DEFAULT_REGION / AWS_COGNITO_USER_POOL_ID / AWS_COGNITO_USER_POOL_CLIENT_ID not set: authenticated endpoints answer 401" }),
         );
     }
-    let verifier = Arc::new(Verifier::new(config.jwks_url.clone(), config.client_id.clone()));
-    let app = router(AppState { db, verifier }, &config);
+    let verifier = Arc::new(Verifier::new(pool));
+    verifier.refresh_on_schedule(config.jwks_refresh_every);
+    let limiter = Arc::new(RateLimiter::new(config.write_limit_per_user, config.write_limit_per_address));
+    let app = router(AppState { db, verifier, limiter }, &config);
+    let traces = cruddur_app::traces::init(&config.service_name)?;
+    if traces.is_some() {
+        logging::log(
+            "app.traces",
+            6,
+            json!({ "msg": "sending traces over OTLP/HTTP", "service": config.service_name }),
+        );
+    }
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", config.port))
         .await
         .map_err(|e| format!("cannot listen on port {}: {e}", config.port))?;
     // The bound port (PORT=0 lets the system pick one, which tests use).
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(config.port);
     logging::log("app.start", 6, json!({ "port": port, "version": cruddur_app::routes::ops::version_info() }));
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
     logging::log("app.stop", 6, json!({ "msg": "in-flight requests finished" }));
+    if let Some(traces) = traces {
+        // Sends the spans still queued (the exporter's own timeout bounds it).
+        let _ = tokio::task::spawn_blocking(move || traces.shutdown()).await;
+    }
     Ok(())
 }
 
@@ -72,16 +91,4 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
     }
     logging::log("app.shutdown", 6, json!({ "msg": "signal received, draining" }));
-}
-
-/// The URL without its password, for messages.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            let user = creds.split(':').next().unwrap_or_default();
-            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
-        }
-        _ => url.to_string(),
-    }
 }

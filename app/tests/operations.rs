@@ -105,7 +105,7 @@ fn migrations_run_once_at_start_and_on_migrate() {
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         v["Fields"]["applied"].as_u64().unwrap()
     };
-    assert_eq!(applied(app_command(dir.path(), &env).arg("migrate").output().unwrap()), 1);
+    assert_eq!(applied(app_command(dir.path(), &env).arg("migrate").output().unwrap()), 2);
     assert_eq!(applied(app_command(dir.path(), &env).arg("migrate").output().unwrap()), 0);
     let out = app_command(dir.path(), &env).arg("frobnicate").output().unwrap();
     assert!(!out.status.success());
@@ -139,4 +139,74 @@ fn heartbeat_reports_a_database_that_went_away() {
     // The load balancer's probe and the health check do not touch the database.
     assert!(get("/__lbheartbeat__").starts_with("HTTP/1.1 200"));
     assert!(get("/api/health-check").starts_with("HTTP/1.1 200"));
+}
+
+/// A connection URL's password, in both forms, never reaches stdout or stderr when
+/// the database cannot be opened.
+#[test]
+fn connection_url_passwords_are_redacted_in_every_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed = free_port();
+    for url in [
+        format!("postgresql://cruddur:userinfo-secret@127.0.0.1:{closed}/cruddur"),
+        format!("postgresql://127.0.0.1:{closed}/cruddur?user=cruddur&password=query-secret"),
+        format!("postgresql://cruddur:userinfo-secret@127.0.0.1:{closed}/cruddur?password=query-secret"),
+    ] {
+        let out = app_command(dir.path(), &[("CONNECTION_URL", url.clone())]).arg("migrate").output().unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!out.status.success(), "nothing listens on {closed}: {stderr}");
+        assert!(stderr.contains("cannot open the database (postgresql://"), "{stderr}");
+        for output in [&stdout, &stderr] {
+            assert!(!output.contains("secret"), "a password leaked for {url}:\n{output}");
+        }
+        assert!(stderr.contains("***"), "{stderr}");
+    }
+}
+
+/// Migration 0002 on a database made before it, holding two groups for one pair
+/// (possible then): the older group gets the pair's key, the other stays readable,
+/// and the unique constraint holds from then on.
+#[test]
+fn one_group_per_pair_migrates_a_database_with_duplicate_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("data").join("cruddur.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    let init = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/0001_init.sql");
+    let script = r#"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.executescript(open(sys.argv[2]).read())
+c.execute("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")
+c.execute("INSERT INTO schema_migrations VALUES (1, 'init', '2026-01-01T00:00:00.000000Z')")
+for u in ("a", "b"):
+    c.execute("INSERT INTO users (uuid, display_name, handle, email, created_at) VALUES (?, ?, ?, ?, '2026-01-01T00:00:00.000000Z')", (u, u, u, u))
+for g, t in (("g-new", "2026-01-02T00:00:00.000000Z"), ("g-old", "2026-01-01T00:00:00.000000Z")):
+    c.execute("INSERT INTO message_groups (uuid, created_at) VALUES (?, ?)", (g, t))
+    for u in ("b", "a"):
+        c.execute("INSERT INTO message_group_members VALUES (?, ?)", (g, u))
+c.commit()
+"#;
+    let made = Command::new("python3").args(["-c", script]).arg(&db).arg(&init).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let env = [("DATA_DIR", dir.path().join("data").display().to_string())];
+    let out = app_command(dir.path(), &env).arg("migrate").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let check = r#"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+print(sorted(c.execute("SELECT uuid, pair_key FROM message_groups").fetchall()))
+try:
+    c.execute("INSERT INTO message_groups (uuid, created_at, pair_key) VALUES ('g3', 'x', 'a:b')")
+    print("duplicate accepted")
+except sqlite3.IntegrityError as e:
+    print("refused:", e)
+"#;
+    let out = Command::new("python3").args(["-c", check]).arg(&db).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text,
+        "[('g-new', None), ('g-old', 'a:b')]\nrefused: UNIQUE constraint failed: message_groups.pair_key\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

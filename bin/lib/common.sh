@@ -3,7 +3,8 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VENV=${CRUDDUR_TEST_VENV:-$ROOT/.venv}
 # Pinned: the measured fidelity in shared/reference is for these versions.
-PY_PACKAGES=("moto[server]==5.2.5" "boto3==1.44.5" "botocore==1.44.5" "awscli==1.46.3" "schemathesis==4.32.5")
+PY_PACKAGES=("moto[server]==5.2.5" "boto3==1.44.5" "botocore==1.44.5" "awscli==1.46.3" "schemathesis==4.32.5"
+             "opentelemetry-proto==1.45.2" "protobuf==7.36.2")
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -12,7 +13,7 @@ ensure_venv() {
      && [ "$(cat "$VENV/.pinned")" = "${PY_PACKAGES[*]}" ]; then
     return
   fi
-  say "creating the test venv at $VENV (moto, boto3, aws CLI)"
+  say "creating the test venv at $VENV (moto, boto3, aws CLI, schemathesis, opentelemetry-proto)"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
   echo "${PY_PACKAGES[*]}" > "$VENV/.pinned"

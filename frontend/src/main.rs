@@ -5,6 +5,10 @@
 //! `frontend-server --health-check` is the container's health check: it asks the
 //! running server for `/` on loopback and exits 0 only on a 200 answer. It needs no
 //! shell or curl in the image.
+//!
+//! Every answer carries the browser protections of `security_headers`.
+
+mod security_headers;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,7 +24,10 @@ fn port() -> u16 {
 
 fn app(root: PathBuf) -> Router {
     let index = ServeFile::new(root.join("index.html"));
-    Router::new().fallback_service(ServeDir::new(&root).fallback(index))
+    let policy = security_headers::Policy::new(&root);
+    Router::new()
+        .fallback_service(ServeDir::new(&root).fallback(index))
+        .layer(axum::middleware::from_fn_with_state(policy, security_headers::add))
 }
 
 /// GET / on loopback; true on a 200 answer within two seconds.

@@ -4,6 +4,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::pages::{after_sql, Cursor, Page};
 use super::{now, Db, DbResult};
 
 #[derive(Debug, Clone, Serialize)]
@@ -24,6 +25,15 @@ pub struct Message {
     pub created_at: String,
 }
 
+/// The two users' uuids in order, joined: the same whoever writes first.
+fn pair_key(a: &str, b: &str) -> String {
+    if a <= b {
+        format!("{a}:{b}")
+    } else {
+        format!("{b}:{a}")
+    }
+}
+
 fn message(r: &AnyRow) -> Message {
     Message { uuid: r.get(0), display_name: r.get(1), handle: r.get(2), message: r.get(3), created_at: r.get(4) }
 }
@@ -31,110 +41,150 @@ fn message(r: &AnyRow) -> Message {
 impl Db {
     /// The user's groups, with the other member and the last message, newest first.
     pub async fn message_groups(&self, user_uuid: &str) -> DbResult<Vec<MessageGroup>> {
-        let rows = sqlx::query(
-            "SELECT g.uuid, o.display_name, o.handle, \
-               (SELECT m.message FROM messages m WHERE m.message_group_uuid = g.uuid ORDER BY m.created_at DESC LIMIT 1), \
-               COALESCE((SELECT MAX(m.created_at) FROM messages m WHERE m.message_group_uuid = g.uuid), g.created_at) AS last_at \
-             FROM message_groups g \
-             JOIN message_group_members me ON me.message_group_uuid = g.uuid AND me.user_uuid = $1 \
-             JOIN message_group_members om ON om.message_group_uuid = g.uuid AND om.user_uuid <> $1 \
-             JOIN users o ON o.uuid = om.user_uuid \
-             ORDER BY last_at DESC",
-        )
-        .bind(user_uuid)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| MessageGroup {
-                uuid: r.get(0),
-                display_name: r.get(1),
-                handle: r.get(2),
-                message: r.get(3),
-                created_at: r.get(4),
-            })
-            .collect())
+        crate::traces::database("message_groups", self.kind, async {
+            let rows = sqlx::query(
+                "SELECT g.uuid, o.display_name, o.handle, \
+                   (SELECT m.message FROM messages m WHERE m.message_group_uuid = g.uuid ORDER BY m.created_at DESC LIMIT 1), \
+                   COALESCE((SELECT MAX(m.created_at) FROM messages m WHERE m.message_group_uuid = g.uuid), g.created_at) AS last_at \
+                 FROM message_groups g \
+                 JOIN message_group_members me ON me.message_group_uuid = g.uuid AND me.user_uuid = $1 \
+                 JOIN message_group_members om ON om.message_group_uuid = g.uuid AND om.user_uuid <> $1 \
+                 JOIN users o ON o.uuid = om.user_uuid \
+                 ORDER BY last_at DESC",
+            )
+            .bind(user_uuid)
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows
+                .iter()
+                .map(|r| MessageGroup {
+                    uuid: r.get(0),
+                    display_name: r.get(1),
+                    handle: r.get(2),
+                    message: r.get(3),
+                    created_at: r.get(4),
+                })
+                .collect())
+        })
+        .await
     }
 
     pub async fn group_exists(&self, group_uuid: &str) -> DbResult<bool> {
-        let row = sqlx::query("SELECT uuid FROM message_groups WHERE uuid = $1")
-            .bind(group_uuid)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.is_some())
+        crate::traces::database("group_exists", self.kind, async {
+            let row = sqlx::query("SELECT uuid FROM message_groups WHERE uuid = $1")
+                .bind(group_uuid)
+                .fetch_optional(&self.pool)
+                .await?;
+            Ok(row.is_some())
+        })
+        .await
     }
 
     pub async fn is_member(&self, group_uuid: &str, user_uuid: &str) -> DbResult<bool> {
-        let row =
-            sqlx::query("SELECT user_uuid FROM message_group_members WHERE message_group_uuid = $1 AND user_uuid = $2")
-                .bind(group_uuid)
-                .bind(user_uuid)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.is_some())
+        crate::traces::database("is_member", self.kind, async {
+            let row = sqlx::query(
+                "SELECT user_uuid FROM message_group_members WHERE message_group_uuid = $1 AND user_uuid = $2",
+            )
+            .bind(group_uuid)
+            .bind(user_uuid)
+            .fetch_optional(&self.pool)
+            .await?;
+            Ok(row.is_some())
+        })
+        .await
     }
 
-    /// Messages of a group, oldest first.
-    pub async fn messages(&self, group_uuid: &str) -> DbResult<Vec<Message>> {
-        let rows = sqlx::query(
-            "SELECT m.uuid, u.display_name, u.handle, m.message, m.created_at FROM messages m \
-             JOIN users u ON u.uuid = m.user_uuid WHERE m.message_group_uuid = $1 ORDER BY m.created_at ASC",
-        )
-        .bind(group_uuid)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.iter().map(message).collect())
+    /// The latest `limit` messages of a group before the cursor (all, without
+    /// one), oldest first; the cursor goes back to earlier messages.
+    pub async fn messages(&self, group_uuid: &str, limit: i64, before: Option<&Cursor>) -> DbResult<Page<Message>> {
+        crate::traces::database("messages", self.kind, async {
+            let keyset = before.map(|_| format!(" AND {}", after_sql("m", "<", 2))).unwrap_or_default();
+            let sql = format!(
+                "SELECT m.uuid, u.display_name, u.handle, m.message, m.created_at FROM messages m \
+                 JOIN users u ON u.uuid = m.user_uuid WHERE m.message_group_uuid = $1{keyset} \
+                 ORDER BY m.created_at DESC, m.uuid DESC LIMIT {}",
+                limit + 1
+            );
+            let mut query = sqlx::query(&sql).bind(group_uuid);
+            if let Some(c) = before {
+                query = query.bind(&c.created_at).bind(&c.uuid);
+            }
+            let rows = query.fetch_all(&self.pool).await?;
+            let mut page = Page::of(rows.iter().map(message).collect(), limit, |m: &Message| Cursor {
+                created_at: m.created_at.clone(),
+                uuid: m.uuid.clone(),
+            });
+            page.items.reverse();
+            Ok(page)
+        })
+        .await
     }
 
-    /// The existing two-person group of these users, or a new one.
+    /// The two-person group of these users, made by the first caller. The database
+    /// holds one group per pair (a unique `pair_key`): when two first messages race,
+    /// the insert that loses does nothing and reads the winner's group.
     pub async fn group_between(&self, a: &str, b: &str) -> DbResult<String> {
-        let existing = sqlx::query(
-            "SELECT x.message_group_uuid FROM message_group_members x \
-             JOIN message_group_members y ON y.message_group_uuid = x.message_group_uuid \
-             WHERE x.user_uuid = $1 AND y.user_uuid = $2 LIMIT 1",
-        )
-        .bind(a)
-        .bind(b)
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some(row) = existing {
-            return Ok(row.get(0));
-        }
-        let uuid = uuid::Uuid::new_v4().to_string();
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO message_groups (uuid, created_at) VALUES ($1, $2)")
+        crate::traces::database("group_between", self.kind, async {
+            let pair = pair_key(a, b);
+            if let Some(uuid) = self.group_of_pair(&pair).await? {
+                return Ok(uuid);
+            }
+            let uuid = uuid::Uuid::new_v4().to_string();
+            let mut tx = self.pool.begin().await?;
+            let inserted = sqlx::query(
+                "INSERT INTO message_groups (uuid, created_at, pair_key) VALUES ($1, $2, $3) ON CONFLICT (pair_key) DO NOTHING",
+            )
             .bind(&uuid)
             .bind(now())
+            .bind(&pair)
             .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 0 {
+                tx.rollback().await?;
+                return self.group_of_pair(&pair).await?.ok_or(sqlx::Error::RowNotFound);
+            }
+            for member in [a, b] {
+                sqlx::query("INSERT INTO message_group_members (message_group_uuid, user_uuid) VALUES ($1, $2)")
+                    .bind(&uuid)
+                    .bind(member)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(uuid)
+        })
+        .await
+    }
+
+    async fn group_of_pair(&self, pair: &str) -> DbResult<Option<String>> {
+        let row = sqlx::query("SELECT uuid FROM message_groups WHERE pair_key = $1")
+            .bind(pair)
+            .fetch_optional(&self.pool)
             .await?;
-        for member in [a, b] {
-            sqlx::query("INSERT INTO message_group_members (message_group_uuid, user_uuid) VALUES ($1, $2)")
-                .bind(&uuid)
-                .bind(member)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(uuid)
+        Ok(row.map(|r| r.get(0)))
     }
 
     pub async fn create_message(&self, group_uuid: &str, user_uuid: &str, text: &str) -> DbResult<Message> {
-        let uuid = uuid::Uuid::new_v4().to_string();
-        sqlx::query("INSERT INTO messages (uuid, message_group_uuid, user_uuid, message, created_at) VALUES ($1, $2, $3, $4, $5)")
+        crate::traces::database("create_message", self.kind, async {
+            let uuid = uuid::Uuid::new_v4().to_string();
+            sqlx::query("INSERT INTO messages (uuid, message_group_uuid, user_uuid, message, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&uuid)
+                .bind(group_uuid)
+                .bind(user_uuid)
+                .bind(text)
+                .bind(now())
+                .execute(&self.pool)
+                .await?;
+            let row = sqlx::query(
+                "SELECT m.uuid, u.display_name, u.handle, m.message, m.created_at FROM messages m \
+                 JOIN users u ON u.uuid = m.user_uuid WHERE m.uuid = $1",
+            )
             .bind(&uuid)
-            .bind(group_uuid)
-            .bind(user_uuid)
-            .bind(text)
-            .bind(now())
-            .execute(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
-        let row = sqlx::query(
-            "SELECT m.uuid, u.display_name, u.handle, m.message, m.created_at FROM messages m \
-             JOIN users u ON u.uuid = m.user_uuid WHERE m.uuid = $1",
-        )
-        .bind(&uuid)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(message(&row))
+            Ok(message(&row))
+        })
+        .await
     }
 }

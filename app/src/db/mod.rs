@@ -3,6 +3,7 @@
 
 pub mod activities;
 pub mod messages;
+pub mod pages;
 pub mod users;
 
 use std::time::Duration;
@@ -18,7 +19,10 @@ pub struct Db {
     pub kind: &'static str,
 }
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/0001_init.sql")),
+    (2, "one_group_per_pair", include_str!("../../migrations/0002_one_group_per_pair.sql")),
+];
 
 /// Timestamps are stored as fixed-width RFC 3339 UTC text.
 pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -90,7 +94,10 @@ impl Db {
     }
 
     pub async fn ping(&self) -> DbResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+        crate::traces::database("ping", self.kind, async {
+            sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+        })
+        .await
     }
 }
 

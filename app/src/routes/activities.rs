@@ -1,16 +1,20 @@
 //! /api/activities: feeds, a status with its replies, posting and replying.
 
 use axum::extract::{Path, Query, State};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{handle_of, text, AppState, Body, CurrentUser};
-use crate::db::activities::Activity;
+use super::paging::{param, with_next, PageQuery, Pairs};
+use super::{handle_of, text, AppState, Body, CurrentUser, Writer};
+use crate::db::activities::{Activity, PAGE};
 use crate::errors::{ApiError, ApiResult};
 
 pub const MESSAGE_MAX: usize = 280;
 pub const REPLY_MAX: usize = 1024;
+/// Replies on a status page when no `limit` is given.
+pub const REPLIES_PAGE: i64 = 100;
 
 /// The allowed time-to-live values and their length in hours.
 const TTLS: &[(&str, i64)] = &[
@@ -34,14 +38,12 @@ pub async fn notifications(
     Ok(Json(s.db.notifications(&user.uuid).await?))
 }
 
-#[derive(Deserialize)]
-pub struct SearchQuery {
-    term: Option<String>,
-}
-
-pub async fn search(State(s): State<AppState>, Query(q): Query<SearchQuery>) -> ApiResult<Json<Vec<Activity>>> {
-    let term = text(&q.term).ok_or(ApiError::Invalid(vec!["search_term_blank"]))?;
-    Ok(Json(s.db.search(term).await?))
+pub async fn search(State(s): State<AppState>, Query(q): Query<Pairs>) -> ApiResult<Response> {
+    let term = param(&q, "term");
+    let term = text(&term).ok_or(ApiError::Invalid(vec!["search_term_blank"]))?;
+    let (limit, cursor) = PageQuery::of(&q).read(PAGE)?;
+    let page = s.db.search(term, limit, cursor.as_ref()).await?;
+    Ok(with_next(page.items, page.next))
 }
 
 pub async fn user_feed(State(s): State<AppState>, Path(key): Path<String>) -> ApiResult<Json<Value>> {
@@ -51,12 +53,18 @@ pub async fn user_feed(State(s): State<AppState>, Path(key): Path<String>) -> Ap
     Ok(Json(json!({ "profile": profile, "activities": activities })))
 }
 
-pub async fn status(State(s): State<AppState>, Path((key, uuid)): Path<(String, String)>) -> ApiResult<Json<Value>> {
+/// A live activity and a page of its replies (`limit`, `cursor` page the replies).
+pub async fn status(
+    State(s): State<AppState>,
+    Path((key, uuid)): Path<(String, String)>,
+    Query(q): Query<Pairs>,
+) -> ApiResult<Response> {
     let handle = handle_of(&key)?;
+    let (limit, cursor) = PageQuery::of(&q).read(REPLIES_PAGE)?;
     let activity =
         s.db.activity(&uuid).await?.filter(|a| a.handle == handle).ok_or(ApiError::NotFound("activity_not_found"))?;
-    let replies = s.db.replies(&activity.uuid).await?;
-    Ok(Json(json!({ "activity": activity, "replies": replies })))
+    let replies = s.db.replies(&activity.uuid, limit, cursor.as_ref()).await?;
+    Ok(with_next(json!({ "activity": activity, "replies": replies.items }), replies.next))
 }
 
 #[derive(Deserialize)]
@@ -75,7 +83,7 @@ fn check_message(message: Option<&str>, max: usize, errors: &mut Vec<&'static st
 
 pub async fn create(
     State(s): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Writer(user): Writer,
     Body(body): Body<NewActivity>,
 ) -> ApiResult<Json<Activity>> {
     let message = text(&body.message);
@@ -109,7 +117,7 @@ pub struct NewReply {
 
 pub async fn reply(
     State(s): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Writer(user): Writer,
     Path(key): Path<String>,
     Body(body): Body<NewReply>,
 ) -> ApiResult<Json<Activity>> {

@@ -1,32 +1,40 @@
 //! /api/message_groups and /api/messages: direct messages between two users.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{text, AppState, Body, CurrentUser};
-use crate::db::messages::{Message, MessageGroup};
+use super::paging::{with_next, PageQuery, Pairs};
+use super::{text, AppState, Body, CurrentUser, Writer};
+use crate::db::messages::MessageGroup;
 use crate::errors::{ApiError, ApiResult};
 
 pub const MESSAGE_MAX: usize = 1024;
+/// Messages of a conversation when no `limit` is given.
+pub const MESSAGES_PAGE: i64 = 100;
 
 pub async fn groups(State(s): State<AppState>, CurrentUser(user): CurrentUser) -> ApiResult<Json<Vec<MessageGroup>>> {
     Ok(Json(s.db.message_groups(&user.uuid).await?))
 }
 
+/// The latest messages of a conversation, oldest first; `cursor` goes back.
 pub async fn list(
     State(s): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(group): Path<String>,
-) -> ApiResult<Json<Vec<Message>>> {
+    Query(q): Query<Pairs>,
+) -> ApiResult<Response> {
+    let (limit, cursor) = PageQuery::of(&q).read(MESSAGES_PAGE)?;
     if !s.db.group_exists(&group).await? {
         return Err(ApiError::NotFound("message_group_not_found"));
     }
     if !s.db.is_member(&group, &user.uuid).await? {
         return Err(ApiError::Forbidden("not_a_member"));
     }
-    Ok(Json(s.db.messages(&group).await?))
+    let page = s.db.messages(&group, limit, cursor.as_ref()).await?;
+    Ok(with_next(page.items, page.next))
 }
 
 #[derive(Deserialize)]
@@ -38,7 +46,7 @@ pub struct NewMessage {
 
 pub async fn create(
     State(s): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Writer(user): Writer,
     Body(body): Body<NewMessage>,
 ) -> ApiResult<Json<Value>> {
     let message = text(&body.message);

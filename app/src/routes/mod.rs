@@ -1,8 +1,10 @@
-//! The router: the Cruddur API, the Dockerflow endpoints, CORS and request logs.
+//! The router: the Cruddur API, the Dockerflow endpoints, CORS, security headers
+//! and request logs.
 
 pub mod activities;
 pub mod messages;
 pub mod ops;
+pub mod paging;
 pub mod users;
 
 use std::sync::Arc;
@@ -21,11 +23,13 @@ use crate::config::Config;
 use crate::db::users::ShortUser;
 use crate::db::Db;
 use crate::errors::ApiError;
+use crate::rate_limit::{client_address, RateLimiter};
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub verifier: Arc<Verifier>,
+    pub limiter: Arc<RateLimiter>,
 }
 
 pub fn router(state: AppState, config: &Config) -> Router {
@@ -47,9 +51,11 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/api/message_groups", get(messages::groups))
         .route("/api/messages", post(messages::create))
         .route("/api/messages/{group}", get(messages::list))
+        .route_layer(axum::middleware::from_fn(crate::traces::server_span))
         .fallback(|| async { ApiError::NotFound("not_found") })
         .layer(axum::middleware::from_fn(reject_nul))
         .layer(cors(config))
+        .layer(axum::middleware::from_fn(crate::security_headers::add))
         .layer(axum::middleware::from_fn(crate::logging::request_summary))
         .with_state(state)
 }
@@ -64,6 +70,7 @@ fn cors(config: &Config) -> CorsLayer {
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .expose_headers([header::RETRY_AFTER, header::HeaderName::from_static(crate::db::pages::NEXT_CURSOR)])
 }
 
 /// A NUL character (`%00`) in the path is a 404 and in the query a 422, before
@@ -110,6 +117,21 @@ impl FromRequestParts<AppState> for CurrentUser {
             Some(user) => Ok(CurrentUser(user)),
             None => Err(ApiError::Unauthorized("user_not_registered")),
         }
+    }
+}
+
+/// The caller of a write: the address's and then the user's write limit are
+/// checked (429 with `Retry-After` when over), then the token as `CurrentUser`.
+pub struct Writer(pub ShortUser);
+
+impl FromRequestParts<AppState> for Writer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        state.limiter.address(&client_address(parts)).map_err(ApiError::TooManyRequests)?;
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        state.limiter.user(&user.uuid).map_err(ApiError::TooManyRequests)?;
+        Ok(Writer(user))
     }
 }
 

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
 
-use super::{handle_of, text, AppState, Body, CurrentUser};
+use super::{handle_of, text, AppState, Body, Writer};
 use crate::db::users::{Profile, ShortUser};
 use crate::errors::{ApiError, ApiResult};
 
@@ -24,7 +24,7 @@ pub struct ProfileUpdate {
 
 pub async fn update_profile(
     State(s): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Writer(user): Writer,
     Body(body): Body<ProfileUpdate>,
 ) -> ApiResult<Json<Profile>> {
     let mut errors = Vec::new();

@@ -15,6 +15,7 @@ use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
 pub const CLIENT_ID: &str = "test-client-id";
+pub const POOL_ID: &str = "us-east-1_test";
 pub const FRONTEND: &str = "http://localhost:3000";
 
 pub fn free_port() -> u16 {
@@ -71,7 +72,7 @@ pub fn now() -> i64 {
 /// Claims of a Cognito access token for a seeded user.
 pub fn access_claims(sub: &str) -> Value {
     json!({ "sub": sub, "token_use": "access", "client_id": CLIENT_ID, "exp": now() + 600, "iat": now(),
-            "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_test", "username": sub })
+            "iss": format!("https://cognito-idp.us-east-1.amazonaws.com/{POOL_ID}"), "username": sub })
 }
 
 /// A JWKS on loopback whose keys the test can change; counts fetches.
@@ -122,6 +123,22 @@ pub struct App {
     pub data: PathBuf,
 }
 
+/// Runs one SQL statement on the app's database behind its back: the SQLite file
+/// (through python3's sqlite3) or the PostgreSQL database (psql).
+pub fn run_sql(app: &App, connection_url: Option<&str>, statement: &str) {
+    let out = match connection_url {
+        Some(url) => Command::new("psql").args([url, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement]).output(),
+        None => {
+            let file = app.data.join("data").join("cruddur.db");
+            let script =
+                "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1], timeout=30)\nc.execute(sys.argv[2])\nc.commit()";
+            Command::new("python3").args(["-c", script]).arg(&file).arg(statement).output()
+        }
+    }
+    .unwrap();
+    assert!(out.status.success(), "{statement}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
 pub fn app_command(data: &Path, env: &[(&str, String)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_app"));
     cmd.current_dir(data).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
@@ -135,18 +152,31 @@ impl App {
     /// Seeds the database, then serves on a port the app picks (PORT=0) and reports
     /// in its `app.start` log line. `connection_url` None: SQLite in a temp dir.
     pub fn start(data: &Path, connection_url: Option<&str>, jwks: &Jwks) -> App {
+        App::start_with(data, connection_url, jwks, &[])
+    }
+
+    /// As `start`, with `extra` variables added or replacing the defaults.
+    pub fn start_with(data: &Path, connection_url: Option<&str>, jwks: &Jwks, extra: &[(&str, String)]) -> App {
         let mut env = vec![
             ("PORT", "0".to_string()),
             ("DATA_DIR", data.join("data").display().to_string()),
             ("AWS_COGNITO_JWKS_URL", jwks.url.clone()),
             ("AWS_COGNITO_USER_POOL_CLIENT_ID", CLIENT_ID.to_string()),
             ("AWS_DEFAULT_REGION", "us-east-1".into()),
+            ("AWS_COGNITO_USER_POOL_ID", POOL_ID.into()),
             ("FRONTEND_URL", FRONTEND.into()),
             ("BACKEND_URL", "http://localhost:4567".into()),
             ("JWKS_MIN_REFRESH_MS", "0".into()),
+            // The write limits are tested on their own (tests/bounded.rs).
+            ("WRITE_RATE_LIMIT_PER_USER", "off".into()),
+            ("WRITE_RATE_LIMIT_PER_ADDRESS", "off".into()),
         ];
         if let Some(url) = connection_url {
             env.push(("CONNECTION_URL", url.to_string()));
+        }
+        for (k, v) in extra {
+            env.retain(|(name, _)| name != k);
+            env.push((k, v.clone()));
         }
         let seed = app_command(data, &env).arg("seed").output().unwrap();
         assert!(seed.status.success(), "app seed: {}", String::from_utf8_lossy(&seed.stderr));

@@ -110,6 +110,13 @@ with open(os.path.join(ROOT, "config.js"), "w") as f:
         f'window.CRUDDUR_CONFIG.cognitoEndpoint = "{MOTO}/";\n'
     )
 
+# The pages are served under a Content-Security-Policy made from this config.js: the
+# walk below runs under it, and any violation is a console error that fails a step.
+with urllib.request.urlopen(FRONT + "/") as page:
+    csp = page.headers["Content-Security-Policy"] or ""
+assert f"connect-src {API} http://127.0.0.1:{moto_port};" in csp, f"CSP: {csp!r}"
+assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp, f"CSP: {csp!r}"
+
 browser = Browser(
     os.environ["CRUDDUR_CHROMEDRIVER"], os.environ["CRUDDUR_CHROMIUM"], os.path.join(WORK, "profile"),
     os.path.join(OUT, "chromedriver.log"),
