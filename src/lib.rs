@@ -25,4 +25,6 @@ pub mod scaffold;
 pub mod session_plugin;
 pub mod ssm_session;
 pub mod stack;
+pub mod template;
+pub mod urls;
 pub mod validate;
