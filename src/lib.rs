@@ -3,6 +3,7 @@
 #[macro_use]
 pub mod console;
 pub mod aws;
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod config;
