@@ -34,8 +34,17 @@ impl Ctx {
         }
     }
 
-    /// What `plan`, `up`, `down` or `secrets push` did: the JSON, or the text table.
+    /// What `plan`, `up`, `down` or `secrets push` did: the JSON, or the text table
+    /// (and in GitHub Actions the table in the job summary too).
     pub fn print_report(&self, report: &crate::stack::report::Report, started: std::time::Instant) {
+        if crate::ci::active() {
+            let what = if report.applied() { "applied to" } else { "plan for" };
+            crate::ci::summary(&format!(
+                "### cruddur: {what} stack `{}`\n\n{}",
+                self.project.name,
+                report.markdown(started)
+            ));
+        }
         if self.json() {
             self.print_json(&report.json(started));
         } else {

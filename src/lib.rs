@@ -3,6 +3,7 @@
 #[macro_use]
 pub mod console;
 pub mod aws;
+pub mod ci;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -25,4 +26,6 @@ pub mod scaffold;
 pub mod session_plugin;
 pub mod ssm_session;
 pub mod stack;
+pub mod template;
+pub mod urls;
 pub mod validate;

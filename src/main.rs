@@ -14,9 +14,12 @@ fn main() {
             // One line, whatever a lower layer put in the message.
             let message = err.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
             eprintln!("error: {message}");
-            if let Some(hint) = err.hint() {
+            let hint = err.hint();
+            if let Some(hint) = &hint {
                 eprintln!("hint: {hint}");
             }
+            // In GitHub Actions, also an annotation on the run.
+            cruddur::ci::error(&message, hint.as_deref());
             err.status()
         }
     };

@@ -4,12 +4,21 @@ use std::time::Duration;
 
 use aws_sdk_ecs::types as sdk;
 
-use crate::aws::ecs_cluster::CONSISTENCY_MESSAGES;
-use crate::aws::retry::{is_aws, until_ok, Wait};
+use crate::aws::retry::{is_aws, until_ok, Wait, SLR_MESSAGE};
 use crate::aws::{call_error, task_definition};
 use crate::error::{Error, Result};
 use crate::model::service_state::*;
 use crate::model::task_definition::TaskDefinitionSpec;
+
+/// What ECS answers for seconds to minutes after the cluster, roles, target group
+/// or listener it needs were made (terraform's ecs/service.go retries these for 4
+/// minutes): only these codes and, for InvalidParameterException, these messages.
+pub const CONSISTENCY_MESSAGES: &[&str] = &[
+    "does not have an associated load balancer",
+    "Unable to assume role and validate the specified targetGroupArn",
+    "verify that the ECS service role",
+    SLR_MESSAGE,
+];
 
 #[derive(Clone)]
 pub struct Ecs {
@@ -289,7 +298,19 @@ fn stopped_task(t: &sdk::Task) -> StoppedTask {
         task_id: task_id(&arn).to_string(),
         task_definition: t.task_definition_arn().unwrap_or_default().to_string(),
         stopped_reason: t.stopped_reason().unwrap_or_default().to_string(),
-        containers: crate::aws::ecs_run::container_exits(t),
+        containers: container_exits(t),
         task_arn: arn,
     }
+}
+
+/// Each container's exit code and reason, as DescribeTasks reports them.
+pub(crate) fn container_exits(t: &sdk::Task) -> Vec<ContainerExit> {
+    t.containers()
+        .iter()
+        .map(|c| ContainerExit {
+            name: c.name().unwrap_or_default().to_string(),
+            exit_code: c.exit_code(),
+            reason: c.reason().map(str::to_string),
+        })
+        .collect()
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_sdk_ecs::types as sdk;
 
-use crate::aws::ecs::Ecs;
+use crate::aws::ecs::{Ecs, CONSISTENCY_MESSAGES};
 use crate::aws::retry::{is_aws, until_done, until_ok, Wait, SLR_HINT, SLR_MESSAGE};
 use crate::aws::{call_error, Tags};
 use crate::error::{Error, Result};
@@ -44,16 +44,6 @@ pub struct ServiceSummary {
 fn tags_of(tags: &[sdk::Tag]) -> Tags {
     tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect()
 }
-
-/// What ECS answers for seconds to minutes after the cluster, roles, target group
-/// or listener it needs were made (terraform's ecs/service.go retries these for 4
-/// minutes): only these codes and, for InvalidParameterException, these messages.
-pub const CONSISTENCY_MESSAGES: &[&str] = &[
-    "does not have an associated load balancer",
-    "Unable to assume role and validate the specified targetGroupArn",
-    "verify that the ECS service role",
-    SLR_MESSAGE,
-];
 
 fn create_service_retryable(e: &Error) -> bool {
     is_aws(e, "InvalidParameterException", CONSISTENCY_MESSAGES) || is_aws(e, "ClusterNotFoundException", &[])

@@ -5,9 +5,9 @@ use aws_sdk_ecs::types as sdk;
 use serde::Serialize;
 
 use crate::aws::call_error;
-use crate::aws::ecs::Ecs;
+use crate::aws::ecs::{container_exits, Ecs};
 use crate::error::{Error, Result};
-use crate::model::service_state::{task_id, ContainerExit};
+use crate::model::service_state::task_id;
 use crate::model::task_detail::TaskDetail;
 
 /// What a one-off task borrows from its service.
@@ -36,18 +36,6 @@ pub struct RunTaskRequest {
 
 fn secs(t: Option<&aws_smithy_types::DateTime>) -> Option<f64> {
     t.map(|t| t.as_secs_f64())
-}
-
-/// Each container's exit code and reason, as DescribeTasks reports them.
-pub(crate) fn container_exits(t: &sdk::Task) -> Vec<ContainerExit> {
-    t.containers()
-        .iter()
-        .map(|c| ContainerExit {
-            name: c.name().unwrap_or_default().to_string(),
-            exit_code: c.exit_code(),
-            reason: c.reason().map(str::to_string),
-        })
-        .collect()
 }
 
 pub(crate) fn task_detail(t: &sdk::Task) -> TaskDetail {

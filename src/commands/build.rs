@@ -8,9 +8,10 @@ use crate::config::Service;
 use crate::docker::context::ContextDigests;
 use crate::docker::Engine;
 use crate::error::Result;
-use crate::image::{self, AppUrls};
+use crate::image;
 use crate::invocation::Ctx;
 use crate::release::build::{build_service, short};
+use crate::urls::AppUrls;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

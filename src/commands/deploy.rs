@@ -192,6 +192,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         print_plan(ctx, &plan);
         return Ok(());
     }
+    for (p, update, _) in &steps {
+        // In GitHub Actions, for later steps: `deploy --all` prefixes each with the service.
+        let prefix = if args.all { format!("{}-", p.service.name) } else { String::new() };
+        ci_outputs(&prefix, p, update, &target);
+    }
     if !args.all {
         let (p, update, extra) = steps.pop().expect("one service");
         let change = Rollout { service: p.service, before: p.before.as_ref(), update, spec: &p.spec, extra };
@@ -226,6 +231,21 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
             task_definition: format!("{n} services"),
             reason: errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "),
         }),
+    }
+}
+
+/// `task-definition-arn`, `image` (as the task definition pins it) and `service-url`
+/// (web services) in `$GITHUB_OUTPUT`.
+fn ci_outputs(prefix: &str, p: &Prepared<'_>, update: &ServiceUpdate, target: &Target) {
+    if let Some(arn) = &update.task_definition {
+        crate::ci::output(&format!("{prefix}task-definition-arn"), arn);
+    }
+    let container = p.spec.container_definitions.iter().find(|c| c.name == p.service.container);
+    if let Some(image) = container.map(|c| c.image.as_str()) {
+        crate::ci::output(&format!("{prefix}image"), image);
+    }
+    if let Some(url) = target.urls.services.get(&p.service.name) {
+        crate::ci::output(&format!("{prefix}service-url"), url);
     }
 }
 

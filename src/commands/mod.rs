@@ -4,6 +4,7 @@
 //! module outside this one imports it.
 
 pub mod build;
+pub mod completions;
 pub mod connect;
 pub mod db;
 pub mod deploy;
@@ -14,6 +15,7 @@ pub mod init;
 pub mod local;
 pub mod login;
 pub mod logs;
+pub mod man;
 pub mod prune;
 pub mod push;
 pub mod register;
@@ -25,7 +27,7 @@ pub mod secrets;
 pub mod status;
 pub mod up;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::cli::Global;
 use crate::config::Project;
@@ -92,19 +94,25 @@ pub enum Command {
     Prune(prune::Args),
     /// The database's security group: `db allow-ip` opens it to this workspace's IP
     Db(db::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    Completions(completions::Args),
+    /// Print the manual page in roff: cruddur(1), or a command's own page
+    Man(man::Args),
 }
 
 pub async fn dispatch(cli: Cli) -> Result<()> {
-    // The one verb that runs without a cruddur.toml.
+    // The verbs that run without a cruddur.toml.
     let command = match cli.command {
         Command::Init(args) => return init::run(&cli.global, args).await,
+        Command::Completions(args) => return completions::run(args, Cli::command()),
+        Command::Man(args) => return man::run(args, Cli::command()),
         other => other,
     };
     let project = Project::discover(cli.global.config.as_deref(), cli.global.env.as_deref().filter(|e| !e.is_empty()))?;
     crate::validate::project(&project)?;
     let ctx = Ctx { global: cli.global, project };
     match command {
-        Command::Init(_) => unreachable!("dispatched above"),
+        Command::Init(_) | Command::Completions(_) | Command::Man(_) => unreachable!("dispatched above"),
         Command::Render(args) => render::run(&ctx, args).await,
         Command::Build(args) => build::run(&ctx, args).await,
         Command::Push(args) => push::run(&ctx, args).await,

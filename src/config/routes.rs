@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::error::Result;
-use crate::render::{render_str, Unresolved};
+use crate::template::{render_str, Unresolved};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Route {

@@ -8,7 +8,7 @@ use super::raw::RawService;
 use super::routes::{self, Route};
 use super::settings::RolloutSettings;
 use crate::error::{Error, Result};
-use crate::validate::fargate;
+use crate::model::fargate;
 
 /// How a service's image is built: `[services.<name>.build]`.
 #[derive(Debug, Clone)]
@@ -115,8 +115,8 @@ pub(super) fn build(
     }
     let (cpu, memory) = (svc.cpu.unwrap_or(256), svc.memory.unwrap_or(512));
     let size = fargate::cpu(&cpu.to_string()).and_then(|c| fargate::memory(c, &memory.to_string()));
-    if let Err(broken) = size {
-        return Err(invalid(format!("services.{short}: cpu = {cpu}, memory = {memory}: {}", broken.message)));
+    if let Err(message) = size {
+        return Err(invalid(format!("services.{short}: cpu = {cpu}, memory = {memory}: {message}")));
     }
     let route = Route {
         host: routes::host(svc.host.as_deref(), short, d.domain, d.project, d.env)?,

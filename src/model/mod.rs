@@ -1,5 +1,6 @@
 //! Our own types: what cruddur renders, compares and reports.
 
+pub mod fargate;
 pub mod service_definition;
 pub mod service_state;
 pub mod task;

@@ -14,6 +14,7 @@ use crate::logstream::log_source;
 use crate::model::service_state::{short_task_definition, ServiceState};
 use crate::model::task_definition::TaskDefinitionSpec;
 use crate::release::definitions::target;
+use crate::rollout::timeline::Timeline;
 use crate::rollout::{Reporter, Verdict, WatchTarget, Watcher};
 
 pub fn update_call(ctx: &Ctx, service: &Service, update: &ServiceUpdate) -> PlannedCall {
@@ -113,6 +114,7 @@ pub async fn rollout(
         extra.insert("result".into(), json!("started"));
         extra.insert("deploymentId".into(), json!(after.primary().map(|d| d.id.clone())));
         let text = format!("{}: rollout of {} started (not waiting)", service.name, short_task_definition(&td));
+        crate::ci::summary(&ci_summary(&text, &extra, None));
         return Ok((extra, text, None));
     }
     reporter.line(&format!(
@@ -136,6 +138,7 @@ pub async fn rollout(
         }
         _ => format!("{}: {} did not go live ({seconds:.1}s)", service.name, short_task_definition(&td)),
     };
+    crate::ci::summary(&ci_summary(&text, &extra, outcome.timeline.as_ref()));
     let text = match &outcome.timeline {
         Some(timeline) => format!("{text}\n{}", timeline.text()),
         None => text,
@@ -146,6 +149,26 @@ pub async fn rollout(
     let error = outcome.error(&td, wait.timeout);
     extra.insert("exitCode".into(), json!(error.as_ref().map_or(0, |e| e.exit_code() as i32)));
     Ok((extra, text, error))
+}
+
+/// The rollout for the GitHub Actions job summary: its result line, what it rolled
+/// out where, and the timeline when there is one.
+fn ci_summary(result: &str, fields: &Map<String, Value>, timeline: Option<&Timeline>) -> String {
+    let field = |key: &str| fields.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+    let mut rows = vec![
+        vec!["cluster".to_string(), format!("`{}`", field("cluster"))],
+        vec!["service".to_string(), format!("`{}`", field("ecsService"))],
+        vec!["task definition".to_string(), format!("`{}`", field("taskDefinition"))],
+    ];
+    if fields.contains_key("image") {
+        rows.push(vec!["image".into(), format!("`{}`", field("image"))]);
+    }
+    let mut out =
+        format!("### cruddur: rollout of `{}`\n\n{result}\n\n{}", field("service"), crate::ci::table(&["", ""], &rows));
+    if let Some(timeline) = timeline {
+        out.push_str(&format!("\n{}", timeline.markdown()));
+    }
+    out
 }
 
 fn report(ctx: &Ctx, fields: &Map<String, Value>, text: &str) {

@@ -13,11 +13,12 @@ use crate::docker::build::{self as engine_build, BuildRequest, INPUTS_LABEL};
 use crate::docker::context::{BuildContext, ContextDigests};
 use crate::docker::Engine;
 use crate::error::Result;
-use crate::image::{self, AppUrls};
+use crate::image;
 use crate::invocation::Ctx;
 use crate::platform::Platform;
 use crate::release::definitions::render_task_definition;
 use crate::render::context::Target;
+use crate::urls::AppUrls;
 
 /// A service's image after `build`.
 #[derive(Debug, Clone, Serialize)]

@@ -5,10 +5,10 @@
 use crate::aws::Aws;
 use crate::config::{Project, Service};
 use crate::error::Result;
-use crate::image::AppUrls;
 use crate::model::service_definition::ServiceDefinitionSpec;
 use crate::render::context::{self, Target};
 use crate::render::{self as tpl, RenderedTaskDefinition, Unresolved};
+use crate::urls::AppUrls;
 
 /// Who and where: the account, region and partition (STS), and the app's URLs in
 /// the live stack (the ALB's DNS name when there is no domain), read concurrently.

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 use crate::aws::Aws;
 use crate::config::{Project, Service};
 use crate::error::Result;
-use crate::image::AppUrls;
 use crate::render::{render_str, Unresolved};
+use crate::urls::AppUrls;
 
 /// Identity of the target account and region, read once per command.
 #[derive(Debug, Clone)]

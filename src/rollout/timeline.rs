@@ -160,6 +160,16 @@ impl Timeline {
         out.push_str(&format!("  {:<24} {:>7.1} s", "total", self.total_seconds));
         out
     }
+
+    /// The same as a Markdown table, for the GitHub Actions job summary.
+    pub fn markdown(&self) -> String {
+        let seconds = |s: Option<f64>| s.map_or("-".to_string(), |s| format!("{s:.1} s"));
+        let mut rows: Vec<Vec<String>> =
+            self.phases.iter().map(|p| vec![p.phase.to_string(), seconds(p.seconds)]).collect();
+        rows.push(vec!["**total**".into(), seconds(Some(self.total_seconds))]);
+        let tasks = format!("{} new task(s), {} old", self.new_tasks.len(), self.old_tasks.len());
+        format!("Timeline ({tasks}):\n\n{}", crate::ci::table(&["phase", "duration"], &rows))
+    }
 }
 
 #[cfg(test)]

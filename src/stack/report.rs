@@ -138,6 +138,21 @@ impl Report {
         out
     }
 
+    /// For the GitHub Actions job summary: the summary line, then one table row per
+    /// resource (action, kind, name, details) in the order of the text table.
+    pub fn markdown(&self, started: Instant) -> String {
+        let rows: Vec<Vec<String>> = self
+            .changes()
+            .iter()
+            .map(|c| {
+                let action = format!("{} {}", c.action.sign(), c.action.word(self.applied));
+                vec![action, c.resource.to_string(), format!("`{}`", c.name), c.details.join("; ")]
+            })
+            .collect();
+        let summary = self.text(started).lines().last().unwrap_or_default().to_string();
+        format!("{summary}\n\n{}", crate::ci::table(&["action", "kind", "name", "details"], &rows))
+    }
+
     pub fn json(&self, started: Instant) -> serde_json::Value {
         serde_json::json!({
             "applied": self.applied,

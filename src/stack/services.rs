@@ -12,7 +12,6 @@ use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::Aws;
 use crate::config::{Project, Service};
 use crate::error::Result;
-use crate::image::AppUrls;
 use crate::model::service_state::short_task_definition;
 use crate::model::task_definition::Tag;
 use crate::release::definitions::{live_service_definition, render_service_definition, render_task_definition};
@@ -23,6 +22,7 @@ use crate::stack::balancer::TargetGroups;
 use crate::stack::network::Network;
 use crate::stack::report::Action;
 use crate::stack::Run;
+use crate::urls::AppUrls;
 
 /// `alb_dns`: the ALB just converged, whose name the app's URLs take when there is no domain.
 pub async fn services(run: &Run<'_>, net: &Network, tgs: &TargetGroups, alb_dns: Option<&str>) -> Result<()> {

@@ -24,7 +24,7 @@ pub fn task_definition(spec: &TaskDefinitionSpec, file: &str) -> Result<()> {
         let memory = at.check("memory", spec.memory.as_deref().ok_or_else(|| need("memory")))?;
         let cpu = at.check("cpu", fargate::cpu(cpu))?;
         at.check("memory", fargate::memory(cpu, memory))?;
-        size = Some((cpu, fargate::memory_mib(memory).unwrap_or(0)));
+        size = Some((cpu, crate::model::fargate::memory_mib(memory).unwrap_or(0)));
         if mode != "awsvpc" {
             let b = broken(format!("\"{mode}\": Fargate runs only awsvpc"), "set \"networkMode\": \"awsvpc\"");
             return Err(at.error("networkMode", b));
