@@ -31,7 +31,7 @@ fn chain(e: &tera::Error) -> Vec<String> {
 }
 
 /// Tera reports parse errors as text with a ` --> line:column` marker.
-fn syntax_error(file: &str, e: &tera::Error) -> Error {
+pub(crate) fn syntax_error(file: &str, e: &tera::Error) -> Error {
     let messages = chain(e);
     let detail = messages.last().cloned().unwrap_or_default();
     let (line, column) = detail

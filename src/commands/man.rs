@@ -20,10 +20,10 @@ pub fn run(args: Args, command: clap::Command) -> Result<()> {
         Some(name) => {
             let Some(sub) = command.find_subcommand(name) else {
                 let names: Vec<&str> = command.get_subcommands().map(clap::Command::get_name).collect();
-                return Err(Error::Usage(format!(
-                    "`{name}` is not a cruddur command; the commands are: {}",
-                    names.join(", ")
-                )));
+                return Err(Error::usage(
+                    format!("`{name}` is not a cruddur command; the commands are: {}", names.join(", ")),
+                    "`cruddur man` prints cruddur(1); `cruddur man deploy` prints one command's page",
+                ));
             };
             // Built, it is named `cruddur-<command>` and used as `cruddur <command>`.
             sub.clone()
