@@ -73,8 +73,9 @@ fn every_error_names_the_real_next_step() {
     assert!(hint(&rollback, 1).contains("nothing older to go back to"), "{}", rollback.stderr);
     let to = cruddur(&moto, &dir, &["rollback", "web", "--to", "7", "--no-wait"]);
     assert!(hint(&to, 2).contains("`cruddur rollback web --to N`"), "{}", to.stderr);
-    let connect = cruddur(&moto, &dir, &["connect", "abc"]);
-    assert!(connect.stderr.starts_with("service web (--service picks another)\n"), "{}", connect.stderr);
+    // Without --service: the first web service (not a `backend` the project lacks).
+    let connect = cruddur(&moto, &dir, &["connect"]);
+    assert!(hint(&connect, 1).contains("`cruddur deploy web`"), "{}", connect.stderr);
     let db = cruddur(&moto, &dir, &["db", "allow-ip", "--ip", "1.2.3.4"]);
     assert!(hint(&db, 2).contains("[database]"), "{}", db.stderr);
     let logs = cruddur(&moto, &dir, &["logs", "web"]).ok();

@@ -93,13 +93,7 @@ impl Ecs {
     /// fresh account it makes the ECS service-linked role without waiting for it,
     /// and fails until the role is usable: retried for up to 2 minutes.
     pub async fn create_cluster(&self, name: &str, namespace: &str, tags: &Tags) -> Result<()> {
-        let defaults =
-            sdk::ClusterServiceConnectDefaultsRequest::builder().namespace(namespace).build().map_err(|e| {
-                Error::usage(
-                    e.to_string(),
-                    "cruddur built an incomplete request: please report it with the command you ran",
-                )
-            })?;
+        let defaults = connect_defaults(namespace)?;
         let req = self
             .client()
             .create_cluster()
@@ -117,13 +111,7 @@ impl Ecs {
     }
 
     pub async fn set_cluster_namespace(&self, name: &str, namespace: &str) -> Result<()> {
-        let defaults =
-            sdk::ClusterServiceConnectDefaultsRequest::builder().namespace(namespace).build().map_err(|e| {
-                Error::usage(
-                    e.to_string(),
-                    "cruddur built an incomplete request: please report it with the command you ran",
-                )
-            })?;
+        let defaults = connect_defaults(namespace)?;
         self.client()
             .update_cluster()
             .cluster(name)
@@ -359,4 +347,11 @@ impl Ecs {
             Err(e) => Err(call_error("ecs:DeleteService", &what, e)),
         }
     }
+}
+
+/// The cluster's Service Connect defaults: its namespace.
+fn connect_defaults(namespace: &str) -> Result<sdk::ClusterServiceConnectDefaultsRequest> {
+    sdk::ClusterServiceConnectDefaultsRequest::builder().namespace(namespace).build().map_err(|e| {
+        Error::usage(e.to_string(), "cruddur built an incomplete request: please report it with the command you ran")
+    })
 }

@@ -40,9 +40,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         Some(name) => ctx.project.service(name)?,
         None => {
             let first = ctx.project.services.values().find(|s| s.is_web());
-            let service = first.or_else(|| ctx.project.services.values().next()).expect("a project has services");
-            eprintln!("service {} (--service picks another)", service.name);
-            service
+            first.or_else(|| ctx.project.services.values().next()).expect("a project has services")
         }
     };
     if args.local {
