@@ -32,7 +32,9 @@ fn build_push_skip_and_push_only_the_changed_layer() {
 
     let pushed = ws.cruddur(&moto, &["push", "--all", "--registry", &registry.host, "--output", "json"]).ok().json();
     let catalog = registry.json("/v2/_catalog");
-    assert_eq!(catalog["repositories"], serde_json::json!(["backend-flask", "frontend-react-js"]));
+    // Repositories carry the project (any project but Cruddur's own).
+    let (backend, frontend) = (format!("{}-backend-flask", ws.project), format!("{}-frontend-react-js", ws.project));
+    assert_eq!(catalog["repositories"], serde_json::json!([backend, frontend]));
     for p in pushed.as_array().unwrap() {
         let repo = p["repository"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
         assert_eq!(p["skipped"], false);
@@ -51,7 +53,7 @@ fn build_push_skip_and_push_only_the_changed_layer() {
     }
     // The ECR repositories, read back from moto with boto3.
     let repos = moto.state()["repositories"].clone();
-    for name in ["backend-flask", "frontend-react-js"] {
+    for name in [&backend, &frontend] {
         assert_eq!(repos[name]["imageTagMutability"], "MUTABLE");
         assert_eq!(repos[name]["scanOnPush"], true);
         assert_eq!(repos[name]["tags"]["managed-by"], "cruddur");
@@ -67,7 +69,7 @@ fn build_push_skip_and_push_only_the_changed_layer() {
     assert_eq!(registry.blob_uploads(), uploads_before);
 
     // One page changes: one new layer (plus the image config) goes up.
-    let (_, old_layers) = registry.manifest("frontend-react-js", "latest");
+    let (_, old_layers) = registry.manifest(&frontend, "latest");
     let css = std::fs::read_to_string(ws.path().join("frontend/public/style.css")).unwrap();
     ws.write("frontend/public/style.css", &format!("{css}\n.new-rule {{ color: red; }}\n"));
     let rebuilt = ws.cruddur(&moto, &["build", "frontend", "-q", "--output", "json"]).ok().json();
@@ -75,7 +77,7 @@ fn build_push_skip_and_push_only_the_changed_layer() {
     assert_eq!(rebuilt[0]["tags"][0], format!("{sha}-dirty"), "a dirty tree is tagged so");
     let pushed = ws.cruddur(&moto, &["push", "frontend", "--registry", &registry.host, "--output", "json"]).ok().json();
     assert_eq!(pushed[0]["layersPushed"], 1, "{}", pushed[0]);
-    let (_, new_layers) = registry.manifest("frontend-react-js", "latest");
+    let (_, new_layers) = registry.manifest(&frontend, "latest");
     assert_eq!(new_layers.len(), old_layers.len());
     let changed = old_layers.iter().zip(&new_layers).filter(|(a, b)| a != b).count();
     assert_eq!(changed, 1, "exactly the last layer differs: {old_layers:?} vs {new_layers:?}");
@@ -264,11 +266,12 @@ fn deploy_builds_pushes_and_pins_the_task_definition_to_the_digest() {
     let ws = Workspace::new();
     let run =
         ws.cruddur(&moto, &["deploy", "backend", "--registry", &registry.host, "--no-wait", "--output", "json"]).ok();
-    let (digest, _) = registry.manifest("backend-flask", "latest");
-    let pinned = format!("{}/backend-flask@{digest}", registry.host);
+    let family = format!("{}-backend-flask", ws.project);
+    let (digest, _) = registry.manifest(&family, "latest");
+    let pinned = format!("{}/{family}@{digest}", registry.host);
     assert_eq!(run.json()["image"], pinned, "{}", run.stdout);
     // Read back with the aws CLI: the registered revision runs exactly those bytes.
-    let out = moto.aws(&["ecs", "describe-task-definition", "--task-definition", "backend-flask"]);
+    let out = moto.aws(&["ecs", "describe-task-definition", "--task-definition", &family]);
     let td: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let images: Vec<&str> = td["taskDefinition"]["containerDefinitions"]
         .as_array()
@@ -278,7 +281,7 @@ fn deploy_builds_pushes_and_pins_the_task_definition_to_the_digest() {
         .collect();
     assert!(images.contains(&pinned.as_str()), "{images:?}");
     let state = moto.state();
-    assert_eq!(state["services"]["backend-flask"]["taskDefinition"], "backend-flask:2", "{state}");
+    assert_eq!(state["services"]["backend-flask"]["taskDefinition"], format!("{family}:1"), "{state}");
 }
 
 #[test]
@@ -343,7 +346,8 @@ fn deploy_refuses_an_image_of_another_architecture_before_registering_it() {
     assert!(text.contains("\"cpuArchitecture\": \"X86_64\""), "the template names its platform: {text}");
     std::fs::write(&td, text.replace("\"X86_64\"", "\"ARM64\"")).unwrap();
     let revisions = || {
-        let out = moto.aws(&["ecs", "list-task-definitions", "--family-prefix", "backend-flask"]);
+        let family = format!("{}-backend-flask", ws.project);
+        let out = moto.aws(&["ecs", "list-task-definitions", "--family-prefix", &family]);
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["taskDefinitionArns"].clone()
     };
     let before = revisions();

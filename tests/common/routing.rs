@@ -70,37 +70,6 @@ pub fn glob(pattern: &str, text: &str) -> bool {
     matched[p.len()][t.len()]
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn rule(priority: &str, conditions: Value, tg: &str) -> Value {
-        json!({"Priority": priority, "IsDefault": priority == "default", "Conditions": conditions,
-               "Actions": [{"Type": "forward", "TargetGroupArn": tg}]})
-    }
-
-    #[test]
-    fn lowest_priority_first_default_last_and_across_values() {
-        let rules = vec![
-            rule("default", json!([]), "web"),
-            rule("20", json!([{"Field": "host-header", "HostHeaderConfig": {"Values": ["API.x.com"]}}]), "api"),
-            rule(
-                "10",
-                json!([{"Field": "host-header", "Values": ["api.x.com"]},
-                       {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/admin/*", "/ops?"]}}]),
-                "admin",
-            ),
-        ];
-        assert_eq!(route(&rules, "api.x.com", "/admin/users").as_deref(), Some("admin"));
-        assert_eq!(route(&rules, "api.X.com", "/ops1").as_deref(), Some("admin"));
-        assert_eq!(route(&rules, "api.x.com", "/ops12").as_deref(), Some("api"));
-        assert_eq!(route(&rules, "api.x.com", "/Admin/users").as_deref(), Some("api"), "paths are case-sensitive");
-        assert_eq!(route(&rules, "x.com", "/admin/users").as_deref(), Some("web"));
-        assert!(glob("*", "") && glob("/a*b", "/ab") && !glob("/a?b", "/ab") && glob("/a?b", "/axb"));
-    }
-}
-
 /// The rules of the load balancer's listener on `port`, as `aws elbv2 describe-rules` returns them.
 pub fn live_rules(moto: &super::Moto, load_balancer: &str, port: i64) -> Vec<Value> {
     let json = |args: &[&str]| -> Value {
@@ -137,5 +106,36 @@ pub fn assert_routes(moto: &super::Moto, load_balancer: &str, expect: &[(&str, &
         let want = target_group(moto, tg);
         let got = route(&rules, host, path);
         assert_eq!(got.as_deref(), Some(want.as_str()), "{host}{path} should reach {tg}; rules: {rules:#?}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rule(priority: &str, conditions: Value, tg: &str) -> Value {
+        json!({"Priority": priority, "IsDefault": priority == "default", "Conditions": conditions,
+               "Actions": [{"Type": "forward", "TargetGroupArn": tg}]})
+    }
+
+    #[test]
+    fn lowest_priority_first_default_last_and_across_values() {
+        let rules = vec![
+            rule("default", json!([]), "web"),
+            rule("20", json!([{"Field": "host-header", "HostHeaderConfig": {"Values": ["API.x.com"]}}]), "api"),
+            rule(
+                "10",
+                json!([{"Field": "host-header", "Values": ["api.x.com"]},
+                       {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/admin/*", "/ops?"]}}]),
+                "admin",
+            ),
+        ];
+        assert_eq!(route(&rules, "api.x.com", "/admin/users").as_deref(), Some("admin"));
+        assert_eq!(route(&rules, "api.X.com", "/ops1").as_deref(), Some("admin"));
+        assert_eq!(route(&rules, "api.x.com", "/ops12").as_deref(), Some("api"));
+        assert_eq!(route(&rules, "api.x.com", "/Admin/users").as_deref(), Some("api"), "paths are case-sensitive");
+        assert_eq!(route(&rules, "x.com", "/admin/users").as_deref(), Some("web"));
+        assert!(glob("*", "") && glob("/a*b", "/ab") && !glob("/a?b", "/ab") && glob("/a?b", "/axb"));
     }
 }
