@@ -17,7 +17,7 @@ use crate::model::task_definition::TaskDefinitionSpec;
 use crate::platform;
 use crate::release::apply::{apply_and_wait, rollout, update_call, Rollout};
 use crate::release::build::build_service;
-use crate::release::definitions::{identity_line, render_task_definition, target};
+use crate::release::definitions::{identity_line, missing_from_ecr, render_task_definition, target};
 use crate::release::push;
 use crate::release::registration::{ensure_registered, Registration};
 use crate::render::context::Target;
@@ -76,14 +76,12 @@ async fn prepare<'a>(
     // No task on an image that does not exist: what is not built here must be in ECR already.
     if !builds {
         let image = rendered.spec.container(&service.container).map(|c| c.image.clone()).unwrap_or_default();
-        if let Some((repository, reference)) = target.ecr_reference(&image) {
-            if !aws.ecr.image_exists(repository, reference).await? {
-                return Err(Error::ImageMissing {
-                    service: service.name.clone(),
-                    image,
-                    buildable: service.build.is_some(),
-                });
-            }
+        if let Some(image) = missing_from_ecr(aws, target, &image).await? {
+            return Err(Error::ImageMissing {
+                service: service.name.clone(),
+                image,
+                buildable: service.build.is_some(),
+            });
         }
     }
     // Only a service at 0 can be one `up` created before its image existed (its tags

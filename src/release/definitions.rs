@@ -92,3 +92,14 @@ pub async fn live_service_definition(
     let (vars, unresolved) = context::with_live_stack(project, service, aws, vars).await?;
     render_service_definition(project, service, target, &vars, &unresolved)
 }
+
+/// The image, when it names this account's ECR and the repository does not hold it
+/// (DescribeImages); None when it is there, or lives elsewhere (not checked).
+pub async fn missing_from_ecr(aws: &Aws, target: &Target, image: &str) -> Result<Option<String>> {
+    match target.ecr_reference(image) {
+        Some((repository, reference)) if !aws.ecr.image_exists(repository, reference).await? => {
+            Ok(Some(image.to_string()))
+        }
+        _ => Ok(None),
+    }
+}

@@ -14,7 +14,9 @@ use crate::config::{Project, Service};
 use crate::error::Result;
 use crate::model::service_state::short_task_definition;
 use crate::model::task_definition::Tag;
-use crate::release::definitions::{live_service_definition, render_service_definition, render_task_definition};
+use crate::release::definitions::{
+    live_service_definition, missing_from_ecr, render_service_definition, render_task_definition,
+};
 use crate::release::registration::{register_if_changed, Registration};
 use crate::render::context::{self, Target};
 use crate::render::Unresolved;
@@ -53,7 +55,7 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
             let want = wanted(run, service, net, tgs, target)?.desired_count;
             let rendered = render_task_definition(project, service, target, None)?;
             let image = rendered.spec.container(&service.container).map(|c| c.image.clone()).unwrap_or_default();
-            let mut details = vec![match missing_image(run, &image, target).await? {
+            let mut details = vec![match missing_from_ecr(run.aws, target, &image).await? {
                 None => format!("FARGATE, desired {want}, task definition {}", service.family),
                 Some(image) => awaiting_image(service, want, &image),
             }];
@@ -109,16 +111,6 @@ fn awaiting_image(service: &Service, count: i32, image: &str) -> String {
         service.name,
         if service.build.is_some() { "builds and pushes it" } else { "with --image URI deploys one" }
     )
-}
-
-/// The image, when it names this account's ECR and the repository does not hold it.
-async fn missing_image(run: &Run<'_>, image: &str, target: &Target) -> Result<Option<String>> {
-    match target.ecr_reference(image) {
-        Some((repository, reference)) if !run.aws.ecr.image_exists(repository, reference).await? => {
-            Ok(Some(image.to_string()))
-        }
-        _ => Ok(None),
-    }
 }
 
 /// What the rendered service definition asks for, beyond the template's own fields.
@@ -271,7 +263,7 @@ async fn create(
     }
     let image = rendered.spec.container(&service.container).map(|c| c.image.clone()).unwrap_or_default();
     let configured = spec.desired_count.unwrap_or(service.desired_count);
-    let missing_image = missing_image(run, &image, target).await?;
+    let missing_image = missing_from_ecr(aws, target, &image).await?;
     if missing_image.is_some() {
         spec.desired_count = Some(0);
         spec.tags
