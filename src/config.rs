@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::error::{io_error, Error, Result};
 
+mod claims;
 pub mod environment;
 mod raw;
 pub mod routes;
@@ -98,6 +99,14 @@ impl Project {
     }
 
     pub fn parse_env(text: &str, path: &Path, root: PathBuf, env: Option<&str>) -> Result<Project> {
+        let project = Project::build(text, path, root, env)?;
+        claims::check(&project, |other| Project::build(text, path, project.root.clone(), Some(other)).ok())
+            .map_err(|message| Error::ConfigInvalid { path: path.to_path_buf(), message })?;
+        Ok(project)
+    }
+
+    /// The file with `env` selected, without comparing it with the other environments.
+    fn build(text: &str, path: &Path, root: PathBuf, env: Option<&str>) -> Result<Project> {
         let invalid = |message: String| Error::ConfigInvalid { path: path.to_path_buf(), message };
         let mut doc: toml::Table = toml::from_str(text).map_err(|e| invalid(one_line(&e.to_string())))?;
         let environments = environment::names(&doc);

@@ -48,6 +48,12 @@ fn table() -> Vec<Case> {
         case(&["plan"], vec![toml("[project]\n", "[project]\nlog_retention_days = 2\n")], 2, "cruddur.toml: project.log_retention_days: 2 is not a CloudWatch Logs retention"),
         case(&["up"], vec![toml("ecs_name = \"frontend-react-js\"", "ecs_name = \"backend-flask\"")], 2, "services.frontend.ecs_name: \"backend-flask\" is also the ecs_name of services.backend"),
         case(&["deploy", "backend", "--no-build"], vec![toml("ecs_name = \"frontend-react-js\"", "ecs_name = \"backend\"")], 2, "services.frontend.ecs_name: \"backend\" is also the name of services.backend"),
+        // Routes: what the ALB could not do as written (issue 24).
+        case(&["plan"], vec![toml("# domain = \"example.com\"", "domain = \"example.com\""), toml("host = \"api.{{ domain }}\"", "host = \"api.{{ domain }}\"\npriority = 7"), toml("default = true", "default = true\npaths = [\"/app/*\"]\npriority = 7")], 2, "services.backend and services.frontend both have priority = 7"),
+        case(&["up"], vec![toml("port = 3000", "port = 4567")], 2, "services.backend and services.frontend both listen on port 4567 and there is no project.domain"),
+        case(&["plan"], vec![toml("# domain = \"example.com\"", "domain = \"example.com\""), toml("health_path = \"/api/health-check\"", "health_path = \"/api/health-check\"\npaths = [\"/a*/*/*\", \"/b?/*/*\"]")], 2, "services.backend: its host and paths have 6 wildcards (* or ?); an ALB rule takes at most 5"),
+        case(&["plan"], vec![toml("# domain = \"example.com\"", "domain = \"example.com\""), toml("health_path = \"/api/health-check\"", "health_path = \"/api/health-check\"\npaths = [\"/1\", \"/2\", \"/3\", \"/4\", \"/5\"]")], 2, "services.backend: an ALB rule takes at most 5 host and path values"),
+        case(&["--env", "a", "plan"], vec![toml("[services.backend]\n", "[env.a]\ndomain = \"x.example.com\"\n[env.b]\ndomain = \"x.example.com\"\n\n[services.backend]\n")], 2, "environments a and b both point x.example.com at their load balancer"),
         case(&["up"], vec![toml("\"CONNECTION_URL\"", "\"CONNECTION-URL\"")], 2, "services.backend.secrets[2]: \"CONNECTION-URL\" is not a valid environment variable name"),
         case(&["secrets", "push"], vec![toml("\"CONNECTION_URL\"", "\"1CONNECTION\"")], 2, "is not a valid environment variable name"),
         case(&["render", "backend"], vec![toml("OTEL_SERVICE_NAME =", "\"OTEL SERVICE\" =")], 2, "services.backend.environment.OTEL SERVICE: \"OTEL SERVICE\" is not a valid environment variable name"),

@@ -32,24 +32,6 @@ fn https_rules(inv: &Value, lb: &str) -> Value {
     by_name(&inv["load_balancers"], lb)["listeners"][1]["rules"].clone()
 }
 
-/// Removes `[services.<name>]` (up to the next table) from the project file.
-fn drop_service(dir: &std::path::Path, name: &str) {
-    let path = dir.join("cruddur.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let start = text.find(&format!("[services.{name}]\n")).unwrap();
-    let end = text[start + 1..].find("\n[").map_or(text.len(), |i| start + 2 + i);
-    let mut kept = format!("{}{}", &text[..start], &text[end..]);
-    // and its overrides in the [env.*] tables
-    for env in ENVS {
-        let header = format!("[env.{env}.services.{name}]\n");
-        if let Some(at) = kept.find(&header) {
-            let stop = kept[at + 1..].find("\n[").map_or(kept.len(), |i| at + 2 + i);
-            kept.replace_range(at..stop, "");
-        }
-    }
-    std::fs::write(&path, kept).unwrap();
-}
-
 #[test]
 fn two_environments_coexist_in_one_account_with_nothing_shared() {
     let moto = Moto::start_recording();
@@ -220,7 +202,7 @@ fn a_removed_service_is_planned_for_deletion_kept_by_up_and_deleted_by_prune_or_
     };
     let before = production(&moto.inventory());
 
-    drop_service(dir.path(), "worker");
+    drop_service(dir.path(), "worker", &ENVS);
     let mark = moto.mark();
     let plan = cruddur(&moto, dir.path(), &["--env", "staging", "plan", "--prune", "--output", "json"]).ok();
     assert_eq!(moto.writes_since(mark), Vec::<String>::new(), "plan reads only");
@@ -252,7 +234,7 @@ fn a_removed_service_is_planned_for_deletion_kept_by_up_and_deleted_by_prune_or_
     assert_eq!(production(&inv), before, "production is untouched");
 
     // A web service: its rule and target group go with it, and its ingress.
-    drop_service(dir.path(), "api");
+    drop_service(dir.path(), "api", &ENVS);
     let plan = cruddur(&moto, dir.path(), &["--env", "staging", "plan", "--prune", "--output", "json"]).ok();
     assert_eq!(
         changed(&plan),

@@ -45,6 +45,25 @@ fn tags_of(tags: &[sdk::Tag]) -> Tags {
     tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect()
 }
 
+/// Our view of a described service.
+pub(crate) fn summary(s: &sdk::Service) -> ServiceSummary {
+    let vpc = s.network_configuration().and_then(|n| n.awsvpc_configuration());
+    ServiceSummary {
+        arn: s.service_arn().unwrap_or_default().to_string(),
+        name: s.service_name().unwrap_or_default().to_string(),
+        target_groups: s.load_balancers().iter().filter_map(|lb| lb.target_group_arn()).map(str::to_string).collect(),
+        ports: s.load_balancers().iter().filter_map(|lb| lb.container_port()).collect(),
+        containers: s.load_balancers().iter().filter_map(|lb| lb.container_name()).map(str::to_string).collect(),
+        task_definition: s.task_definition().unwrap_or_default().to_string(),
+        subnets: vpc.map(|v| v.subnets().to_vec()).unwrap_or_default(),
+        security_groups: vpc.map(|v| v.security_groups().to_vec()).unwrap_or_default(),
+        status: s.status().unwrap_or_default().to_string(),
+        desired_count: s.desired_count(),
+        tags: tags_of(s.tags()),
+        grace_period: s.health_check_grace_period_seconds(),
+    }
+}
+
 fn create_service_retryable(e: &Error) -> bool {
     is_aws(e, "InvalidParameterException", CONSISTENCY_MESSAGES) || is_aws(e, "ClusterNotFoundException", &[])
 }
@@ -171,33 +190,7 @@ impl Ecs {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) => return Ok(None),
             Err(e) => return Err(call_error("ecs:DescribeServices", &format!("{cluster}/{name}"), e)),
         };
-        Ok(out.services().iter().find(|s| s.status() == Some("ACTIVE") || s.status() == Some("DRAINING")).map(|s| {
-            let vpc = s.network_configuration().and_then(|n| n.awsvpc_configuration());
-            ServiceSummary {
-                arn: s.service_arn().unwrap_or_default().to_string(),
-                name: s.service_name().unwrap_or_default().to_string(),
-                target_groups: s
-                    .load_balancers()
-                    .iter()
-                    .filter_map(|lb| lb.target_group_arn())
-                    .map(str::to_string)
-                    .collect(),
-                ports: s.load_balancers().iter().filter_map(|lb| lb.container_port()).collect(),
-                containers: s
-                    .load_balancers()
-                    .iter()
-                    .filter_map(|lb| lb.container_name())
-                    .map(str::to_string)
-                    .collect(),
-                task_definition: s.task_definition().unwrap_or_default().to_string(),
-                subnets: vpc.map(|v| v.subnets().to_vec()).unwrap_or_default(),
-                security_groups: vpc.map(|v| v.security_groups().to_vec()).unwrap_or_default(),
-                status: s.status().unwrap_or_default().to_string(),
-                desired_count: s.desired_count(),
-                tags: tags_of(s.tags()),
-                grace_period: s.health_check_grace_period_seconds(),
-            }
-        }))
+        Ok(out.services().iter().find(|s| s.status() == Some("ACTIVE") || s.status() == Some("DRAINING")).map(summary))
     }
 
     /// The names of the cluster's services (none when there is no cluster).

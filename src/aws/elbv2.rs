@@ -111,6 +111,29 @@ impl Elbv2 {
         }
     }
 
+    /// The ARNs of every target group whose name starts with `prefix`
+    /// (DescribeTargetGroups pages with Marker, at most 400 a page).
+    pub async fn target_groups_named(&self, prefix: &str) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .describe_target_groups()
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| call_error("elbv2:DescribeTargetGroups", &format!("{prefix}*"), e))?;
+            let named =
+                page.target_groups().iter().filter(|t| t.target_group_name().is_some_and(|n| n.starts_with(prefix)));
+            out.extend(named.filter_map(|t| t.target_group_arn()).map(str::to_string));
+            match page.next_marker() {
+                Some(next) if !next.is_empty() => marker = Some(next.to_string()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
     /// Creating a target group that exists with the same settings returns it (AWS).
     pub async fn create_target_group(&self, spec: &TargetGroupSpec, tags: &Tags) -> Result<String> {
         let out = self

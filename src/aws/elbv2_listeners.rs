@@ -143,30 +143,50 @@ fn certificate_wait(spec: &ListenerSpec) -> Wait {
     )
 }
 
+/// A rule's conditions: the hosts (any of them) and the paths (any of them).
+fn sdk_conditions(when: &Conditions) -> Vec<sdk::RuleCondition> {
+    let mut conditions = Vec::new();
+    if !when.hosts.is_empty() {
+        let hosts = sdk::HostHeaderConditionConfig::builder().set_values(Some(when.hosts.clone())).build();
+        conditions.push(sdk::RuleCondition::builder().field("host-header").host_header_config(hosts).build());
+    }
+    if !when.paths.is_empty() {
+        let paths = sdk::PathPatternConditionConfig::builder().set_values(Some(when.paths.clone())).build();
+        conditions.push(sdk::RuleCondition::builder().field("path-pattern").path_pattern_config(paths).build());
+    }
+    conditions
+}
+
 fn certificate(arn: &str) -> sdk::Certificate {
     sdk::Certificate::builder().certificate_arn(arn).build()
 }
 
 impl Elbv2 {
+    /// Every listener of the load balancer (DescribeListeners pages with Marker).
     pub async fn listeners(&self, lb: &str) -> Result<Vec<Listener>> {
-        let out = self
-            .client()
-            .describe_listeners()
-            .load_balancer_arn(lb)
-            .send()
-            .await
-            .map_err(|e| call_error("elbv2:DescribeListeners", lb, e))?;
-        Ok(out
-            .listeners()
-            .iter()
-            .map(|l| Listener {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .client()
+                .describe_listeners()
+                .load_balancer_arn(lb)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| call_error("elbv2:DescribeListeners", lb, e))?;
+            out.extend(page.listeners().iter().map(|l| Listener {
                 arn: l.listener_arn().unwrap_or_default().to_string(),
                 port: l.port().unwrap_or_default(),
                 https: l.protocol().is_some_and(|p| p.as_str() == "HTTPS"),
                 certificate: l.certificates().first().and_then(|c| c.certificate_arn()).map(str::to_string),
                 default_action: action_of(l.default_actions()),
-            })
-            .collect())
+            }));
+            match page.next_marker() {
+                Some(next) if !next.is_empty() => marker = Some(next.to_string()),
+                _ => return Ok(out),
+            }
+        }
     }
 
     pub async fn create_listener(&self, lb: &str, spec: &ListenerSpec, tags: &Tags) -> Result<String> {
@@ -203,26 +223,31 @@ impl Elbv2 {
         Ok(())
     }
 
+    /// The listener's rules but its default one (DescribeRules pages with Marker).
     pub async fn rules(&self, listener: &str) -> Result<Vec<Rule>> {
-        let out = self
-            .client()
-            .describe_rules()
-            .listener_arn(listener)
-            .send()
-            .await
-            .map_err(|e| call_error("elbv2:DescribeRules", listener, e))?;
-        Ok(out
-            .rules()
-            .iter()
-            .filter(|r| r.is_default() != Some(true))
-            .map(|r| Rule {
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .client()
+                .describe_rules()
+                .listener_arn(listener)
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| call_error("elbv2:DescribeRules", listener, e))?;
+            out.extend(page.rules().iter().filter(|r| r.is_default() != Some(true)).map(|r| Rule {
                 arn: r.rule_arn().unwrap_or_default().to_string(),
                 priority: r.priority().and_then(|p| p.parse().ok()),
                 hosts: condition_values(r, "host-header"),
                 paths: condition_values(r, "path-pattern"),
                 action: action_of(r.actions()),
-            })
-            .collect())
+            }));
+            match page.next_marker() {
+                Some(next) if !next.is_empty() => marker = Some(next.to_string()),
+                _ => return Ok(out),
+            }
+        }
     }
 
     pub async fn create_rule(
@@ -233,20 +258,11 @@ impl Elbv2 {
         tg: &str,
         tags: &Tags,
     ) -> Result<()> {
-        let mut conditions = Vec::new();
-        if !when.hosts.is_empty() {
-            let hosts = sdk::HostHeaderConditionConfig::builder().set_values(Some(when.hosts.clone())).build();
-            conditions.push(sdk::RuleCondition::builder().field("host-header").host_header_config(hosts).build());
-        }
-        if !when.paths.is_empty() {
-            let paths = sdk::PathPatternConditionConfig::builder().set_values(Some(when.paths.clone())).build();
-            conditions.push(sdk::RuleCondition::builder().field("path-pattern").path_pattern_config(paths).build());
-        }
         self.client()
             .create_rule()
             .listener_arn(listener)
             .priority(priority)
-            .set_conditions(Some(conditions))
+            .set_conditions(Some(sdk_conditions(when)))
             .actions(sdk_action(&Action::Forward(tg.to_string())))
             .set_tags(Some(sdk_tags(tags)))
             .send()
@@ -255,14 +271,35 @@ impl Elbv2 {
         Ok(())
     }
 
-    pub async fn set_rule_priority(&self, rule: &str, priority: i32) -> Result<()> {
-        let pair = sdk::RulePriorityPair::builder().rule_arn(rule).priority(priority).build();
+    /// Changes a rule's conditions and target in place: the rule keeps its ARN and
+    /// priority, so no request meets a moment with both or neither rule.
+    pub async fn modify_rule(&self, rule: &str, when: &Conditions, tg: &str) -> Result<()> {
         self.client()
-            .set_rule_priorities()
-            .rule_priorities(pair)
+            .modify_rule()
+            .rule_arn(rule)
+            .set_conditions(Some(sdk_conditions(when)))
+            .actions(sdk_action(&Action::Forward(tg.to_string())))
             .send()
             .await
-            .map_err(|e| call_error("elbv2:SetRulePriorities", rule, e))?;
+            .map_err(|e| call_error("elbv2:ModifyRule", &format!("{rule} {when}"), e))?;
+        Ok(())
+    }
+
+    /// Sets several rules' priorities in one call, which AWS applies together (ELBv2
+    /// SetRulePriorities), so rules can trade places without a `PriorityInUse`.
+    pub async fn set_rule_priorities(&self, moves: &[(String, i32)]) -> Result<()> {
+        if moves.is_empty() {
+            return Ok(());
+        }
+        let pairs =
+            moves.iter().map(|(arn, p)| sdk::RulePriorityPair::builder().rule_arn(arn).priority(*p).build()).collect();
+        let what: Vec<String> = moves.iter().map(|(arn, p)| format!("{arn}={p}")).collect();
+        self.client()
+            .set_rule_priorities()
+            .set_rule_priorities(Some(pairs))
+            .send()
+            .await
+            .map_err(|e| call_error("elbv2:SetRulePriorities", &what.join(","), e))?;
         Ok(())
     }
 
@@ -272,17 +309,6 @@ impl Elbv2 {
             Err(e) if e.as_service_error().is_some_and(|s| s.is_rule_not_found_exception()) => Ok(()),
             Err(e) => Err(call_error("elbv2:DeleteRule", rule, e)),
         }
-    }
-
-    pub async fn set_rule_target(&self, rule: &str, tg: &str) -> Result<()> {
-        self.client()
-            .modify_rule()
-            .rule_arn(rule)
-            .actions(sdk_action(&Action::Forward(tg.to_string())))
-            .send()
-            .await
-            .map_err(|e| call_error("elbv2:ModifyRule", rule, e))?;
-        Ok(())
     }
 
     pub async fn delete_listener(&self, arn: &str) -> Result<()> {

@@ -10,6 +10,7 @@ pub mod ecr;
 pub mod ecs;
 pub mod ecs_cluster;
 pub mod ecs_run;
+pub mod ecs_services;
 pub mod ecs_tasks;
 pub mod elbv2;
 pub mod elbv2_listeners;

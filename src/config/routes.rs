@@ -48,8 +48,8 @@ pub(super) fn check(
     services: &std::collections::BTreeMap<String, super::Service>,
     domain: Option<&str>,
 ) -> std::result::Result<(), String> {
-    let Some(domain) = domain else { return Ok(()) };
     let web: Vec<&super::Service> = services.values().filter(|s| s.is_web()).collect();
+    let Some(domain) = domain else { return one_listener_per_port(&web) };
     let defaults: Vec<&str> = web.iter().filter(|s| s.route.default).map(|s| s.name.as_str()).collect();
     if defaults.len() > 1 {
         return Err(format!(
@@ -90,11 +90,46 @@ pub(super) fn check(
                 ));
             }
         }
+        // ALB quotas ("Quotas for your Application Load Balancers"): 5 condition
+        // values and 5 wildcards per rule.
         if s.route.paths.len() + usize::from(s.route.host.is_some()) > 5 {
             return Err(format!("services.{}: an ALB rule takes at most 5 host and path values", s.name));
         }
+        let wildcards: usize = s.route.host.iter().chain(&s.route.paths).map(|v| v.matches(['*', '?']).count()).sum();
+        if wildcards > 5 {
+            return Err(format!(
+                "services.{}: its host and paths have {wildcards} wildcards (* or ?); an ALB rule takes at most 5",
+                s.name
+            ));
+        }
         if let Some(p) = s.route.priority.filter(|p| !(1..=50_000).contains(p)) {
             return Err(format!("services.{}.priority = {p} must be between 1 and 50000", s.name));
+        }
+        if let Some(other) =
+            web.iter().find(|o| o.name < s.name && o.route.priority.is_some() && o.route.priority == s.route.priority)
+        {
+            return Err(format!(
+                "services.{} and services.{} both have priority = {}: each listener rule needs its own",
+                other.name,
+                s.name,
+                s.route.priority.unwrap_or_default()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Without a domain every web service gets a listener on its own port: two on one
+/// port would be one listener forwarding to one of them.
+fn one_listener_per_port(web: &[&super::Service]) -> std::result::Result<(), String> {
+    for (i, s) in web.iter().enumerate() {
+        if let Some(other) = web[..i].iter().find(|o| o.port.is_some() && o.port == s.port) {
+            return Err(format!(
+                "services.{} and services.{} both listen on port {} and there is no project.domain: without a domain each web service gets the load balancer's listener on its own port",
+                other.name,
+                s.name,
+                s.port.unwrap_or_default()
+            ));
         }
     }
     Ok(())

@@ -9,13 +9,13 @@ use std::time::Instant;
 use futures_util::future::try_join_all;
 
 use crate::aws::elbv2::{LoadBalancer, TargetGroupSpec};
-use crate::aws::elbv2_listeners::{Action as Route, Conditions, ListenerSpec, Rule};
+use crate::aws::elbv2_listeners::{Action as Route, ListenerSpec};
 use crate::error::Result;
 use crate::stack::network::Network;
 use crate::stack::report::Action;
-use crate::stack::routes;
 use crate::stack::spec::owned;
 use crate::stack::Run;
+use crate::stack::{listener_rules, routes};
 
 /// Target group ARN by service name (a placeholder in a plan for ones not made yet).
 pub type TargetGroups = BTreeMap<String, String>;
@@ -165,7 +165,7 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
             }
             run.report.record("listener", &id, Action::Create, vec![describe(spec, tgs)], t);
             if spec.certificate.is_some() {
-                rules(run, arn.as_deref(), tgs).await?;
+                listener_rules::converge(run, arn.as_deref(), tgs).await?;
             }
             continue;
         };
@@ -179,7 +179,7 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
         tag_if_missing(run, &have.arn, &mut details).await?;
         run.report.settle("listener", &id, details, t);
         if spec.certificate.is_some() {
-            rules(run, Some(&have.arn), tgs).await?;
+            listener_rules::converge(run, Some(&have.arn), tgs).await?;
         }
     }
     // Listeners cruddur makes in the other mode (a domain was set or unset): both
@@ -216,71 +216,4 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
 /// A live listener as a spec, to describe it.
 fn spec_of(l: &crate::aws::elbv2_listeners::Listener) -> ListenerSpec {
     ListenerSpec { port: l.port, certificate: l.certificate.clone(), default_action: l.default_action.clone() }
-}
-
-/// The services' host and path rules on the HTTPS listener; a rule cruddur made
-/// that no service wants any more, and that forwards to a configured service, is
-/// deleted (its route changed).
-async fn rules(run: &Run<'_>, listener: Option<&str>, tgs: &TargetGroups) -> Result<()> {
-    let elb = &run.aws.elbv2;
-    let existing = match listener {
-        Some(arn) => elb.rules(arn).await?,
-        None => Vec::new(),
-    };
-    let wanted = routes::rules(run.spec.project);
-    for placed in routes::place(&wanted, &existing) {
-        let t = Instant::now();
-        let service = &placed.rule.service;
-        let tg = tgs.get(service).cloned().unwrap_or_default();
-        let id = placed.rule.when.to_string();
-        match placed.existing {
-            None => {
-                if run.apply() {
-                    let listener = listener.expect("created before its rules");
-                    elb.create_rule(listener, placed.priority, &placed.rule.when, &tg, &run.spec.tags).await?;
-                }
-                let details = vec![format!("priority {}, forward to {service}", placed.priority)];
-                run.report.record("listener-rule", &id, Action::Create, details, t);
-            }
-            Some(rule) => {
-                let mut details = Vec::new();
-                if rule.action != Route::Forward(tg.clone()) {
-                    details.push(format!("-> forward to {service}"));
-                    if run.apply() {
-                        elb.set_rule_target(&rule.arn, &tg).await?;
-                    }
-                }
-                if rule.priority != Some(placed.priority) {
-                    details.push(format!("priority {:?} -> {}", rule.priority, placed.priority));
-                    if run.apply() {
-                        elb.set_rule_priority(&rule.arn, placed.priority).await?;
-                    }
-                }
-                tag_if_missing(run, &rule.arn, &mut details).await?;
-                run.report.settle("listener-rule", &id, details, t);
-            }
-        }
-    }
-    let stale: Vec<&Rule> = routes::unmatched(&wanted, &existing)
-        .into_iter()
-        .filter(|r| matches!(&r.action, Route::Forward(tg) if tgs.values().any(|a| a == tg)))
-        .collect();
-    if stale.is_empty() {
-        return Ok(());
-    }
-    let arns: Vec<String> = stale.iter().map(|r| r.arn.clone()).collect();
-    let tags = elb.tags(&arns).await?;
-    for rule in stale {
-        let t = Instant::now();
-        if !tags.get(&rule.arn).is_some_and(|tags| owned(run.spec.project, tags)) {
-            continue;
-        }
-        if run.apply() {
-            elb.delete_rule(&rule.arn).await?;
-        }
-        let when = Conditions { hosts: rule.hosts.clone(), paths: rule.paths.clone() };
-        let why = vec!["no service in cruddur.toml routes this way any more".into()];
-        run.report.record("listener-rule", when.to_string(), Action::Delete, why, t);
-    }
-    Ok(())
 }

@@ -7,9 +7,13 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use futures_util::future::try_join_all;
+use std::collections::BTreeSet;
+
+use futures_util::{stream, StreamExt, TryStreamExt};
 
 use crate::aws::acm::Certificate;
+use crate::aws::ecs_cluster::ServiceSummary;
+use crate::aws::elbv2::name_of;
 use crate::aws::route53::{absolute, Record, Target};
 use crate::aws::Tags;
 use crate::error::{Error, Result};
@@ -20,6 +24,10 @@ use crate::stack::Run;
 /// How long a deletion is retried while AWS still sees the resource in use
 /// (ENIs of stopping tasks on a security group, a target group behind a listener).
 const IN_USE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// At most this many ECS calls at once: ECS throttles bursts per account and
+/// region (ECS API reference, "Request throttling").
+pub(super) const ECS_CONCURRENCY: usize = 5;
 
 fn in_use(e: &Error) -> bool {
     matches!(e, Error::Aws { code, .. } if matches!(code.as_str(), "ResourceInUse" | "ResourceInUseException" | "DependencyViolation"))
@@ -84,18 +92,7 @@ fn note(run: &Run<'_>, resource: &'static str, name: &str, tags: &Tags, t: Insta
 
 pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
     let (aws, project) = (run.aws, run.spec.project);
-    try_join_all(project.services.values().map(|s| async move {
-        let t = Instant::now();
-        // A DRAINING service is already deleted; the cluster's deletion waits for it.
-        let found = aws.ecs.find_service(&project.cluster, &s.ecs_name).await?;
-        let Some(svc) = found.filter(|svc| svc.status != "DRAINING") else { return Ok(()) };
-        let details = vec![format!("scaled {} -> 0", svc.desired_count)];
-        remove(run, ("ecs-service", &s.ecs_name), &svc.tags, details, t, || {
-            aws.ecs.delete_service(&project.cluster, &s.ecs_name)
-        })
-        .await
-    }))
-    .await?;
+    let services = services(run).await?;
     let lb = aws.elbv2.load_balancer(&project.load_balancer).await?;
     let cert = match &project.domain {
         Some(domain) => aws.acm.find(domain, &run.spec.certificate_names).await?,
@@ -119,15 +116,7 @@ pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
             run.report.record("load-balancer", &project.load_balancer, Action::Delete, details, t);
         }
     }
-    for name in project.web_services().map(|s| &s.target_group) {
-        let t = Instant::now();
-        let Some(tg) = aws.elbv2.target_group(name).await? else { continue };
-        let tags = aws.elbv2.tags(std::slice::from_ref(&tg.arn)).await?.remove(&tg.arn).unwrap_or_default();
-        remove(run, ("target-group", name), &tags, vec![], t, || {
-            retrying(run, name, || async { aws.elbv2.delete_target_group(&tg.arn).await.map(|_| true) })
-        })
-        .await?;
-    }
+    target_groups(run, &services).await?;
     if let (Some(domain), Some(cert)) = (&project.domain, &cert) {
         let t = Instant::now();
         remove(run, ("certificate", domain), &cert.tags, vec![], t, || {
@@ -161,6 +150,73 @@ pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
     }
     if all {
         kept_data(run).await?;
+    }
+    Ok(())
+}
+
+/// Deletes every ECS service cruddur made for this project and environment (by its
+/// tags), listed in cruddur.toml or not, and those of cruddur.toml it owns; then
+/// waits until they are INACTIVE: until then their tasks' network interfaces hold
+/// the security groups and ECS refuses to delete the cluster. Returns them (with the
+/// target groups they name).
+async fn services(run: &Run<'_>) -> Result<Vec<ServiceSummary>> {
+    let (aws, project) = (run.aws, run.spec.project);
+    let configured: &BTreeSet<&str> = &project.services.values().map(|s| s.ecs_name.as_str()).collect();
+    let live = aws.ecs.all_services(&project.cluster).await?;
+    let found: Vec<ServiceSummary> =
+        live.into_iter().filter(|s| configured.contains(s.name.as_str()) || owned(project, &s.tags)).collect();
+    let deleting = found.iter().map(|svc| async move {
+        let t = Instant::now();
+        let ours = owned(project, &svc.tags).then(|| svc.name.clone());
+        if svc.status == "DRAINING" {
+            // Deleted by an earlier run: only the wait below is left.
+            return Ok(ours);
+        }
+        let mut details = vec![format!("scaled {} -> 0", svc.desired_count)];
+        if !configured.contains(svc.name.as_str()) {
+            details.push("not in cruddur.toml any more".into());
+        }
+        remove(run, ("ecs-service", &svc.name), &svc.tags, details, t, || {
+            aws.ecs.delete_service(&project.cluster, &svc.name)
+        })
+        .await?;
+        Ok::<_, Error>(ours)
+    });
+    let gone: Vec<Option<String>> = stream::iter(deleting).buffer_unordered(ECS_CONCURRENCY).try_collect().await?;
+    let gone: Vec<String> = gone.into_iter().flatten().collect();
+    if run.apply() {
+        aws.ecs.wait_inactive(&project.cluster, &gone).await?;
+    }
+    Ok(found.into_iter().filter(|s| owned(project, &s.tags)).collect())
+}
+
+/// The target groups of cruddur.toml's web services, of the deleted services, and
+/// any other that cruddur made for this project and environment (its name starts
+/// with theirs): a service deleted by an interrupted run is INACTIVE and no longer
+/// listed, but its target group is still there.
+async fn target_groups(run: &Run<'_>, services: &[ServiceSummary]) -> Result<()> {
+    let (aws, project) = (run.aws, run.spec.project);
+    let mut arns: Vec<String> = services.iter().flat_map(|s| s.target_groups.iter().cloned()).collect();
+    for name in project.web_services().map(|s| &s.target_group) {
+        if let Some(tg) = aws.elbv2.target_group(name).await? {
+            arns.push(tg.arn);
+        }
+    }
+    let prefixed = aws.elbv2.target_groups_named(&format!("{}-", project.base_name())).await?;
+    let mut tags = aws.elbv2.tags(&prefixed).await?;
+    arns.extend(prefixed.into_iter().filter(|arn| tags.get(arn).is_some_and(|t| owned(project, t))));
+    arns.sort();
+    arns.dedup();
+    let unknown: Vec<String> = arns.iter().filter(|a| !tags.contains_key(*a)).cloned().collect();
+    tags.extend(aws.elbv2.tags(&unknown).await?);
+    for arn in &arns {
+        let t = Instant::now();
+        let Some(tags) = tags.remove(arn) else { continue };
+        let name = name_of(arn);
+        remove(run, ("target-group", name), &tags, vec![], t, || {
+            retrying(run, name, || async { aws.elbv2.delete_target_group(arn).await.map(|_| true) })
+        })
+        .await?;
     }
     Ok(())
 }

@@ -73,3 +73,30 @@ pub fn changed(run: &Run) -> Vec<(String, String, String)> {
     out.sort();
     out
 }
+
+/// Removes `[services.<name>]` (up to the next table) from the project file, and its
+/// overrides in the `[env.*]` tables.
+pub fn drop_service(dir: &Path, name: &str, envs: &[&str]) {
+    let path = dir.join("cruddur.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find(&format!("[services.{name}]\n")).unwrap();
+    let end = text[start + 1..].find("\n[").map_or(text.len(), |i| start + 2 + i);
+    let mut kept = format!("{}{}", &text[..start], &text[end..]);
+    for env in envs {
+        let header = format!("[env.{env}.services.{name}]\n");
+        if let Some(at) = kept.find(&header) {
+            let stop = kept[at + 1..].find("\n[").map_or(kept.len(), |i| at + 2 + i);
+            kept.replace_range(at..stop, "");
+        }
+    }
+    std::fs::write(&path, kept).unwrap();
+}
+
+/// Replaces the first `from` in the project file with `to`.
+#[track_caller]
+pub fn edit_toml(dir: &Path, from: &str, to: &str) {
+    let path = dir.join("cruddur.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "`{from}` in cruddur.toml");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}

@@ -27,6 +27,9 @@ A rule (see tests/scenarios/real_aws.json for the catalogue):
             | {"status": 200, "body": {...}}                          a success body (JSON protocols)
             | {"replace": [["from", "to"], ...]}                      moto's answer, rewritten
   }
+or a stateful behaviour: {"behaviour": "ecs-lifecycle", "drain_seconds": S}
+(tests/support/ecs_lifecycle.py: DRAINING, INACTIVE, the network interfaces that
+hold security groups, and DeleteCluster refused while services remain).
 """
 
 import http.client
@@ -38,6 +41,9 @@ import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ecs_lifecycle import EcsLifecycle  # noqa: E402
 
 # Query-protocol services and their XML namespaces (the ErrorResponse shape).
 QUERY_NAMESPACES = {
@@ -64,6 +70,7 @@ class Rules:
         self.stamp = None
         self.rules = []
         self.counts = {}
+        self.behaviours = {}
         self.lock = threading.Lock()
 
     def _reload(self):
@@ -79,6 +86,20 @@ class Rules:
                 self.rules = json.load(f)
             self.counts = {}
             self.stamp = stamp
+            # A behaviour keeps what it has seen across rule changes.
+            kept, self.behaviours = self.behaviours, {}
+            for entry in self.rules:
+                if entry.get("behaviour") == "ecs-lifecycle":
+                    lifecycle = kept.get("ecs-lifecycle") or EcsLifecycle()
+                    lifecycle.configure(entry)
+                    self.behaviours["ecs-lifecycle"] = lifecycle
+            self.rules = [r for r in self.rules if "behaviour" not in r]
+
+    def behaviour(self, name):
+        """The stateful behaviour of that name, when the rules file enables it."""
+        with self.lock:
+            self._reload()
+            return self.behaviours.get(name)
 
     def pick(self, service, operation, body):
         """The rule that answers this call, or None (forward it to moto)."""
@@ -190,9 +211,17 @@ def make_handler(moto_port, rules, log_path, latency):
                     entry["name"] = request.get("serviceName") or request.get("clusterName")
                 except ValueError:
                     pass
+            lifecycle = rules.behaviour("ecs-lifecycle")
+            refused = lifecycle.before(service, operation, text) if lifecycle and rule is None else None
+            if refused:
+                rule = {"name": "ecs-lifecycle", "respond": dict(zip(("status", "code", "message"), refused))}
+                entry["injected"] = "ecs-lifecycle"
             log(entry)
             if rule is None:
-                self._send(*self._forward(body))
+                status, headers, data = self._forward(body)
+                if lifecycle:
+                    data = lifecycle.after(service, operation, text, status, data)
+                self._send(status, headers, data)
                 return
             respond = rule["respond"]
             json_protocol = "X-Amz-Target" in self.headers
