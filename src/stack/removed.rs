@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use futures_util::future::try_join_all;
+use futures_util::{stream, StreamExt, TryStreamExt};
 
 use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::elbv2::name_of;
@@ -15,19 +15,17 @@ use crate::aws::elbv2_listeners::{Action as Route, Conditions};
 use crate::error::{Error, Result};
 use crate::stack::report::Action;
 use crate::stack::spec::owned;
-use crate::stack::teardown::{remove, retrying};
+use crate::stack::teardown::{remove, retrying, ECS_CONCURRENCY};
 use crate::stack::Run;
 
-/// The owned, active ECS services in the cluster that no `[services.X]` names.
+/// The owned ECS services in the cluster that no `[services.X]` names: ACTIVE ones,
+/// and DRAINING ones that an interrupted `up --prune` or `down <name>` deleted
+/// (their rules and target groups may still be there).
 pub async fn find(run: &Run<'_>) -> Result<Vec<ServiceSummary>> {
     let (aws, project) = (run.aws, run.spec.project);
     let configured: BTreeSet<&str> = project.services.values().map(|s| s.ecs_name.as_str()).collect();
-    let names = aws.ecs.service_names(&project.cluster).await?;
-    let found = try_join_all(
-        names.iter().filter(|n| !configured.contains(n.as_str())).map(|n| aws.ecs.find_service(&project.cluster, n)),
-    )
-    .await?;
-    Ok(found.into_iter().flatten().filter(|s| s.status == "ACTIVE" && owned(project, &s.tags)).collect())
+    let live = aws.ecs.all_services(&project.cluster).await?;
+    Ok(live.into_iter().filter(|s| !configured.contains(s.name.as_str()) && owned(project, &s.tags)).collect())
 }
 
 /// `down <name>...`: each name is a service of cruddur.toml (its short or its ECS
@@ -39,7 +37,8 @@ pub async fn named(run: &Run<'_>, names: &[String]) -> Result<Vec<ServiceSummary
     for name in names {
         let ecs_name = project.services.get(name).map_or(name.as_str(), |s| s.ecs_name.as_str());
         match aws.ecs.find_service(&project.cluster, ecs_name).await? {
-            Some(s) if s.status == "ACTIVE" => found.push(s),
+            // DRAINING: deleted by an interrupted run; its routes may still be there.
+            Some(s) => found.push(s),
             _ if project.services.contains_key(name) || project.services.values().any(|s| s.ecs_name == *name) => {
                 return Err(Error::usage(
                     format!(
@@ -61,7 +60,7 @@ pub async fn named(run: &Run<'_>, names: &[String]) -> Result<Vec<ServiceSummary
 
 /// A plain `up`: the removed services stay, and the report says how to delete them.
 pub fn keep(run: &Run<'_>, removed: &[ServiceSummary]) {
-    for s in removed {
+    for s in removed.iter().filter(|s| s.status == "ACTIVE") {
         let why = format!(
             "not in cruddur.toml any more: kept running; `cruddur up --prune` or `cruddur down {} --yes` deletes it",
             s.name
@@ -75,14 +74,14 @@ pub fn keep(run: &Run<'_>, removed: &[ServiceSummary]) {
 /// domain), then the target groups. Resources cruddur does not own are left alone.
 pub async fn delete(run: &Run<'_>, services: &[ServiceSummary]) -> Result<()> {
     let (aws, project) = (run.aws, run.spec.project);
-    try_join_all(services.iter().map(|s| async move {
+    let deleting = services.iter().filter(|s| s.status == "ACTIVE").map(|s| async move {
         let t = Instant::now();
         let details =
             vec![format!("scaled {} -> 0; its task definitions and ECR repository are kept", s.desired_count)];
         remove(run, ("ecs-service", &s.name), &s.tags, details, t, || aws.ecs.delete_service(&project.cluster, &s.name))
             .await
-    }))
-    .await?;
+    });
+    stream::iter(deleting).buffer_unordered(ECS_CONCURRENCY).try_collect::<Vec<()>>().await?;
     let doomed: Vec<(&str, i32)> =
         services.iter().flat_map(|s| s.target_groups.iter().map(String::as_str).zip(s.ports.iter().copied())).collect();
     if doomed.is_empty() {

@@ -237,6 +237,12 @@ impl Moto {
         clean(Command::new(venv_bin("aws"))).args(args).envs(self.env()).output().unwrap()
     }
 
+    /// The aws CLI through the behaviour proxy (moto's own answers without one).
+    pub fn aws_proxied(&self, args: &[&str]) -> Output {
+        let url = self.proxy.clone().unwrap_or_else(|| self.url.clone());
+        clean(Command::new(venv_bin("aws"))).args(args).envs(self.env()).env("AWS_ENDPOINT_URL", url).output().unwrap()
+    }
+
     /// The real binary against this moto (through the proxy, when there is one).
     pub fn cruddur(&self, dir: &Path, args: &[&str]) -> Run {
         self.cruddur_with(dir, args, &[])
