@@ -112,8 +112,10 @@ pub enum Error {
     LocalUnhealthy { service: String, state: String },
     #[error("no value for the secrets {}", .parameters.join(", "))]
     MissingSecrets { parameters: Vec<String>, env_files: Vec<String> },
-    #[error("no public Route 53 hosted zone named {domain}")]
+    #[error("no public Route 53 hosted zone holds {domain}")]
     NoHostedZone { domain: String },
+    #[error("{host} is already {owner}: cruddur does not take over a record it did not make")]
+    DnsTaken { host: String, owner: String },
     #[error("the ACM certificate for {domain} is {status}")]
     CertificateFailed { domain: String, status: String },
     #[error("the pushed image {image} is {found}, but the task definition runs {wanted}")]
@@ -214,6 +216,11 @@ impl Error {
             Error::BuildInput { .. } => "fix dockerfile or context in the service's [build] table of cruddur.toml (paths are relative to cruddur.toml)".into(),
             Error::BuildFailed { .. } => "the failing step's output is shown above; fix it and run `cruddur build` again".into(),
             Error::MissingSecrets { env_files, .. } => format!("export each one under its own name (the last part of the path), or put it in {} (`cruddur generate-env` writes it); values are never printed", env_files.join(" or ")),
+            Error::NoHostedZone { domain } if domain.matches('.').count() >= 2 => {
+                let parent = domain.split_once('.').map_or(domain.as_str(), |(_, p)| p);
+                format!("create a public hosted zone for {parent} or a parent of it (cruddur puts {domain} into the longest zone that holds it), or a zone for {domain} itself with an NS record for it in the parent's zone; or unset project.domain")
+            }
+            Error::DnsTaken { host, .. } => format!("give this stack (or environment) its own domain or host in cruddur.toml; if the record for {host} is stale, delete it in Route 53 first; nothing was changed"),
             Error::NoHostedZone { .. } => "create the hosted zone (and point the registrar at its name servers), or unset project.domain".into(),
             Error::CertificateFailed { .. } => "see the certificate in the ACM console; delete it and run `cruddur up` again to request a new one".into(),
             Error::ImageMissing { service, buildable: true, .. } => format!("drop --no-build so that `cruddur deploy {service}` builds and pushes it, or `cruddur push {service}` first; nothing was changed"),

@@ -225,7 +225,7 @@ fn missing_secret_or_hosted_zone_stops_before_any_write() {
     assert_no_secret(&run);
     let dir = workspace(Some("example.com"));
     let line = cruddur(&moto, dir.path(), &["up"]).one_line_error(1);
-    assert!(line.contains("no public Route 53 hosted zone named example.com"), "{line}");
+    assert!(line.contains("no public Route 53 hosted zone holds example.com"), "{line}");
     assert_eq!(moto.writes_since(mark), Vec::<String>::new());
 }
 

@@ -1,6 +1,6 @@
 //! ACM: the certificate for `<domain>` and `*.<domain>`, validated through DNS.
 
-use aws_sdk_acm::types::{CertificateStatus, Tag, ValidationMethod};
+use aws_sdk_acm::types::{CertificateStatus, KeyAlgorithm, Tag, ValidationMethod};
 
 use crate::aws::{call_error, Tags};
 use crate::error::Result;
@@ -70,6 +70,40 @@ impl Acm {
         Ok(best)
     }
 
+    /// The other certificates of the account (any status and key type) that cover
+    /// one of these names. ACM gives every certificate of a name in an account the
+    /// same validation CNAME (ACM user guide, "DNS validation"), so while one of them
+    /// exists, deleting that record breaks its renewal.
+    pub async fn others_covering(&self, arn: &str, names: &[String]) -> Result<Vec<String>> {
+        let bare = |n: &str| n.trim_start_matches("*.").trim_end_matches('.').to_ascii_lowercase();
+        let ours: Vec<String> = names.iter().map(|n| bare(n)).collect();
+        let all_keys = aws_sdk_acm::types::Filters::builder()
+            .set_key_types(Some(vec![
+                KeyAlgorithm::Rsa1024,
+                KeyAlgorithm::Rsa2048,
+                KeyAlgorithm::Rsa3072,
+                KeyAlgorithm::Rsa4096,
+                KeyAlgorithm::EcPrime256v1,
+                KeyAlgorithm::EcSecp384r1,
+                KeyAlgorithm::EcSecp521r1,
+            ]))
+            .build();
+        let mut pages = self.client.list_certificates().includes(all_keys).into_paginator().send();
+        let mut found = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| call_error("acm:ListCertificates", &names.join(","), e))?;
+            for c in page.certificate_summary_list() {
+                let mut theirs: Vec<String> = c.subject_alternative_name_summaries().iter().map(|n| bare(n)).collect();
+                theirs.extend(c.domain_name().map(bare));
+                let other = c.certificate_arn().filter(|a| *a != arn);
+                if let Some(other) = other.filter(|_| theirs.iter().any(|n| ours.contains(n))) {
+                    found.push(other.to_string());
+                }
+            }
+        }
+        Ok(found)
+    }
+
     pub async fn describe(&self, arn: &str) -> Result<Certificate> {
         let out = self
             .client
@@ -101,17 +135,20 @@ impl Acm {
         })
     }
 
-    /// Requests the certificate. The idempotency token makes a rerun within the hour
-    /// (say, after the first run was killed) get the same certificate back.
+    /// Requests the certificate. The idempotency token is new for each request (the
+    /// SDK's retries of it send the same one): a token derived from the domain alone
+    /// would, within the hour, give an `up` after `down` the deleted certificate's
+    /// ARN (terraform-provider-aws#6666). A rerun after a killed `up` finds the
+    /// pending certificate by its names (`find`) before requesting one.
     pub async fn request(&self, domain: &str, names: &[String], tags: &Tags) -> Result<String> {
-        let token: String = format!("cruddur{}", domain.replace(|c: char| !c.is_ascii_alphanumeric(), ""));
+        let token = uuid::Uuid::new_v4().simple().to_string();
         let out = self
             .client
             .request_certificate()
             .domain_name(domain)
             .set_subject_alternative_names(Some(names.to_vec()))
             .validation_method(ValidationMethod::Dns)
-            .idempotency_token(token.chars().take(32).collect::<String>())
+            .idempotency_token(token)
             .set_tags(Some(sdk_tags(tags)))
             .send()
             .await

@@ -234,6 +234,31 @@ impl Elbv2 {
         }
     }
 
+    /// The name of this account and region's load balancer with that DNS name
+    /// (DescribeLoadBalancers pages with Marker); None when none has it.
+    pub async fn load_balancer_with_dns(&self, dns_name: &str) -> Result<Option<String>> {
+        let want = dns_name.trim_end_matches('.').to_ascii_lowercase();
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .describe_load_balancers()
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| call_error("elbv2:DescribeLoadBalancers", dns_name, e))?;
+            let found =
+                page.load_balancers().iter().find(|lb| lb.dns_name().is_some_and(|d| d.to_ascii_lowercase() == want));
+            if let Some(lb) = found {
+                return Ok(lb.load_balancer_name().map(str::to_string));
+            }
+            match page.next_marker() {
+                Some(next) if !next.is_empty() => marker = Some(next.to_string()),
+                _ => return Ok(None),
+            }
+        }
+    }
+
     /// CreateLoadBalancer with the same name and settings returns the existing one.
     pub async fn create_load_balancer(
         &self,

@@ -11,18 +11,36 @@ pub struct Route53 {
     client: aws_sdk_route53::Client,
 }
 
-/// A record set, with names in Route 53's absolute form (`api.example.com.`).
+/// A record set, with names in Route 53's absolute form (`api.example.com.`). A
+/// record read from the zone keeps its TTL and alias settings, so that a DELETE
+/// carries exactly the live values, as Route 53 requires (ChangeResourceRecordSets
+/// API reference: "you must specify the same values ... as when you created it").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub name: String,
     pub kind: String,
     pub target: Target,
+    /// The TTL of a value record (None: 300 s when cruddur writes it).
+    pub ttl: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     Values(Vec<String>),
-    Alias { zone_id: String, dns_name: String },
+    Alias { zone_id: String, dns_name: String, evaluate_health: bool },
+}
+
+/// A public hosted zone: its id (without `/hostedzone/`) and absolute name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    pub id: String,
+    pub name: String,
+}
+
+/// True when `name` is `zone` or under it (label by label).
+pub fn within(name: &str, zone: &str) -> bool {
+    let (name, zone) = (absolute(name), absolute(zone));
+    name == zone || name.ends_with(&format!(".{zone}"))
 }
 
 /// `Api.Example.com` and `api.example.com.` are the same name.
@@ -40,8 +58,8 @@ impl Record {
     pub fn same_as(&self, other: &Record) -> bool {
         let norm = |t: &Target| match t {
             Target::Values(v) => Target::Values(v.iter().map(|s| absolute(s)).collect()),
-            Target::Alias { zone_id, dns_name } => {
-                Target::Alias { zone_id: zone_id.clone(), dns_name: absolute(dns_name) }
+            Target::Alias { zone_id, dns_name, .. } => {
+                Target::Alias { zone_id: zone_id.clone(), dns_name: absolute(dns_name), evaluate_health: true }
             }
         };
         absolute(&self.name) == absolute(&other.name)
@@ -54,16 +72,16 @@ fn record_set(r: &Record) -> sdk::ResourceRecordSet {
     let mut set = sdk::ResourceRecordSet::builder().name(&r.name).r#type(sdk::RrType::from(r.kind.as_str()));
     match &r.target {
         Target::Values(values) => {
-            set = set.ttl(300);
+            set = set.ttl(r.ttl.unwrap_or(300));
             for v in values {
                 set = set.resource_records(sdk::ResourceRecord::builder().value(v).build().expect("value is set"));
             }
         }
-        Target::Alias { zone_id, dns_name } => {
+        Target::Alias { zone_id, dns_name, evaluate_health } => {
             let alias = sdk::AliasTarget::builder()
                 .hosted_zone_id(zone_id)
                 .dns_name(dns_name)
-                .evaluate_target_health(true)
+                .evaluate_target_health(*evaluate_health)
                 .build()
                 .expect("zone and name are set");
             set = set.alias_target(alias);
@@ -77,21 +95,33 @@ impl Route53 {
         Route53 { client }
     }
 
-    /// The public hosted zone named exactly `domain`.
-    pub async fn zone_id(&self, domain: &str) -> Result<Option<String>> {
-        let out = self
-            .client
-            .list_hosted_zones_by_name()
-            .dns_name(domain)
-            .send()
-            .await
-            .map_err(|e| call_error("route53:ListHostedZonesByName", domain, e))?;
-        let want = absolute(domain);
-        Ok(out
-            .hosted_zones()
-            .iter()
-            .find(|z| absolute(z.name()) == want && !z.config().is_some_and(|c| c.private_zone()))
-            .map(|z| z.id().trim_start_matches("/hostedzone/").to_string()))
+    /// The public hosted zone that holds `domain`: the longest zone name it is
+    /// under (`staging.shop.example.com` goes into `shop.example.com` when there is
+    /// no zone of its own). ListHostedZones pages with Marker.
+    pub async fn zone_for(&self, domain: &str) -> Result<Option<Zone>> {
+        let mut best: Option<Zone> = None;
+        let mut marker: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_hosted_zones()
+                .set_marker(marker.take())
+                .send()
+                .await
+                .map_err(|e| call_error("route53:ListHostedZones", domain, e))?;
+            for z in page.hosted_zones() {
+                let public = !z.config().is_some_and(|c| c.private_zone());
+                let longer = best.as_ref().is_none_or(|b| absolute(z.name()).len() > b.name.len());
+                if public && within(domain, z.name()) && longer {
+                    let id = z.id().trim_start_matches("/hostedzone/").to_string();
+                    best = Some(Zone { id, name: absolute(z.name()) });
+                }
+            }
+            match page.next_marker() {
+                Some(next) if page.is_truncated() => marker = Some(next.to_string()),
+                _ => return Ok(best),
+            }
+        }
     }
 
     /// The zone's name servers (its delegation set), lower-case without the final dot.
@@ -120,12 +150,15 @@ impl Route53 {
             let page = req.send().await.map_err(|e| call_error("route53:ListResourceRecordSets", zone, e))?;
             for set in page.resource_record_sets() {
                 let target = match set.alias_target() {
-                    Some(a) => {
-                        Target::Alias { zone_id: a.hosted_zone_id().to_string(), dns_name: a.dns_name().to_string() }
-                    }
+                    Some(a) => Target::Alias {
+                        zone_id: a.hosted_zone_id().to_string(),
+                        dns_name: a.dns_name().to_string(),
+                        evaluate_health: a.evaluate_target_health(),
+                    },
                     None => Target::Values(set.resource_records().iter().map(|r| r.value().to_string()).collect()),
                 };
-                out.push(Record { name: absolute(set.name()), kind: set.r#type().as_str().to_string(), target });
+                let kind = set.r#type().as_str().to_string();
+                out.push(Record { name: absolute(set.name()), kind, target, ttl: set.ttl() });
             }
             match (page.is_truncated(), page.next_record_name(), page.next_record_type()) {
                 (true, Some(name), Some(kind)) => start = Some((name.to_string(), kind.clone())),
@@ -135,7 +168,8 @@ impl Route53 {
         Ok(out)
     }
 
-    /// UPSERTs (or DELETEs) the records in one change batch and waits until INSYNC.
+    /// UPSERTs (or DELETEs, exactly as read) the records in one change batch, which
+    /// Route 53 applies all or nothing, and waits until INSYNC.
     pub async fn change(&self, zone: &str, records: &[Record], delete: bool) -> Result<()> {
         if records.is_empty() {
             return Ok(());

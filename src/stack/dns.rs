@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::aws::acm::{is_final_failure, Certificate};
 use crate::aws::elbv2::LoadBalancer;
-use crate::aws::route53::{absolute, Record, Target};
+use crate::aws::route53::{absolute, Record, Target, Zone};
 use crate::error::{Error, Result};
 use crate::resolver;
 use crate::stack::report::Action;
@@ -17,7 +17,7 @@ use crate::stack::Run;
 const ISSUE_TIMEOUT: Duration = Duration::from_secs(45 * 60);
 
 /// The certificate's ARN once usable (None in a plan before it exists).
-pub async fn certificate(run: &Run<'_>, domain: &str, zone: &str) -> Result<Option<String>> {
+pub async fn certificate(run: &Run<'_>, domain: &str, zone: &Zone) -> Result<Option<String>> {
     let (acm, t) = (&run.aws.acm, Instant::now());
     let names = &run.spec.certificate_names;
     let cert = match acm.find(domain, names).await? {
@@ -58,22 +58,25 @@ pub async fn certificate(run: &Run<'_>, domain: &str, zone: &str) -> Result<Opti
         }
     };
     if !cert.issued() {
-        validation_records(run, zone, &cert).await?;
+        validation_records(run, &zone.id, &cert).await?;
     }
     if !run.apply() || cert.issued() {
         return Ok(Some(cert.arn));
     }
-    check_delegation(run, domain, zone).await?;
+    check_delegation(run, zone).await?;
     wait_issued(run, domain, &cert.arn).await?;
     Ok(Some(cert.arn))
 }
 
-/// ACM validates through public DNS: if the domain is not delegated to this hosted
-/// zone, the validation CNAME is never seen and the wait runs to its timeout. Asks
-/// the system resolver for the domain's NS records and warns (never fails) when
-/// they are not the zone's, or when it cannot tell.
-async fn check_delegation(run: &Run<'_>, domain: &str, zone: &str) -> Result<()> {
-    let mut zone_ns = run.aws.route53.name_servers(zone).await?;
+/// ACM validates through public DNS: if the zone's name is not delegated to this
+/// hosted zone, the validation CNAME is never seen and the wait runs to its timeout.
+/// Asks the system resolver for the NS records of the zone's name (the domain's own
+/// when it has its zone, else its parent's that holds it) and warns (never fails)
+/// when they are not the zone's, or when it cannot tell.
+async fn check_delegation(run: &Run<'_>, zone: &Zone) -> Result<()> {
+    let domain = zone.name.trim_end_matches('.');
+    let zone_id = &zone.id;
+    let mut zone_ns = run.aws.route53.name_servers(zone_id).await?;
     zone_ns.sort();
     if std::env::var("CRUDDUR_DNS_RESOLVER").is_ok_and(|v| v == "off") {
         return Ok(());
@@ -96,12 +99,12 @@ async fn check_delegation(run: &Run<'_>, domain: &str, zone: &str) -> Result<()>
     };
     if let Some(problem) = problem {
         eprintln!(
-            "warning: {problem}, not to the Route 53 hosted zone {zone}; ACM can only validate the certificate once it is"
+            "warning: {problem}, not to the Route 53 hosted zone {zone_id}; ACM can only validate the certificate once it is"
         );
         eprintln!(
             "hint: at your domain's registrar, set the name servers of {domain} to the zone's: {}",
             if zone_ns.is_empty() {
-                format!("see `aws route53 get-hosted-zone --id {zone}`")
+                format!("see `aws route53 get-hosted-zone --id {zone_id}`")
             } else {
                 zone_ns.join(", ")
             }
@@ -132,6 +135,7 @@ async fn validation_records(run: &Run<'_>, zone: &str, cert: &Certificate) -> Re
             name: absolute(&r.name),
             kind: r.kind.clone(),
             target: Target::Values(vec![r.value.clone()]),
+            ttl: None,
         })
         .collect();
     let missing: Vec<Record> = wanted.into_iter().filter(|w| !existing.iter().any(|e| e.same_as(w))).collect();
@@ -178,8 +182,41 @@ async fn wait_issued(run: &Run<'_>, domain: &str, arn: &str) -> Result<()> {
     }
 }
 
-/// A records for the domain and each service's host, aliases of the ALB.
-pub async fn aliases(run: &Run<'_>, zone: &str, lb: Option<&LoadBalancer>) -> Result<()> {
+/// Who else an existing record for one of our hosts belongs to (None: it is ours,
+/// or an alias of a load balancer that no longer exists, which `up` may take over).
+async fn other_owner(run: &Run<'_>, have: &Record, our_dns: Option<&str>) -> Result<Option<String>> {
+    match &have.target {
+        Target::Values(values) => Ok(Some(format!("a {} record with the values {}", have.kind, values.join(", ")))),
+        Target::Alias { dns_name, .. } if our_dns.is_some_and(|d| absolute(d) == absolute(dns_name)) => Ok(None),
+        Target::Alias { dns_name, .. } => match run.aws.elbv2.load_balancer_with_dns(dns_name).await? {
+            Some(name) => Ok(Some(format!("an alias of load balancer {name}"))),
+            None if absolute(dns_name).ends_with(".elb.amazonaws.com.") => Ok(None),
+            None => Ok(Some(format!("an alias of {}", dns_name.trim_end_matches('.')))),
+        },
+    }
+}
+
+/// Read-only, before `up` writes anything: an A record of one of our hosts that
+/// points somewhere else (another environment's load balancer, a CDN, fixed
+/// addresses) is never taken over.
+pub async fn check_claims(run: &Run<'_>, zone: &Zone) -> Result<()> {
+    let hosts: Vec<String> = routes::alias_hosts(run.spec.project).iter().map(|h| absolute(h)).collect();
+    let (records, lb) = tokio::try_join!(
+        run.aws.route53.records(&zone.id),
+        run.aws.elbv2.load_balancer(&run.spec.project.load_balancer)
+    )?;
+    let our_dns = lb.as_ref().map(|l| l.dns_name.as_str());
+    for have in records.iter().filter(|r| r.kind == "A" && hosts.contains(&r.name)) {
+        if let Some(owner) = other_owner(run, have, our_dns).await? {
+            return Err(Error::DnsTaken { host: have.name.trim_end_matches('.').to_string(), owner });
+        }
+    }
+    Ok(())
+}
+
+/// A records for the domain and each service's host, aliases of the ALB; aliases of
+/// the ALB for hosts no longer configured are deleted, exactly as read.
+pub async fn aliases(run: &Run<'_>, zone: &Zone, lb: Option<&LoadBalancer>) -> Result<()> {
     let t = Instant::now();
     let hosts: Vec<String> = routes::alias_hosts(run.spec.project).iter().map(|h| absolute(h)).collect();
     let Some(lb) = lb else {
@@ -188,42 +225,39 @@ pub async fn aliases(run: &Run<'_>, zone: &str, lb: Option<&LoadBalancer>) -> Re
         }
         return Ok(());
     };
-    let existing = run.aws.route53.records(zone).await?;
+    let existing = run.aws.route53.records(&zone.id).await?;
     let mut changes = Vec::new();
-    for host in hosts {
-        let want = Record {
-            name: host.clone(),
-            kind: "A".into(),
-            target: Target::Alias { zone_id: lb.zone_id.clone(), dns_name: lb.dns_name.clone() },
-        };
-        match existing.iter().find(|e| e.name == host && e.kind == "A") {
-            Some(have) if have.same_as(&want) => {
-                run.report.record("dns-record", format!("A {host}"), Action::Keep, vec![], t)
-            }
-            Some(_) => {
-                run.report.record(
-                    "dns-record",
-                    format!("A {host}"),
-                    Action::Update,
-                    vec![format!("-> alias of {}", lb.dns_name)],
-                    t,
-                );
+    for host in &hosts {
+        let target =
+            Target::Alias { zone_id: lb.zone_id.clone(), dns_name: lb.dns_name.clone(), evaluate_health: true };
+        let want = Record { name: host.clone(), kind: "A".into(), target, ttl: None };
+        let id = format!("A {host}");
+        match existing.iter().find(|e| e.name == *host && e.kind == "A") {
+            Some(have) if have.same_as(&want) => run.report.record("dns-record", id, Action::Keep, vec![], t),
+            Some(have) => {
+                if let Some(owner) = other_owner(run, have, Some(&lb.dns_name)).await? {
+                    return Err(Error::DnsTaken { host: host.trim_end_matches('.').to_string(), owner });
+                }
+                let details = vec![format!("-> alias of {} (its load balancer is gone)", lb.dns_name)];
+                run.report.record("dns-record", id, Action::Update, details, t);
                 changes.push(want);
             }
             None => {
-                run.report.record(
-                    "dns-record",
-                    format!("A {host}"),
-                    Action::Create,
-                    vec![format!("alias of {}", lb.dns_name)],
-                    t,
-                );
+                run.report.record("dns-record", id, Action::Create, vec![format!("alias of {}", lb.dns_name)], t);
                 changes.push(want);
             }
         }
     }
+    let ours = |r: &&Record| matches!(&r.target, Target::Alias { dns_name, .. } if absolute(dns_name) == absolute(&lb.dns_name));
+    let stale: Vec<Record> =
+        existing.iter().filter(ours).filter(|r| r.kind == "A" && !hosts.contains(&r.name)).cloned().collect();
+    for r in &stale {
+        let why = vec!["no service in cruddur.toml uses this host any more".into()];
+        run.report.record("dns-record", format!("A {}", r.name), Action::Delete, why, t);
+    }
     if run.apply() {
-        run.aws.route53.change(zone, &changes, false).await?;
+        run.aws.route53.change(&zone.id, &changes, false).await?;
+        run.aws.route53.change(&zone.id, &stale, true).await?;
     }
     Ok(())
 }

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use crate::aws::ecs_cluster::ServiceSummary;
+use crate::aws::route53::Zone;
 use crate::aws::ssm::Parameter;
 use crate::aws::{Aws, Tags};
 use crate::error::{Error, Result};
@@ -44,7 +45,7 @@ pub struct Preflight {
     pub vpc: String,
     pub subnets: Vec<String>,
     /// The hosted zone of project.domain.
-    pub zone: Option<String>,
+    pub zone: Option<Zone>,
     /// The secrets' parameters that exist, decrypted, by full name.
     pub parameters: BTreeMap<String, Parameter>,
     /// Owned services in the cluster that cruddur.toml no longer lists.
@@ -84,8 +85,11 @@ impl Run<'_> {
     pub async fn preflight(&self) -> Result<Preflight> {
         let zone = async {
             match &self.spec.project.domain {
-                Some(domain) => match self.aws.route53.zone_id(domain).await? {
-                    Some(zone) => Ok(Some(zone)),
+                Some(domain) => match self.aws.route53.zone_for(domain).await? {
+                    Some(zone) => {
+                        dns::check_claims(self, &zone).await?;
+                        Ok(Some(zone))
+                    }
                     None => Err(Error::NoHostedZone { domain: domain.clone() }),
                 },
                 None => Ok(None),

@@ -224,20 +224,34 @@ async fn target_groups(run: &Run<'_>, services: &[ServiceSummary]) -> Result<()>
 /// The alias records that point at our ALB, and the validation records of our certificate.
 async fn dns_records(run: &Run<'_>, domain: &str, lb_dns: Option<&str>, cert: Option<&Certificate>) -> Result<()> {
     let aws = run.aws;
-    let Some(zone) = aws.route53.zone_id(domain).await? else { return Ok(()) };
+    let Some(zone) = aws.route53.zone_for(domain).await? else { return Ok(()) };
     let t = Instant::now();
-    let records = aws.route53.records(&zone).await?;
+    let records = aws.route53.records(&zone.id).await?;
     let cert = cert.filter(|c| owned(run.spec.project, &c.tags));
     let validation: Vec<String> = cert.iter().flat_map(|c| c.records.iter().map(|r| absolute(&r.name))).collect();
-    let doomed: Vec<Record> = records
+    let (mut doomed, validating): (Vec<Record>, Vec<Record>) = records
         .into_iter()
         .filter(|r| match &r.target {
             Target::Alias { dns_name, .. } => lb_dns.is_some_and(|d| absolute(d) == absolute(dns_name)),
             Target::Values(_) => r.kind == "CNAME" && validation.contains(&r.name),
         })
-        .collect();
+        .partition(|r| matches!(r.target, Target::Alias { .. }));
+    // ACM gives every certificate of a name the same validation CNAME: kept while
+    // another certificate of the account still needs it for its renewals.
+    let others = match cert {
+        Some(c) if !validating.is_empty() => aws.acm.others_covering(&c.arn, &c.names).await?,
+        _ => Vec::new(),
+    };
+    for r in &validating {
+        if others.is_empty() {
+            doomed.push(r.clone());
+        } else {
+            let why = vec![format!("kept: certificate {} validates with it too", others.join(", "))];
+            run.report.record("dns-record", format!("{} {}", r.kind, r.name), Action::Keep, why, t);
+        }
+    }
     if run.apply() {
-        aws.route53.change(&zone, &doomed, true).await?;
+        aws.route53.change(&zone.id, &doomed, true).await?;
     }
     for r in &doomed {
         run.report.record("dns-record", format!("{} {}", r.kind, r.name), Action::Delete, vec![], t);

@@ -27,9 +27,11 @@ A rule (see tests/scenarios/real_aws.json for the catalogue):
             | {"status": 200, "body": {...}}                          a success body (JSON protocols)
             | {"replace": [["from", "to"], ...]}                      moto's answer, rewritten
   }
-or a stateful behaviour: {"behaviour": "ecs-lifecycle", "drain_seconds": S}
+or a behaviour: {"behaviour": "ecs-lifecycle", "drain_seconds": S}
 (tests/support/ecs_lifecycle.py: DRAINING, INACTIVE, the network interfaces that
-hold security groups, and DeleteCluster refused while services remain).
+hold security groups, and DeleteCluster refused while services remain);
+{"behaviour": "route53-exact"} (tests/support/route53_exact.py: a DELETE must
+match the live record exactly, and a batch fails whole).
 """
 
 import http.client
@@ -44,12 +46,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ecs_lifecycle import EcsLifecycle  # noqa: E402
+from route53_exact import Route53Exact  # noqa: E402
+
+BEHAVIOURS = {"ecs-lifecycle": EcsLifecycle, "route53-exact": Route53Exact}
 
 # Query-protocol services and their XML namespaces (the ErrorResponse shape).
 QUERY_NAMESPACES = {
     "elasticloadbalancing": "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
     "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
     "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+    "route53": "https://route53.amazonaws.com/doc/2013-04-01/",
 }
 
 
@@ -89,10 +95,11 @@ class Rules:
             # A behaviour keeps what it has seen across rule changes.
             kept, self.behaviours = self.behaviours, {}
             for entry in self.rules:
-                if entry.get("behaviour") == "ecs-lifecycle":
-                    lifecycle = kept.get("ecs-lifecycle") or EcsLifecycle()
-                    lifecycle.configure(entry)
-                    self.behaviours["ecs-lifecycle"] = lifecycle
+                name = entry.get("behaviour")
+                if name in BEHAVIOURS:
+                    behaviour = kept.get(name) or BEHAVIOURS[name]()
+                    behaviour.configure(entry)
+                    self.behaviours[name] = behaviour
             self.rules = [r for r in self.rules if "behaviour" not in r]
 
     def behaviour(self, name):
@@ -186,6 +193,17 @@ def make_handler(moto_port, rules, log_path, latency):
             conn.close()
             return resp.status, out, data
 
+        def _fetch(self, method, path):
+            """A call of the proxy's own to moto, signed as the request it checks."""
+            conn = http.client.HTTPConnection("127.0.0.1", moto_port, timeout=60)
+            skip = ("connection", "content-length", "content-type", "transfer-encoding")
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in skip}
+            conn.request(method, path, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            conn.close()
+            return resp.status, data
+
         def _send(self, status, headers, data):
             self.send_response(status)
             for k, v in headers:
@@ -213,6 +231,9 @@ def make_handler(moto_port, rules, log_path, latency):
                     pass
             lifecycle = rules.behaviour("ecs-lifecycle")
             refused = lifecycle.before(service, operation, text) if lifecycle and rule is None else None
+            exact = rules.behaviour("route53-exact")
+            if exact and rule is None and refused is None and service == "route53":
+                refused = exact.before(self.command, self.path, text, self._fetch)
             if refused:
                 rule = {"name": "ecs-lifecycle", "respond": dict(zip(("status", "code", "message"), refused))}
                 entry["injected"] = "ecs-lifecycle"
