@@ -27,6 +27,9 @@ A rule (see tests/scenarios/real_aws.json for the catalogue):
             | {"status": 200, "body": {...}}                          a success body (JSON protocols)
             | {"replace": [["from", "to"], ...]}                      moto's answer, rewritten
   }
+A rule with "page_size": N (and no "respond") answers a list or describe call in pages
+of N items with tokens of the proxy's own, "empty_pages": true adding an empty page
+with a token before each: see tests/support/paging.py, whose PAGED names the calls.
 """
 
 import http.client
@@ -38,6 +41,8 @@ import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import paging
 
 # Query-protocol services and their XML namespaces (the ErrorResponse shape).
 QUERY_NAMESPACES = {
@@ -157,7 +162,8 @@ def make_handler(moto_port, rules, log_path, latency):
 
         def _forward(self, body):
             conn = http.client.HTTPConnection("127.0.0.1", moto_port, timeout=60)
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection",)}
+            # http.client sets Content-Length from the body (the paging may have changed it).
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "content-length")}
             conn.request(self.command, self.path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
@@ -194,8 +200,18 @@ def make_handler(moto_port, rules, log_path, latency):
             if rule is None:
                 self._send(*self._forward(body))
                 return
-            respond = rule["respond"]
             json_protocol = "X-Amz-Target" in self.headers
+            if "page_size" in rule:
+                try:
+                    self._send(*paging.answer(rule, service, operation, text, self._forward))
+                except paging.PagingError as e:
+                    status, ctype, data = error_response(service, json_protocol, e.status, e.code, e.message)
+                    headers = [("Content-Type", ctype), ("x-amzn-RequestId", str(uuid.uuid4()))]
+                    if json_protocol:
+                        headers.append(("x-amzn-ErrorType", e.code))
+                    self._send(status, headers, data)
+                return
+            respond = rule["respond"]
             if "replace" in respond:
                 status, headers, data = self._forward(body)
                 out = data.decode("utf-8")

@@ -1,0 +1,78 @@
+//! Lists read to the last page. The behaviour proxy answers list and describe calls
+//! in pages of one item with tokens of its own (tests/support/paging.py; each call's
+//! paging from its API reference, in tests/scenarios/real_aws.json), so a client
+//! that stops after the first page loses the rest. The proxy itself, with the aws
+//! CLI (which pages by itself) against it.
+
+mod common;
+
+use common::paging::{pages_of_one, scenario};
+use common::{clean, venv_bin, Moto};
+use serde_json::{json, Value};
+
+/// The aws CLI through the proxy (or straight to moto), its JSON answer.
+fn aws(moto: &Moto, via_proxy: bool, args: &[&str]) -> Value {
+    let mut cmd = clean(std::process::Command::new(venv_bin("aws")));
+    cmd.envs(moto.env());
+    if via_proxy {
+        cmd.env("AWS_ENDPOINT_URL", moto.proxy.as_ref().unwrap());
+    }
+    let out = cmd.args(args).args(["--output", "json"]).output().unwrap();
+    assert!(out.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_proxy_answers_in_pages_of_one_that_add_up_to_moto_s_answer() {
+    let mut rules = pages_of_one(&[
+        "ec2-DescribeSubnets",
+        "ec2-DescribeSecurityGroupRules",
+        "ecs-ListTaskDefinitions",
+        "elbv2-DescribeTargetGroups",
+    ]);
+    rules.push(scenario("logs-filter-log-events-empty-pages", json!({})));
+    let moto = Moto::with_rules(json!(rules));
+    moto.stack(&["seed"]);
+    let vpc = aws(&moto, false, &["ec2", "describe-vpcs"])["Vpcs"][0]["VpcId"].as_str().unwrap().to_string();
+    for family in ["a", "b", "c"] {
+        let container = r#"[{"name": "app", "image": "busybox", "memory": 128}]"#;
+        aws(
+            &moto,
+            false,
+            &["ecs", "register-task-definition", "--family", family, "--container-definitions", container],
+        );
+    }
+    for name in ["tg-a", "tg-b", "tg-c"] {
+        aws(
+            &moto,
+            false,
+            &["elbv2", "create-target-group", "--name", name, "--protocol", "HTTP", "--port", "80", "--vpc-id", &vpc],
+        );
+    }
+    moto.stack(&["put-logs", "cruddur", "s1", "-3000|one", "-2000|two"]);
+    moto.stack(&["put-logs", "cruddur", "s2", "-1000|three"]);
+
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["ec2", "describe-subnets"], "Subnets", "DescribeSubnets"),
+        (&["ec2", "describe-security-group-rules"], "SecurityGroupRules", "DescribeSecurityGroupRules"),
+        (&["ecs", "list-task-definitions"], "taskDefinitionArns", "ListTaskDefinitions"),
+        (&["elbv2", "describe-target-groups"], "TargetGroups", "DescribeTargetGroups"),
+        (&["logs", "filter-log-events", "--log-group-name", "cruddur"], "events", "FilterLogEvents"),
+    ];
+    for (args, key, operation) in cases {
+        let direct = aws(&moto, false, args)[key].clone();
+        let before = moto.calls(operation);
+        let paged = aws(&moto, true, args)[key].clone();
+        let n = direct.as_array().unwrap().len();
+        assert!(n >= 2, "{operation}: the case needs two items or more, moto has {direct}");
+        assert_eq!(paged, direct, "{operation}: the pages add up to moto's whole answer");
+        // One call per item (the last page carries no token); FilterLogEvents has an
+        // empty page with a token before each page of one event.
+        let pages = if *operation == "FilterLogEvents" { 2 * n } else { n };
+        assert_eq!(moto.calls(operation) - before, pages, "{operation}: pages of one");
+    }
+    // One page as the SDK sees it: one item and the proxy's token.
+    let one = aws(&moto, true, &["ec2", "describe-subnets", "--no-paginate"]);
+    assert_eq!(one["Subnets"].as_array().unwrap().len(), 1);
+    assert_eq!(one["NextToken"], "pxpage.1.0");
+}
