@@ -1,12 +1,13 @@
 //! Lists read to the last page. The behaviour proxy answers list and describe calls
 //! in pages of one item with tokens of its own (tests/support/paging.py; each call's
 //! paging from its API reference, in tests/scenarios/real_aws.json), so a client
-//! that stops after the first page loses the rest. The proxy itself, with the aws
-//! CLI (which pages by itself) against it.
+//! that stops after the first page loses the rest. First the proxy itself, with the
+//! aws CLI (which pages by itself) against it; then the real binary.
 
 mod common;
 
 use common::paging::{pages_of_one, scenario};
+use common::stack::*;
 use common::{clean, venv_bin, Moto};
 use serde_json::{json, Value};
 
@@ -75,4 +76,63 @@ fn the_proxy_answers_in_pages_of_one_that_add_up_to_moto_s_answer() {
     let one = aws(&moto, true, &["ec2", "describe-subnets", "--no-paginate"]);
     assert_eq!(one["Subnets"].as_array().unwrap().len(), 1);
     assert_eq!(one["NextToken"], "pxpage.1.0");
+}
+
+/// Every page of every call `up` reads that AWS pages.
+fn up_pages() -> Vec<Value> {
+    pages_of_one(&[
+        "ec2-DescribeVpcs",
+        "ec2-DescribeSubnets",
+        "ec2-DescribeSecurityGroups",
+        "ec2-DescribeSecurityGroupRules",
+        "ecs-ListServices",
+        "ecs-ListTasks",
+        "ecs-ListTaskDefinitions",
+    ])
+}
+
+#[test]
+fn up_reads_every_page_of_the_default_subnets() {
+    let moto = Moto::with_rules(json!(up_pages()));
+    let dir = workspace(None);
+    let default_subnets = aws(
+        &moto,
+        false,
+        &["ec2", "describe-subnets", "--filters", "Name=default-for-az,Values=true", "--query", "Subnets[].SubnetId"],
+    );
+    let n = default_subnets.as_array().unwrap().len();
+    assert!(n >= 2, "moto's default VPC has a subnet in each zone: {default_subnets}");
+
+    // Reading only the first page, cruddur saw one subnet and refused: "an ALB needs a
+    // VPC with subnets in at least two availability zones".
+    let up = cruddur(&moto, dir.path(), &["up"]).ok();
+    assert!(moto.calls("DescribeSubnets") > 1, "the subnets came in pages");
+    let inv = moto.inventory();
+    assert_eq!(by_name(&inv["load_balancers"], "cruddur-alb")["subnets"], json!(n), "{}", up.stderr);
+    assert_eq!(by_name(&inv["services"], "backend-flask")["subnets"], json!(n));
+    let rendered = cruddur(&moto, dir.path(), &["render", "backend", "service"]).ok().json();
+    assert_eq!(rendered["networkConfiguration"]["awsvpcConfiguration"]["subnets"].as_array().unwrap().len(), n);
+
+    // Read in pages, the stack is the same stack: a second run changes nothing.
+    let mark = moto.mark();
+    let again = cruddur(&moto, dir.path(), &["up", "--output", "json"]).ok();
+    assert_eq!(moto.writes_since(mark), Vec::<String>::new(), "{}", again.stderr);
+    assert_eq!(summary(&again)["create"], 0);
+}
+
+#[test]
+fn connect_lists_the_running_tasks_of_every_page() {
+    use common::ecs_exec::{Exec, TASK};
+    let (second, third) = ("00112233445566778899aabbccddeeff", "0a0b0c0d0e0f00112233445566778899");
+    // ListTasks in pages of one (fake_ecs.py pages with paging.py, as the proxy does).
+    let exec = Exec::start(json!({"pageSize": 1, "tasks": {
+        TASK: {"lastStatus": "RUNNING"}, second: {"lastStatus": "RUNNING"}, third: {"lastStatus": "RUNNING"},
+        "99999999999999999999999999999999": {"lastStatus": "STOPPED"}}}));
+    let run = exec.cruddur(&["connect", "--service", "backend"], true);
+    let line = run.one_line_error(1);
+    assert!(line.starts_with("error: no task id given; running tasks of backend-flask: "), "{line}");
+    for task in [TASK, second, third] {
+        assert!(line.contains(task), "{task} is on a later page: {line}");
+    }
+    assert!(!line.contains("9999"), "{line}");
 }
