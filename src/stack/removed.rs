@@ -7,11 +7,10 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use futures_util::future::try_join_all;
-
 use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::elbv2::name_of;
 use crate::aws::elbv2_listeners::{Action as Route, Conditions};
+use crate::aws::fanout::{bounded, ECS_CALLS_IN_FLIGHT};
 use crate::error::{Error, Result};
 use crate::stack::report::Action;
 use crate::stack::spec::owned;
@@ -23,10 +22,8 @@ pub async fn find(run: &Run<'_>) -> Result<Vec<ServiceSummary>> {
     let (aws, project) = (run.aws, run.spec.project);
     let configured: BTreeSet<&str> = project.services.values().map(|s| s.ecs_name.as_str()).collect();
     let names = aws.ecs.service_names(&project.cluster).await?;
-    let found = try_join_all(
-        names.iter().filter(|n| !configured.contains(n.as_str())).map(|n| aws.ecs.find_service(&project.cluster, n)),
-    )
-    .await?;
+    let unlisted = names.iter().filter(|n| !configured.contains(n.as_str()));
+    let found = bounded(unlisted, ECS_CALLS_IN_FLIGHT, |n| aws.ecs.find_service(&project.cluster, n)).await?;
     Ok(found.into_iter().flatten().filter(|s| s.status == "ACTIVE" && owned(project, &s.tags)).collect())
 }
 
@@ -75,13 +72,13 @@ pub fn keep(run: &Run<'_>, removed: &[ServiceSummary]) {
 /// domain), then the target groups. Resources cruddur does not own are left alone.
 pub async fn delete(run: &Run<'_>, services: &[ServiceSummary]) -> Result<()> {
     let (aws, project) = (run.aws, run.spec.project);
-    try_join_all(services.iter().map(|s| async move {
+    bounded(services, ECS_CALLS_IN_FLIGHT, |s| async move {
         let t = Instant::now();
         let details =
             vec![format!("scaled {} -> 0; its task definitions and ECR repository are kept", s.desired_count)];
         remove(run, ("ecs-service", &s.name), &s.tags, details, t, || aws.ecs.delete_service(&project.cluster, &s.name))
             .await
-    }))
+    })
     .await?;
     let doomed: Vec<(&str, i32)> =
         services.iter().flat_map(|s| s.target_groups.iter().map(String::as_str).zip(s.ports.iter().copied())).collect();
