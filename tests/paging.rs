@@ -78,6 +78,52 @@ fn the_proxy_answers_in_pages_of_one_that_add_up_to_moto_s_answer() {
     assert_eq!(one["NextToken"], "pxpage.1.0");
 }
 
+#[test]
+fn the_proxy_pages_elbv2_rules_and_listeners_with_markers() {
+    let moto = Moto::with_rules(json!(pages_of_one(&["elbv2-DescribeRules", "elbv2-DescribeListeners"])));
+    let subnets = aws(&moto, false, &["ec2", "describe-subnets", "--query", "Subnets[].SubnetId"]);
+    let subnets: Vec<&str> = subnets.as_array().unwrap().iter().take(2).map(|s| s.as_str().unwrap()).collect();
+    let vpc = aws(&moto, false, &["ec2", "describe-vpcs"])["Vpcs"][0]["VpcId"].as_str().unwrap().to_string();
+    let mut create = vec!["elbv2", "create-load-balancer", "--name", "alb", "--subnets"];
+    create.extend(&subnets);
+    let lb = aws(&moto, false, &create)["LoadBalancers"][0]["LoadBalancerArn"].as_str().unwrap().to_string();
+    let tg = aws(
+        &moto,
+        false,
+        &["elbv2", "create-target-group", "--name", "tg", "--protocol", "HTTP", "--port", "80", "--vpc-id", &vpc],
+    )["TargetGroups"][0]["TargetGroupArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let forward = format!("Type=forward,TargetGroupArn={tg}");
+    let mut listener = String::new();
+    for port in ["80", "8080"] {
+        let args = ["elbv2", "create-listener", "--load-balancer-arn", &lb, "--protocol", "HTTP", "--port", port];
+        let out = aws(&moto, false, &[&args[..], &["--default-actions", &forward]].concat());
+        listener = out["Listeners"][0]["ListenerArn"].as_str().unwrap().to_string();
+    }
+    for (priority, path) in [("10", "/a/*"), ("20", "/b/*")] {
+        let condition = format!("Field=path-pattern,Values={path}");
+        let args = ["elbv2", "create-rule", "--listener-arn", &listener, "--priority", priority];
+        aws(&moto, false, &[&args[..], &["--conditions", &condition, "--actions", &forward]].concat());
+    }
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["elbv2", "describe-rules", "--listener-arn", &listener], "Rules", "DescribeRules"),
+        (&["elbv2", "describe-listeners", "--load-balancer-arn", &lb], "Listeners", "DescribeListeners"),
+    ];
+    for (args, key, operation) in cases {
+        let direct = aws(&moto, false, args)[key].clone();
+        let before = moto.calls(operation);
+        let paged = aws(&moto, true, args)[key].clone();
+        let n = direct.as_array().unwrap().len();
+        assert!(n >= 2, "{operation}: {direct}");
+        assert_eq!(paged, direct, "{operation}: the pages add up to moto's whole answer");
+        assert_eq!(moto.calls(operation) - before, n, "{operation}: pages of one");
+    }
+    let one = aws(&moto, true, &["elbv2", "describe-rules", "--listener-arn", &listener, "--no-paginate"]);
+    assert_eq!((one["Rules"].as_array().unwrap().len(), one["NextMarker"].clone()), (1, json!("pxpage.1.0")));
+}
+
 /// Every page of every call `up` reads that AWS pages.
 fn up_pages() -> Vec<Value> {
     pages_of_one(&[
