@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::paging::scenario;
 use common::stack::*;
 use common::{clean, venv_bin, Moto, Run};
 use serde_json::{json, Value};
@@ -134,4 +135,70 @@ fn bad_input_changes_nothing() {
     let bad_ip = allow(&moto, dir.path(), &["--ip", "5.6.7"], None);
     assert!(bad_ip.one_line_error(2).contains("not an IPv4 address"), "{}", bad_ip.stderr);
     assert_eq!(moto.writes_since(0), Vec::<String>::new());
+}
+
+/// Two rules described GITPOD, the old address and this one: the one with this address
+/// stays (same rule id), the other goes, and a second run writes nothing. The rules
+/// come in pages of one (DescribeSecurityGroupRules pages), and the proxy refuses a
+/// rewrite to the address a rule of the group already has, as AWS does
+/// (InvalidPermission.Duplicate; moto accepts it).
+#[test]
+fn two_gitpod_rules_become_one_without_a_duplicate() {
+    let moto = Moto::with_rules(json!([
+        scenario("pages-ec2-DescribeSecurityGroupRules", json!({})),
+        scenario("ec2-modify-rule-duplicate", json!({"body_contains": "5.6.7.8", "always": true})),
+    ]));
+    let dir = workspace(None);
+    with_database(dir.path());
+    seed(&moto, true);
+    python(
+        &moto,
+        r#"
+import boto3
+ec2 = boto3.client("ec2")
+sg = ec2.describe_security_groups(GroupNames=["cruddur-db-sg"])["SecurityGroups"][0]["GroupId"]
+ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+    {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "5.6.7.8/32", "Description": "GITPOD"}]}])
+"#,
+    );
+    let before = rules(&moto);
+    let gitpod =
+        |rs: &[(String, String, i64, String)]| rs.iter().filter(|r| r.1 == "GITPOD").cloned().collect::<Vec<_>>();
+    assert_eq!(gitpod(&before).len(), 2, "{before:?}");
+    let kept = before.iter().find(|r| r.3 == "5.6.7.8/32").unwrap().clone();
+
+    let mark = moto.mark();
+    let run = moto.cruddur_with(dir.path(), &["db", "allow-ip", "--ip", "5.6.7.8", "--output", "json"], &[]).ok();
+    assert_eq!(moto.injected("ec2-modify-rule-duplicate"), 0, "no rewrite into a duplicate: {}", run.stderr);
+    assert_eq!(moto.writes_since(mark), ["RevokeSecurityGroupIngress"], "{}", run.stderr);
+    assert_eq!(run.json()["action"], "kept");
+    let after = rules(&moto);
+    assert_eq!(gitpod(&after), vec![kept], "{after:?}");
+    let others =
+        |rs: &[(String, String, i64, String)]| rs.iter().filter(|r| r.1 != "GITPOD").cloned().collect::<Vec<_>>();
+    assert_eq!(others(&after), others(&before));
+
+    let mark = moto.mark();
+    let again = moto.cruddur_with(dir.path(), &["db", "allow-ip", "--ip", "5.6.7.8"], &[]).ok();
+    assert!(again.stdout.contains("unchanged"), "{}", again.stdout);
+    assert_eq!(moto.writes_since(mark), Vec::<String>::new());
+
+    // Two rules again, neither with the new address: the first is rewritten, the other goes.
+    python(
+        &moto,
+        r#"
+import boto3
+ec2 = boto3.client("ec2")
+sg = ec2.describe_security_groups(GroupNames=["cruddur-db-sg"])["SecurityGroups"][0]["GroupId"]
+ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+    {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "1.2.3.4/32", "Description": "GITPOD"}]}])
+"#,
+    );
+    let mark = moto.mark();
+    let run = moto.cruddur_with(dir.path(), &["db", "allow-ip", "--ip", "9.9.9.9", "--output", "json"], &[]).ok();
+    assert_eq!(run.json()["action"], "replaced");
+    assert_eq!(moto.writes_since(mark), ["ModifySecurityGroupRules", "RevokeSecurityGroupIngress"]);
+    let last = gitpod(&rules(&moto));
+    assert_eq!(last.len(), 1, "{last:?}");
+    assert_eq!((last[0].2, last[0].3.as_str()), (5432, "9.9.9.9/32"));
 }

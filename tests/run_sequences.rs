@@ -81,22 +81,40 @@ fn exited(code: i32) -> DescribeTasksOutput {
 /// after the request's startTime.
 fn log_lines() -> Rule {
     mock!(aws_sdk_cloudwatchlogs::Client::filter_log_events).then_compute_output(|req| {
-        let stream = format!("backend-flask/backend-flask/{TASK}");
-        let start = req.start_time().unwrap_or(0);
-        let events = [("1", 1_800_000_000_000, "migrating: 3 tables"), ("2", 1_800_000_000_500, "migrated")]
-            .into_iter()
-            .filter(|(_, ts, _)| *ts >= start)
-            .map(|(id, ts, msg)| {
-                FilteredLogEvent::builder().event_id(id).timestamp(ts).log_stream_name(&stream).message(msg).build()
-            });
-        FilterLogEventsOutput::builder().set_events(Some(events.collect())).build()
+        FilterLogEventsOutput::builder().set_events(Some(events_from(req.start_time().unwrap_or(0)))).build()
+    })
+}
+
+fn events_from(start: i64) -> Vec<FilteredLogEvent> {
+    let stream = format!("backend-flask/backend-flask/{TASK}");
+    [("1", 1_800_000_000_000, "migrating: 3 tables"), ("2", 1_800_000_000_500, "migrated")]
+        .into_iter()
+        .filter(|(_, ts, _)| *ts >= start)
+        .map(|(id, ts, msg)| {
+            FilteredLogEvent::builder().event_id(id).timestamp(ts).log_stream_name(&stream).message(msg).build()
+        })
+        .collect()
+}
+
+/// The same lines behind an empty page that carries a token, as FilterLogEvents may
+/// answer while more events exist (its API reference).
+fn log_lines_after_an_empty_page() -> Rule {
+    mock!(aws_sdk_cloudwatchlogs::Client::filter_log_events).then_compute_output(|req| {
+        if req.next_token().is_none() {
+            return FilterLogEventsOutput::builder().next_token("more").build();
+        }
+        assert_eq!(req.next_token(), Some("more"));
+        FilterLogEventsOutput::builder().set_events(Some(events_from(req.start_time().unwrap_or(0)))).build()
     })
 }
 
 async fn wait(describe: Rule, timeout: Duration) -> (RunOutcome, Vec<String>) {
+    wait_with(describe, log_lines(), timeout).await
+}
+
+async fn wait_with(describe: Rule, logs_rule: Rule, timeout: Duration) -> (RunOutcome, Vec<String>) {
     let ecs = Ecs::new(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&describe], |c| c
         .retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled())));
-    let logs_rule = log_lines();
     let logs = Logs::new(mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&logs_rule]));
     let source =
         LogSource { group: "cruddur".into(), stream_prefix: "backend-flask".into(), container: "backend-flask".into() };
@@ -136,6 +154,20 @@ async fn a_migration_that_succeeds_exits_0_and_its_lines_are_shown_once() {
     assert!(matches!(outcome.ending, Ending::Exited { exit_code: 0 }), "{outcome:?}");
     assert_eq!(code(&outcome), (ExitCode::Ok, 0));
     assert_eq!(outcome.polls, 4);
+    assert_eq!(lines, ["migrating: 3 tables", "migrated"]);
+}
+
+#[tokio::test]
+async fn lines_behind_an_empty_page_with_a_token_are_shown_once() {
+    let describe = mock!(aws_sdk_ecs::Client::describe_tasks)
+        .sequence()
+        .output(running)
+        .times(3)
+        .output(|| exited(0))
+        .repeatedly()
+        .build();
+    let (outcome, lines) = wait_with(describe, log_lines_after_an_empty_page(), Duration::from_secs(5)).await;
+    assert!(matches!(outcome.ending, Ending::Exited { exit_code: 0 }), "{outcome:?}");
     assert_eq!(lines, ["migrating: 3 tables", "migrated"]);
 }
 

@@ -35,18 +35,20 @@ impl Ec2 {
         Ok(out.vpcs().first().and_then(|v| v.vpc_id()).map(str::to_string))
     }
 
-    /// The default-for-AZ subnets of a VPC, sorted by availability zone.
+    /// The default-for-AZ subnets of a VPC, sorted by availability zone (every page).
     pub async fn default_subnets(&self, vpc: &str) -> Result<Vec<String>> {
-        let out = self
+        let found = self
             .client
             .describe_subnets()
             .filters(filter("vpc-id", vpc))
             .filters(filter("default-for-az", "true"))
+            .into_paginator()
+            .items()
             .send()
+            .try_collect()
             .await
             .map_err(|e| call_error("ec2:DescribeSubnets", vpc, e))?;
-        let mut subnets: Vec<(String, String)> = out
-            .subnets()
+        let mut subnets: Vec<(String, String)> = found
             .iter()
             .filter_map(|s| Some((s.availability_zone()?.to_string(), s.subnet_id()?.to_string())))
             .collect();
@@ -55,17 +57,20 @@ impl Ec2 {
     }
 
     /// The VPC of each of these subnets that exists (DescribeSubnets with a
-    /// `subnet-id` filter, so an unknown id is left out rather than an error).
+    /// `subnet-id` filter, so an unknown id is left out rather than an error; every page).
     pub async fn subnet_vpcs(&self, subnets: &[String]) -> Result<std::collections::BTreeMap<String, String>> {
         let ids = Filter::builder().name("subnet-id").set_values(Some(subnets.to_vec())).build();
-        let out = self
+        let found = self
             .client
             .describe_subnets()
             .filters(ids)
+            .into_paginator()
+            .items()
             .send()
+            .try_collect()
             .await
             .map_err(|e| call_error("ec2:DescribeSubnets", &subnets.join(","), e))?;
-        Ok(out.subnets().iter().filter_map(|s| Some((s.subnet_id()?.to_string(), s.vpc_id()?.to_string()))).collect())
+        Ok(found.iter().filter_map(|s| Some((s.subnet_id()?.to_string(), s.vpc_id()?.to_string()))).collect())
     }
 
     /// A security group's id by its name, in the given VPC.

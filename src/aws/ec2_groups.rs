@@ -77,18 +77,17 @@ impl Ec2 {
         if ids.is_empty() {
             return Ok(Default::default());
         }
-        let out = self
+        let found = self
             .client()
             .describe_security_groups()
             .set_group_ids(Some(ids.to_vec()))
+            .into_paginator()
+            .items()
             .send()
+            .try_collect()
             .await
             .map_err(|e| call_error("ec2:DescribeSecurityGroups", &ids.join(","), e))?;
-        Ok(out
-            .security_groups()
-            .iter()
-            .filter_map(|g| Some((g.group_id()?.to_string(), g.group_name()?.to_string())))
-            .collect())
+        Ok(found.iter().filter_map(|g| Some((g.group_id()?.to_string(), g.group_name()?.to_string()))).collect())
     }
 
     /// The group with this name (in this VPC, when given).
@@ -97,8 +96,14 @@ impl Ec2 {
         if let Some(vpc) = vpc {
             req = req.filters(filter("vpc-id", vpc));
         }
-        let out = req.send().await.map_err(|e| call_error("ec2:DescribeSecurityGroups", name, e))?;
-        Ok(out.security_groups().first().map(|g| SecurityGroup {
+        let found = req
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| call_error("ec2:DescribeSecurityGroups", name, e))?;
+        Ok(found.first().map(|g| SecurityGroup {
             id: g.group_id().unwrap_or_default().to_string(),
             ingress: ingress_of(g.ip_permissions()),
             tags: g.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect(),
@@ -145,16 +150,19 @@ impl Ec2 {
 
     /// Revokes rules as they were read (including ones that are not single TCP ports).
     pub async fn revoke_ingress(&self, group: &str, rules: &[Ingress]) -> Result<()> {
-        let out = self
+        let found = self
             .client()
             .describe_security_groups()
             .group_ids(group)
+            .into_paginator()
+            .items()
             .send()
+            .try_collect()
             .await
             .map_err(|e| call_error("ec2:DescribeSecurityGroups", group, e))?;
         // One permission per doomed source, so the other sources of the same port stay.
         let mut perms: Vec<IpPermission> = Vec::new();
-        for p in out.security_groups().iter().flat_map(|g| g.ip_permissions()) {
+        for p in found.iter().flat_map(|g| g.ip_permissions()) {
             let base = IpPermission::builder()
                 .set_ip_protocol(p.ip_protocol().map(str::to_string))
                 .set_from_port(p.from_port())

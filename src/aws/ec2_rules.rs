@@ -19,17 +19,19 @@ pub struct CidrRule {
 }
 
 impl Ec2 {
-    /// The group's ingress rules whose description is `description`.
+    /// The group's ingress rules whose description is `description` (every page).
     pub async fn ingress_rules_described(&self, group_id: &str, description: &str) -> Result<Vec<CidrRule>> {
-        let out = self
+        let found = self
             .client()
             .describe_security_group_rules()
             .filters(Filter::builder().name("group-id").values(group_id).build())
+            .into_paginator()
+            .items()
             .send()
+            .try_collect()
             .await
             .map_err(|e| call_error("ec2:DescribeSecurityGroupRules", group_id, e))?;
-        Ok(out
-            .security_group_rules()
+        Ok(found
             .iter()
             .filter(|r| r.is_egress() == Some(false) && r.description() == Some(description))
             .map(|r| CidrRule {

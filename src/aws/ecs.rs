@@ -227,31 +227,35 @@ impl Ecs {
             .ok_or_else(|| Error::ServiceNotFound { cluster: cluster.to_string(), service: service.to_string() })
     }
 
-    /// Stopped tasks of the service (ECS keeps them for about an hour).
+    /// Stopped tasks of the service (ECS keeps them for about an hour): every page of
+    /// ListTasks (at most 100 tasks a call), described 100 at a time.
     pub async fn stopped_tasks(&self, cluster: &str, service: &str) -> Result<Vec<StoppedTask>> {
         let resource = format!("{cluster}/{service}");
-        let listed = self
+        let arns: Vec<String> = self
             .client
             .list_tasks()
             .cluster(cluster)
             .service_name(service)
             .desired_status(sdk::DesiredStatus::Stopped)
+            .into_paginator()
+            .items()
             .send()
+            .try_collect()
             .await
             .map_err(|e| call_error("ecs:ListTasks", &resource, e))?;
-        let arns = listed.task_arns().to_vec();
-        if arns.is_empty() {
-            return Ok(Vec::new());
+        let mut stopped = Vec::new();
+        for chunk in arns.chunks(100) {
+            let out = self
+                .client
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| call_error("ecs:DescribeTasks", &resource, e))?;
+            stopped.extend(out.tasks().iter().filter(|t| t.last_status() == Some("STOPPED")).map(stopped_task));
         }
-        let out = self
-            .client
-            .describe_tasks()
-            .cluster(cluster)
-            .set_tasks(Some(arns))
-            .send()
-            .await
-            .map_err(|e| call_error("ecs:DescribeTasks", &resource, e))?;
-        Ok(out.tasks().iter().filter(|t| t.last_status() == Some("STOPPED")).map(stopped_task).collect())
+        Ok(stopped)
     }
 }
 

@@ -73,16 +73,20 @@ impl Ecs {
         let resource = format!("{cluster}/{service}");
         let mut arns = Vec::new();
         for status in [sdk::DesiredStatus::Running, sdk::DesiredStatus::Stopped] {
-            let listed = self
+            // Every page: ListTasks answers at most 100 tasks a call (its API reference).
+            let listed: Vec<String> = self
                 .client()
                 .list_tasks()
                 .cluster(cluster)
                 .service_name(service)
                 .desired_status(status)
+                .into_paginator()
+                .items()
                 .send()
+                .try_collect()
                 .await
                 .map_err(|e| call_error("ecs:ListTasks", &resource, e))?;
-            arns.extend(listed.task_arns().iter().cloned());
+            arns.extend(listed);
         }
         let mut tasks = Vec::new();
         // DescribeTasks takes at most 100 tasks.

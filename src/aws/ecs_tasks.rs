@@ -49,30 +49,35 @@ impl Ecs {
         Ok(out.tasks().first().map(task_info))
     }
 
-    /// The service's RUNNING tasks.
+    /// The service's RUNNING tasks (every page of ListTasks, which answers at most 100
+    /// tasks a call; DescribeTasks takes at most 100 at once).
     pub async fn running_tasks(&self, cluster: &str, service: &str) -> Result<Vec<TaskInfo>> {
         let resource = format!("{cluster}/{service}");
-        let listed = self
+        let listed: Vec<String> = self
             .client()
             .list_tasks()
             .cluster(cluster)
             .service_name(service)
             .desired_status(sdk::DesiredStatus::Running)
+            .into_paginator()
+            .items()
             .send()
+            .try_collect()
             .await
             .map_err(|e| call_error("ecs:ListTasks", &resource, e))?;
-        if listed.task_arns().is_empty() {
-            return Ok(Vec::new());
+        let mut tasks = Vec::new();
+        for chunk in listed.chunks(100) {
+            let out = self
+                .client()
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(chunk.to_vec()))
+                .send()
+                .await
+                .map_err(|e| call_error("ecs:DescribeTasks", &resource, e))?;
+            tasks.extend(out.tasks().iter().map(task_info).filter(|t| t.last_status == "RUNNING"));
         }
-        let out = self
-            .client()
-            .describe_tasks()
-            .cluster(cluster)
-            .set_tasks(Some(listed.task_arns().to_vec()))
-            .send()
-            .await
-            .map_err(|e| call_error("ecs:DescribeTasks", &resource, e))?;
-        Ok(out.tasks().iter().map(task_info).filter(|t| t.last_status == "RUNNING").collect())
+        Ok(tasks)
     }
 
     pub async fn execute_command(

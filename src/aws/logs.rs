@@ -43,21 +43,21 @@ pub struct LogEvent {
 }
 
 impl Logs {
-    /// Events of the streams under `prefix` from `start_ms` on, sorted by time.
+    /// Events of the streams under `prefix` from `start_ms` on, sorted by time. Pages
+    /// until there is no nextToken: FilterLogEvents "can return empty results while
+    /// there are more log events available through the token" (its API reference).
     pub async fn since(&self, group: &str, prefix: &str, start_ms: i64) -> Result<Vec<LogEvent>> {
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .filter_log_events()
-                .log_group_name(group)
-                .log_stream_name_prefix(prefix)
-                .start_time(start_ms)
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| call_error("logs:FilterLogEvents", &format!("{group}/{prefix}"), e))?;
+        let mut pages = self
+            .client
+            .filter_log_events()
+            .log_group_name(group)
+            .log_stream_name_prefix(prefix)
+            .start_time(start_ms)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| call_error("logs:FilterLogEvents", &format!("{group}/{prefix}"), e))?;
             // The prefix is applied again here: moto ignores logStreamNamePrefix.
             let ours = page.events().iter().filter(|e| e.log_stream_name().is_some_and(|s| s.starts_with(prefix)));
             out.extend(ours.map(|e| LogEvent {
@@ -66,10 +66,6 @@ impl Logs {
                 stream: e.log_stream_name().unwrap_or_default().to_string(),
                 message: e.message().unwrap_or_default().to_string(),
             }));
-            match page.next_token() {
-                Some(t) if !page.events().is_empty() => token = Some(t.to_string()),
-                _ => break,
-            }
         }
         out.sort_by(|a, b| (a.timestamp, &a.id).cmp(&(b.timestamp, &b.id)));
         Ok(out)

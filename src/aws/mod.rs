@@ -14,6 +14,7 @@ pub mod ecs_services;
 pub mod ecs_tasks;
 pub mod elbv2;
 pub mod elbv2_listeners;
+pub mod fanout;
 pub mod iam;
 pub mod iam_roles;
 pub mod kms;

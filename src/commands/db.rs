@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 
 use serde_json::json;
 
+use crate::aws::ec2_rules::CidrRule;
 use crate::error::{Error, Result};
 use crate::invocation::{print_plan, Ctx, PlannedCall};
 
@@ -56,55 +57,63 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     };
     let desc = &db.rule_description;
     let rules = aws.ec2.ingress_rules_described(&group, desc).await?;
-    let current = rules.iter().find(|r| r.cidr.as_deref() == Some(cidr.as_str()) && r.from_port == db.port);
-    let (action, calls) = match (current, rules.first()) {
-        (Some(_), _) if rules.len() == 1 => ("unchanged", Vec::new()),
-        (_, Some(old)) => {
-            let mut calls = vec![PlannedCall {
-                operation: "ec2:ModifySecurityGroupRules",
-                params: json!({"groupId": group, "securityGroupRuleId": old.id, "cidrIpv4": cidr, "port": db.port, "description": desc}),
-            }];
-            let extra: Vec<String> = rules.iter().skip(1).map(|r| r.id.clone()).collect();
-            if !extra.is_empty() {
-                calls.push(PlannedCall {
-                    operation: "ec2:RevokeSecurityGroupIngress",
-                    params: json!({"groupId": group, "securityGroupRuleIds": extra}),
-                });
-            }
-            ("replaced", calls)
-        }
-        (_, None) => (
-            "created",
-            vec![PlannedCall {
-                operation: "ec2:AuthorizeSecurityGroupIngress",
-                params: json!({"groupId": group, "cidrIp": cidr, "port": db.port, "description": desc}),
-            }],
-        ),
+    let wanted = |r: &CidrRule| {
+        r.cidr.as_deref() == Some(cidr.as_str())
+            && r.protocol == "tcp"
+            && r.from_port == db.port
+            && r.to_port == db.port
     };
+    // A rule that already says this address is kept and the others go: rewriting one
+    // of them to the same address would duplicate it (InvalidPermission.Duplicate).
+    // Otherwise the first is rewritten in place (same rule id) and the others go.
+    let (action, target, modify) = match (rules.iter().find(|r| wanted(r)), rules.first()) {
+        (Some(kept), _) => (if rules.len() == 1 { "unchanged" } else { "kept" }, Some(kept), false),
+        (None, Some(first)) => ("replaced", Some(first), true),
+        (None, None) => ("created", None, false),
+    };
+    let extra: Vec<String> =
+        rules.iter().filter(|r| Some(r.id.as_str()) != target.map(|t| t.id.as_str())).map(|r| r.id.clone()).collect();
+    let mut calls = Vec::new();
+    if let Some(target) = target.filter(|_| modify) {
+        calls.push(PlannedCall {
+            operation: "ec2:ModifySecurityGroupRules",
+            params: json!({"groupId": group, "securityGroupRuleId": target.id, "cidrIpv4": cidr, "port": db.port, "description": desc}),
+        });
+    }
+    if action == "created" {
+        calls.push(PlannedCall {
+            operation: "ec2:AuthorizeSecurityGroupIngress",
+            params: json!({"groupId": group, "cidrIp": cidr, "port": db.port, "description": desc}),
+        });
+    } else if !extra.is_empty() {
+        calls.push(PlannedCall {
+            operation: "ec2:RevokeSecurityGroupIngress",
+            params: json!({"groupId": group, "securityGroupRuleIds": extra}),
+        });
+    }
     if ctx.global.dry_run {
         print_plan(ctx, &calls);
         return Ok(());
     }
-    match action {
-        "replaced" => {
-            let old = rules.first().expect("a rule to replace");
-            aws.ec2.replace_rule(&group, &old.id, db.port, &cidr, desc).await?;
-            let extra: Vec<String> = rules.iter().skip(1).map(|r| r.id.clone()).collect();
-            if !extra.is_empty() {
-                aws.ec2.revoke_rules(&group, &extra).await?;
-            }
-        }
-        "created" => aws.ec2.authorize_described(&group, db.port, &cidr, desc).await?,
-        _ => {}
+    if let Some(target) = target.filter(|_| modify) {
+        aws.ec2.replace_rule(&group, &target.id, db.port, &cidr, desc).await?;
+    }
+    if action == "created" {
+        aws.ec2.authorize_described(&group, db.port, &cidr, desc).await?;
+    } else if !extra.is_empty() {
+        aws.ec2.revoke_rules(&group, &extra).await?;
     }
     let was: Vec<String> = rules.iter().filter_map(|r| r.cidr.clone()).collect();
     if ctx.json() {
-        ctx.print_json(
-            &json!({"securityGroup": group, "rule": desc, "cidr": cidr, "port": db.port, "action": action, "was": was}),
-        );
+        ctx.print_json(&json!({"securityGroup": group, "rule": desc, "cidr": cidr, "port": db.port,
+            "action": action, "was": was, "removed": extra}));
     } else {
         let from = if was.is_empty() { String::new() } else { format!(" (was {})", was.join(", ")) };
-        outln!("{group}: {desc} tcp {} from {cidr} {action}{from}", db.port);
+        let removed = match extra.len() {
+            0 => String::new(),
+            n => format!("; {n} other rule(s) described {desc} removed"),
+        };
+        outln!("{group}: {desc} tcp {} from {cidr} {action}{removed}{from}", db.port);
     }
     Ok(())
 }

@@ -7,15 +7,14 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
-use futures_util::{stream, StreamExt, TryStreamExt};
-
 use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::elbv2::name_of;
 use crate::aws::elbv2_listeners::{Action as Route, Conditions};
+use crate::aws::fanout::{bounded, ECS_CALLS_IN_FLIGHT};
 use crate::error::{Error, Result};
 use crate::stack::report::Action;
 use crate::stack::spec::owned;
-use crate::stack::teardown::{remove, retrying, ECS_CONCURRENCY};
+use crate::stack::teardown::{remove, retrying};
 use crate::stack::Run;
 
 /// The owned ECS services in the cluster that no `[services.X]` names: ACTIVE ones,
@@ -74,14 +73,14 @@ pub fn keep(run: &Run<'_>, removed: &[ServiceSummary]) {
 /// domain), then the target groups. Resources cruddur does not own are left alone.
 pub async fn delete(run: &Run<'_>, services: &[ServiceSummary]) -> Result<()> {
     let (aws, project) = (run.aws, run.spec.project);
-    let deleting = services.iter().filter(|s| s.status == "ACTIVE").map(|s| async move {
+    bounded(services.iter().filter(|s| s.status == "ACTIVE"), ECS_CALLS_IN_FLIGHT, |s| async move {
         let t = Instant::now();
         let details =
             vec![format!("scaled {} -> 0; its task definitions and ECR repository are kept", s.desired_count)];
         remove(run, ("ecs-service", &s.name), &s.tags, details, t, || aws.ecs.delete_service(&project.cluster, &s.name))
             .await
-    });
-    stream::iter(deleting).buffer_unordered(ECS_CONCURRENCY).try_collect::<Vec<()>>().await?;
+    })
+    .await?;
     let doomed: Vec<(&str, i32)> =
         services.iter().flat_map(|s| s.target_groups.iter().map(String::as_str).zip(s.ports.iter().copied())).collect();
     if doomed.is_empty() {

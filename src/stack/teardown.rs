@@ -9,11 +9,10 @@ use std::time::{Duration, Instant};
 
 use std::collections::BTreeSet;
 
-use futures_util::{stream, StreamExt, TryStreamExt};
-
 use crate::aws::acm::Certificate;
 use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::elbv2::name_of;
+use crate::aws::fanout::{bounded, ECS_CALLS_IN_FLIGHT};
 use crate::aws::route53::{absolute, Record, Target};
 use crate::aws::Tags;
 use crate::error::{Error, Result};
@@ -24,10 +23,6 @@ use crate::stack::Run;
 /// How long a deletion is retried while AWS still sees the resource in use
 /// (ENIs of stopping tasks on a security group, a target group behind a listener).
 const IN_USE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
-
-/// At most this many ECS calls at once: ECS throttles bursts per account and
-/// region (ECS API reference, "Request throttling").
-pub(super) const ECS_CONCURRENCY: usize = 5;
 
 fn in_use(e: &Error) -> bool {
     matches!(e, Error::Aws { code, .. } if matches!(code.as_str(), "ResourceInUse" | "ResourceInUseException" | "DependencyViolation"))
@@ -182,8 +177,7 @@ async fn services(run: &Run<'_>) -> Result<Vec<ServiceSummary>> {
         .await?;
         Ok::<_, Error>(ours)
     });
-    let gone: Vec<Option<String>> = stream::iter(deleting).buffer_unordered(ECS_CONCURRENCY).try_collect().await?;
-    let gone: Vec<String> = gone.into_iter().flatten().collect();
+    let gone: Vec<String> = bounded(deleting, ECS_CALLS_IN_FLIGHT, |f| f).await?.into_iter().flatten().collect();
     if run.apply() {
         aws.ecs.wait_inactive(&project.cluster, &gone).await?;
     }

@@ -32,6 +32,9 @@ or a behaviour: {"behaviour": "ecs-lifecycle", "drain_seconds": S}
 hold security groups, and DeleteCluster refused while services remain);
 {"behaviour": "route53-exact"} (tests/support/route53_exact.py: a DELETE must
 match the live record exactly, and a batch fails whole).
+A rule with "page_size": N (and no "respond") answers a list or describe call in pages
+of N items with tokens of the proxy's own, "empty_pages": true adding an empty page
+with a token before each: see tests/support/paging.py, whose PAGED names the calls.
 """
 
 import http.client
@@ -49,6 +52,7 @@ from ecs_lifecycle import EcsLifecycle  # noqa: E402
 from route53_exact import Route53Exact  # noqa: E402
 
 BEHAVIOURS = {"ecs-lifecycle": EcsLifecycle, "route53-exact": Route53Exact}
+import paging
 
 # Query-protocol services and their XML namespaces (the ErrorResponse shape).
 QUERY_NAMESPACES = {
@@ -185,7 +189,8 @@ def make_handler(moto_port, rules, log_path, latency):
 
         def _forward(self, body):
             conn = http.client.HTTPConnection("127.0.0.1", moto_port, timeout=60)
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection",)}
+            # http.client sets Content-Length from the body (the paging may have changed it).
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "content-length")}
             conn.request(self.command, self.path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
@@ -235,8 +240,9 @@ def make_handler(moto_port, rules, log_path, latency):
             if exact and rule is None and refused is None and service == "route53":
                 refused = exact.before(self.command, self.path, text, self._fetch)
             if refused:
-                rule = {"name": "ecs-lifecycle", "respond": dict(zip(("status", "code", "message"), refused))}
-                entry["injected"] = "ecs-lifecycle"
+                by = "route53-exact" if service == "route53" else "ecs-lifecycle"
+                rule = {"name": by, "respond": dict(zip(("status", "code", "message"), refused))}
+                entry["injected"] = by
             log(entry)
             if rule is None:
                 status, headers, data = self._forward(body)
@@ -244,8 +250,18 @@ def make_handler(moto_port, rules, log_path, latency):
                     data = lifecycle.after(service, operation, text, status, data)
                 self._send(status, headers, data)
                 return
-            respond = rule["respond"]
             json_protocol = "X-Amz-Target" in self.headers
+            if "page_size" in rule:
+                try:
+                    self._send(*paging.answer(rule, service, operation, text, self._forward))
+                except paging.PagingError as e:
+                    status, ctype, data = error_response(service, json_protocol, e.status, e.code, e.message)
+                    headers = [("Content-Type", ctype), ("x-amzn-RequestId", str(uuid.uuid4()))]
+                    if json_protocol:
+                        headers.append(("x-amzn-ErrorType", e.code))
+                    self._send(status, headers, data)
+                return
+            respond = rule["respond"]
             if "replace" in respond:
                 status, headers, data = self._forward(body)
                 out = data.decode("utf-8")

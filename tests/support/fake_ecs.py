@@ -84,6 +84,15 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {"services": [svc], "failures": []})
         if op == "ListTasks":
             running = [task_arn(t) for t, v in tasks.items() if v["lastStatus"] == "RUNNING"]
+            if sc.get("pageSize"):
+                # Pages as the behaviour proxy makes them (paging.py; ListTasks API reference).
+                sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+                import paging
+                try:
+                    page, token = paging.page_of(running, body.get("nextToken"), sc["pageSize"])
+                except paging.PagingError as e:
+                    return self.reply(e.status, {"__type": e.code, "message": e.message})
+                return self.reply(200, {"taskArns": page, **({"nextToken": token} if token else {})})
             return self.reply(200, {"taskArns": running})
         if op == "DescribeTasks":
             found = [task(t.split("/")[-1], tasks[t.split("/")[-1]]) for t in body["tasks"] if t.split("/")[-1] in tasks]
