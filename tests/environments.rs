@@ -239,6 +239,7 @@ fn a_removed_service_is_planned_for_deletion_kept_by_up_and_deleted_by_prune_or_
     assert_eq!(
         changed(&plan),
         vec![
+            ("dns-record".into(), "A api.staging.shop.example.com.".into(), "delete".into()),
             ("ecs-service".into(), "api".into(), "delete".into()),
             ("iam-role".into(), "shop-staging-execution-role".into(), "update".into()),
             ("listener-rule".into(), "host api.staging.shop.example.com path /v1/*,/v2/*".into(), "delete".into()),
@@ -265,6 +266,7 @@ fn a_removed_service_is_planned_for_deletion_kept_by_up_and_deleted_by_prune_or_
     assert_eq!(
         changed(&rest),
         vec![
+            ("dns-record".into(), "A api.staging.shop.example.com.".into(), "delete".into()),
             ("iam-role".into(), "shop-staging-execution-role".into(), "update".into()),
             ("security-group".into(), "shop-staging-srv-sg".into(), "update".into()),
         ]

@@ -214,9 +214,10 @@ pub async fn check_claims(run: &Run<'_>, zone: &Zone) -> Result<()> {
     Ok(())
 }
 
-/// A records for the domain and each service's host, aliases of the ALB; aliases of
-/// the ALB for hosts no longer configured are deleted, exactly as read.
-pub async fn aliases(run: &Run<'_>, zone: &Zone, lb: Option<&LoadBalancer>) -> Result<()> {
+/// A records for the domain and each service's host, aliases of the ALB. With
+/// `drop_stale` (no removed service is kept running), aliases of the ALB for hosts
+/// no longer configured are deleted, exactly as read.
+pub async fn aliases(run: &Run<'_>, zone: &Zone, lb: Option<&LoadBalancer>, drop_stale: bool) -> Result<()> {
     let t = Instant::now();
     let hosts: Vec<String> = routes::alias_hosts(run.spec.project).iter().map(|h| absolute(h)).collect();
     let Some(lb) = lb else {
@@ -249,8 +250,12 @@ pub async fn aliases(run: &Run<'_>, zone: &Zone, lb: Option<&LoadBalancer>) -> R
         }
     }
     let ours = |r: &&Record| matches!(&r.target, Target::Alias { dns_name, .. } if absolute(dns_name) == absolute(&lb.dns_name));
-    let stale: Vec<Record> =
-        existing.iter().filter(ours).filter(|r| r.kind == "A" && !hosts.contains(&r.name)).cloned().collect();
+    let stale: Vec<Record> = existing
+        .iter()
+        .filter(ours)
+        .filter(|r| drop_stale && r.kind == "A" && !hosts.contains(&r.name))
+        .cloned()
+        .collect();
     for r in &stale {
         let why = vec!["no service in cruddur.toml uses this host any more".into()];
         run.report.record("dns-record", format!("A {}", r.name), Action::Delete, why, t);

@@ -113,8 +113,10 @@ impl Run<'_> {
     /// their ingress; a plan decides the same way for the same flag.
     pub async fn converge(&self, pre: Preflight, prune: bool) -> Result<()> {
         let domain = self.spec.project.domain.as_deref();
-        let kept: Vec<i32> =
-            if prune { Vec::new() } else { pre.removed.iter().flat_map(|s| s.ports.clone()).collect() };
+        // Removed services kept running (a plain `up`) keep their ingress and routes.
+        let running: Vec<&ServiceSummary> =
+            pre.removed.iter().filter(|s| !prune && s.status == "ACTIVE").collect();
+        let kept: Vec<i32> = running.iter().flat_map(|s| s.ports.clone()).collect();
         let network = async {
             let net = network::security_groups(self, pre.vpc.clone(), pre.subnets.clone(), &kept).await?;
             let (tgs, lb) =
@@ -138,7 +140,7 @@ impl Run<'_> {
         )?;
         let aliases = async {
             match (domain, &pre.zone) {
-                (Some(_), Some(z)) => dns::aliases(self, z, lb.as_ref()).await,
+                (Some(_), Some(z)) => dns::aliases(self, z, lb.as_ref(), running.is_empty()).await,
                 _ => Ok(()),
             }
         };
