@@ -104,6 +104,16 @@ fn a_changed_route_is_the_same_rule_modified_in_place_even_with_a_fixed_priority
             ("shop.example.com", "/", "shop-production-web-tg"),
         ],
     );
+    // The new host has its alias; the old one's is gone (exactly as it was).
+    let inv = moto.inventory();
+    let names: Vec<&str> = inv["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["type"] == "A")
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["public-api.shop.example.com.", "shop.example.com."]);
     let again = cruddur(&moto, dir.path(), &[&production[..], &["up", "--output", "json"]].concat()).ok();
     assert_eq!(changed(&again), vec![]);
 }

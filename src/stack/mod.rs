@@ -114,8 +114,7 @@ impl Run<'_> {
     pub async fn converge(&self, pre: Preflight, prune: bool) -> Result<()> {
         let domain = self.spec.project.domain.as_deref();
         // Removed services kept running (a plain `up`) keep their ingress and routes.
-        let running: Vec<&ServiceSummary> =
-            pre.removed.iter().filter(|s| !prune && s.status == "ACTIVE").collect();
+        let running: Vec<&ServiceSummary> = pre.removed.iter().filter(|s| !prune && s.status == "ACTIVE").collect();
         let kept: Vec<i32> = running.iter().flat_map(|s| s.ports.clone()).collect();
         let network = async {
             let net = network::security_groups(self, pre.vpc.clone(), pre.subnets.clone(), &kept).await?;
