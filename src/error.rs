@@ -114,6 +114,8 @@ pub enum Error {
     MissingSecrets { parameters: Vec<String>, env_files: Vec<String> },
     #[error("no public Route 53 hosted zone holds {domain}")]
     NoHostedZone { domain: String },
+    #[error("IAM role {role} is this project's in region {region}; roles are global to the account, and its policies name {region}'s resources, not {here}'s")]
+    RoleInOtherRegion { role: String, region: String, here: String },
     #[error("{host} is already {owner}: cruddur does not take over a record it did not make")]
     DnsTaken { host: String, owner: String },
     #[error("the ACM certificate for {domain} is {status}")]
@@ -220,6 +222,7 @@ impl Error {
                 let parent = domain.split_once('.').map_or(domain.as_str(), |(_, p)| p);
                 format!("create a public hosted zone for {parent} or a parent of it (cruddur puts {domain} into the longest zone that holds it), or a zone for {domain} itself with an NS record for it in the parent's zone; or unset project.domain")
             }
+            Error::RoleInOtherRegion { here, .. } => format!("give this region its own roles: set project.execution_role and project.task_role (e.g. in an [env.{here}] table, or with names that end in -{here}); nothing was changed"),
             Error::DnsTaken { host, .. } => format!("give this stack (or environment) its own domain or host in cruddur.toml; if the record for {host} is stale, delete it in Route 53 first; nothing was changed"),
             Error::NoHostedZone { .. } => "create the hosted zone (and point the registrar at its name servers), or unset project.domain".into(),
             Error::CertificateFailed { .. } => "see the certificate in the ACM console; delete it and run `cruddur up` again to request a new one".into(),

@@ -256,3 +256,30 @@ fn a_port_change_moves_the_listener_the_ingress_and_the_service() {
     );
     assert_eq!(td["taskDefinition"]["containerDefinitions"][0]["portMappings"][0]["containerPort"], 5000, "{td}");
 }
+
+/// IAM role names are global, their policies name one region: the same project in a
+/// second region is refused before any write, and the first region's roles keep
+/// their policies (issue 24).
+#[test]
+fn the_same_project_in_a_second_region_is_refused_before_any_write() {
+    let moto = Moto::start_recording();
+    let parent = tempfile::tempdir().unwrap();
+    let shop = init(&moto, parent.path(), "shop", &["web:8080"]);
+    cruddur(&moto, &shop, &["up"]).ok();
+    let policy = |moto: &Moto| {
+        aws_json(
+            moto,
+            &["iam", "get-role-policy", "--role-name", "shop-execution-role", "--policy-name", "shop-execution-role"],
+        )
+    };
+    let before = policy(&moto);
+    let mark = moto.mark();
+    let other = cruddur(&moto, &shop, &["--region", "eu-west-1", "up"]);
+    let line = other.one_line_error(1);
+    assert!(line.contains("IAM role shop-") && line.contains("region us-east-1"), "{line}");
+    assert!(other.stderr.contains("hint: give this region its own roles"), "{}", other.stderr);
+    assert_eq!(moto.writes_since(mark), Vec::<String>::new());
+    assert_eq!(policy(&moto), before);
+    let tags = aws_json(&moto, &["iam", "list-role-tags", "--role-name", "shop-task-role"]);
+    assert!(tags.to_string().contains("\"Key\":\"region\",\"Value\":\"us-east-1\""), "{tags}");
+}

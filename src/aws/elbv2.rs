@@ -3,7 +3,7 @@
 use aws_sdk_elasticloadbalancingv2::types as sdk;
 
 use crate::aws::{call_error, Tags};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 #[derive(Clone)]
 pub struct Elbv2 {
@@ -18,6 +18,16 @@ pub struct LoadBalancer {
     pub zone_id: String,
     pub security_groups: Vec<String>,
     pub internet_facing: bool,
+}
+
+fn load_balancer_of(lb: &sdk::LoadBalancer) -> LoadBalancer {
+    LoadBalancer {
+        arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
+        dns_name: lb.dns_name().unwrap_or_default().to_string(),
+        zone_id: lb.canonical_hosted_zone_id().unwrap_or_default().to_string(),
+        security_groups: lb.security_groups().to_vec(),
+        internet_facing: lb.scheme().is_some_and(|s| s.as_str() == "internet-facing"),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -222,13 +232,7 @@ impl Elbv2 {
 
     pub async fn load_balancer(&self, name: &str) -> Result<Option<LoadBalancer>> {
         match self.client.describe_load_balancers().names(name).send().await {
-            Ok(out) => Ok(out.load_balancers().first().map(|lb| LoadBalancer {
-                arn: lb.load_balancer_arn().unwrap_or_default().to_string(),
-                dns_name: lb.dns_name().unwrap_or_default().to_string(),
-                zone_id: lb.canonical_hosted_zone_id().unwrap_or_default().to_string(),
-                security_groups: lb.security_groups().to_vec(),
-                internet_facing: lb.scheme().is_some_and(|s| s.as_str() == "internet-facing"),
-            })),
+            Ok(out) => Ok(out.load_balancers().first().map(load_balancer_of)),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_load_balancer_not_found_exception()) => Ok(None),
             Err(e) => Err(call_error("elbv2:DescribeLoadBalancers", name, e)),
         }
@@ -266,8 +270,9 @@ impl Elbv2 {
         subnets: &[String],
         security_group: &str,
         tags: &Tags,
-    ) -> Result<()> {
-        self.client
+    ) -> Result<LoadBalancer> {
+        let out = self
+            .client
             .create_load_balancer()
             .name(name)
             .r#type(sdk::LoadBalancerTypeEnum::Application)
@@ -278,7 +283,14 @@ impl Elbv2 {
             .send()
             .await
             .map_err(|e| call_error("elbv2:CreateLoadBalancer", name, e))?;
-        Ok(())
+        // The answer describes the new load balancer: no read-back by name, which
+        // may briefly find nothing right after the create (eventual consistency).
+        out.load_balancers().first().map(load_balancer_of).ok_or_else(|| Error::Aws {
+            operation: "elbv2:CreateLoadBalancer".into(),
+            resource: name.to_string(),
+            code: "EmptyResponse".into(),
+            message: "the answer described no load balancer".into(),
+        })
     }
 
     pub async fn set_security_groups(&self, arn: &str, groups: &[String]) -> Result<()> {

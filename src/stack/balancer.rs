@@ -91,8 +91,7 @@ pub async fn load_balancer(run: &Run<'_>, net: &Network) -> Result<Option<LoadBa
         None => {
             let mut lb = None;
             if run.apply() {
-                elb.create_load_balancer(name, &net.subnets, &alb_sg, &run.spec.tags).await?;
-                lb = elb.load_balancer(name).await?;
+                lb = Some(elb.create_load_balancer(name, &net.subnets, &alb_sg, &run.spec.tags).await?);
             }
             let details = vec![format!(
                 "internet-facing, {} subnets, {}",

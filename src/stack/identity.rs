@@ -7,27 +7,57 @@ use std::time::Instant;
 use futures_util::future::try_join_all;
 
 use crate::aws::ssm::Parameter;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::stack::report::Action;
 use crate::stack::spec::{RoleSpec, SecretSpec};
 use crate::stack::Run;
+
+/// Read-only, before `up` writes anything: neither role is this project's in
+/// another region.
+pub async fn check_regions(run: &Run<'_>) -> Result<()> {
+    for spec in run.spec.roles() {
+        if let Some(role) = run.aws.iam.role(&spec.name).await? {
+            other_region(run, &spec.name, &role.tags)?;
+        }
+    }
+    Ok(())
+}
+
+fn other_region(run: &Run<'_>, name: &str, tags: &crate::aws::Tags) -> Result<()> {
+    let here = &run.spec.target.region;
+    match tags.get(REGION_TAG).filter(|r| *r != here) {
+        Some(other) => {
+            Err(Error::RoleInOtherRegion { role: name.to_string(), region: other.clone(), here: here.clone() })
+        }
+        None => Ok(()),
+    }
+}
 
 pub async fn roles(run: &Run<'_>) -> Result<()> {
     try_join_all(run.spec.roles().into_iter().map(|r| role(run, r))).await?;
     Ok(())
 }
 
+/// IAM role names are global to the account, but a role's trust and policies name
+/// one region's resources: the tag says which, so that the same project in a second
+/// region is refused instead of rewriting the first region's roles.
+pub const REGION_TAG: &str = "region";
+
 async fn role(run: &Run<'_>, spec: &RoleSpec) -> Result<()> {
     let (iam, t) = (&run.aws.iam, Instant::now());
+    let region = &run.spec.target.region;
     let Some(role) = iam.role(&spec.name).await? else {
         if run.apply() {
-            iam.create_role(&spec.name, &spec.trust, &run.spec.tags).await?;
+            let mut tags = run.spec.tags.clone();
+            tags.insert(REGION_TAG.into(), region.clone());
+            iam.create_role(&spec.name, &spec.trust, &tags).await?;
             iam.put_inline_policy(&spec.name, &spec.policy_name, &spec.policy).await?;
         }
         let details = vec![format!("trusts ecs-tasks; inline policy {} from policies/", spec.policy_name)];
         run.report.record("iam-role", &spec.name, Action::Create, details, t);
         return Ok(());
     };
+    other_region(run, &spec.name, &role.tags)?;
     let mut details = Vec::new();
     if role.trust.as_ref() != Some(&spec.trust) {
         details.push("trust policy differs from policies/ecs-tasks-trust.json".to_string());
@@ -45,8 +75,10 @@ async fn role(run: &Run<'_>, spec: &RoleSpec) -> Result<()> {
             }
         }
     }
-    run.retag(&spec.name, &role.tags, &mut details, |tags| async move { iam.tag_role(&spec.name, &tags).await })
-        .await?;
+    let mut want = run.spec.tags.clone();
+    want.insert(REGION_TAG.into(), region.clone());
+    let write = |tags| async move { iam.tag_role(&spec.name, &tags).await };
+    run.retag_to(&want, &spec.name, &role.tags, &mut details, write).await?;
     run.report.settle("iam-role", &spec.name, details, t);
     Ok(())
 }

@@ -66,10 +66,26 @@ impl Run<'_> {
         F: FnOnce(Tags) -> Fut,
         Fut: Future<Output = Result<()>>,
     {
+        self.retag_to(&self.spec.tags, name, have, details, write).await
+    }
+
+    /// `retag` with these tags wanted (cruddur's own and more).
+    pub async fn retag_to<F, Fut>(
+        &self,
+        want: &Tags,
+        name: &str,
+        have: &Tags,
+        details: &mut Vec<String>,
+        write: F,
+    ) -> Result<()>
+    where
+        F: FnOnce(Tags) -> Fut,
+        Fut: Future<Output = Result<()>>,
+    {
         if let Some(owner) = spec::foreign_owner(self.spec.project, have) {
             return Err(Error::OwnedElsewhere { resource: name.to_string(), owner });
         }
-        let tags = spec::missing_tags(&self.spec.tags, have);
+        let tags = spec::missing_tags(want, have);
         if !tags.is_empty() {
             let list: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
             details.push(format!("tag {}", list.join(", ")));
@@ -95,8 +111,13 @@ impl Run<'_> {
                 None => Ok(None),
             }
         };
-        let (parameters, zone, (vpc, subnets), removed) =
-            tokio::try_join!(self.secret_parameters(), zone, network::vpc(self), removed::find(self))?;
+        let (parameters, zone, (vpc, subnets), removed, ()) = tokio::try_join!(
+            self.secret_parameters(),
+            zone,
+            network::vpc(self),
+            removed::find(self),
+            identity::check_regions(self)
+        )?;
         Ok(Preflight { vpc, subnets, zone, parameters, removed })
     }
 

@@ -16,6 +16,7 @@ use crate::aws::fanout::{bounded, ECS_CALLS_IN_FLIGHT};
 use crate::aws::route53::{absolute, Record, Target};
 use crate::aws::Tags;
 use crate::error::{Error, Result};
+use crate::stack::identity::REGION_TAG;
 use crate::stack::report::Action;
 use crate::stack::spec::owned;
 use crate::stack::Run;
@@ -131,6 +132,11 @@ pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
     for role in run.spec.roles() {
         let t = Instant::now();
         let Some(found) = aws.iam.role(&role.name).await? else { continue };
+        if let Some(other) = found.tags.get(REGION_TAG).filter(|r| **r != run.spec.target.region) {
+            let why = vec![format!("this project's role in region {other}: left alone")];
+            run.report.record("iam-role", &role.name, Action::Keep, why, t);
+            continue;
+        }
         remove(run, ("iam-role", &role.name), &found.tags, vec![], t, || aws.iam.delete_role(&role.name)).await?;
     }
     let t = Instant::now();
