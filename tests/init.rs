@@ -139,3 +139,38 @@ fn init_from_service_reads_an_environment_with_a_domain_and_rules_back() {
         assert!(toml.contains(expected), "{expected} in\n{toml}");
     }
 }
+
+/// Two rules forwarding to one service are OR'd by the ALB; cruddur gives a service
+/// one rule: init reads the first evaluated, never their conditions merged (issue 24).
+#[test]
+fn init_from_service_reads_one_rule_of_several_and_says_so() {
+    let moto = Moto::start_recording();
+    with_zone(&moto, "staging.shop.example.com");
+    let shop = fixture_copy("shop");
+    cruddur(&moto, shop.path(), &["--env", "staging", "up"]).ok();
+    let rules = common::routing::live_rules(&moto, "shop-staging-alb", 443);
+    let listener = rules[0]["RuleArn"].as_str().unwrap().replace(":listener-rule/", ":listener/");
+    let listener = listener.rsplit_once('/').unwrap().0.to_string();
+    let api = common::routing::target_group(&moto, "shop-staging-api-tg");
+    let made = moto.aws(&[
+        "elbv2",
+        "create-rule",
+        "--listener-arn",
+        &listener,
+        "--priority",
+        "30",
+        "--conditions",
+        "Field=path-pattern,Values=/extra/*",
+        "--actions",
+        &format!("Type=forward,TargetGroupArn={api}"),
+    ]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let back = tempfile::tempdir().unwrap();
+    let dir = back.path().display().to_string();
+    let init = cruddur(&moto, back.path(), &["init", "--dir", &dir, "--from-service", "shop-staging"]).ok();
+    assert!(init.stderr.contains("the rules at priorities 30 also forward to shop-staging-api-tg"), "{}", init.stderr);
+    let toml = read(back.path(), "cruddur.toml");
+    assert!(toml.contains("paths = [\"/v1/*\", \"/v2/*\"]") && !toml.contains("/extra/"), "{toml}");
+    let plan = cruddur(&moto, back.path(), &["--env", "staging", "plan", "--output", "json"]).ok();
+    assert_eq!(changed(&plan), vec![], "{toml}");
+}

@@ -133,3 +133,31 @@ fn down_deletes_records_exactly_as_they_are_and_keeps_a_validation_record_in_use
     assert_eq!(a, Vec::<(String, String)>::new(), "both aliases deleted, the hand-written one exactly as it was");
     assert_eq!(cnames, validation, "the validation record stays for the other certificate");
 }
+
+/// An `up` soon after `down` gets a certificate of its own, not the deleted one's ARN
+/// back from an idempotency token derived from the domain (moto keeps tokens for an
+/// hour, as ACM does; terraform-provider-aws#6666).
+#[test]
+fn up_after_down_within_the_hour_requests_a_new_certificate() {
+    let moto = Moto::start();
+    with_zone(&moto, "staging.shop.example.com");
+    let dir = fixture_copy("shop");
+    let arns = |moto: &Moto| -> Vec<String> {
+        let out = moto.aws(&["acm", "list-certificates"]);
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["CertificateSummaryList"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["CertificateArn"].as_str().unwrap().to_string())
+            .collect()
+    };
+    cruddur(&moto, dir.path(), &["--env", "staging", "up"]).ok();
+    let first = arns(&moto);
+    cruddur(&moto, dir.path(), &["--env", "staging", "down", "--yes"]).ok();
+    assert_eq!(arns(&moto), Vec::<String>::new());
+    cruddur(&moto, dir.path(), &["--env", "staging", "up"]).ok();
+    let second = arns(&moto);
+    assert_eq!(second.len(), 1);
+    assert_ne!(second, first, "a new certificate");
+}

@@ -216,17 +216,42 @@ async fn target_group(
     routing.load_balancer = Some(lb_name);
     routing.alb_security_group = lb.security_groups.first().cloned();
     for l in aws.elbv2.listeners(&lb.arn).await?.into_iter().filter(|l| l.https) {
-        if let Some(cert) = &l.certificate {
-            let names = aws.acm.describe(cert).await?.names;
-            routing.domain = names.into_iter().find(|n| !n.starts_with("*."));
+        // An ACM certificate names the domain; one from IAM (`arn:aws:iam::...:
+        // server-certificate/...`) cannot be described by ACM: the domain is left for
+        // the user to write.
+        match &l.certificate {
+            Some(cert) if cert.contains(":acm:") => {
+                let names = aws.acm.describe(cert).await?.names;
+                routing.domain = names.into_iter().find(|n| !n.starts_with("*."));
+            }
+            Some(cert) => eprintln!(
+                "warning: the HTTPS listener's certificate {cert} is not from ACM: set project.domain in cruddur.toml yourself (cruddur requests an ACM certificate for it)"
+            ),
+            None => {}
         }
         routing.default |= l.default_action == Route::Forward(arn.to_string());
-        for rule in aws.elbv2.rules(&l.arn).await? {
-            if rule.action == Route::Forward(arn.to_string()) {
-                routing.hosts.extend(rule.hosts);
-                routing.paths.extend(rule.paths);
-                routing.priority = rule.priority;
-            }
+        // Several rules forwarding here are OR'd by the ALB; cruddur has one rule per
+        // service (its conditions AND'd), so only the first one evaluated is read.
+        let mut rules: Vec<_> = aws
+            .elbv2
+            .rules(&l.arn)
+            .await?
+            .into_iter()
+            .filter(|r| r.action == Route::Forward(arn.to_string()))
+            .collect();
+        rules.sort_by_key(|r| r.priority.unwrap_or(i32::MAX));
+        if let Some(rule) = rules.first() {
+            routing.hosts.extend(rule.hosts.iter().cloned());
+            routing.paths.extend(rule.paths.iter().cloned());
+            routing.priority = rule.priority;
+        }
+        if rules.len() > 1 {
+            let others: Vec<String> = rules[1..].iter().filter_map(|r| r.priority).map(|p| p.to_string()).collect();
+            eprintln!(
+                "warning: the rules at priorities {} also forward to {name}: cruddur.toml gives a service one rule, so only the first ({:?}) was read; add a service per route, or keep those rules by hand",
+                others.join(", "),
+                rules[0].priority.unwrap_or_default()
+            );
         }
     }
     Ok(routing)
