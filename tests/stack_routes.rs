@@ -117,3 +117,38 @@ fn a_changed_route_is_the_same_rule_modified_in_place_even_with_a_fixed_priority
     let again = cruddur(&moto, dir.path(), &[&production[..], &["up", "--output", "json"]].concat()).ok();
     assert_eq!(changed(&again), vec![]);
 }
+
+/// DescribeListeners, DescribeRules, DescribeTargetGroups and DescribeLoadBalancers
+/// answered in pages of one (the proxy's tests/support/paging.py): reading a first
+/// page only, a second `up` would make the HTTPS listener again (DuplicateListener)
+/// or a rule on a taken priority, and `down` would leave target groups behind.
+#[test]
+fn listeners_rules_and_target_groups_are_read_to_their_last_page() {
+    let pages = common::paging::pages_of_one(&[
+        "elbv2-DescribeRules",
+        "elbv2-DescribeListeners",
+        "elbv2-DescribeTargetGroups",
+        "elbv2-DescribeLoadBalancers",
+    ]);
+    let moto = Moto::with_rules(serde_json::json!(pages));
+    let dir = shop(&moto);
+    edit_toml(dir.path(), "[services.worker]", ADMIN);
+    let staging = ["--env", "staging"];
+    cruddur(&moto, dir.path(), &[&staging[..], &["up"]].concat()).ok();
+    let (rules, listeners) = (moto.calls("DescribeRules"), moto.calls("DescribeListeners"));
+    let mark = moto.mark();
+    let again = cruddur(&moto, dir.path(), &[&staging[..], &["up", "--output", "json"]].concat()).ok();
+    assert_eq!(moto.writes_since(mark), Vec::<String>::new(), "{}", again.stderr);
+    // Two listeners, three rules (and the default): read one item a call.
+    assert!(moto.calls("DescribeListeners") - listeners >= 2, "listeners read in pages");
+    assert!(moto.calls("DescribeRules") - rules >= 3, "rules read in pages");
+    let host = "api.staging.shop.example.com";
+    assert_routes(
+        &moto,
+        "shop-staging-alb",
+        &[(host, "/v1/admin/x", "shop-staging-admin-tg"), (host, "/v1/x", "shop-staging-api-tg")],
+    );
+    cruddur(&moto, dir.path(), &[&staging[..], &["down", "--yes"]].concat()).ok();
+    let inv = moto.inventory();
+    assert!(!inv["target_groups"].to_string().contains("staging"), "{}", inv["target_groups"]);
+}
