@@ -243,7 +243,18 @@ impl Ecs {
             .try_collect()
             .await
             .map_err(|e| call_error("ecs:ListTasks", &resource, e))?;
-        let mut stopped = Vec::new();
+        let tasks = self.describe_tasks(cluster, &arns, &resource).await?;
+        Ok(tasks.iter().filter(|t| t.last_status() == Some("STOPPED")).map(stopped_task).collect())
+    }
+
+    /// DescribeTasks of these tasks, 100 at a time (the call's limit).
+    pub(crate) async fn describe_tasks(
+        &self,
+        cluster: &str,
+        arns: &[String],
+        resource: &str,
+    ) -> Result<Vec<sdk::Task>> {
+        let mut tasks = Vec::new();
         for chunk in arns.chunks(100) {
             let out = self
                 .client
@@ -252,10 +263,10 @@ impl Ecs {
                 .set_tasks(Some(chunk.to_vec()))
                 .send()
                 .await
-                .map_err(|e| call_error("ecs:DescribeTasks", &resource, e))?;
-            stopped.extend(out.tasks().iter().filter(|t| t.last_status() == Some("STOPPED")).map(stopped_task));
+                .map_err(|e| call_error("ecs:DescribeTasks", resource, e))?;
+            tasks.extend(out.tasks().iter().cloned());
         }
-        Ok(stopped)
+        Ok(tasks)
     }
 }
 

@@ -88,20 +88,8 @@ impl Ecs {
                 .map_err(|e| call_error("ecs:ListTasks", &resource, e))?;
             arns.extend(listed);
         }
-        let mut tasks = Vec::new();
-        // DescribeTasks takes at most 100 tasks.
-        for chunk in arns.chunks(100) {
-            let out = self
-                .client()
-                .describe_tasks()
-                .cluster(cluster)
-                .set_tasks(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| call_error("ecs:DescribeTasks", &resource, e))?;
-            tasks.extend(out.tasks().iter().map(task_detail));
-        }
-        Ok(tasks)
+        let tasks = self.describe_tasks(cluster, &arns, &resource).await?;
+        Ok(tasks.iter().map(task_detail).collect())
     }
 
     /// One task by ARN; None when ECS no longer knows it.

@@ -65,19 +65,8 @@ impl Ecs {
             .try_collect()
             .await
             .map_err(|e| call_error("ecs:ListTasks", &resource, e))?;
-        let mut tasks = Vec::new();
-        for chunk in listed.chunks(100) {
-            let out = self
-                .client()
-                .describe_tasks()
-                .cluster(cluster)
-                .set_tasks(Some(chunk.to_vec()))
-                .send()
-                .await
-                .map_err(|e| call_error("ecs:DescribeTasks", &resource, e))?;
-            tasks.extend(out.tasks().iter().map(task_info).filter(|t| t.last_status == "RUNNING"));
-        }
-        Ok(tasks)
+        let tasks = self.describe_tasks(cluster, &listed, &resource).await?;
+        Ok(tasks.iter().map(task_info).filter(|t| t.last_status == "RUNNING").collect())
     }
 
     pub async fn execute_command(

@@ -73,7 +73,13 @@ pub(super) async fn converge(run: &Run<'_>, listener: Option<&str>, tgs: &Target
             moves.push((rule.arn.clone(), p.priority));
         }
         let have = tags_of(rule);
-        run.retag(&rule.arn, &have, &mut details, |t| async move { elb.tag(&[rule.arn.clone()], &t).await }).await?;
+        run.retag(
+            &rule.arn,
+            &have,
+            &mut details,
+            |t| async move { elb.tag(std::slice::from_ref(&rule.arn), &t).await },
+        )
+        .await?;
         settled.push((p.rule.when.to_string(), details));
     }
     if run.apply() {

@@ -29,18 +29,20 @@ pub struct Placed<'a> {
 }
 
 /// (literal characters before the first `*` or `?`, no wildcard at all).
-fn pattern_rank(pattern: &str) -> (usize, bool) {
+type Rank = (usize, bool);
+
+fn pattern_rank(pattern: &str) -> Rank {
     let literal = pattern.find(['*', '?']).unwrap_or(pattern.len());
     (literal, literal == pattern.len())
 }
 
 /// The rank of a condition's values: that of its broadest value (None without values).
-fn values_rank(values: &[String]) -> Option<(usize, bool)> {
+fn values_rank(values: &[String]) -> Option<Rank> {
     values.iter().map(|v| pattern_rank(v)).min()
 }
 
 /// Greater is more specific.
-fn specificity(when: &Conditions) -> (usize, Option<(usize, bool)>, Option<(usize, bool)>) {
+fn specificity(when: &Conditions) -> (usize, Option<Rank>, Option<Rank>) {
     let kinds = usize::from(!when.hosts.is_empty()) + usize::from(!when.paths.is_empty());
     (kinds, values_rank(&when.hosts), values_rank(&when.paths))
 }
