@@ -5,10 +5,9 @@
 
 use std::time::Instant;
 
-use futures_util::future::try_join_all;
-
 use crate::aws::ecs::{ServiceUpdate, AWAITING_IMAGE_TAG};
 use crate::aws::ecs_cluster::ServiceSummary;
+use crate::aws::fanout::{bounded, ECS_CALLS_IN_FLIGHT};
 use crate::aws::Aws;
 use crate::config::{Project, Service};
 use crate::error::Result;
@@ -31,7 +30,8 @@ pub async fn services(run: &Run<'_>, net: &Network, tgs: &TargetGroups, alb_dns:
     let mut target = run.spec.target.clone();
     target.urls = AppUrls::live(run.spec.project, alb_dns);
     let target = &target;
-    try_join_all(run.spec.project.services.values().map(|s| service(run, s, net, tgs, target))).await?;
+    // ECS calls, a few services at a time (ECS throttles each account and Region).
+    bounded(run.spec.project.services.values(), ECS_CALLS_IN_FLIGHT, |s| service(run, s, net, tgs, target)).await?;
     Ok(())
 }
 
