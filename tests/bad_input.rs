@@ -17,7 +17,7 @@ fn long(n: usize) -> String {
 
 #[rustfmt::skip]
 fn table() -> Vec<Case> {
-    let no_secrets = || toml("secrets = [\"AWS_ACCESS_KEY_ID\", \"AWS_SECRET_ACCESS_KEY\", \"CONNECTION_URL\", \"ROLLBAR_ACCESS_TOKEN\", \"OTEL_EXPORTER_OTLP_HEADERS\"]", "secrets = []");
+    let no_secrets = || toml("secrets = [\"CONNECTION_URL\", \"ROLLBAR_ACCESS_TOKEN\", \"OTEL_EXPORTER_OTLP_HEADERS\"]", "secrets = []");
     let dead_docker = || env("DOCKER_HOST", "unix:///nonexistent/docker.sock");
     vec![
         // Usage (clap's own message and usage text).
@@ -48,13 +48,16 @@ fn table() -> Vec<Case> {
         case(&["plan"], vec![toml("[project]\n", "[project]\nlog_retention_days = 2\n")], 2, "cruddur.toml: project.log_retention_days: 2 is not a CloudWatch Logs retention"),
         case(&["up"], vec![toml("ecs_name = \"frontend-react-js\"", "ecs_name = \"backend-flask\"")], 2, "services.frontend.ecs_name: \"backend-flask\" is also the ecs_name of services.backend"),
         case(&["deploy", "backend", "--no-build"], vec![toml("ecs_name = \"frontend-react-js\"", "ecs_name = \"backend\"")], 2, "services.frontend.ecs_name: \"backend\" is also the name of services.backend"),
+        // No operator credentials in the app (issue 25).
+        case(&["plan"], vec![toml("secrets = [\"CONNECTION_URL\"", "secrets = [\"AWS_ACCESS_KEY_ID\", \"CONNECTION_URL\"")], 2, "services.backend.secrets[0]: \"AWS_ACCESS_KEY_ID\" would put AWS credentials into the app's container"),
+        case(&["deploy", "backend", "--no-build"], vec![toml("[services.backend.environment]\n", "[services.backend.environment]\nAWS_SESSION_TOKEN = \"x\"\n")], 2, "services.backend.environment.AWS_SESSION_TOKEN: \"AWS_SESSION_TOKEN\" would put AWS credentials"),
         // Routes: what the ALB could not do as written (issue 24).
         case(&["plan"], vec![toml("# domain = \"example.com\"", "domain = \"example.com\""), toml("host = \"api.{{ domain }}\"", "host = \"api.{{ domain }}\"\npriority = 7"), toml("default = true", "default = true\npaths = [\"/app/*\"]\npriority = 7")], 2, "services.backend and services.frontend both have priority = 7"),
         case(&["up"], vec![toml("port = 3000", "port = 4567")], 2, "services.backend and services.frontend both listen on port 4567 and there is no project.domain"),
         case(&["plan"], vec![toml("# domain = \"example.com\"", "domain = \"example.com\""), toml("health_path = \"/api/health-check\"", "health_path = \"/api/health-check\"\npaths = [\"/a*/*/*\", \"/b?/*/*\"]")], 2, "services.backend: its host and paths have 6 wildcards (* or ?); an ALB rule takes at most 5"),
         case(&["plan"], vec![toml("# domain = \"example.com\"", "domain = \"example.com\""), toml("health_path = \"/api/health-check\"", "health_path = \"/api/health-check\"\npaths = [\"/1\", \"/2\", \"/3\", \"/4\", \"/5\"]")], 2, "services.backend: an ALB rule takes at most 5 host and path values"),
         case(&["--env", "a", "plan"], vec![toml("[services.backend]\n", "[env.a]\ndomain = \"x.example.com\"\n[env.b]\ndomain = \"x.example.com\"\n\n[services.backend]\n")], 2, "environments a and b both point x.example.com at their load balancer"),
-        case(&["up"], vec![toml("\"CONNECTION_URL\"", "\"CONNECTION-URL\"")], 2, "services.backend.secrets[2]: \"CONNECTION-URL\" is not a valid environment variable name"),
+        case(&["up"], vec![toml("\"CONNECTION_URL\"", "\"CONNECTION-URL\"")], 2, "services.backend.secrets[0]: \"CONNECTION-URL\" is not a valid environment variable name"),
         case(&["secrets", "push"], vec![toml("\"CONNECTION_URL\"", "\"1CONNECTION\"")], 2, "is not a valid environment variable name"),
         case(&["render", "backend"], vec![toml("OTEL_SERVICE_NAME =", "\"OTEL SERVICE\" =")], 2, "services.backend.environment.OTEL SERVICE: \"OTEL SERVICE\" is not a valid environment variable name"),
         case(&["up"], vec![toml("port = 4567", "port = 4567\ntarget_group = \"cruddur-backend-flask-target-grps\"")], 2, "services.backend.target_group: \"cruddur-backend-flask-target-grps\" is 33 characters"),
@@ -110,7 +113,7 @@ fn table() -> Vec<Case> {
         case(&["build", "backend"], vec![dead_docker()], 1, "cannot reach the Docker Engine at unix:///nonexistent/docker.sock"),
         case(&["deploy", "backend"], vec![dead_docker()], 1, "cannot reach the Docker Engine"),
         case(&["local", "up", "backend"], vec![dead_docker()], 1, "cannot reach the Docker Engine"),
-        case(&["generate-env", "backend"], vec![Edit::Unset("AWS_ACCESS_KEY_ID")], 2, "variables not set"),
+        case(&["generate-env", "backend"], vec![Edit::Unset("ROLLBAR_ACCESS_TOKEN")], 2, "variables not set"),
     ]
 }
 

@@ -327,7 +327,7 @@ fn local_up_takes_secrets_from_ssm_when_there_is_no_env_file() {
     );
     let up = up.ok();
     assert!(!up.stdout.contains("from-ssm-7f3a") && !up.stderr.contains("from-ssm-7f3a"), "a secret value was printed");
-    assert!(up.stderr.contains("no value for AWS_ACCESS_KEY_ID"), "missing secrets are named: {}", up.stderr);
+    assert!(up.stderr.contains("no value for OTEL_EXPORTER_OTLP_HEADERS"), "missing secrets are named: {}", up.stderr);
     let env = docker(&["inspect", "-f", "{{json .Config.Env}}", &format!("{}-local-backend-flask", ws.project)]);
     assert!(env.contains("ROLLBAR_ACCESS_TOKEN=from-ssm-7f3a"), "{env}");
     assert!(env.contains("CONNECTION_URL=sqlite:///tmp/ssm.db?mode=rwc"), "{env}");

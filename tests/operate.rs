@@ -9,10 +9,8 @@ use std::time::{Duration, Instant};
 
 use common::{clean, cruddur_cmd, project_copy, repo, Moto, Run};
 
-const SECRETS: [(&str, &str); 6] = [
-    ("AWS_ACCESS_KEY_ID", "AKIAEXAMPLESECRET1"),
-    ("AWS_SECRET_ACCESS_KEY", "s3cr3t/with+chars"),
-    ("ROLLBAR_ACCESS_TOKEN", "rollbar-token-value"),
+const SECRETS: [(&str, &str); 4] = [
+    ("ROLLBAR_ACCESS_TOKEN", "rollbar-token/with+chars"),
     ("HONEYCOMB_API_KEY", "honeycomb key value"),
     ("AWS_COGNITO_USER_POOL_ID", "us-east-1_pool"),
     ("AWS_COGNITO_USER_POOL_CLIENT_ID", "client123"),
@@ -49,11 +47,12 @@ fn generate_env_outside_gitpod_writes_private_compose_files() {
         "BACKEND_URL=http://localhost:4567",
         "CONNECTION_URL='sqlite://./data/cruddur.db?mode=rwc'",
         "OTEL_EXPORTER_OTLP_HEADERS='x-honeycomb-team=honeycomb key value'",
-        "AWS_SECRET_ACCESS_KEY=s3cr3t/with+chars",
+        "ROLLBAR_ACCESS_TOKEN=rollbar-token/with+chars",
         "AWS_DEFAULT_REGION=us-east-1",
     ] {
         assert!(text.lines().any(|l| l == line), "missing `{line}` in:\n{text}");
     }
+    assert!(!text.contains("AWS_ACCESS_KEY_ID") && !text.contains("AWS_SECRET_ACCESS_KEY"), "no AWS keys: {text}");
     let frontend = std::fs::read_to_string(dir.path().join("frontend-react-js.env")).unwrap();
     assert!(frontend.contains("REACT_APP_BACKEND_URL=http://localhost:4567\n"), "{frontend}");
     assert!(frontend.contains("REACT_APP_CLIENT_ID=client123\n"), "{frontend}");
@@ -83,7 +82,7 @@ fn generate_env_in_gitpod_uses_the_workspace_urls() {
 #[test]
 fn generate_env_lists_every_missing_variable_and_writes_nothing() {
     let dir = project_copy();
-    let run = generate(dir.path(), &[("AWS_ACCESS_KEY_ID", "x")], &["--all"]);
+    let run = generate(dir.path(), &[("ROLLBAR_ACCESS_TOKEN", "x")], &["--all"]);
     let line = run.one_line_error(2);
     assert!(
         line.starts_with(
@@ -91,16 +90,10 @@ fn generate_env_lists_every_missing_variable_and_writes_nothing() {
         ),
         "{line}"
     );
-    for name in [
-        "AWS_COGNITO_USER_POOL_CLIENT_ID",
-        "AWS_COGNITO_USER_POOL_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "HONEYCOMB_API_KEY",
-        "ROLLBAR_ACCESS_TOKEN",
-    ] {
+    for name in ["AWS_COGNITO_USER_POOL_CLIENT_ID", "AWS_COGNITO_USER_POOL_ID", "HONEYCOMB_API_KEY"] {
         assert!(line.contains(name), "{name} not listed: {line}");
     }
-    assert!(!line.contains("AWS_ACCESS_KEY_ID"), "{line}");
+    assert!(!line.contains("ROLLBAR_ACCESS_TOKEN"), "{line}");
     assert!(!dir.path().join("backend-flask.env").exists());
     let run = generate(dir.path(), &[], &["--all", "--allow-missing"]).ok();
     assert!(run.stderr.contains("left empty: "), "{}", run.stderr);
@@ -127,9 +120,8 @@ fn generate_env_fills_secrets_from_ssm_without_printing_them() {
         .ok();
     assert_no_secret_printed(&run);
     let text = std::fs::read_to_string(&out).unwrap();
-    assert!(text.contains("ROLLBAR_ACCESS_TOKEN=rollbar-token-value\n"), "{text}");
+    assert!(text.contains("ROLLBAR_ACCESS_TOKEN=rollbar-token/with+chars\n"), "{text}");
     assert!(text.contains("OTEL_EXPORTER_OTLP_HEADERS='x-honeycomb-team=from-ssm'\n"), "{text}");
-    assert!(text.contains("AWS_ACCESS_KEY_ID=AKIAEXAMPLESECRET1\n"), "SSM wins over the caller's env: {text}");
 }
 
 #[test]

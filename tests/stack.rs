@@ -16,7 +16,7 @@ fn up_from_empty_without_domain_builds_every_resource() {
     let mark = moto.mark();
     let plan = cruddur(&moto, dir.path(), &["plan", "--output", "json"]).ok();
     assert_eq!(moto.writes_since(mark), Vec::<String>::new(), "plan makes read calls only");
-    assert_eq!(summary(&plan), json!({"create": 21, "update": 0, "delete": 0, "keep": 0}));
+    assert_eq!(summary(&plan), json!({"create": 19, "update": 0, "delete": 0, "keep": 0}));
 
     let up = cruddur(&moto, dir.path(), &["up"]).ok();
     assert_no_secret(&up);
@@ -127,9 +127,9 @@ fn second_up_makes_no_writes_and_reports_no_changes() {
     let mark = moto.mark();
     let again = cruddur(&moto, dir.path(), &["up", "--output", "json"]).ok();
     assert_eq!(moto.writes_since(mark), Vec::<String>::new());
-    assert_eq!(summary(&again), json!({"create": 0, "update": 0, "delete": 0, "keep": 21}));
+    assert_eq!(summary(&again), json!({"create": 0, "update": 0, "delete": 0, "keep": 19}));
     let plan = cruddur(&moto, dir.path(), &["plan"]).ok();
-    assert!(plan.stdout.contains("0 to create, 0 to update, 0 to delete, 21 unchanged"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("0 to create, 0 to update, 0 to delete, 19 unchanged"), "{}", plan.stdout);
     assert_eq!(moto.inventory(), before);
 }
 
@@ -169,7 +169,7 @@ fn down_deletes_what_cruddur_owns_and_keeps_data_unless_all() {
     // Kept: images, logs and secrets.
     assert_eq!(inv["repositories"].as_array().unwrap().len(), 2);
     assert_eq!(by_name(&inv["log_groups"], "cruddur")["retention"], json!(1));
-    assert_eq!(inv["parameters"].as_array().unwrap().len(), 5);
+    assert_eq!(inv["parameters"].as_array().unwrap().len(), 3);
 
     cruddur(&moto, dir.path(), &["down", "--yes", "--all"]).ok();
     let inv = moto.inventory();
@@ -326,4 +326,41 @@ fn render_routes_of_the_shop_fixture_per_environment_match_golden_files() {
     let bad = cruddur(&moto, &shop, &["--env", "qa", "render", "--routes"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("no [env.qa] table; the environments are: production, staging"), "{}", bad.stderr);
+}
+
+/// Earlier Cruddur files listed the deployer's AWS keys as backend secrets: their
+/// parameters are no longer used (`plan` says so, never printing them) and `down
+/// --all` deletes them with the rest (issue 25).
+#[test]
+fn the_old_aws_key_parameters_are_listed_as_unused_and_deleted_by_down_all() {
+    let moto = Moto::start();
+    let dir = workspace(None);
+    cruddur(&moto, dir.path(), &["up"]).ok();
+    for (name, value) in [("AWS_ACCESS_KEY_ID", "AKIAOLDKEY0000"), ("AWS_SECRET_ACCESS_KEY", "old-s3cret-value")] {
+        let out = moto.aws(&[
+            "ssm",
+            "put-parameter",
+            "--type",
+            "SecureString",
+            "--name",
+            &format!("/cruddur/backend-flask/{name}"),
+            "--value",
+            value,
+            "--tags",
+            "Key=managed-by,Value=cruddur",
+            "Key=project,Value=cruddur",
+        ]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let plan = cruddur(&moto, dir.path(), &["plan"]).ok();
+    assert!(
+        plan.stdout.contains("/cruddur/backend-flask/AWS_ACCESS_KEY_ID: not in cruddur.toml's secrets any more"),
+        "{}",
+        plan.stdout
+    );
+    for value in ["AKIAOLDKEY0000", "old-s3cret-value"] {
+        assert!(!plan.stdout.contains(value) && !plan.stderr.contains(value), "a value was printed");
+    }
+    cruddur(&moto, dir.path(), &["down", "--yes", "--all"]).ok();
+    assert_eq!(moto.inventory()["parameters"], json!([]));
 }

@@ -34,6 +34,19 @@ impl Ssm {
     }
 }
 
+impl Ssm {
+    /// The full names of the parameters directly under `prefix` (not decrypted).
+    pub async fn names_under(&self, prefix: &str) -> Result<Vec<String>> {
+        let mut pages = self.client.get_parameters_by_path().path(prefix).into_paginator().send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| call_error("ssm:GetParametersByPath", prefix, e))?;
+            out.extend(page.parameters().iter().filter_map(|p| p.name()).map(str::to_string));
+        }
+        Ok(out)
+    }
+}
+
 /// A parameter's state. The value is compared, never shown.
 #[derive(Clone)]
 pub struct Parameter {

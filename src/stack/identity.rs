@@ -87,6 +87,21 @@ async fn role(run: &Run<'_>, spec: &RoleSpec) -> Result<()> {
 /// parameters as `Run::secret_parameters` read them, decrypted, by full name.
 pub async fn secrets(run: &Run<'_>, existing: &BTreeMap<String, Parameter>) -> Result<()> {
     try_join_all(run.spec.secrets.iter().map(|s| secret(run, s, existing.get(&s.parameter)))).await?;
+    unused(run).await
+}
+
+/// Parameters under a service's prefix that no `secrets` entry names any more (the
+/// AWS keys earlier Cruddur files listed, say): kept, said so, deleted by `down --all`.
+async fn unused(run: &Run<'_>) -> Result<()> {
+    let project = run.spec.project;
+    let prefixes: Vec<String> = project.services.values().map(|s| project.ssm_prefix(s)).collect();
+    let found = try_join_all(prefixes.iter().map(|p| run.aws.ssm.names_under(p))).await?;
+    for name in found.into_iter().flatten() {
+        if !run.spec.secrets.iter().any(|s| s.parameter == name) {
+            let why = vec!["not in cruddur.toml's secrets any more: kept; `cruddur down --all` deletes it".into()];
+            run.report.record("ssm-parameter", &name, Action::Keep, why, Instant::now());
+        }
+    }
     Ok(())
 }
 

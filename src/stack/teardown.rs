@@ -274,10 +274,16 @@ async fn kept_data(run: &Run<'_>) -> Result<()> {
         let delete = || aws.logs.delete_group(&project.log_group);
         remove(run, ("log-group", &project.log_group), &group.tags, vec![], t, delete).await?;
     }
-    let names = run.spec.secret_names();
-    let existing = aws.ssm.parameters(&names).await?;
+    // The secrets' parameters, and any other under a service's prefix (a secret
+    // cruddur.toml no longer lists).
+    let mut names: Vec<String> = aws.ssm.parameters(&run.spec.secret_names()).await?.into_keys().collect();
+    for service in project.services.values() {
+        names.extend(aws.ssm.names_under(&project.ssm_prefix(service)).await?);
+    }
+    names.sort();
+    names.dedup();
     let mut doomed = Vec::new();
-    for name in existing.keys() {
+    for name in &names {
         let t = Instant::now();
         if note(run, "ssm-parameter", name, &aws.ssm.tags(name).await?, t) {
             doomed.push(name.clone());

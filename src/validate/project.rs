@@ -34,14 +34,14 @@ pub fn project(p: &Project) -> Result<()> {
             in_range(i64::from(s.desired_count), 0, i64::from(i32::MAX), "desired_count", "CreateService desiredCount"),
         )?;
         for (i, secret) in s.secrets.iter().enumerate() {
-            at.check(format!("services.{name}.secrets[{i}]"), envname::check(secret))?;
+            at.check(format!("services.{name}.secrets[{i}]"), envname::app_variable(secret))?;
             at.check(
                 format!("services.{name}.secrets[{i}]"),
                 names::ssm_parameter(&format!("{}{secret}", p.ssm_prefix(s))),
             )?;
         }
         for key in s.environment.keys() {
-            at.check(format!("services.{name}.environment.{key}"), envname::check(key))?;
+            at.check(format!("services.{name}.environment.{key}"), envname::app_variable(key))?;
         }
     }
     duplicates(p, &at)

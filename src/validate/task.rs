@@ -65,10 +65,10 @@ fn container(at: &At<'_>, i: usize, c: &ContainerDefinition, mode: &str) -> Resu
         }
     }
     for (j, e) in c.environment.iter().flatten().enumerate() {
-        at.check(field(&format!("environment[{j}].name")), envname::check(&e.name))?;
+        at.check(field(&format!("environment[{j}].name")), envname::app_variable(&e.name))?;
     }
     for (j, s) in c.secrets.iter().flatten().enumerate() {
-        at.check(field(&format!("secrets[{j}].name")), envname::check(&s.name))?;
+        at.check(field(&format!("secrets[{j}].name")), envname::app_variable(&s.name))?;
     }
     if let Some(group) = c.log_configuration.as_ref().and_then(|l| l.options.as_ref()?.get("awslogs-group")) {
         at.check(field("logConfiguration.options.awslogs-group"), names::log_group(group))?;
