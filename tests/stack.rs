@@ -21,6 +21,13 @@ fn up_from_empty_without_domain_builds_every_resource() {
     let up = cruddur(&moto, dir.path(), &["up"]).ok();
     assert_no_secret(&up);
     assert!(up.stderr.contains("+ created   load-balancer    cruddur-alb"), "{}", up.stderr);
+    let plain = up
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: no project.domain: the web services are served over plain HTTP"))
+        .count();
+    assert_eq!(plain, 1, "one warning line, with its hint: {}", up.stderr);
+    assert!(plan.stderr.contains("warning: no project.domain"), "{}", plan.stderr);
     let inv = moto.inventory();
     let lg = by_name(&inv["log_groups"], "cruddur");
     assert_eq!((lg["retention"].clone(), lg["tags"].clone()), (json!(1), owned_tags()));

@@ -37,6 +37,12 @@ async fn converge(ctx: &Ctx, apply: bool, prune: bool) -> Result<()> {
     let pre = run.preflight().await?;
     let verb = if apply { "converging" } else { "planning" };
     eprintln!("{verb} stack {}: {}", ctx.project.name, identity_line(&aws, &spec.target));
+    if ctx.project.domain.is_none() && ctx.project.web_services().next().is_some() {
+        eprintln!(
+            "warning: no project.domain: the web services are served over plain HTTP at the load balancer's DNS name \
+             (hint: set project.domain to a name with a Route 53 hosted zone for HTTPS, a certificate and DNS records)"
+        );
+    }
     run.converge(pre, prune).await?;
     ctx.print_report(&report, started);
     Ok(())
