@@ -63,12 +63,25 @@ pub struct WaitArgs {
     /// Give up waiting after this long (e.g. 90s, 10m)
     #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
-    /// How often to poll the service
-    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    /// How often to poll the service (at least 100ms)
+    #[arg(long, default_value = "5s", value_parser = poll_interval)]
     pub poll_interval: Duration,
     /// Stopped tasks of the new revision that count as a crash loop
     #[arg(long, default_value_t = 3)]
     pub max_task_failures: usize,
+}
+
+/// The shortest poll interval: each poll is one or more AWS calls, and a tight loop
+/// spends the account's API rate that other tools and consoles share.
+pub const MIN_POLL: Duration = Duration::from_millis(100);
+
+/// `--poll-interval`: a duration of at least [`MIN_POLL`].
+pub fn poll_interval(s: &str) -> std::result::Result<Duration, String> {
+    let d = humantime::parse_duration(s).map_err(|e| e.to_string())?;
+    if d < MIN_POLL {
+        return Err(format!("`{s}` is too short: at least 100ms (each poll calls AWS)"));
+    }
+    Ok(d)
 }
 
 impl WaitArgs {

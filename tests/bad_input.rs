@@ -26,6 +26,8 @@ fn table() -> Vec<Case> {
         usage(&["deploy", "backend", "--timeout", "soon"], "--timeout"),
         usage(&["logs", "backend", "--since", "yesterday"], "--since"),
         usage(&["deploy"], "required"),
+        usage(&["deploy", "backend", "--poll-interval", "0s"], "at least 100ms"),
+        usage(&["logs", "backend", "--follow", "--poll-interval", "10ms"], "at least 100ms"),
         usage(&["frobnicate"], "unrecognized subcommand"),
         usage(&["init", "--service", "web:http"], "`web:http`: the port must be a number from 1 to 65535"),
         usage(&["init", "--from-service", "c/s", "--service", "web:80"], "cannot be used with"),

@@ -27,7 +27,7 @@ pub struct Args {
     #[arg(long)]
     pub container: Option<String>,
     /// How often --follow polls
-    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "2s", value_parser = crate::cli::poll_interval)]
     pub poll_interval: Duration,
 }
 

@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
     /// How often to poll the task and its logs
-    #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "3s", value_parser = crate::cli::poll_interval)]
     pub poll_interval: Duration,
     /// The command to run instead of the image's (after `--`)
     #[arg(last = true, value_name = "COMMAND")]
