@@ -161,3 +161,38 @@ fn up_after_down_within_the_hour_requests_a_new_certificate() {
     assert_eq!(second.len(), 1);
     assert_ne!(second, first, "a new certificate");
 }
+
+/// The HTTPS listener's TLS policy is compared: one weakened by hand shows in `plan`
+/// and `up` sets it back (issue 25).
+#[test]
+fn a_weaker_tls_policy_shows_in_plan_and_up_sets_it_back() {
+    let moto = Moto::start();
+    with_zone(&moto, "staging.shop.example.com");
+    let dir = fixture_copy("shop");
+    cruddur(&moto, dir.path(), &["--env", "staging", "up"]).ok();
+    let lbs: Value =
+        serde_json::from_slice(&moto.aws(&["elbv2", "describe-load-balancers", "--names", "shop-staging-alb"]).stdout)
+            .unwrap();
+    let lb = lbs["LoadBalancers"][0]["LoadBalancerArn"].as_str().unwrap().to_string();
+    let listeners = || -> Value {
+        serde_json::from_slice(&moto.aws(&["elbv2", "describe-listeners", "--load-balancer-arn", &lb]).stdout).unwrap()
+    };
+    let https = listeners()["Listeners"].as_array().unwrap().iter().find(|l| l["Port"] == 443).unwrap().clone();
+    assert_eq!(https["SslPolicy"], "ELBSecurityPolicy-TLS13-1-2-2021-06");
+    let arn = https["ListenerArn"].as_str().unwrap();
+    let weaken =
+        moto.aws(&["elbv2", "modify-listener", "--listener-arn", arn, "--ssl-policy", "ELBSecurityPolicy-2016-08"]);
+    assert!(weaken.status.success(), "{}", String::from_utf8_lossy(&weaken.stderr));
+    let plan = cruddur(&moto, dir.path(), &["--env", "staging", "plan"]).ok();
+    assert!(
+        plan.stdout.contains("TLS policy ELBSecurityPolicy-2016-08 -> ELBSecurityPolicy-TLS13-1-2-2021-06"),
+        "{}",
+        plan.stdout
+    );
+    cruddur(&moto, dir.path(), &["--env", "staging", "up"]).ok();
+    let policy =
+        listeners()["Listeners"].as_array().unwrap().iter().find(|l| l["Port"] == 443).unwrap()["SslPolicy"].clone();
+    assert_eq!(policy, "ELBSecurityPolicy-TLS13-1-2-2021-06");
+    let again = cruddur(&moto, dir.path(), &["--env", "staging", "up", "--output", "json"]).ok();
+    assert_eq!(changed(&again), vec![]);
+}

@@ -18,12 +18,18 @@ pub enum Action {
     Other(String),
 }
 
+/// The TLS policy of cruddur's HTTPS listeners: TLS 1.3 and 1.2 only (ELB user
+/// guide, "Security policies for your Application Load Balancer").
+pub const TLS_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
 #[derive(Debug, Clone)]
 pub struct Listener {
     pub arn: String,
     pub port: i32,
     pub https: bool,
     pub certificate: Option<String>,
+    /// The TLS policy of an HTTPS listener.
+    pub ssl_policy: Option<String>,
     pub default_action: Action,
 }
 
@@ -180,6 +186,7 @@ impl Elbv2 {
                 port: l.port().unwrap_or_default(),
                 https: l.protocol().is_some_and(|p| p.as_str() == "HTTPS"),
                 certificate: l.certificates().first().and_then(|c| c.certificate_arn()).map(str::to_string),
+                ssl_policy: l.ssl_policy().map(str::to_string),
                 default_action: action_of(l.default_actions()),
             }));
             match page.next_marker() {
@@ -200,7 +207,7 @@ impl Elbv2 {
             .default_actions(sdk_action(&spec.default_action))
             .set_tags(Some(sdk_tags(tags)));
         if let Some(cert) = &spec.certificate {
-            req = req.certificates(certificate(cert)).ssl_policy("ELBSecurityPolicy-TLS13-1-2-2021-06");
+            req = req.certificates(certificate(cert)).ssl_policy(TLS_POLICY);
         }
         let what = format!("{lb} port {}", spec.port);
         let out = until_ok(&certificate_wait(spec), certificate_not_found, || async {
@@ -213,8 +220,10 @@ impl Elbv2 {
     pub async fn modify_listener(&self, arn: &str, spec: &ListenerSpec) -> Result<()> {
         let mut req =
             self.client().modify_listener().listener_arn(arn).default_actions(sdk_action(&spec.default_action));
+        // From HTTP to HTTPS, or an HTTPS listener whose policy drifted: the policy
+        // goes with the certificate (without one, AWS picks its default policy).
         if let Some(cert) = &spec.certificate {
-            req = req.protocol(sdk::ProtocolEnum::Https).certificates(certificate(cert));
+            req = req.protocol(sdk::ProtocolEnum::Https).certificates(certificate(cert)).ssl_policy(TLS_POLICY);
         }
         until_ok(&certificate_wait(spec), certificate_not_found, || async {
             req.clone().send().await.map_err(|e| call_error("elbv2:ModifyListener", arn, e))

@@ -9,7 +9,7 @@ use std::time::Instant;
 use futures_util::future::try_join_all;
 
 use crate::aws::elbv2::{LoadBalancer, TargetGroupSpec};
-use crate::aws::elbv2_listeners::{Action as Route, ListenerSpec};
+use crate::aws::elbv2_listeners::{Action as Route, ListenerSpec, TLS_POLICY};
 use crate::error::Result;
 use crate::stack::network::Network;
 use crate::stack::report::Action;
@@ -169,11 +169,16 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
             continue;
         };
         let mut details = Vec::new();
+        let policy_drift = spec.certificate.is_some() && have.ssl_policy.as_deref() != Some(TLS_POLICY);
         if have.default_action != spec.default_action || have.certificate != spec.certificate {
             details.push(format!("-> {}", describe(spec, tgs)));
-            if run.apply() {
-                elb.modify_listener(&have.arn, spec).await?;
-            }
+        }
+        if policy_drift && have.certificate.is_some() {
+            let was = have.ssl_policy.as_deref().unwrap_or("none");
+            details.push(format!("TLS policy {was} -> {TLS_POLICY}"));
+        }
+        if run.apply() && (!details.is_empty() || policy_drift) {
+            elb.modify_listener(&have.arn, spec).await?;
         }
         tag_if_missing(run, &have.arn, &mut details).await?;
         run.report.settle("listener", &id, details, t);
