@@ -28,6 +28,8 @@ fn table(docker_config: &Folders) -> Vec<Case> {
         case(&["login", "--registry", "localhost.evil.example:5000"], vec![], 2, REFUSED_REGISTRY),
         case(&["push", "backend", "--registry", "127.evil.example:5000"], vec![], 2, "registry `127.evil.example:5000` is neither"),
         case(&["push", "backend", "--registry", "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example"], vec![], 2, REFUSED_REGISTRY),
+        // Shaped like ECR but another account's: refused once the token says whose it is.
+        case(&["login", "--registry", "999999999999.dkr.ecr.us-east-1.amazonaws.com"], vec![], 2, "registry `999999999999.dkr.ecr.us-east-1.amazonaws.com` is neither this account's ECR (123456789012.dkr.ecr.us-east-1.amazonaws.com)"),
         case(&["deploy", "backend"], vec![toml("[project]\n", "[project]\nregistry = \"ghcr.io\"\n")], 2, "registry `ghcr.io` is neither"),
         // Item 3: plain HTTP only to a loopback endpoint.
         case(&["--endpoint-url", "http://example.com", "status"], vec![], 2, "--endpoint-url is http://example.com: plain HTTP"),
