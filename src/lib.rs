@@ -14,6 +14,7 @@ pub mod error;
 pub mod image;
 pub mod invocation;
 pub mod logstream;
+pub mod loopback;
 pub mod model;
 pub mod oneoff;
 pub mod platform;

@@ -7,23 +7,69 @@ use std::time::Duration;
 use crate::aws::Aws;
 use crate::docker::push::Credentials;
 use crate::error::{Error, Result};
+use crate::loopback;
 
 /// ECR's token (GetAuthorizationToken), checked against the registry: the host is
 /// `host_override` when given, else ECR's own (from the token's proxyEndpoint).
+/// The token goes only to this account's ECR host or to a loopback registry: any
+/// other override is refused, before any AWS call when its name already says so.
 pub async fn login(aws: &Aws, host_override: Option<String>) -> Result<(String, Credentials)> {
+    check_name(host_override.as_deref())?;
     let mut credentials = aws.ecr.credentials().await?;
     let ecr_host = credentials.server.trim_start_matches("https://").split('/').next().unwrap_or_default().to_string();
-    let host = host_override.unwrap_or(ecr_host);
+    let host = host_override.unwrap_or_else(|| ecr_host.clone());
+    if !token_may_go_to(&host, &ecr_host) {
+        return Err(refused(&host, &ecr_host));
+    }
     credentials.server = host.clone();
     check(&host, &credentials).await?;
     Ok((host, credentials))
 }
 
-/// Loopback registries speak plain HTTP (the engine treats them as insecure too).
+/// Refuses, with no call of any kind, a registry (--registry or project.registry)
+/// that can be neither an ECR host nor loopback: `push`, `deploy` and `login` ask
+/// this first. Whether an ECR host is this account's is known once the token is.
+pub fn check_name(host_override: Option<&str>) -> Result<()> {
+    match host_override {
+        Some(host) if !loopback::is_loopback(host) && !looks_like_ecr(host) => {
+            Err(refused(host, "ACCOUNT.dkr.ecr.REGION.amazonaws.com"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// This account's ECR host (as the token names it, port 443 or none), or loopback.
+pub fn token_may_go_to(host: &str, ecr_host: &str) -> bool {
+    let bare = |h: &str| h.strip_suffix(":443").unwrap_or(h).to_ascii_lowercase();
+    loopback::is_loopback(host) || (!ecr_host.is_empty() && bare(host) == bare(ecr_host))
+}
+
+/// `<12 digits>.dkr.ecr.<region>.amazonaws.com` (`.amazonaws.com.cn` in China),
+/// port 443 or none.
+fn looks_like_ecr(host: &str) -> bool {
+    let host = host.strip_suffix(":443").unwrap_or(host).to_ascii_lowercase();
+    let Some(rest) = host.strip_suffix(".amazonaws.com").or_else(|| host.strip_suffix(".amazonaws.com.cn")) else {
+        return false;
+    };
+    let Some((account, region)) = rest.split_once(".dkr.ecr.") else { return false };
+    account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !region.is_empty()
+        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn refused(host: &str, ecr_host: &str) -> Error {
+    Error::usage(
+        format!("registry `{host}` is neither this account's ECR ({ecr_host}) nor a loopback address: ECR's token is sent nowhere else"),
+        "leave out --registry (and project.registry) to push to ECR, or name a local registry by address (127.0.0.1:5000, [::1]:5000, localhost:5000); push to any other registry with `docker push` and its own login",
+    )
+}
+
+/// Loopback registries speak plain HTTP (the engine treats them as insecure too);
+/// every other registry HTTPS.
 pub fn base_url(host: &str) -> String {
-    let name = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
-    let local = name == "localhost" || name.starts_with("127.") || name == "[::1]";
-    format!("{}://{host}", if local { "http" } else { "https" })
+    let scheme = if loopback::is_loopback(host) { "http" } else { "https" };
+    format!("{scheme}://{host}")
 }
 
 /// GET /v2/ with the credentials: 200 is fine, 401/403 means they were refused.
@@ -55,4 +101,42 @@ fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
         current = next;
     }
     current.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        assert_eq!(base_url("127.0.0.1:5000"), "http://127.0.0.1:5000");
+        assert_eq!(base_url("[::1]:5000"), "http://[::1]:5000");
+        assert_eq!(base_url("127.evil.example:5000"), "https://127.evil.example:5000");
+        assert_eq!(base_url("localhost.evil.example"), "https://localhost.evil.example");
+    }
+
+    #[test]
+    fn the_token_goes_to_this_accounts_ecr_or_loopback() {
+        let ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com";
+        assert!(token_may_go_to(ecr, ecr));
+        assert!(token_may_go_to("123456789012.DKR.ECR.us-east-1.amazonaws.com:443", ecr));
+        assert!(token_may_go_to("localhost:5000", ecr));
+        assert!(!token_may_go_to("999999999999.dkr.ecr.us-east-1.amazonaws.com", ecr));
+        assert!(!token_may_go_to("127.evil.example:5000", ecr));
+        assert!(!token_may_go_to("ghcr.io", ecr));
+        assert!(check_name(Some("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn")).is_ok());
+        assert!(check_name(Some("123456789012.dkr.ecr.eu-west-1.amazonaws.com:443")).is_ok());
+        assert!(check_name(Some("127.0.0.1:5000")).is_ok());
+        assert!(check_name(None).is_ok());
+        for bad in [
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.example",
+            "evil.example/123456789012.dkr.ecr.us-east-1.amazonaws.com",
+            "12345.dkr.ecr.us-east-1.amazonaws.com",
+            "123456789012.dkr.ecr.x.y.amazonaws.com",
+            "127.evil.example:5000",
+            "ghcr.io",
+        ] {
+            assert!(check_name(Some(bad)).is_err(), "{bad}");
+        }
+    }
 }

@@ -14,6 +14,7 @@ pub mod ecs_services;
 pub mod ecs_tasks;
 pub mod elbv2;
 pub mod elbv2_listeners;
+pub mod endpoint;
 pub mod fanout;
 pub mod iam;
 pub mod iam_roles;
@@ -119,6 +120,7 @@ pub async fn sdk_config(opts: &ConnectOptions) -> Result<(SdkConfig, Option<Stri
         }
         None => None,
     };
+    endpoint::check(opts.endpoint_url.as_deref(), explicit.as_deref()).await?;
     if let Some(name) = &explicit {
         let region = profile::region(name, opts.region.as_deref())
             .await

@@ -38,7 +38,13 @@ pub const SLR_HINT: &str = "the ECS service-linked role AWSServiceRoleForECS is 
 
 /// The factor from CRUDDUR_RETRY_SCALE (tests), else 1.
 pub fn scale() -> f64 {
-    std::env::var("CRUDDUR_RETRY_SCALE").ok().and_then(|s| s.parse::<f64>().ok()).filter(|s| *s > 0.0).unwrap_or(1.0)
+    parse_scale(std::env::var("CRUDDUR_RETRY_SCALE").ok().as_deref())
+}
+
+/// A finite factor in (0, 100]; anything else (`inf`, `NaN`, 0, negative, 1e300,
+/// not a number) is ignored and the factor is 1, so no wait can overflow.
+fn parse_scale(text: Option<&str>) -> f64 {
+    text.and_then(|s| s.trim().parse::<f64>().ok()).filter(|s| s.is_finite() && *s > 0.0 && *s <= 100.0).unwrap_or(1.0)
 }
 
 pub fn scaled(d: Duration) -> Duration {
@@ -146,6 +152,19 @@ mod tests {
             code: code.into(),
             message: message.into(),
         }
+    }
+
+    #[test]
+    fn retry_scale_is_finite_and_bounded() {
+        for (text, want) in [("0.5", 0.5), ("100", 100.0), (" 2 ", 2.0)] {
+            assert_eq!(parse_scale(Some(text)), want, "{text}");
+        }
+        for text in ["inf", "-inf", "NaN", "0", "-1", "100.5", "1e300", "fast", ""] {
+            assert_eq!(parse_scale(Some(text)), 1.0, "{text}");
+        }
+        assert_eq!(parse_scale(None), 1.0);
+        // The longest budget cruddur waits, at the largest factor, still fits.
+        let _ = Duration::from_secs(3600).mul_f64(parse_scale(Some("100")));
     }
 
     #[test]

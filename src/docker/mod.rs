@@ -25,7 +25,7 @@ impl Engine {
     /// Connects as the docker CLI would (DOCKER_HOST, else the local socket) and
     /// pings, so that a stopped engine is one clear error before any work starts.
     pub async fn connect() -> Result<Engine> {
-        let host = raw::EngineAddress::from_env().to_string();
+        let host = raw::EngineAddress::from_env()?.to_string();
         let unavailable = |detail: String| Error::DockerUnavailable { host: host.clone(), detail };
         let docker = Docker::connect_with_defaults().map_err(|e| unavailable(e.to_string()))?;
         let ping = tokio::time::timeout(std::time::Duration::from_secs(5), docker.ping()).await;

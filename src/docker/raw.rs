@@ -20,15 +20,41 @@ pub enum EngineAddress {
 }
 
 impl EngineAddress {
-    pub fn from_env() -> EngineAddress {
-        match std::env::var("DOCKER_HOST") {
-            Ok(h) if h.starts_with("tcp://") || h.starts_with("http://") => {
-                EngineAddress::Tcp(h.split_once("://").map(|(_, rest)| rest.to_string()).unwrap_or(h))
-            }
-            Ok(h) if !h.is_empty() => EngineAddress::Unix(h.trim_start_matches("unix://").to_string()),
-            _ => EngineAddress::Unix("/var/run/docker.sock".into()),
-        }
+    /// DOCKER_HOST as the docker CLI reads it, refused when the engine is reached
+    /// over TCP in a way that would carry X-Registry-Auth in clear (see `parse`).
+    pub fn from_env() -> Result<EngineAddress> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        parse(var("DOCKER_HOST").as_deref(), var("DOCKER_TLS_VERIFY").is_some())
     }
+}
+
+/// A TCP engine only on a loopback address and without DOCKER_TLS_VERIFY: the raw
+/// client and bollard (built without its `ssl` feature) speak plain HTTP only, so a
+/// remote engine, or one that asks for TLS, is refused rather than sent registry
+/// credentials in clear.
+pub fn parse(docker_host: Option<&str>, tls_verify: bool) -> Result<EngineAddress> {
+    let Some(h) = docker_host else {
+        return Ok(EngineAddress::Unix("/var/run/docker.sock".into()));
+    };
+    let Some((scheme, rest)) = h.split_once("://").filter(|(s, _)| ["tcp", "http", "https"].contains(s)) else {
+        return Ok(EngineAddress::Unix(h.trim_start_matches("unix://").to_string()));
+    };
+    let rest = rest.trim_end_matches('/');
+    let tunnel = "reach a remote engine through an SSH tunnel (`ssh -NL 2375:/var/run/docker.sock HOST`, then \
+                  DOCKER_HOST=tcp://127.0.0.1:2375), or unset DOCKER_HOST to use the local socket";
+    if tls_verify || scheme == "https" {
+        return Err(Error::usage(
+            format!("DOCKER_HOST is {scheme}://{rest} with TLS (DOCKER_TLS_VERIFY or https://), which cruddur cannot speak to the engine yet; it will not fall back to plain HTTP"),
+            tunnel,
+        ));
+    }
+    if !crate::loopback::is_loopback(rest) {
+        return Err(Error::usage(
+            format!("DOCKER_HOST is {scheme}://{rest}: plain TCP to a host that is not this machine would carry registry credentials in clear"),
+            tunnel,
+        ));
+    }
+    Ok(EngineAddress::Tcp(rest.to_string()))
 }
 
 impl fmt::Display for EngineAddress {
@@ -46,7 +72,7 @@ pub async fn post_stream(
     registry_auth: &str,
     mut on_line: impl FnMut(serde_json::Value) -> Result<()>,
 ) -> Result<()> {
-    let address = EngineAddress::from_env();
+    let address = EngineAddress::from_env()?;
     let request = |uri: hyper::Uri| {
         Request::builder()
             .method(Method::POST)
@@ -106,4 +132,29 @@ pub async fn post_stream(
         on_line(value)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_only_to_loopback_and_never_tls_downgraded() {
+        assert!(matches!(parse(None, false), Ok(EngineAddress::Unix(_))));
+        assert!(matches!(parse(Some("unix:///run/docker.sock"), true), Ok(EngineAddress::Unix(_))));
+        assert!(
+            matches!(parse(Some("tcp://127.0.0.1:2375"), false), Ok(EngineAddress::Tcp(a)) if a == "127.0.0.1:2375")
+        );
+        assert!(matches!(parse(Some("tcp://localhost:2375/"), false), Ok(EngineAddress::Tcp(_))));
+        for (host, tls) in [
+            ("tcp://example.com:2375", false),
+            ("tcp://127.evil.example:2375", false),
+            ("http://10.0.0.1:2375", false),
+            ("tcp://127.0.0.1:2376", true),
+            ("tcp://docker.example.com:2376", true),
+            ("https://docker.example.com:2376", false),
+        ] {
+            assert!(parse(Some(host), tls).is_err(), "{host} tls={tls}");
+        }
+    }
 }
