@@ -152,3 +152,17 @@ fn listeners_rules_and_target_groups_are_read_to_their_last_page() {
     let inv = moto.inventory();
     assert!(!inv["target_groups"].to_string().contains("staging"), "{}", inv["target_groups"]);
 }
+
+/// Right after CreateLoadBalancer a read by name may find nothing yet: `up` takes the
+/// new ALB from CreateLoadBalancer's answer (earlier it read it back and panicked).
+#[test]
+fn a_new_load_balancer_not_yet_readable_does_not_stop_up() {
+    let not_found = common::paging::scenario("elbv2-new-load-balancer-not-found", serde_json::json!({"first": 2}));
+    let moto = Moto::with_rules(serde_json::json!([not_found]));
+    let dir = workspace(None);
+    let up = cruddur(&moto, dir.path(), &["up"]).ok();
+    assert!(up.stderr.contains("+ created   load-balancer    cruddur-alb"), "{}", up.stderr);
+    assert_eq!(moto.injected("elbv2-new-load-balancer-not-found"), 2);
+    let inv = moto.inventory();
+    assert_eq!(by_name(&inv["load_balancers"], "cruddur-alb")["listeners"].as_array().unwrap().len(), 2);
+}
