@@ -1,9 +1,6 @@
 //! Env files in docker compose `env_file` format, written mode 0600. Values that
 //! need it are quoted so compose reads them back unchanged.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::error::{io_error, Error, Result};
@@ -82,17 +79,10 @@ pub fn render(pairs: &[(String, String)], header: &str) -> String {
     out
 }
 
-/// Writes the file with mode 0600, also when it already existed.
+/// Writes the file with mode 0600, also when it already existed: atomically, never
+/// through a symbolic link (`atomic_write`).
 pub fn write_private(path: &Path, contents: &str) -> Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io_error(path))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io_error(path))?;
-    file.write_all(contents.as_bytes()).map_err(io_error(path))
+    crate::atomic_write::write(path, contents.as_bytes(), 0o600)
 }
 
 /// The pairs of an env file, or None when there is no such file.

@@ -2,6 +2,7 @@
 
 #[macro_use]
 pub mod console;
+pub mod atomic_write;
 pub mod aws;
 pub mod ci;
 pub mod cli;

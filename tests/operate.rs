@@ -281,3 +281,27 @@ fn bin_scripts_call_cruddur_with_the_service() {
         run.stdout
     );
 }
+
+/// Env files are written atomically with their final mode, and never through a
+/// symbolic link (a secret would land wherever it points): issue 25.
+#[test]
+fn generate_env_refuses_to_write_through_a_symbolic_link() {
+    let dir = project_copy();
+    let elsewhere = dir.path().join("elsewhere.txt");
+    std::fs::write(&elsewhere, "untouched\n").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.path().join("backend-flask.env")).unwrap();
+    let run = generate(dir.path(), &SECRETS, &["backend"]);
+    let line = run.one_line_error(2);
+    assert!(line.contains("backend-flask.env is a symbolic link"), "{line}");
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "untouched\n");
+    assert_no_secret_printed(&run);
+    // A plain file is replaced whole, mode 0600, with no temporary left beside it.
+    std::fs::remove_file(dir.path().join("backend-flask.env")).unwrap();
+    generate(dir.path(), &SECRETS, &["backend"]).ok();
+    let leftovers: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert_eq!(leftovers, Vec::<String>::new());
+}

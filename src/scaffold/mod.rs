@@ -146,7 +146,7 @@ impl Scaffold {
             if let Some(parent) = full.parent() {
                 std::fs::create_dir_all(parent).map_err(io_error(parent))?;
             }
-            std::fs::write(&full, text).map_err(io_error(&full))?;
+            crate::atomic_write::write(&full, text.as_bytes(), 0o644)?;
             written.push(path.clone());
         }
         Ok(written)
