@@ -62,6 +62,13 @@ impl Conditions {
     }
 }
 
+impl Rule {
+    /// What the rule matches.
+    pub fn conditions(&self) -> Conditions {
+        Conditions { hosts: self.hosts.clone(), paths: self.paths.clone() }
+    }
+}
+
 impl std::fmt::Display for Conditions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut parts = Vec::new();

@@ -10,7 +10,6 @@ use crate::aws::route53::{absolute, Record, Target, Zone};
 use crate::error::{Error, Result};
 use crate::resolver;
 use crate::stack::report::Action;
-use crate::stack::routes;
 use crate::stack::Run;
 
 /// How long `up` waits for ACM to issue the certificate.
@@ -182,6 +181,11 @@ async fn wait_issued(run: &Run<'_>, domain: &str, arn: &str) -> Result<()> {
     }
 }
 
+/// The hosts that get an alias of the ALB, in Route 53's absolute form.
+fn alias_names(run: &Run<'_>) -> Vec<String> {
+    run.spec.project.claimed_hosts().iter().map(|h| absolute(h)).collect()
+}
+
 /// Who else an existing record for one of our hosts belongs to (None: it is ours,
 /// or an alias of a load balancer that no longer exists, which `up` may take over).
 async fn other_owner(run: &Run<'_>, have: &Record, our_dns: Option<&str>) -> Result<Option<String>> {
@@ -200,7 +204,7 @@ async fn other_owner(run: &Run<'_>, have: &Record, our_dns: Option<&str>) -> Res
 /// points somewhere else (another environment's load balancer, a CDN, fixed
 /// addresses) is never taken over.
 pub async fn check_claims(run: &Run<'_>, zone: &Zone) -> Result<()> {
-    let hosts: Vec<String> = routes::alias_hosts(run.spec.project).iter().map(|h| absolute(h)).collect();
+    let hosts = alias_names(run);
     let (records, lb) = tokio::try_join!(
         run.aws.route53.records(&zone.id),
         run.aws.elbv2.load_balancer(&run.spec.project.load_balancer)
@@ -219,7 +223,7 @@ pub async fn check_claims(run: &Run<'_>, zone: &Zone) -> Result<()> {
 /// no longer configured are deleted, exactly as read.
 pub async fn aliases(run: &Run<'_>, zone: &Zone, lb: Option<&LoadBalancer>, drop_stale: bool) -> Result<()> {
     let t = Instant::now();
-    let hosts: Vec<String> = routes::alias_hosts(run.spec.project).iter().map(|h| absolute(h)).collect();
+    let hosts = alias_names(run);
     let Some(lb) = lb else {
         for host in hosts {
             run.report.record("dns-record", format!("A {host}"), Action::Create, vec!["alias of the ALB".into()], t);
@@ -235,10 +239,9 @@ pub async fn aliases(run: &Run<'_>, zone: &Zone, lb: Option<&LoadBalancer>, drop
         let id = format!("A {host}");
         match existing.iter().find(|e| e.name == *host && e.kind == "A") {
             Some(have) if have.same_as(&want) => run.report.record("dns-record", id, Action::Keep, vec![], t),
-            Some(have) => {
-                if let Some(owner) = other_owner(run, have, Some(&lb.dns_name)).await? {
-                    return Err(Error::DnsTaken { host: host.trim_end_matches('.').to_string(), owner });
-                }
+            // Anything but ours, or an alias of a load balancer that is gone, was
+            // refused by `check_claims` before the first write.
+            Some(_) => {
                 let details = vec![format!("-> alias of {} (its load balancer is gone)", lb.dns_name)];
                 run.report.record("dns-record", id, Action::Update, details, t);
                 changes.push(want);

@@ -6,21 +6,24 @@ use std::time::Instant;
 
 use futures_util::future::try_join_all;
 
+use crate::aws::iam_roles::Role;
 use crate::aws::ssm::Parameter;
 use crate::error::{Error, Result};
 use crate::stack::report::Action;
 use crate::stack::spec::{RoleSpec, SecretSpec};
 use crate::stack::Run;
 
-/// Read-only, before `up` writes anything: neither role is this project's in
-/// another region.
-pub async fn check_regions(run: &Run<'_>) -> Result<()> {
-    for spec in run.spec.roles() {
-        if let Some(role) = run.aws.iam.role(&spec.name).await? {
+/// Read-only, before `up` writes anything: the execution and task roles as they
+/// are (read once; `roles` converges them), and neither is this project's in another
+/// region.
+pub async fn read_roles(run: &Run<'_>) -> Result<Vec<Option<Role>>> {
+    let found = try_join_all(run.spec.roles().into_iter().map(|spec| run.aws.iam.role(&spec.name))).await?;
+    for (spec, role) in run.spec.roles().into_iter().zip(&found) {
+        if let Some(role) = role {
             other_region(run, &spec.name, &role.tags)?;
         }
     }
-    Ok(())
+    Ok(found)
 }
 
 fn other_region(run: &Run<'_>, name: &str, tags: &crate::aws::Tags) -> Result<()> {
@@ -33,8 +36,9 @@ fn other_region(run: &Run<'_>, name: &str, tags: &crate::aws::Tags) -> Result<()
     }
 }
 
-pub async fn roles(run: &Run<'_>) -> Result<()> {
-    try_join_all(run.spec.roles().into_iter().map(|r| role(run, r))).await?;
+/// `found`: the roles as `read_roles` read them, in the order of `Spec::roles`.
+pub async fn roles(run: &Run<'_>, found: &[Option<Role>]) -> Result<()> {
+    try_join_all(run.spec.roles().into_iter().zip(found).map(|(r, f)| role(run, r, f.as_ref()))).await?;
     Ok(())
 }
 
@@ -43,10 +47,10 @@ pub async fn roles(run: &Run<'_>) -> Result<()> {
 /// region is refused instead of rewriting the first region's roles.
 pub const REGION_TAG: &str = "region";
 
-async fn role(run: &Run<'_>, spec: &RoleSpec) -> Result<()> {
+async fn role(run: &Run<'_>, spec: &RoleSpec, found: Option<&Role>) -> Result<()> {
     let (iam, t) = (&run.aws.iam, Instant::now());
     let region = &run.spec.target.region;
-    let Some(role) = iam.role(&spec.name).await? else {
+    let Some(role) = found else {
         if run.apply() {
             let mut tags = run.spec.tags.clone();
             tags.insert(REGION_TAG.into(), region.clone());
@@ -57,7 +61,6 @@ async fn role(run: &Run<'_>, spec: &RoleSpec) -> Result<()> {
         run.report.record("iam-role", &spec.name, Action::Create, details, t);
         return Ok(());
     };
-    other_region(run, &spec.name, &role.tags)?;
     let mut details = Vec::new();
     if role.trust.as_ref() != Some(&spec.trust) {
         details.push("trust policy differs from policies/ecs-tasks-trust.json".to_string());

@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use crate::aws::elbv2_listeners::{Action as Route, Conditions, Rule};
+use crate::aws::elbv2_listeners::{Action as Route, Rule};
 use crate::error::{Error, Result};
 use crate::stack::balancer::TargetGroups;
 use crate::stack::priorities::{self, Placed};
@@ -56,10 +56,8 @@ pub(super) async fn converge(run: &Run<'_>, listener: Option<&str>, tgs: &Target
         let rule = p.existing.expect("filtered");
         let tg = tgs.get(&p.rule.service).cloned().unwrap_or_default();
         let mut details = Vec::new();
-        let when_was = Conditions { hosts: rule.hosts.clone(), paths: rule.paths.clone() };
-        let changed = !p.rule.when.matches(rule);
-        if changed {
-            details.push(format!("{when_was} -> {}", p.rule.when));
+        if !p.rule.when.matches(rule) {
+            details.push(format!("{} -> {}", rule.conditions(), p.rule.when));
         }
         if rule.action != Route::Forward(tg.clone()) {
             details.push(format!("-> forward to {}", p.rule.service));
@@ -108,9 +106,8 @@ async fn delete_stale(run: &Run<'_>, stale: &[&Rule]) -> Result<()> {
         if run.apply() {
             run.aws.elbv2.delete_rule(&rule.arn).await?;
         }
-        let when = Conditions { hosts: rule.hosts.clone(), paths: rule.paths.clone() };
         let why = vec!["no service in cruddur.toml routes this way any more".into()];
-        run.report.record("listener-rule", when.to_string(), Action::Delete, why, t);
+        run.report.record("listener-rule", rule.conditions().to_string(), Action::Delete, why, t);
     }
     Ok(())
 }
@@ -123,7 +120,7 @@ fn refuse_taken(placed: &[Placed<'_>], existing: &[Rule], stale: &[&Rule]) -> Re
     };
     for p in placed.iter().filter(|p| p.rule.priority.is_some()) {
         if let Some(holder) = existing.iter().filter(staying).find(|r| r.priority == Some(p.priority)) {
-            let when = Conditions { hosts: holder.hosts.clone(), paths: holder.paths.clone() };
+            let when = holder.conditions();
             return Err(Error::usage(
                 format!(
                     "services.{}.priority = {} is taken on the HTTPS listener by a rule cruddur did not make ({when})",

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use crate::aws::ecs_cluster::ServiceSummary;
+use crate::aws::iam_roles::Role;
 use crate::aws::route53::Zone;
 use crate::aws::ssm::Parameter;
 use crate::aws::{Aws, Tags};
@@ -50,6 +51,8 @@ pub struct Preflight {
     pub parameters: BTreeMap<String, Parameter>,
     /// Owned services in the cluster that cruddur.toml no longer lists.
     pub removed: Vec<ServiceSummary>,
+    /// The execution and task roles as they are (`Spec::roles` order).
+    pub roles: Vec<Option<Role>>,
 }
 
 impl Run<'_> {
@@ -111,14 +114,14 @@ impl Run<'_> {
                 None => Ok(None),
             }
         };
-        let (parameters, zone, (vpc, subnets), removed, ()) = tokio::try_join!(
+        let (parameters, zone, (vpc, subnets), removed, roles) = tokio::try_join!(
             self.secret_parameters(),
             zone,
             network::vpc(self),
             removed::find(self),
-            identity::check_regions(self)
+            identity::read_roles(self)
         )?;
-        Ok(Preflight { vpc, subnets, zone, parameters, removed })
+        Ok(Preflight { vpc, subnets, zone, parameters, removed, roles })
     }
 
     /// The secrets' parameters that exist; an error when a secret has neither a
@@ -153,7 +156,7 @@ impl Run<'_> {
             foundation::log_group(self),
             foundation::cluster(self),
             foundation::repositories(self),
-            identity::roles(self),
+            identity::roles(self, &pre.roles),
             identity::secrets(self, &pre.parameters),
             network,
             certificate,

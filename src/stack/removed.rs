@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::elbv2::name_of;
-use crate::aws::elbv2_listeners::{Action as Route, Conditions};
+use crate::aws::elbv2_listeners::Action as Route;
 use crate::aws::fanout::{bounded, ECS_CALLS_IN_FLIGHT};
 use crate::error::{Error, Result};
 use crate::stack::report::Action;
@@ -116,7 +116,7 @@ pub async fn delete(run: &Run<'_>, services: &[ServiceSummary]) -> Result<()> {
         let tags = aws.elbv2.tags(&ours.iter().map(|r| r.arn.clone()).collect::<Vec<_>>()).await?;
         for rule in ours {
             let t = Instant::now();
-            let id = Conditions { hosts: rule.hosts.clone(), paths: rule.paths.clone() }.to_string();
+            let id = rule.conditions().to_string();
             let have = tags.get(&rule.arn).cloned().unwrap_or_default();
             let Route::Forward(tg) = &rule.action else { continue };
             let details = vec![format!("forwards to {}", name_of(tg))];

@@ -38,12 +38,6 @@ pub fn rules(project: &Project) -> Vec<WantedRule> {
     wanted
 }
 
-/// The names that get an alias of the ALB: the domain (when a service is the
-/// default) and every rule's host.
-pub fn alias_hosts(project: &Project) -> Vec<String> {
-    project.claimed_hosts()
-}
-
 /// The listeners as (port, HTTPS, default service or None for the redirect).
 pub fn listeners(project: &Project) -> Vec<(i32, bool, Option<String>)> {
     match (&project.domain, project.default_service()) {
@@ -90,7 +84,7 @@ pub fn describe(project: &Project) -> Value {
     json!({
         "loadBalancer": project.load_balancer,
         "listeners": listeners,
-        "records": alias_hosts(project).iter().map(|h| json!({"name": h, "type": "A", "alias": project.load_balancer})).collect::<Vec<_>>(),
+        "records": project.claimed_hosts().iter().map(|h| json!({"name": h, "type": "A", "alias": project.load_balancer})).collect::<Vec<_>>(),
         "workers": workers,
     })
 }

@@ -274,9 +274,9 @@ async fn kept_data(run: &Run<'_>) -> Result<()> {
         let delete = || aws.logs.delete_group(&project.log_group);
         remove(run, ("log-group", &project.log_group), &group.tags, vec![], t, delete).await?;
     }
-    // The secrets' parameters, and any other under a service's prefix (a secret
-    // cruddur.toml no longer lists).
-    let mut names: Vec<String> = aws.ssm.parameters(&run.spec.secret_names()).await?.into_keys().collect();
+    // Every parameter under a service's prefix: the secrets' (`<prefix><NAME>`) and
+    // any a secret cruddur.toml no longer lists left.
+    let mut names = Vec::new();
     for service in project.services.values() {
         names.extend(aws.ssm.names_under(&project.ssm_prefix(service)).await?);
     }
