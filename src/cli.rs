@@ -35,6 +35,9 @@ pub struct Global {
     /// Path to cruddur.toml (default: found in this folder or a parent)
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// How long a writing command waits for the stack lease another writer holds (exit 5 after)
+    #[arg(long, global = true, default_value = "10m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub lock_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

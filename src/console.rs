@@ -37,3 +37,13 @@ macro_rules! outln {
     () => { $crate::console::write(format_args!("\n")) };
     ($($arg:tt)*) => { $crate::console::write(format_args!("{}\n", format_args!($($arg)*))) };
 }
+
+/// Asks a yes/no question on stderr and reads the answer from stdin (no: the default).
+pub fn confirm(question: &str) -> crate::error::Result<bool> {
+    use std::io::{BufRead, Write};
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush().map_err(crate::error::io_error("stderr"))?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).map_err(crate::error::io_error("stdin"))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}

@@ -12,6 +12,8 @@ pub enum ExitCode {
     Usage = 2,
     RolledBack = 3,
     Timeout = 4,
+    /// Another writer held the stack lease for all of --lock-timeout.
+    Locked = 5,
     /// stdout was closed by its reader (128 + SIGPIPE, as a shell reports a process killed by it).
     StdoutClosed = 141,
 }
@@ -128,6 +130,10 @@ pub enum Error {
     OwnedElsewhere { resource: String, owner: String },
     #[error("{local} differs from {live}")]
     Differs { live: String, local: String, service: String },
+    #[error("the stack lease {key} is held by {holder}; waited {}", humantime::format_duration(Duration::from_secs(.waited.as_secs())))]
+    Locked { key: String, holder: String, waited: Duration, expires_in: Duration },
+    #[error("interrupted by {}: {what}", crate::interrupt::name(*.signal))]
+    Interrupted { signal: i32, what: String, hint: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -144,6 +150,7 @@ impl Error {
         match self {
             Error::RemoteExited(code) => *code,
             Error::TaskExited { code, .. } if (1..=255).contains(code) => *code,
+            Error::Interrupted { signal, .. } => 128 + signal,
             other => other.exit_code() as i32,
         }
     }
@@ -167,6 +174,7 @@ impl Error {
             | Error::ProfileUnreadable { .. } => ExitCode::Usage,
             Error::RolledBack { .. } => ExitCode::RolledBack,
             Error::Timeout { .. } => ExitCode::Timeout,
+            Error::Locked { .. } => ExitCode::Locked,
             _ => ExitCode::Failure,
         }
     }
@@ -243,6 +251,8 @@ impl Error {
             Error::StillFailing { hint, .. } => hint.clone(),
             Error::OwnedElsewhere { .. } => "give this project its own name for it in cruddur.toml (or drop the setting that names it), so that the two stacks share nothing".into(),
             Error::Differs { service, .. } => format!("`cruddur deploy {service}` rolls the local definition out (`cruddur register {service}` only registers it)"),
+            Error::Locked { expires_in, .. } => format!("another writer is changing this stack; wait for it, or raise --lock-timeout. If that holder is gone (a cancelled CI job), its lease expires {} after its last renewal; `cruddur unlock` breaks it now (it asks first)", humantime::format_duration(Duration::from_secs(expires_in.as_secs()))),
+            Error::Interrupted { hint, .. } => hint.clone(),
             Error::Io { .. } => "check the path and its permissions".into(),
         };
         Some(hint)

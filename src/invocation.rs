@@ -23,6 +23,30 @@ impl Ctx {
         .await
     }
 
+    /// Runs `work` holding the stack lease (`crate::lease`), with Ctrl-C and SIGTERM
+    /// stopping it between two AWS calls; the lease is released whatever happens.
+    /// A dry run takes no lease.
+    pub async fn writing<T>(
+        &self,
+        aws: &Aws,
+        command: &str,
+        work: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
+        if self.global.dry_run {
+            return work.await;
+        }
+        crate::interrupt::watch();
+        let request = crate::lease::Request {
+            key: crate::lease::key(&self.project.name, self.project.env.as_deref()),
+            command,
+            timeout: self.global.lock_timeout,
+        };
+        let lease = crate::lease::acquire(aws, &request).await?;
+        let result = work.await;
+        lease.release().await;
+        result
+    }
+
     pub fn json(&self) -> bool {
         self.global.output == OutputFormat::Json
     }

@@ -191,4 +191,17 @@ impl Ecs {
             .map_err(|e| call_error("ecs:DeregisterTaskDefinition", arn, e))?;
         Ok(())
     }
+
+    /// StopTask, with the reason ECS shows on the stopped task.
+    pub async fn stop_task(&self, cluster: &str, task: &str, reason: &str) -> Result<()> {
+        self.client()
+            .stop_task()
+            .cluster(cluster)
+            .task(task)
+            .reason(reason)
+            .send()
+            .await
+            .map_err(|e| call_error("ecs:StopTask", task, e))?;
+        Ok(())
+    }
 }

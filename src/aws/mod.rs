@@ -3,6 +3,7 @@
 
 pub mod acm;
 pub mod cloudmap;
+pub mod dynamodb;
 pub mod ec2;
 pub mod ec2_groups;
 pub mod ec2_rules;
@@ -70,6 +71,9 @@ pub struct Aws {
     pub route53: route53::Route53,
     pub cloudmap: cloudmap::CloudMap,
     pub kms: kms::Kms,
+    /// The stack leases: the one client the interrupt gate leaves open, so that a
+    /// lease is released after Ctrl-C.
+    pub dynamo: dynamodb::Dynamo,
 }
 
 impl Aws {
@@ -79,21 +83,28 @@ impl Aws {
     }
 
     pub fn from_config(config: &SdkConfig) -> Aws {
+        // Every client but the lease's refuses new calls once the command is interrupted.
+        macro_rules! gated {
+            ($sdk:ident) => {
+                $sdk::Client::from_conf($sdk::config::Builder::from(config).interceptor(crate::interrupt::Gate).build())
+            };
+        }
         Aws {
             region: config.region().map(|r| r.to_string()).unwrap_or_default(),
             profile: None,
-            sts: sts::Sts::new(aws_sdk_sts::Client::new(config)),
-            ecs: ecs::Ecs::new(aws_sdk_ecs::Client::new(config)),
-            logs: logs::Logs::new(aws_sdk_cloudwatchlogs::Client::new(config)),
-            ec2: ec2::Ec2::new(aws_sdk_ec2::Client::new(config)),
-            elbv2: elbv2::Elbv2::new(aws_sdk_elasticloadbalancingv2::Client::new(config)),
-            ssm: ssm::Ssm::new(aws_sdk_ssm::Client::new(config)),
-            iam: iam::Iam::new(aws_sdk_iam::Client::new(config)),
-            ecr: ecr::Ecr::new(aws_sdk_ecr::Client::new(config)),
-            acm: acm::Acm::new(aws_sdk_acm::Client::new(config)),
-            route53: route53::Route53::new(aws_sdk_route53::Client::new(config)),
-            cloudmap: cloudmap::CloudMap::new(aws_sdk_servicediscovery::Client::new(config)),
-            kms: kms::Kms::new(aws_sdk_kms::Client::new(config)),
+            sts: sts::Sts::new(gated!(aws_sdk_sts)),
+            ecs: ecs::Ecs::new(gated!(aws_sdk_ecs)),
+            logs: logs::Logs::new(gated!(aws_sdk_cloudwatchlogs)),
+            ec2: ec2::Ec2::new(gated!(aws_sdk_ec2)),
+            elbv2: elbv2::Elbv2::new(gated!(aws_sdk_elasticloadbalancingv2)),
+            ssm: ssm::Ssm::new(gated!(aws_sdk_ssm)),
+            iam: iam::Iam::new(gated!(aws_sdk_iam)),
+            ecr: ecr::Ecr::new(gated!(aws_sdk_ecr)),
+            acm: acm::Acm::new(gated!(aws_sdk_acm)),
+            route53: route53::Route53::new(gated!(aws_sdk_route53)),
+            cloudmap: cloudmap::CloudMap::new(gated!(aws_sdk_servicediscovery)),
+            kms: kms::Kms::new(gated!(aws_sdk_kms)),
+            dynamo: dynamodb::Dynamo::new(aws_sdk_dynamodb::Client::new(config)),
         }
     }
 }
@@ -152,6 +163,14 @@ where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
+    if crate::interrupt::is_refused(&err) {
+        let signal = crate::interrupt::received().unwrap_or(2);
+        return Error::Interrupted {
+            signal,
+            what: format!("{operation} on {resource} was not sent"),
+            hint: "what was done is shown above; run the command again to finish".into(),
+        };
+    }
     if has_credentials_error(&err) {
         // The chain's report lists every provider on its own line; the first says it.
         let detail = innermost(&err);

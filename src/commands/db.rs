@@ -8,6 +8,8 @@ use std::net::Ipv4Addr;
 use serde_json::json;
 
 use crate::aws::ec2_rules::CidrRule;
+use crate::aws::Aws;
+use crate::config::Database;
 use crate::error::{Error, Result};
 use crate::invocation::{print_plan, Ctx, PlannedCall};
 
@@ -45,6 +47,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         ip.parse().map_err(|_| Error::usage(format!("`{ip}` is not an IPv4 address"), "pass --ip A.B.C.D"))?;
     let cidr = format!("{ip}/32");
     let aws = ctx.aws().await?;
+    ctx.writing(&aws, "db allow-ip", allow(ctx, &aws, &db, &cidr)).await
+}
+
+async fn allow(ctx: &Ctx, aws: &Aws, db: &Database, cidr: &str) -> Result<()> {
     let group = if db.security_group.starts_with("sg-") {
         db.security_group.clone()
     } else {
@@ -58,10 +64,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let desc = &db.rule_description;
     let rules = aws.ec2.ingress_rules_described(&group, desc).await?;
     let wanted = |r: &CidrRule| {
-        r.cidr.as_deref() == Some(cidr.as_str())
-            && r.protocol == "tcp"
-            && r.from_port == db.port
-            && r.to_port == db.port
+        r.cidr.as_deref() == Some(cidr) && r.protocol == "tcp" && r.from_port == db.port && r.to_port == db.port
     };
     // A rule that already says this address is kept and the others go: rewriting one
     // of them to the same address would duplicate it (InvalidPermission.Duplicate).

@@ -183,9 +183,29 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         p.spec = render_task_definition(&ctx.project, p.service, &target, Some(&pushed.image))?.spec;
         p.pushed = Some(pushed.image);
     }
+    let command = match &args.service {
+        Some(name) => format!("deploy {name}"),
+        None => "deploy --all".to_string(),
+    };
+    let result = ctx.writing(&aws, &command, roll_out(ctx, &aws, &args, &prepared, plan, &target)).await;
+    match result {
+        Err(Error::Interrupted { signal, .. }) => Err(interrupted(ctx, &aws, &prepared, signal).await),
+        other => other,
+    }
+}
+
+/// Registers what changed, updates the services and waits for their rollouts.
+async fn roll_out(
+    ctx: &Ctx,
+    aws: &Aws,
+    args: &Args,
+    prepared: &[Prepared<'_>],
+    mut plan: Vec<PlannedCall>,
+    target: &Target,
+) -> Result<()> {
     let mut steps = Vec::new();
-    for p in &prepared {
-        if let Some((update, extra)) = register_step(ctx, &aws, p, &mut plan).await? {
+    for p in prepared {
+        if let Some((update, extra)) = register_step(ctx, aws, p, &mut plan).await? {
             steps.push((p, update, extra));
         }
     }
@@ -196,17 +216,17 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     for (p, update, _) in &steps {
         // In GitHub Actions, for later steps: `deploy --all` prefixes each with the service.
         let prefix = if args.all { format!("{}-", p.service.name) } else { String::new() };
-        ci_outputs(&prefix, p, update, &target);
+        ci_outputs(&prefix, p, update, target);
     }
     if !args.all {
         let (p, update, extra) = steps.pop().expect("one service");
         let change = Rollout { service: p.service, before: p.before.as_ref(), update, spec: &p.spec, extra };
-        return apply_and_wait(ctx, &aws, change, &args.wait).await;
+        return apply_and_wait(ctx, aws, change, &args.wait).await;
     }
     let multi = indicatif::MultiProgress::new();
     let rollouts = steps.into_iter().map(|(p, update, extra)| {
         let reporter = Reporter::stderr_for(Some(&p.service.name), Some(&multi));
-        let (aws, wait) = (&aws, &args.wait);
+        let wait = &args.wait;
         let change = Rollout { service: p.service, before: p.before.as_ref(), update, spec: &p.spec, extra };
         async move { rollout(ctx, aws, change, wait, &reporter).await }
     });
@@ -232,6 +252,33 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
             task_definition: format!("{n} services"),
             reason: errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "),
         }),
+    }
+}
+
+/// After Ctrl-C or SIGTERM: what each service runs now, read once the signal is in,
+/// and how to follow or undo a rollout that ECS goes on with.
+async fn interrupted(ctx: &Ctx, aws: &Aws, prepared: &[Prepared<'_>], signal: i32) -> Error {
+    crate::interrupt::cleanup();
+    for p in prepared {
+        let name = &p.service.name;
+        let before = p.before.as_ref().map(|b| b.task_definition.as_str()).unwrap_or_default();
+        match aws.ecs.service(&ctx.project.cluster, &p.service.ecs_name).await {
+            Ok(now) if now.task_definition != before => eprintln!(
+                "{name}: ECS goes on rolling out {} (it was {}): watch it with `cruddur status {name}`, \
+                 undo it with `cruddur rollback {name}`",
+                short_task_definition(&now.task_definition),
+                if before.is_empty() { "not running".to_string() } else { short_task_definition(before).to_string() }
+            ),
+            Ok(now) => {
+                eprintln!("{name}: nothing was rolled out; it runs {}", short_task_definition(&now.task_definition))
+            }
+            Err(e) => eprintln!("{name}: cannot tell what it runs now ({e}); `cruddur status {name}` shows it"),
+        }
+    }
+    Error::Interrupted {
+        signal,
+        what: "`deploy` stopped waiting".into(),
+        hint: "each service's state is listed above; a rollout that started goes on in ECS without cruddur".into(),
     }
 }
 

@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use crate::aws::Aws;
 use crate::error::{Error, Result};
 use crate::invocation::Ctx;
 use crate::release::definitions::target;
@@ -34,21 +35,40 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     let apply = args.yes && !ctx.global.dry_run;
     let aws = ctx.aws().await?;
-    let target = target(&aws, &ctx.project).await?;
+    if apply {
+        ctx.writing(&aws, "down", delete(ctx, &aws, &args, true, started)).await
+    } else {
+        delete(ctx, &aws, &args, false, started).await
+    }
+}
+
+async fn delete(ctx: &Ctx, aws: &Aws, args: &Args, apply: bool, started: Instant) -> Result<()> {
+    let target = target(aws, &ctx.project).await?;
     let spec = Spec::new(&ctx.project, target)?;
     let report = Report::new(apply, true).reversed();
-    let run = Run { aws: &aws, spec: &spec, report: &report };
-    if args.services.is_empty() {
-        teardown::down(&run, args.all).await?;
+    let run = Run { aws, spec: &spec, report: &report };
+    let result = if args.services.is_empty() {
+        teardown::down(&run, args.all).await
     } else {
-        let services = removed::named(&run, &args.services).await?;
-        removed::delete(&run, &services).await?;
+        match removed::named(&run, &args.services).await {
+            Ok(services) => removed::delete(&run, &services).await,
+            Err(e) => Err(e),
+        }
+    };
+    if let Err(Error::Interrupted { signal, .. }) = result {
+        ctx.print_report(&report, started);
+        return Err(Error::Interrupted {
+            signal,
+            what: "`down` stopped between two calls; part of the stack is deleted".into(),
+            hint: format!("the table above lists what was deleted; `cruddur {}` finishes it", down_again(ctx, args)),
+        });
     }
+    result?;
     ctx.print_report(&report, started);
     if !args.yes && !ctx.global.dry_run && report.count(Action::Delete) > 0 {
         return Err(Error::usage(
             "nothing was deleted: pass --yes to delete the resources listed above",
-            format!("run it again with --yes: `cruddur {}`", down_again(ctx, &args)),
+            format!("run it again with --yes: `cruddur {}`", down_again(ctx, args)),
         ));
     }
     Ok(())

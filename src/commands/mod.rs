@@ -25,6 +25,7 @@ pub mod run;
 pub mod scale;
 pub mod secrets;
 pub mod status;
+pub mod unlock;
 pub mod up;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -39,7 +40,7 @@ use crate::invocation::Ctx;
     name = "cruddur",
     version,
     about = "Render, register and roll out the Cruddur services on ECS Fargate",
-    after_help = "Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 rolled back, 4 timed out, 141 stdout closed by its reader."
+    after_help = "Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 rolled back, 4 timed out, 5 stack lease held by another writer (--lock-timeout), 130/143 interrupted (SIGINT/SIGTERM), 141 stdout closed by its reader."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -94,6 +95,8 @@ pub enum Command {
     Prune(prune::Args),
     /// The database's security group: `db allow-ip` opens it to this workspace's IP
     Db(db::Args),
+    /// Break the stack lease a gone writer left (shows the holder; asks, or --yes)
+    Unlock(unlock::Args),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     Completions(completions::Args),
     /// Print the manual page in roff: cruddur(1), or a command's own page
@@ -134,5 +137,6 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Run(args) => run::run(&ctx, args).await,
         Command::Prune(args) => prune::run(&ctx, args).await,
         Command::Db(args) => db::run(&ctx, args).await,
+        Command::Unlock(args) => unlock::run(&ctx, args).await,
     }
 }

@@ -4,11 +4,13 @@
 //! it, it lists what it would deregister and exits 2, like `down`).
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use serde::Serialize;
 
-use crate::error::{io_error, Error, Result};
+use crate::aws::Aws;
+use crate::config::Service;
+use crate::error::{Error, Result};
 use crate::invocation::Ctx;
 use crate::model::service_state::short_task_definition;
 
@@ -52,20 +54,25 @@ fn choose(revisions: &[(i32, String)], keep: usize, in_use: &BTreeSet<i32>) -> (
     (kept, gone)
 }
 
-fn confirm(count: usize) -> Result<bool> {
-    eprint!("deregister these {count} revisions? [y/N] ");
-    std::io::stderr().flush().map_err(io_error("stderr"))?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer).map_err(io_error("stdin"))?;
-    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
-}
-
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let services = match &args.service {
         Some(name) => vec![ctx.project.service(name)?],
         None => ctx.project.services.values().collect(),
     };
     let aws = ctx.aws().await?;
+    let command = match &args.service {
+        Some(name) => format!("prune {name}"),
+        None => "prune".to_string(),
+    };
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if args.yes || interactive {
+        ctx.writing(&aws, &command, deregister(ctx, aws.clone(), services, &args)).await
+    } else {
+        deregister(ctx, aws, services, &args).await
+    }
+}
+
+async fn deregister(ctx: &Ctx, aws: Aws, services: Vec<&Service>, args: &Args) -> Result<()> {
     let mut plans = Vec::new();
     for service in services {
         let family = service.family.clone();
@@ -104,7 +111,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         );
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let apply = total > 0 && !ctx.global.dry_run && (args.yes || (interactive && confirm(total)?));
+    let apply = total > 0
+        && !ctx.global.dry_run
+        && (args.yes || (interactive && crate::console::confirm(&format!("deregister these {total} revisions?"))?));
     if apply {
         for p in &plans {
             for arn in &p.arns {

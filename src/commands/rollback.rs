@@ -4,7 +4,9 @@
 use serde_json::{json, Map};
 
 use crate::aws::ecs::ServiceUpdate;
+use crate::aws::Aws;
 use crate::cli::WaitArgs;
+use crate::config::Service;
 use crate::error::{Error, Result};
 use crate::invocation::Ctx;
 use crate::model::service_state::{revision_of, short_task_definition};
@@ -24,6 +26,10 @@ pub struct Args {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let service = ctx.project.service(&args.service)?;
     let aws = ctx.aws().await?;
+    ctx.writing(&aws, &format!("rollback {}", service.name), roll_back(ctx, &aws, service, &args)).await
+}
+
+async fn roll_back(ctx: &Ctx, aws: &Aws, service: &Service, args: &Args) -> Result<()> {
     let before = aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await?;
     let current = revision_of(&before.task_definition).unwrap_or(i32::MAX);
     let family = short_task_definition(&before.task_definition)
@@ -64,7 +70,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let spec = aws.ecs.describe_task_definition(&chosen.1).await?.spec;
     let mut extra = Map::new();
     extra.insert("rolledBackFrom".into(), json!(before.task_definition));
-    apply_and_wait(ctx, &aws, Rollout { service, before: Some(&before), update, spec: &spec, extra }, &args.wait).await
+    apply_and_wait(ctx, aws, Rollout { service, before: Some(&before), update, spec: &spec, extra }, &args.wait).await
 }
 
 fn list(revisions: &[(i32, String)]) -> String {

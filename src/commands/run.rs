@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::invocation::{print_plan, Ctx, PlannedCall};
 use crate::logstream::{format_event, log_source, Follower};
 use crate::model::service_state::short_task_definition;
+use crate::model::task_detail::TaskDetail;
 use crate::oneoff::OneOff;
 
 #[derive(Debug, clap::Args)]
@@ -22,8 +23,8 @@ pub struct Args {
     /// Environment for the container, NAME=VALUE (repeatable; `--env` selects the cruddur.toml environment)
     #[arg(short = 'e', long = "set-env", value_name = "NAME=VALUE", value_parser = parse_env)]
     pub set_env: Vec<(String, String)>,
-    /// Return once the task is started, without waiting or streaming logs
-    #[arg(long)]
+    /// Return once the task is started, without waiting or streaming logs (Ctrl-C then leaves it running)
+    #[arg(long, visible_alias = "detach")]
     pub no_wait: bool,
     /// Give up waiting after this long (the task keeps running)
     #[arg(long, default_value = "30m", value_parser = humantime::parse_duration)]
@@ -81,6 +82,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         print_plan(ctx, &[PlannedCall { operation: "ecs:RunTask", params: run_task_params(&request) }]);
         return Ok(());
     }
+    if !args.no_wait {
+        // Ctrl-C or SIGTERM while waiting stops the task, unless --no-wait/--detach.
+        crate::interrupt::watch();
+    }
     let task = aws.ecs.run_task(&request).await?;
     let shown = if args.command.is_empty() { "its image's command".to_string() } else { args.command.join(" ") };
     eprintln!(
@@ -115,17 +120,22 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     };
     eprintln!("waiting for task {} to stop (timeout {})", task.task_id, humantime::format_duration(args.timeout));
     let json_mode = ctx.json();
-    let outcome = wait
-        .wait(|e| {
-            let line = format_event(e, &service.container, json_mode);
-            // With --output json, stdout holds the one result document.
-            if json_mode {
-                eprintln!("{line}");
-            } else {
-                outln!("{line}");
-            }
-        })
-        .await?;
+    let waiting = wait.wait(|e| {
+        let line = format_event(e, &service.container, json_mode);
+        // With --output json, stdout holds the one result document.
+        if json_mode {
+            eprintln!("{line}");
+        } else {
+            outln!("{line}");
+        }
+    });
+    let outcome = tokio::select! {
+        outcome = waiting => match outcome {
+            Err(Error::Interrupted { signal, .. }) => return Err(stop(&aws, &ctx.project.cluster, &task, signal).await),
+            other => other?,
+        },
+        signal = crate::interrupt::signalled() => return Err(stop(&aws, &ctx.project.cluster, &task, signal).await),
+    };
     let error = outcome.error(args.timeout, &service.name);
     if ctx.json() {
         let mut out = serde_json::to_value(&outcome).expect("serialisable");
@@ -139,6 +149,22 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
 }
 
 /// RunTask's parameters as the AWS API names them (for --dry-run).
+/// After Ctrl-C or SIGTERM: the one-off task is stopped, with the reason on it.
+async fn stop(aws: &crate::aws::Aws, cluster: &str, task: &TaskDetail, signal: i32) -> Error {
+    crate::interrupt::cleanup();
+    let (cluster_task, task_id) = (&task.task_arn, &task.task_id);
+    let reason = format!("cruddur run was interrupted ({})", crate::interrupt::name(signal));
+    let what = match aws.ecs.stop_task(cluster, cluster_task, &reason).await {
+        Ok(()) => format!("stopped task {task_id} (StopTask: {reason})"),
+        Err(e) => format!("task {task_id} may still run: {e}"),
+    };
+    Error::Interrupted {
+        signal,
+        what,
+        hint: "`cruddur run --detach` leaves the task running when you stop watching it".into(),
+    }
+}
+
 fn run_task_params(r: &RunTaskRequest) -> serde_json::Value {
     let env: Vec<_> = r.environment.iter().map(|(k, v)| json!({"name": k, "value": v})).collect();
     let mut container = json!({"name": r.container});

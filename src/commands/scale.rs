@@ -4,7 +4,9 @@
 use serde_json::{json, Map};
 
 use crate::aws::ecs::ServiceUpdate;
+use crate::aws::Aws;
 use crate::cli::WaitArgs;
+use crate::config::Service;
 use crate::error::Result;
 use crate::invocation::Ctx;
 use crate::release::apply::{apply_and_wait, dry_run, Rollout};
@@ -23,6 +25,10 @@ pub struct Args {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let service = ctx.project.service(&args.service)?;
     let aws = ctx.aws().await?;
+    ctx.writing(&aws, &format!("scale {}", service.name), set_count(ctx, &aws, service, &args)).await
+}
+
+async fn set_count(ctx: &Ctx, aws: &Aws, service: &Service, args: &Args) -> Result<()> {
     let before = aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await?;
     if before.desired == args.count {
         eprintln!("{} already runs {} tasks: nothing to change", service.name, args.count);
@@ -45,5 +51,5 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let spec = aws.ecs.describe_task_definition(&before.task_definition).await?.spec;
     let mut extra = Map::new();
     extra.insert("desiredCount".into(), json!(args.count));
-    apply_and_wait(ctx, &aws, Rollout { service, before: Some(&before), update, spec: &spec, extra }, &args.wait).await
+    apply_and_wait(ctx, aws, Rollout { service, before: Some(&before), update, spec: &spec, extra }, &args.wait).await
 }

@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use crate::aws::Aws;
 use crate::error::Result;
 use crate::invocation::Ctx;
 use crate::release::definitions::target;
@@ -26,10 +27,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let Action::Push = args.action;
     let started = Instant::now();
     let aws = ctx.aws().await?;
-    let target = target(&aws, &ctx.project).await?;
+    ctx.writing(&aws, "secrets push", push(ctx, &aws, started)).await
+}
+
+async fn push(ctx: &Ctx, aws: &Aws, started: Instant) -> Result<()> {
+    let target = target(aws, &ctx.project).await?;
     let spec = Spec::new(&ctx.project, target)?;
     let report = Report::new(!ctx.global.dry_run, true);
-    let run = Run { aws: &aws, spec: &spec, report: &report };
+    let run = Run { aws: aws, spec: &spec, report: &report };
     identity::secrets(&run, &run.secret_parameters().await?).await?;
     ctx.print_report(&report, started);
     Ok(())

@@ -3,7 +3,8 @@
 
 use std::time::Instant;
 
-use crate::error::Result;
+use crate::aws::Aws;
+use crate::error::{Error, Result};
 use crate::invocation::Ctx;
 use crate::release::definitions::{identity_line, target};
 use crate::stack::report::Report;
@@ -30,20 +31,39 @@ pub async fn plan(ctx: &Ctx, args: Args) -> Result<()> {
 async fn converge(ctx: &Ctx, apply: bool, prune: bool) -> Result<()> {
     let started = Instant::now();
     let aws = ctx.aws().await?;
-    let target = target(&aws, &ctx.project).await?;
+    if !apply {
+        return stack(ctx, &aws, false, prune, started).await;
+    }
+    ctx.writing(&aws, "up", stack(ctx, &aws, true, prune, started)).await
+}
+
+async fn stack(ctx: &Ctx, aws: &Aws, apply: bool, prune: bool, started: Instant) -> Result<()> {
+    let target = target(aws, &ctx.project).await?;
     let spec = Spec::new(&ctx.project, target)?;
     let report = Report::new(apply, true);
-    let run = Run { aws: &aws, spec: &spec, report: &report };
+    let run = Run { aws, spec: &spec, report: &report };
     let pre = run.preflight().await?;
     let verb = if apply { "converging" } else { "planning" };
-    eprintln!("{verb} stack {}: {}", ctx.project.name, identity_line(&aws, &spec.target));
+    eprintln!("{verb} stack {}: {}", ctx.project.name, identity_line(aws, &spec.target));
     if ctx.project.domain.is_none() && ctx.project.web_services().next().is_some() {
         eprintln!(
             "warning: no project.domain: the web services are served over plain HTTP at the load balancer's DNS name \
              (hint: set project.domain to a name with a Route 53 hosted zone for HTTPS, a certificate and DNS records)"
         );
     }
-    run.converge(pre, prune).await?;
+    let result = run.converge(pre, prune).await;
+    if let Err(Error::Interrupted { signal, .. }) = result {
+        // What was done before the signal, then the one error line.
+        ctx.print_report(&report, started);
+        return Err(Error::Interrupted {
+            signal,
+            what: format!("`up` stopped between two calls; the stack {} is partly converged", ctx.project.name),
+            hint:
+                "the table above lists what was done; `cruddur up` again finishes it (each step reads before it writes)"
+                    .into(),
+        });
+    }
+    result?;
     ctx.print_report(&report, started);
     Ok(())
 }

@@ -74,22 +74,28 @@ pub fn tail(path: &Path, lines: usize) -> String {
 
 impl Moto {
     pub fn start() -> Moto {
-        Moto::spawn(None, None)
+        Moto::spawn(None, None, 0)
     }
 
     /// A moto that records every request it serves, so a test can count the
     /// write calls a command made (`writes_since`).
     pub fn start_recording() -> Moto {
-        Moto::spawn(Some(tempfile::tempdir().unwrap()), None)
+        Moto::spawn(Some(tempfile::tempdir().unwrap()), None, 0)
     }
 
     /// A recording moto behind the behaviour proxy, answering as `rules` say
     /// (a JSON list, see tests/support/aws_server.py and tests/scenarios/real_aws.json).
     pub fn with_rules(rules: serde_json::Value) -> Moto {
-        Moto::spawn(Some(tempfile::tempdir().unwrap()), Some(rules))
+        Moto::spawn(Some(tempfile::tempdir().unwrap()), Some(rules), 0)
     }
 
-    fn spawn(recording: Option<tempfile::TempDir>, rules: Option<serde_json::Value>) -> Moto {
+    /// `with_rules`, the proxy holding every request `ms` milliseconds first (a
+    /// region's round trip, as `bin/bench latency` measures).
+    pub fn with_latency(rules: serde_json::Value, ms: u32) -> Moto {
+        Moto::spawn(Some(tempfile::tempdir().unwrap()), Some(rules), ms)
+    }
+
+    fn spawn(recording: Option<tempfile::TempDir>, rules: Option<serde_json::Value>, latency_ms: u32) -> Moto {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("moto.log");
         let mut cmd = Command::new(venv_bin("python"));
@@ -97,6 +103,9 @@ impl Moto {
         if let Some(rules) = &rules {
             std::fs::write(dir.path().join("rules.json"), rules.to_string()).unwrap();
             cmd.arg("--rules").arg(dir.path().join("rules.json")).arg("--log").arg(dir.path().join("proxy.jsonl"));
+        }
+        if latency_ms > 0 {
+            cmd.arg("--latency-ms").arg(latency_ms.to_string());
         }
         if let Some(rec) = &recording {
             cmd.env("MOTO_ENABLE_RECORDING", "True").env("MOTO_RECORDER_FILEPATH", rec.path().join("requests.jsonl"));

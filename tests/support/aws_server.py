@@ -31,7 +31,9 @@ or a behaviour: {"behaviour": "ecs-lifecycle", "drain_seconds": S}
 (tests/support/ecs_lifecycle.py: DRAINING, INACTIVE, the network interfaces that
 hold security groups, and DeleteCluster refused while services remain);
 {"behaviour": "route53-exact"} (tests/support/route53_exact.py: a DELETE must
-match the live record exactly, and a batch fails whole).
+match the live record exactly, and a batch fails whole);
+{"behaviour": "dynamodb-creating", "creating_seconds": S} (tests/support/
+dynamodb_creating.py: a new table is CREATING, and refuses item calls, for S seconds).
 A rule with "page_size": N (and no "respond") answers a list or describe call in pages
 of N items with tokens of the proxy's own, "empty_pages": true adding an empty page
 with a token before each: see tests/support/paging.py, whose PAGED names the calls.
@@ -50,8 +52,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ecs_lifecycle import EcsLifecycle  # noqa: E402
 from route53_exact import Route53Exact  # noqa: E402
+from dynamodb_creating import DynamodbCreating  # noqa: E402
 
-BEHAVIOURS = {"ecs-lifecycle": EcsLifecycle, "route53-exact": Route53Exact}
+BEHAVIOURS = {"ecs-lifecycle": EcsLifecycle, "route53-exact": Route53Exact, "dynamodb-creating": DynamodbCreating}
 import paging
 
 # Query-protocol services and their XML namespaces (the ErrorResponse shape).
@@ -239,8 +242,11 @@ def make_handler(moto_port, rules, log_path, latency):
             exact = rules.behaviour("route53-exact")
             if exact and rule is None and refused is None and service == "route53":
                 refused = exact.before(self.command, self.path, text, self._fetch)
+            creating = rules.behaviour("dynamodb-creating")
+            if creating and rule is None and refused is None:
+                refused = creating.before(service, operation, text)
             if refused:
-                by = "route53-exact" if service == "route53" else "ecs-lifecycle"
+                by = {"route53": "route53-exact", "dynamodb": "dynamodb-creating"}.get(service, "ecs-lifecycle")
                 rule = {"name": by, "respond": dict(zip(("status", "code", "message"), refused))}
                 entry["injected"] = by
             log(entry)
@@ -248,6 +254,8 @@ def make_handler(moto_port, rules, log_path, latency):
                 status, headers, data = self._forward(body)
                 if lifecycle:
                     data = lifecycle.after(service, operation, text, status, data)
+                if creating:
+                    data = creating.after(service, operation, text, status, data)
                 self._send(status, headers, data)
                 return
             json_protocol = "X-Amz-Target" in self.headers
