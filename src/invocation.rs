@@ -25,7 +25,9 @@ impl Ctx {
 
     /// Runs `work` holding the stack lease (`crate::lease`), with Ctrl-C and SIGTERM
     /// stopping it between two AWS calls; the lease is released whatever happens.
-    /// A dry run takes no lease.
+    /// A dry run takes no lease. Callers check what can be checked first (reads
+    /// only), so that bad input changes nothing, not even the lease table, and read
+    /// again in `work` what another writer may have changed meanwhile.
     pub async fn writing<T>(
         &self,
         aws: &Aws,
@@ -40,6 +42,7 @@ impl Ctx {
             key: crate::lease::key(&self.project.name, self.project.env.as_deref()),
             command,
             timeout: self.global.lock_timeout,
+            verbose: self.global.verbose > 0,
         };
         let lease = crate::lease::acquire(aws, &request).await?;
         let result = work.await;

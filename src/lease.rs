@@ -37,6 +37,7 @@ pub struct Lease {
     key: String,
     token: String,
     renewer: tokio::task::JoinHandle<()>,
+    verbose: bool,
 }
 
 /// Who asks for the lease, and how long they wait for it.
@@ -44,6 +45,8 @@ pub struct Request<'a> {
     pub key: String,
     pub command: &'a str,
     pub timeout: Duration,
+    /// Say when the lease is taken and given back (-v).
+    pub verbose: bool,
 }
 
 /// Takes the lease, waiting (and saying for whom) while another writer holds it.
@@ -105,9 +108,11 @@ pub async fn acquire(aws: &Aws, request: &Request<'_>) -> Result<Lease> {
             }
         }
     }
-    eprintln!("holding the stack lease {} ({} in {})", request.key, TABLE, aws.region);
+    if request.verbose {
+        eprintln!("holding the stack lease {} ({} in {})", request.key, TABLE, aws.region);
+    }
     let renewer = tokio::spawn(renew(dynamo.clone(), item.key.clone(), item.token.clone(), life));
-    Ok(Lease { dynamo, key: item.key, token: item.token, renewer })
+    Ok(Lease { dynamo, key: item.key, token: item.token, renewer, verbose: request.verbose })
 }
 
 impl Lease {
@@ -116,7 +121,8 @@ impl Lease {
     pub async fn release(self) {
         self.renewer.abort();
         match self.dynamo.release(TABLE, &self.key, &self.token).await {
-            Ok(Write::Done) => eprintln!("released the stack lease {}", self.key),
+            Ok(Write::Done) if self.verbose => eprintln!("released the stack lease {}", self.key),
+            Ok(Write::Done) => {}
             Ok(_) => eprintln!("warning: the stack lease {} was no longer ours to release", self.key),
             Err(e) => eprintln!(
                 "warning: could not release the stack lease {} ({e}); it expires in {}",
@@ -151,7 +157,10 @@ async fn make_table(dynamo: &Dynamo) -> Result<()> {
         let tags = Tags::from([("managed-by".to_string(), "cruddur".to_string())]);
         dynamo.create_table(TABLE, &tags).await?;
     }
-    eprintln!("waiting for the DynamoDB table {TABLE} to become ACTIVE");
+    if dynamo.table_status(TABLE).await?.as_deref() == Some("ACTIVE") {
+        return Ok(());
+    }
+    eprintln!("waiting for the DynamoDB table {TABLE} to become ACTIVE (new tables take a few seconds)");
     dynamo.wait_active(TABLE, Duration::from_millis(500), Duration::from_secs(120)).await
 }
 

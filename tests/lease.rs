@@ -105,19 +105,22 @@ fn lease_item(moto: &Moto) -> Option<Value> {
 
 /// A lease held by another writer, written by the aws CLI, live for an hour.
 fn foreign_lease(moto: &Moto) {
-    let create = moto.aws(&[
-        "dynamodb",
-        "create-table",
-        "--table-name",
-        TABLE,
-        "--billing-mode",
-        "PAY_PER_REQUEST",
-        "--attribute-definitions",
-        "AttributeName=LockID,AttributeType=S",
-        "--key-schema",
-        "AttributeName=LockID,KeyType=HASH",
-    ]);
-    assert!(create.status.success(), "{}", String::from_utf8_lossy(&create.stderr));
+    // The table, unless a writer already made it.
+    if !moto.aws(&["dynamodb", "describe-table", "--table-name", TABLE]).status.success() {
+        let create = moto.aws(&[
+            "dynamodb",
+            "create-table",
+            "--table-name",
+            TABLE,
+            "--billing-mode",
+            "PAY_PER_REQUEST",
+            "--attribute-definitions",
+            "AttributeName=LockID,AttributeType=S",
+            "--key-schema",
+            "AttributeName=LockID,KeyType=HASH",
+        ]);
+        assert!(create.status.success(), "{}", String::from_utf8_lossy(&create.stderr));
+    }
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     let item = json!({
         "LockID": {"S": KEY}, "token": {"S": "their-token"},
@@ -185,8 +188,8 @@ fn three_concurrent_ups_at_50_ms_a_call_make_exactly_one_stack() {
 fn a_holder_killed_with_sigkill_delays_the_next_up_by_at_most_its_lease() {
     let moto = Moto::with_latency(rules(), 50);
     let dir = workspace(None);
-    let short = [("CRUDDUR_LEASE_SECONDS", "3")];
-    let mut first = spawn(&moto, dir.path(), &["up"], &short);
+    let short = [("CRUDDUR_LEASE_SECONDS", "10")];
+    let mut first = spawn(&moto, dir.path(), &["up", "-v"], &short);
     first.await_stderr("holding the stack lease cruddur/default", Duration::from_secs(120));
     first.signal("KILL");
     let killed = first.finish(Duration::from_secs(30));
@@ -198,7 +201,7 @@ fn a_holder_killed_with_sigkill_delays_the_next_up_by_at_most_its_lease() {
     assert_eq!(next.code, 0, "{}", next.stderr);
     assert!(next.stderr.contains("waiting for the stack lease cruddur/default: held by"), "{}", next.stderr);
     assert!(next.stderr.contains("`up` on"), "{}", next.stderr);
-    // It took the lease over once it expired (3 s), not after --lock-timeout.
+    // It took the lease over once it expired (10 s), not after --lock-timeout.
     assert!(started.elapsed() < Duration::from_secs(120), "{:?}", started.elapsed());
     assert_eq!(lease_item(&moto), None);
     assert_eq!(clusters(&moto).len(), 1);
@@ -208,6 +211,7 @@ fn a_holder_killed_with_sigkill_delays_the_next_up_by_at_most_its_lease() {
 fn a_writer_gives_up_after_the_lock_timeout_and_reads_never_wait() {
     let moto = Moto::with_rules(rules());
     let dir = workspace(None);
+    cruddur(&moto, dir.path(), &["up"]).ok();
     foreign_lease(&moto);
     let mark = moto.mark();
     let run = cruddur(&moto, dir.path(), &["up", "--lock-timeout", "2s"]);
@@ -218,7 +222,6 @@ fn a_writer_gives_up_after_the_lock_timeout_and_reads_never_wait() {
     assert!(run.stderr.contains("hint: ") && run.stderr.contains("cruddur unlock"), "{}", run.stderr);
     assert!(run.stderr.contains("waiting for the stack lease cruddur/default: held by"), "{}", run.stderr);
     assert_eq!(moto.writes_since(mark), Vec::<String>::new(), "nothing changed while waiting");
-    assert_eq!(clusters(&moto), Vec::<Value>::new());
     let writers: [&[&str]; 5] = [
         &["scale", "backend", "2"],
         &["rollback", "backend"],
@@ -232,6 +235,7 @@ fn a_writer_gives_up_after_the_lock_timeout_and_reads_never_wait() {
         let run = cruddur(&moto, dir.path(), &args);
         assert_eq!(run.code, 5, "{writer:?}: {}", run.stderr);
     }
+    assert_eq!(moto.writes_since(mark), Vec::<String>::new(), "no writer wrote");
 
     // Read-only commands never take the lease.
     let plan = cruddur(&moto, dir.path(), &["plan", "--lock-timeout", "1s"]);
@@ -272,7 +276,7 @@ fn unlock_shows_the_holder_and_breaks_the_lease_only_when_told() {
 fn ctrl_c_stops_up_between_two_calls_says_what_was_done_and_releases_the_lease() {
     let moto = Moto::with_latency(rules(), 50);
     let dir = workspace(None);
-    let mut up = spawn(&moto, dir.path(), &["up", "--output", "json"], &[]);
+    let mut up = spawn(&moto, dir.path(), &["up", "--output", "json", "-v"], &[]);
     up.await_stderr("created", Duration::from_secs(120));
     up.signal("INT");
     let run = up.finish(Duration::from_secs(60));
@@ -319,4 +323,33 @@ fn sigterm_stops_the_one_off_task_of_run() {
     let out = moto.aws(&["ecs", "describe-tasks", "--cluster", "cruddur", "--tasks", &arn]);
     let tasks: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(tasks["tasks"][0]["stoppedReason"], "cruddur run was interrupted (SIGTERM)");
+}
+
+#[test]
+fn ctrl_c_in_deploy_leaves_the_rollout_going_and_says_how_to_watch_and_undo_it() {
+    let moto = Moto::start();
+    moto.with_backend_service();
+    // moto never starts a deployment of a new revision: the wait goes on until interrupted.
+    let args = ["deploy", "backend", "--image", "img:9", "--poll-interval", "200ms", "-v"];
+    let mut deploy = spawn(&moto, &common::repo(), &args, &[]);
+    deploy.await_stderr("holding the stack lease", Duration::from_secs(60));
+    deploy.await_stderr("waiting for backend-flask:2 on cruddur/backend-flask", Duration::from_secs(60));
+    deploy.signal("INT");
+    let run = deploy.finish(Duration::from_secs(60));
+    let line = error_line(&run, 130);
+    assert!(line.contains("interrupted by SIGINT: `deploy` stopped waiting"), "{line}");
+    assert!(
+        run.stderr.contains(
+            "backend: ECS goes on rolling out backend-flask:2 (it was backend-flask:1): watch it with \
+             `cruddur status backend`, undo it with `cruddur rollback backend`"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("released the stack lease cruddur/default"), "{}", run.stderr);
+    assert_eq!(lease_item(&moto), None);
+    // The service was left on the new revision: nothing was undone behind the user's back.
+    let out = moto.aws(&["ecs", "describe-services", "--cluster", "cruddur", "--services", "backend-flask"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["services"][0]["taskDefinition"].as_str().unwrap().rsplit('/').next(), Some("backend-flask:2"));
 }

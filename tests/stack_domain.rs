@@ -196,9 +196,11 @@ fn killed_up_converges_to_the_same_stack_with_no_duplicates() {
     let mut killed_at = Vec::new();
     for after in [2, total / 2, total - 3] {
         let before = moto.writes_since(0).len();
+        // A killed run's stack lease expires after 2 s here (60 s by default).
         let mut child = clean(cruddur_cmd(dir.path()))
             .envs(moto.env())
             .envs(secrets())
+            .env("CRUDDUR_LEASE_SECONDS", "2")
             .arg("up")
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -47,10 +47,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         ip.parse().map_err(|_| Error::usage(format!("`{ip}` is not an IPv4 address"), "pass --ip A.B.C.D"))?;
     let cidr = format!("{ip}/32");
     let aws = ctx.aws().await?;
-    ctx.writing(&aws, "db allow-ip", allow(ctx, &aws, &db, &cidr)).await
-}
-
-async fn allow(ctx: &Ctx, aws: &Aws, db: &Database, cidr: &str) -> Result<()> {
+    // A group that does not exist is refused before anything is written (the lease included).
     let group = if db.security_group.starts_with("sg-") {
         db.security_group.clone()
     } else {
@@ -61,6 +58,11 @@ async fn allow(ctx: &Ctx, aws: &Aws, db: &Database, cidr: &str) -> Result<()> {
             )
         })?
     };
+    ctx.writing(&aws, "db allow-ip", allow(ctx, &aws, &db, &cidr, &group)).await
+}
+
+async fn allow(ctx: &Ctx, aws: &Aws, db: &Database, cidr: &str, group: &str) -> Result<()> {
+    let group = group.to_string();
     let desc = &db.rule_description;
     let rules = aws.ec2.ingress_rules_described(&group, desc).await?;
     let wanted = |r: &CidrRule| {

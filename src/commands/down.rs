@@ -5,7 +5,6 @@
 
 use std::time::Instant;
 
-use crate::aws::Aws;
 use crate::error::{Error, Result};
 use crate::invocation::Ctx;
 use crate::release::definitions::target;
@@ -35,28 +34,32 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     let apply = args.yes && !ctx.global.dry_run;
     let aws = ctx.aws().await?;
+    let target = target(&aws, &ctx.project).await?;
+    let spec = Spec::new(&ctx.project, target)?;
+    let report = Report::new(apply, true).reversed();
+    let run = Run { aws: &aws, spec: &spec, report: &report };
+    if !args.services.is_empty() {
+        // Unknown names are refused before anything is written (the lease included).
+        removed::named(&run, &args.services).await?;
+    }
     if apply {
-        ctx.writing(&aws, "down", delete(ctx, &aws, &args, true, started)).await
+        ctx.writing(&aws, "down", delete(ctx, &run, &args, started)).await
     } else {
-        delete(ctx, &aws, &args, false, started).await
+        delete(ctx, &run, &args, started).await
     }
 }
 
-async fn delete(ctx: &Ctx, aws: &Aws, args: &Args, apply: bool, started: Instant) -> Result<()> {
-    let target = target(aws, &ctx.project).await?;
-    let spec = Spec::new(&ctx.project, target)?;
-    let report = Report::new(apply, true).reversed();
-    let run = Run { aws, spec: &spec, report: &report };
+async fn delete(ctx: &Ctx, run: &Run<'_>, args: &Args, started: Instant) -> Result<()> {
     let result = if args.services.is_empty() {
-        teardown::down(&run, args.all).await
+        teardown::down(run, args.all).await
     } else {
-        match removed::named(&run, &args.services).await {
-            Ok(services) => removed::delete(&run, &services).await,
+        match removed::named(run, &args.services).await {
+            Ok(services) => removed::delete(run, &services).await,
             Err(e) => Err(e),
         }
     };
     if let Err(Error::Interrupted { signal, .. }) = result {
-        ctx.print_report(&report, started);
+        ctx.print_report(run.report, started);
         return Err(Error::Interrupted {
             signal,
             what: "`down` stopped between two calls; part of the stack is deleted".into(),
@@ -64,8 +67,8 @@ async fn delete(ctx: &Ctx, aws: &Aws, args: &Args, apply: bool, started: Instant
         });
     }
     result?;
-    ctx.print_report(&report, started);
-    if !args.yes && !ctx.global.dry_run && report.count(Action::Delete) > 0 {
+    ctx.print_report(run.report, started);
+    if !args.yes && !ctx.global.dry_run && run.report.count(Action::Delete) > 0 {
         return Err(Error::usage(
             "nothing was deleted: pass --yes to delete the resources listed above",
             format!("run it again with --yes: `cruddur {}`", down_again(ctx, args)),

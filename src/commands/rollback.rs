@@ -26,6 +26,8 @@ pub struct Args {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let service = ctx.project.service(&args.service)?;
     let aws = ctx.aws().await?;
+    // A service that does not exist is refused before anything is written (the lease included).
+    aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await?;
     ctx.writing(&aws, &format!("rollback {}", service.name), roll_back(ctx, &aws, service, &args)).await
 }
 

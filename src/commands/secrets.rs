@@ -3,7 +3,6 @@
 
 use std::time::Instant;
 
-use crate::aws::Aws;
 use crate::error::Result;
 use crate::invocation::Ctx;
 use crate::release::definitions::target;
@@ -27,15 +26,15 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let Action::Push = args.action;
     let started = Instant::now();
     let aws = ctx.aws().await?;
-    ctx.writing(&aws, "secrets push", push(ctx, &aws, started)).await
-}
-
-async fn push(ctx: &Ctx, aws: &Aws, started: Instant) -> Result<()> {
-    let target = target(aws, &ctx.project).await?;
+    let target = target(&aws, &ctx.project).await?;
     let spec = Spec::new(&ctx.project, target)?;
     let report = Report::new(!ctx.global.dry_run, true);
-    let run = Run { aws: aws, spec: &spec, report: &report };
-    identity::secrets(&run, &run.secret_parameters().await?).await?;
+    let run = Run { aws: &aws, spec: &spec, report: &report };
+    // A secret with no value anywhere is refused before anything is written (the lease included)...
+    run.secret_parameters().await?;
+    // ...and the parameters are read again under the lease.
+    let push = async { identity::secrets(&run, &run.secret_parameters().await?).await };
+    ctx.writing(&aws, "secrets push", push).await?;
     ctx.print_report(&report, started);
     Ok(())
 }

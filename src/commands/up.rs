@@ -3,13 +3,12 @@
 
 use std::time::Instant;
 
-use crate::aws::Aws;
 use crate::error::{Error, Result};
 use crate::invocation::Ctx;
 use crate::release::definitions::{identity_line, target};
 use crate::stack::report::Report;
 use crate::stack::spec::Spec;
-use crate::stack::Run;
+use crate::stack::{Preflight, Run};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -31,30 +30,33 @@ pub async fn plan(ctx: &Ctx, args: Args) -> Result<()> {
 async fn converge(ctx: &Ctx, apply: bool, prune: bool) -> Result<()> {
     let started = Instant::now();
     let aws = ctx.aws().await?;
-    if !apply {
-        return stack(ctx, &aws, false, prune, started).await;
-    }
-    ctx.writing(&aws, "up", stack(ctx, &aws, true, prune, started)).await
-}
-
-async fn stack(ctx: &Ctx, aws: &Aws, apply: bool, prune: bool, started: Instant) -> Result<()> {
-    let target = target(aws, &ctx.project).await?;
+    let target = target(&aws, &ctx.project).await?;
     let spec = Spec::new(&ctx.project, target)?;
     let report = Report::new(apply, true);
-    let run = Run { aws, spec: &spec, report: &report };
+    let run = Run { aws: &aws, spec: &spec, report: &report };
+    // The checks, before anything is written (the lease included)...
     let pre = run.preflight().await?;
     let verb = if apply { "converging" } else { "planning" };
-    eprintln!("{verb} stack {}: {}", ctx.project.name, identity_line(aws, &spec.target));
+    eprintln!("{verb} stack {}: {}", ctx.project.name, identity_line(&aws, &spec.target));
     if ctx.project.domain.is_none() && ctx.project.web_services().next().is_some() {
         eprintln!(
             "warning: no project.domain: the web services are served over plain HTTP at the load balancer's DNS name \
              (hint: set project.domain to a name with a Route 53 hosted zone for HTTPS, a certificate and DNS records)"
         );
     }
+    if !apply {
+        return stack(ctx, &run, pre, prune, started).await;
+    }
+    // ...and read again under the lease: another writer may have changed the stack meanwhile.
+    let work = async { stack(ctx, &run, run.preflight().await?, prune, started).await };
+    ctx.writing(&aws, "up", work).await
+}
+
+async fn stack(ctx: &Ctx, run: &Run<'_>, pre: Preflight, prune: bool, started: Instant) -> Result<()> {
     let result = run.converge(pre, prune).await;
     if let Err(Error::Interrupted { signal, .. }) = result {
         // What was done before the signal, then the one error line.
-        ctx.print_report(&report, started);
+        ctx.print_report(run.report, started);
         return Err(Error::Interrupted {
             signal,
             what: format!("`up` stopped between two calls; the stack {} is partly converged", ctx.project.name),
@@ -64,6 +66,6 @@ async fn stack(ctx: &Ctx, aws: &Aws, apply: bool, prune: bool, started: Instant)
         });
     }
     result?;
-    ctx.print_report(&report, started);
+    ctx.print_report(run.report, started);
     Ok(())
 }

@@ -56,9 +56,9 @@ pub async fn certificate(run: &Run<'_>, domain: &str, zone: &Zone) -> Result<Opt
             cert
         }
     };
-    if !cert.issued() {
-        validation_records(run, &zone.id, &cert).await?;
-    }
+    // Also for an issued certificate: ACM renews it only while its validation
+    // records stay in place (ACM User Guide, "Managed renewal": DNS validation).
+    validation_records(run, &zone.id, &cert).await?;
     if !run.apply() || cert.issued() {
         return Ok(Some(cert.arn));
     }
