@@ -140,7 +140,9 @@ fn up_prune_interrupted_after_the_service_was_deleted_finishes_its_routes() {
 /// The behaviour layer itself, seen by an independent client (the aws CLI).
 #[test]
 fn the_proxy_holds_groups_and_cluster_until_a_deleted_service_is_inactive() {
-    let moto = Moto::with_rules(lifecycle(1.5, &[]));
+    // Long enough for two aws CLI runs (a second or more each on a loaded machine)
+    // to see the service DRAINING: 1.5 s was not, once.
+    let moto = Moto::with_rules(lifecycle(15.0, &[]));
     with_zone(&moto, "staging.shop.example.com");
     let dir = fixture_copy("shop");
     drop_service(dir.path(), "api", &ENVS);
@@ -176,7 +178,7 @@ fn the_proxy_holds_groups_and_cluster_until_a_deleted_service_is_inactive() {
             text(moto.aws_proxied(&[&["ecs", "describe-services", "--services", "worker"][..], &cluster].concat()));
         out.contains("\"INACTIVE\"")
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     while !inactive() {
         assert!(std::time::Instant::now() < deadline, "worker never became INACTIVE");
         std::thread::sleep(std::time::Duration::from_millis(200));
