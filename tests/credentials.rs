@@ -41,7 +41,7 @@ fn table(docker_config: &Folders) -> Vec<Case> {
         // Item 3: no registry credentials to a remote engine in clear.
         case(&["build", "backend"], vec![env("DOCKER_HOST", "tcp://example.com:2375")], 2, "DOCKER_HOST is tcp://example.com:2375: plain TCP"),
         case(&["build", "backend"], vec![env("DOCKER_HOST", "tcp://127.evil.example:2375")], 2, "DOCKER_HOST is tcp://127.evil.example:2375"),
-        case(&["push", "backend"], vec![env("DOCKER_HOST", "tcp://10.0.0.1:2376"), env("DOCKER_TLS_VERIFY", "1")], 2, "with TLS (DOCKER_TLS_VERIFY or https://), which cruddur cannot speak"),
+        case(&["push", "backend"], vec![env("DOCKER_HOST", "tcp://10.0.0.1:2376"), env("DOCKER_TLS_VERIFY", "1"), env("DOCKER_CERT_PATH", "/nonexistent/certs")], 2, "DOCKER_TLS_VERIFY is set, but /nonexistent/certs/ca.pem does not exist"),
         // Item 7: docker's config.json that is not docker's shape.
         case(&["login"], vec![env("DOCKER_CONFIG", &docker_config.array)], 2, "config.json: top level: is a JSON array, not an object"),
         case(&["login"], vec![env("DOCKER_CONFIG", &docker_config.bad_auths)], 2, "config.json: auths: is a JSON string, not an object"),

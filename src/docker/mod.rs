@@ -8,6 +8,7 @@ pub mod context;
 pub mod exec;
 pub mod push;
 pub mod raw;
+pub mod tls;
 
 use bollard::Docker;
 
@@ -25,9 +26,29 @@ impl Engine {
     /// Connects as the docker CLI would (DOCKER_HOST, else the local socket) and
     /// pings, so that a stopped engine is one clear error before any work starts.
     pub async fn connect() -> Result<Engine> {
-        let host = raw::EngineAddress::from_env()?.to_string();
+        let address = raw::EngineAddress::from_env()?;
+        let host = address.to_string();
         let unavailable = |detail: String| Error::DockerUnavailable { host: host.clone(), detail };
-        let docker = Docker::connect_with_defaults().map_err(|e| unavailable(e.to_string()))?;
+        let (timeout, version) = (120, bollard::API_DEFAULT_VERSION);
+        let docker = match &address {
+            raw::EngineAddress::Unix(socket) => Docker::connect_with_unix(socket, timeout, version),
+            raw::EngineAddress::Tcp(addr) => Docker::connect_with_http(&format!("tcp://{addr}"), timeout, version),
+            raw::EngineAddress::Tls { host, certs } => {
+                tls::client_config(certs)?;
+                // bollard builds its TLS client from the process's provider; the SDK's
+                // rustls brings a second one, so the choice is made here.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                Docker::connect_with_ssl(
+                    &format!("tcp://{host}"),
+                    &certs.join("key.pem"),
+                    &certs.join("cert.pem"),
+                    &certs.join("ca.pem"),
+                    timeout,
+                    version,
+                )
+            }
+        }
+        .map_err(|e| unavailable(e.to_string()))?;
         let ping = tokio::time::timeout(std::time::Duration::from_secs(5), docker.ping()).await;
         match ping {
             Ok(Ok(_)) => Ok(Engine { docker, host }),

@@ -16,22 +16,34 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone)]
 pub enum EngineAddress {
     Unix(String),
+    /// Plain HTTP: a loopback address only.
     Tcp(String),
+    /// TLS with a verified engine certificate and a client certificate (any host).
+    Tls {
+        host: String,
+        certs: std::path::PathBuf,
+    },
 }
 
 impl EngineAddress {
-    /// DOCKER_HOST as the docker CLI reads it, refused when the engine is reached
-    /// over TCP in a way that would carry X-Registry-Auth in clear (see `parse`).
+    /// DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as the docker CLI reads
+    /// them, refused when the engine would be reached over TCP in a way that carries
+    /// X-Registry-Auth in clear (see `parse`).
     pub fn from_env() -> Result<EngineAddress> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        parse(var("DOCKER_HOST").as_deref(), var("DOCKER_TLS_VERIFY").is_some())
+        match parse(var("DOCKER_HOST").as_deref(), var("DOCKER_TLS_VERIFY").is_some())? {
+            EngineAddress::Tls { host, .. } => {
+                Ok(EngineAddress::Tls { host, certs: super::tls::cert_path(var("DOCKER_CERT_PATH").as_deref())? })
+            }
+            other => Ok(other),
+        }
     }
 }
 
-/// A TCP engine only on a loopback address and without DOCKER_TLS_VERIFY: the raw
-/// client and bollard (built without its `ssl` feature) speak plain HTTP only, so a
-/// remote engine, or one that asks for TLS, is refused rather than sent registry
-/// credentials in clear.
+/// TLS (DOCKER_TLS_VERIFY, or an https:// host) to any host, verified against the
+/// engine's CA with a client certificate; plain TCP only to a loopback address, so
+/// a remote engine is never sent registry credentials in clear. `certs` is filled
+/// in by `from_env`.
 pub fn parse(docker_host: Option<&str>, tls_verify: bool) -> Result<EngineAddress> {
     let Some(h) = docker_host else {
         return Ok(EngineAddress::Unix("/var/run/docker.sock".into()));
@@ -43,15 +55,12 @@ pub fn parse(docker_host: Option<&str>, tls_verify: bool) -> Result<EngineAddres
     let tunnel = "reach a remote engine through an SSH tunnel (`ssh -NL 2375:/var/run/docker.sock HOST`, then \
                   DOCKER_HOST=tcp://127.0.0.1:2375), or unset DOCKER_HOST to use the local socket";
     if tls_verify || scheme == "https" {
-        return Err(Error::usage(
-            format!("DOCKER_HOST is {scheme}://{rest} with TLS (DOCKER_TLS_VERIFY or https://), which cruddur cannot speak to the engine yet; it will not fall back to plain HTTP"),
-            tunnel,
-        ));
+        return Ok(EngineAddress::Tls { host: rest.to_string(), certs: std::path::PathBuf::new() });
     }
     if !crate::loopback::is_loopback(rest) {
         return Err(Error::usage(
             format!("DOCKER_HOST is {scheme}://{rest}: plain TCP to a host that is not this machine would carry registry credentials in clear"),
-            tunnel,
+            format!("set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH for an engine that serves TLS (`dockerd --tlsverify`), or {tunnel}"),
         ));
     }
     Ok(EngineAddress::Tcp(rest.to_string()))
@@ -62,6 +71,7 @@ impl fmt::Display for EngineAddress {
         match self {
             EngineAddress::Unix(p) => write!(f, "unix://{p}"),
             EngineAddress::Tcp(a) => write!(f, "tcp://{a}"),
+            EngineAddress::Tls { host, .. } => write!(f, "tcp://{host} (TLS)"),
         }
     }
 }
@@ -93,6 +103,16 @@ pub async fn post_stream(
             let client: Client<_, Full<Bytes>> =
                 Client::builder(TokioExecutor::new()).build(hyper_util::client::legacy::connect::HttpConnector::new());
             let uri = format!("http://{host}{path_and_query}").parse().map_err(|e| unavailable(format!("{e}")))?;
+            client.request(request(uri)).await
+        }
+        EngineAddress::Tls { host, certs } => {
+            let https = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(super::tls::client_config(certs)?)
+                .https_only()
+                .enable_http1()
+                .build();
+            let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+            let uri = format!("https://{host}{path_and_query}").parse().map_err(|e| unavailable(format!("{e}")))?;
             client.request(request(uri)).await
         }
     }
@@ -139,22 +159,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tcp_only_to_loopback_and_never_tls_downgraded() {
+    fn plain_tcp_only_to_loopback_and_tls_to_any_host() {
         assert!(matches!(parse(None, false), Ok(EngineAddress::Unix(_))));
         assert!(matches!(parse(Some("unix:///run/docker.sock"), true), Ok(EngineAddress::Unix(_))));
         assert!(
             matches!(parse(Some("tcp://127.0.0.1:2375"), false), Ok(EngineAddress::Tcp(a)) if a == "127.0.0.1:2375")
         );
         assert!(matches!(parse(Some("tcp://localhost:2375/"), false), Ok(EngineAddress::Tcp(_))));
+        for host in ["tcp://example.com:2375", "tcp://127.evil.example:2375", "http://10.0.0.1:2375"] {
+            assert!(parse(Some(host), false).is_err(), "{host}");
+        }
         for (host, tls) in [
-            ("tcp://example.com:2375", false),
-            ("tcp://127.evil.example:2375", false),
-            ("http://10.0.0.1:2375", false),
             ("tcp://127.0.0.1:2376", true),
             ("tcp://docker.example.com:2376", true),
             ("https://docker.example.com:2376", false),
         ] {
-            assert!(parse(Some(host), tls).is_err(), "{host} tls={tls}");
+            assert!(matches!(parse(Some(host), tls), Ok(EngineAddress::Tls { .. })), "{host} tls={tls}");
         }
     }
 }
