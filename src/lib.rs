@@ -14,6 +14,7 @@ pub mod envfile;
 pub mod error;
 pub mod image;
 pub mod invocation;
+pub mod local;
 pub mod logstream;
 pub mod loopback;
 pub mod model;
