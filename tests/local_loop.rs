@@ -284,3 +284,36 @@ fn the_build_hint_names_the_environment() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("hint: build it first: `cruddur --env staging build frontend`"), "{}", run.stderr);
 }
+
+#[test]
+fn images_change_only_when_what_their_dockerfile_reads_does() {
+    let moto = Moto::start();
+    let ws = Workspace::new();
+    let build = || {
+        let out = ws.cruddur(&moto, &["build", "--all", "-q", "--output", "json"]).ok().json();
+        let by = |name: &str| {
+            let b = out.as_array().unwrap().iter().find(|b| b["service"] == name).unwrap();
+            (b["imageId"].as_str().unwrap().to_string(), b["skipped"] == true)
+        };
+        (by("backend"), by("frontend"))
+    };
+    // Files each Dockerfile reads, unique to this workspace: no image that another
+    // test's identical inputs made (at another time, so another ID) is reused.
+    ws.write("app/build-nonce.txt", &ws.project);
+    ws.write("frontend/build-nonce.txt", &ws.project);
+    let ((backend, _), (frontend, _)) = build();
+    // Files neither Dockerfile reads: the README, a comment in cruddur.toml, an untracked file.
+    let readme = std::fs::read_to_string(ws.path().join("README.md")).unwrap();
+    ws.write("README.md", &format!("{readme}\nOne more line.\n"));
+    let toml = std::fs::read_to_string(ws.path().join("cruddur.toml")).unwrap();
+    ws.write("cruddur.toml", &format!("{toml}\n# a comment\n"));
+    ws.write("notes.txt", "scratch\n");
+    let ((b, b_skipped), (f, f_skipped)) = build();
+    assert_eq!((b.as_str(), b_skipped, f.as_str(), f_skipped), (backend.as_str(), true, frontend.as_str(), true));
+    // A backend source edit: only the backend's image changes.
+    let lib = std::fs::read_to_string(ws.path().join("app/src/lib.rs")).unwrap();
+    ws.write("app/src/lib.rs", &format!("{lib}\n// an edit\n"));
+    let ((b, b_skipped), (f, f_skipped)) = build();
+    assert!(!b_skipped && b != backend, "the backend is rebuilt");
+    assert_eq!((f.as_str(), f_skipped), (frontend.as_str(), true), "the frontend does not read app/src/");
+}
