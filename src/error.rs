@@ -93,7 +93,8 @@ pub enum Error {
     #[error("no image {image} in ECR: {service} would start tasks that cannot pull it")]
     ImageMissing { service: String, image: String, buildable: bool },
     #[error("no local image {image}")]
-    NoImage { image: String, service: String, buildable: bool },
+    /// `env`: the project's environment (`--env NAME`), which the hint's command needs.
+    NoImage { image: String, service: String, buildable: bool, env: Option<String> },
     #[error("cannot reach the registry {registry}: {detail}")]
     RegistryUnreachable { registry: String, detail: String },
     #[error("the registry {registry} rejected the credentials ({detail})")]
@@ -112,6 +113,12 @@ pub enum Error {
     TaskNotStarted { task: String, container: String, reason: String },
     #[error("{service} is not healthy: {state}")]
     LocalUnhealthy { service: String, state: String },
+    #[error("{service} is not running locally: {state}")]
+    LocalNotRunning { service: String, state: String },
+    #[error("{service}: port {port} + --port-offset {offset} is past 65535")]
+    PortOverflow { service: String, port: u16, offset: u16 },
+    #[error("{service}: host port {port} is taken by another program")]
+    PortTaken { service: String, port: u16, offset: u16 },
     #[error("no value for the secrets {}", .parameters.join(", "))]
     MissingSecrets { parameters: Vec<String>, env_files: Vec<String> },
     #[error("no public Route 53 hosted zone holds {domain}")]
@@ -149,6 +156,7 @@ impl Error {
     pub fn status(&self) -> i32 {
         match self {
             Error::RemoteExited(code) => *code,
+            Error::ExecExited(code) if (1..=255).contains(code) => *code as i32,
             Error::TaskExited { code, .. } if (1..=255).contains(code) => *code,
             Error::Interrupted { signal, .. } => 128 + signal,
             other => other.exit_code() as i32,
@@ -171,7 +179,8 @@ impl Error {
             | Error::MissingSecrets { .. }
             | Error::Invalid { .. }
             | Error::UnknownProfile { .. }
-            | Error::ProfileUnreadable { .. } => ExitCode::Usage,
+            | Error::ProfileUnreadable { .. }
+            | Error::PortOverflow { .. } => ExitCode::Usage,
             Error::RolledBack { .. } => ExitCode::RolledBack,
             Error::Timeout { .. } => ExitCode::Timeout,
             Error::Locked { .. } => ExitCode::Locked,
@@ -224,7 +233,7 @@ impl Error {
             Error::DockerUnavailable { .. } => "start the Docker Engine (`sudo systemctl start docker`, or open Docker Desktop), or point DOCKER_HOST at a running one".into(),
             Error::Docker { .. } => "the Docker Engine's message above says what it refused".into(),
             Error::BuildInput { .. } => "fix dockerfile or context in the service's [build] table of cruddur.toml (paths are relative to cruddur.toml)".into(),
-            Error::BuildFailed { .. } => "the failing step's output is shown above; fix it and run `cruddur build` again".into(),
+            Error::BuildFailed { service, .. } => format!("fix the step named above and build again; `cruddur build {service}` without -q prints every step's output"),
             Error::MissingSecrets { env_files, .. } => format!("export each one under its own name (the last part of the path), or put it in {} (`cruddur generate-env` writes it); values are never printed", env_files.join(" or ")),
             Error::NoHostedZone { domain } if domain.matches('.').count() >= 2 => {
                 let parent = domain.split_once('.').map_or(domain.as_str(), |(_, p)| p);
@@ -236,7 +245,7 @@ impl Error {
             Error::CertificateFailed { .. } => "see the certificate in the ACM console; delete it and run `cruddur up` again to request a new one".into(),
             Error::ImageMissing { service, buildable: true, .. } => format!("drop --no-build so that `cruddur deploy {service}` builds and pushes it, or `cruddur push {service}` first; nothing was changed"),
             Error::ImageMissing { service, .. } => format!("give it one: `cruddur deploy {service} --image URI`, or add a [services.{service}.build] table (dockerfile, context) so that deploy builds and pushes it; nothing was changed"),
-            Error::NoImage { service, buildable: true, .. } => format!("build it first: `cruddur build {service}`"),
+            Error::NoImage { service, buildable: true, env, .. } => format!("build it first: `cruddur {}build {service}`", env.as_ref().map(|e| format!("--env {e} ")).unwrap_or_default()),
             Error::NoImage { service, .. } => format!("{service} has no [services.{service}.build] table: add one (dockerfile, context) to build it, or deploy an image that exists: `cruddur deploy {service} --image URI`"),
             Error::RegistryUnreachable { .. } => "check the registry host (--registry, project.registry, or the ECR repository URI) and your network".into(),
             Error::RegistryAuth { .. } => "the ECR token may be for another account or region; check --profile/--region, or the registry's own login".into(),
@@ -247,6 +256,9 @@ impl Error {
             Error::TaskExited { task, service, .. } => format!("`cruddur logs {service} --task {task}` shows its log lines"),
             Error::TaskNotStarted { .. } => "the reason comes from ECS: check the image URI and that the execution role may pull it and read the secrets".into(),
             Error::LocalUnhealthy { .. } => "its last log lines are shown above; `cruddur local ps` shows every container".into(),
+            Error::LocalNotRunning { service, .. } => format!("start it with `cruddur local up {service}`; `cruddur local ps` shows what runs"),
+            Error::PortOverflow { port, .. } => format!("pick an offset of at most {}: `cruddur local up --port-offset N`", 65535 - *port),
+            Error::PortTaken { offset, .. } => format!("free it, or publish every port elsewhere: `cruddur local up --port-offset {}`", if *offset == 0 { 10000 } else { offset.saturating_add(1000) }),
             Error::PlatformMismatch { wanted, cpu, .. } => format!("build it for {wanted} (a FROM --platform in the Dockerfile or base images of another architecture override it), or set runtimePlatform.cpuArchitecture to the image's in the task definition (now {cpu}); nothing was registered"),
             Error::StillFailing { hint, .. } => hint.clone(),
             Error::OwnedElsewhere { .. } => "give this project its own name for it in cruddur.toml (or drop the setting that names it), so that the two stacks share nothing".into(),

@@ -16,6 +16,7 @@ pub mod image;
 pub mod interrupt;
 pub mod invocation;
 pub mod lease;
+pub mod local;
 pub mod logstream;
 pub mod loopback;
 pub mod model;

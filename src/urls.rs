@@ -36,6 +36,19 @@ impl AppUrls {
         urls
     }
 
+    /// Where `local up` publishes the services: each service's port shifted by
+    /// `offset`, at its Gitpod URL inside a Gitpod workspace, else on localhost (the
+    /// domain is not used: the containers run here). None when a port would pass 65535.
+    pub fn on_this_machine(project: &Project, offset: u16, env: &BTreeMap<String, String>) -> Option<AppUrls> {
+        let shifted = |port: u16| port.checked_add(offset).map(|p| public_url(p, env).0);
+        let port = |name: &str, fallback: u16| project.services.get(name).and_then(|s| s.port).unwrap_or(fallback);
+        let mut services = BTreeMap::new();
+        for s in project.web_services() {
+            services.insert(s.name.clone(), shifted(s.port.unwrap_or_default())?);
+        }
+        Some(AppUrls { backend: shifted(port("backend", 4567))?, frontend: shifted(port("frontend", 3000))?, services })
+    }
+
     fn at(project: &Project, host: &str) -> AppUrls {
         let port = |name: &str, fallback: u16| project.services.get(name).and_then(|s| s.port).unwrap_or(fallback);
         let services = project
@@ -63,5 +76,18 @@ impl AppUrls {
                 services,
             },
         }
+    }
+}
+
+/// A port's public URL and host: `https://<port>-<id>.<host>` inside a Gitpod
+/// workspace (GITPOD_WORKSPACE_ID and GITPOD_WORKSPACE_CLUSTER_HOST set), else
+/// `http://localhost:<port>`.
+pub fn public_url(port: u16, env: &BTreeMap<String, String>) -> (String, String) {
+    match (env.get("GITPOD_WORKSPACE_ID"), env.get("GITPOD_WORKSPACE_CLUSTER_HOST")) {
+        (Some(id), Some(host)) if !id.is_empty() && !host.is_empty() => {
+            let host = format!("{port}-{id}.{host}");
+            (format!("https://{host}"), host)
+        }
+        _ => (format!("http://localhost:{port}"), format!("localhost:{port}")),
     }
 }

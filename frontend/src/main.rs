@@ -6,14 +6,20 @@
 //! running server for `/` on loopback and exits 0 only on a 200 answer. It needs no
 //! shell or curl in the image.
 //!
+//! `config.js` is the built file, with the `REACT_APP_*` variables of the
+//! environment appended when set (`runtime_config`).
+//!
 //! Every answer carries the browser protections of `security_headers`.
 
+mod runtime_config;
 mod security_headers;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use axum::http::header;
+use axum::routing::get;
 use axum::Router;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower_http::services::{ServeDir, ServeFile};
@@ -24,8 +30,14 @@ fn port() -> u16 {
 
 fn app(root: PathBuf) -> Router {
     let index = ServeFile::new(root.join("index.html"));
-    let policy = security_headers::Policy::new(&root);
-    Router::new()
+    let config_js = runtime_config::from_env(&root, |name| std::env::var(name).ok());
+    let policy = security_headers::Policy::new(&root, config_js.clone());
+    let mut router = Router::new();
+    if let Some(js) = config_js {
+        let headers = [(header::CONTENT_TYPE, "text/javascript"), (header::CACHE_CONTROL, "no-cache")];
+        router = router.route("/config.js", get(move || async move { (headers, js) }));
+    }
+    router
         .fallback_service(ServeDir::new(&root).fallback(index))
         .layer(axum::middleware::from_fn_with_state(policy, security_headers::add))
 }

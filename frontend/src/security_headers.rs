@@ -22,15 +22,21 @@ type Stamp = Option<(SystemTime, u64)>;
 /// The policy, rebuilt when config.js changes (its size or modification time).
 pub struct Policy {
     config_js: PathBuf,
+    /// config.js made at start from the environment: the policy never changes.
+    fixed: Option<HeaderValue>,
     cached: Mutex<Option<(Stamp, HeaderValue)>>,
 }
 
 impl Policy {
-    pub fn new(root: &std::path::Path) -> Arc<Policy> {
-        Arc::new(Policy { config_js: root.join("config.js"), cached: Mutex::new(None) })
+    pub fn new(root: &std::path::Path, served: Option<String>) -> Arc<Policy> {
+        let fixed = served.map(|js| header_value(&js));
+        Arc::new(Policy { config_js: root.join("config.js"), fixed, cached: Mutex::new(None) })
     }
 
     fn current(&self) -> HeaderValue {
+        if let Some(fixed) = &self.fixed {
+            return fixed.clone();
+        }
         let stamp =
             std::fs::metadata(&self.config_js).ok().map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
         let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
@@ -39,12 +45,15 @@ impl Policy {
                 return value.clone();
             }
         }
-        let js = std::fs::read_to_string(&self.config_js).unwrap_or_default();
-        let value = HeaderValue::from_str(&content_security_policy(&js))
-            .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+        let value = header_value(&std::fs::read_to_string(&self.config_js).unwrap_or_default());
         *cached = Some((stamp, value.clone()));
         value
     }
+}
+
+fn header_value(js: &str) -> HeaderValue {
+    HeaderValue::from_str(&content_security_policy(js))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"))
 }
 
 /// The policy for a page whose settings are `config_js`.

@@ -136,3 +136,42 @@ fn every_answer_carries_the_browser_protections_with_a_csp_from_config_js() {
     let csp = header(&get(port, "/"), "content-security-policy").unwrap();
     assert!(csp.contains("; connect-src http://127.0.0.1:4567 http://127.0.0.1:5000; "), "{csp}");
 }
+
+#[test]
+fn the_environment_at_start_sets_the_backend_url_in_config_js_and_the_policy() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::write(root.path().join("index.html"), "<title>Cruddur</title>").unwrap();
+    // The built file names the build's backend; the container's environment wins.
+    std::fs::write(
+        root.path().join("config.js"),
+        "window.CRUDDUR_CONFIG = {\"backendUrl\": \"http://localhost:4567\"};\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_frontend-server"))
+        .env("PORT", port.to_string())
+        .env("WEB_ROOT", root.path())
+        .env("REACT_APP_BACKEND_URL", "https://14567-ws1.ws-eu1.gitpod.io")
+        .env("REACT_APP_CLIENT_ID", "")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "frontend-server did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let config = get(port, "/config.js");
+    assert!(config.starts_with("HTTP/1.1 200"), "{config}");
+    let body = config.split("\r\n\r\n").nth(1).unwrap();
+    assert_eq!(
+        body,
+        "window.CRUDDUR_CONFIG = {\"backendUrl\": \"http://localhost:4567\"};\n\
+         window.CRUDDUR_CONFIG.backendUrl = \"https://14567-ws1.ws-eu1.gitpod.io\";\n",
+        "an empty variable adds nothing"
+    );
+    assert_eq!(header(&config, "content-type").as_deref(), Some("text/javascript"));
+    let csp = header(&get(port, "/"), "content-security-policy").unwrap();
+    assert!(csp.contains("; connect-src https://14567-ws1.ws-eu1.gitpod.io https://cognito-idp."), "{csp}");
+}

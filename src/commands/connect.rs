@@ -98,20 +98,24 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
 async fn connect_local(ctx: &Ctx, service: &Service, args: &Args) -> Result<()> {
     let engine = crate::docker::Engine::connect().await?;
     let container = crate::docker::containers::local_name(&ctx.project, service);
-    let state = crate::docker::containers::state(&engine, &container).await.map_err(|_| Error::LocalUnhealthy {
+    let state = crate::docker::containers::state(&engine, &container).await.map_err(|_| Error::LocalNotRunning {
         service: service.name.clone(),
-        state: format!("no container {container}; start it with `cruddur local up {}`", service.name),
+        state: format!("no container {container}"),
     })?;
     if state.status != "running" {
-        return Err(Error::LocalUnhealthy {
+        return Err(Error::LocalNotRunning {
             service: service.name.clone(),
             state: format!("container {container} is {}", state.status),
         });
     }
-    let command = args.command.clone().unwrap_or_else(|| service.exec_command.clone());
-    eprintln!("connecting to {container} ({command})");
-    let code =
-        crate::docker::exec::exec(&engine, &container, command.split_whitespace().map(String::from).collect()).await?;
+    // --command goes through the container's shell, as ECS Exec runs it; the
+    // interactive default is the service's exec_command itself.
+    let (shown, argv) = match &args.command {
+        Some(command) => (command.clone(), vec!["/bin/sh".to_string(), "-c".to_string(), command.clone()]),
+        None => (service.exec_command.clone(), service.exec_command.split_whitespace().map(String::from).collect()),
+    };
+    eprintln!("connecting to {container} ({shown})");
+    let code = crate::docker::exec::exec(&engine, &container, argv).await?;
     if code != 0 {
         return Err(Error::ExecExited(code));
     }

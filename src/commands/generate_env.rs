@@ -12,6 +12,7 @@ use crate::envfile;
 use crate::error::{Error, Result};
 use crate::invocation::Ctx;
 use crate::render::{render_str, Unresolved};
+use crate::urls::public_url;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -30,17 +31,6 @@ pub struct Args {
     /// Leave variables that are not set empty instead of failing
     #[arg(long)]
     pub allow_missing: bool,
-}
-
-/// `https://3000-<id>.<host>` in Gitpod, `http://localhost:3000` elsewhere.
-fn public_url(port: u16, env: &BTreeMap<String, String>) -> (String, String) {
-    match (env.get("GITPOD_WORKSPACE_ID"), env.get("GITPOD_WORKSPACE_CLUSTER_HOST")) {
-        (Some(id), Some(host)) if !id.is_empty() && !host.is_empty() => {
-            let host = format!("{port}-{id}.{host}");
-            (format!("https://{host}"), host)
-        }
-        _ => (format!("http://localhost:{port}"), format!("localhost:{port}")),
-    }
 }
 
 fn region(ctx: &Ctx, env: &BTreeMap<String, String>) -> Option<String> {
@@ -177,14 +167,19 @@ fn default_template(service: &Service) -> String {
     text
 }
 
-/// A generated env file holds secrets: say so when git would pick it up.
+/// A generated env file holds secrets: say so when git would pick it up. Any path:
+/// a bare file name is in the current folder; outside a repository (git exits 128,
+/// its message kept from the terminal) there is nothing to say.
 fn warn_if_tracked(path: &std::path::Path) {
-    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else { return };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let ignored = std::process::Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["check-ignore", "-q"])
+        .args(["check-ignore", "-q", "--"])
         .arg(path.file_name().unwrap_or_default())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .status();
     // Exit 1: inside a repository and not ignored. 128: not a repository.
     if ignored.is_ok_and(|s| s.code() == Some(1)) {

@@ -4,20 +4,20 @@
 //! `generate-env` writes, else from SSM), and the healthCheck as Docker's.
 //! One network joins them; each answers to its ECS name there, as with Service Connect.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::config::Service;
-use crate::docker::containers::{self, ContainerSpec, PROJECT_LABEL, SERVICE_LABEL};
-use crate::docker::{docker_error, is_not_found, Engine};
-use crate::envfile;
+use crate::docker::containers;
+use crate::docker::Engine;
 use crate::error::{Error, Result};
-use crate::image;
 use crate::invocation::Ctx;
-use crate::release::definitions::render_task_definition;
+use crate::local::spec::{self, network_name};
+use crate::local::start;
 use crate::render::context::Target;
+use crate::urls::{public_url, AppUrls};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -59,10 +59,6 @@ struct Running {
     state: containers::State,
 }
 
-fn network_name(ctx: &Ctx) -> String {
-    format!("{}-local", ctx.project.name)
-}
-
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     match args.action {
         Action::Up(up_args) => up(ctx, up_args).await,
@@ -77,28 +73,37 @@ async fn up(ctx: &Ctx, args: UpArgs) -> Result<()> {
     } else {
         args.services.iter().map(|n| ctx.project.service(n)).collect::<Result<_>>()?
     };
-    // Rendering needs an account and region only for ARNs, which stay unused here.
-    let target = Target::offline(&ctx.project, ctx.global.region.as_deref());
+    // Every published port fits below 65535, checked before anything is started.
+    if let Some((service, port)) = services.iter().filter_map(|s| s.port.map(|p| (*s, p))).max_by_key(|(_, p)| *p) {
+        spec::shifted(service, port, args.port_offset)?;
+    }
+    // Rendering needs an account and region only for ARNs, which stay unused here;
+    // the app's URLs are where this machine publishes the services.
+    let mut target = Target::offline(&ctx.project, ctx.global.region.as_deref());
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    if let Some(urls) = AppUrls::on_this_machine(&ctx.project, args.port_offset, &env) {
+        target.urls = urls;
+    }
     let engine = Engine::connect().await?;
+    let options = spec::Options { port_offset: args.port_offset, health_interval: args.health_interval };
     let mut specs = Vec::new();
     for service in &services {
-        specs.push(container_spec(ctx, &engine, &target, service, &args).await?);
+        specs.push(spec::container_spec(ctx, &engine, &target, service, &options).await?);
     }
-    containers::ensure_network(&engine, &network_name(ctx), &ctx.project.name).await?;
-    for (service, spec) in services.iter().zip(&specs) {
-        eprintln!("{}: starting {} from {}", service.name, spec.name, spec.image);
-        containers::run(&engine, spec).await?;
-    }
+    let kept = start::start(&engine, &ctx.project.name, &services, &specs, args.port_offset).await?;
     let started = Instant::now();
     let mut results = Vec::new();
     for (service, spec) in services.iter().zip(&specs) {
-        let state = wait_healthy(&engine, service, &spec.name, started + args.timeout).await?;
-        let url = spec
-            .ports
-            .first()
-            .map(|p| p.1)
-            .or(service.port)
-            .map_or_else(String::new, |port| format!("http://localhost:{port}"));
+        let state = match wait_healthy(&engine, service, &spec.name, started + args.timeout).await {
+            Ok(state) => state,
+            Err(e) => {
+                let ours: Vec<String> =
+                    specs.iter().zip(&kept).filter(|(_, k)| !**k).map(|(s, _)| s.name.clone()).collect();
+                start::remove_started(&engine, &ctx.project.name, &ours).await;
+                return Err(e);
+            }
+        };
+        let url = spec.ports.first().map_or_else(String::new, |p| public_url(p.1, &env).0);
         eprintln!("{}: {} ({:.1}s)", service.name, state.health, started.elapsed().as_secs_f64());
         results.push(Running { service: service.name.clone(), container: spec.name.clone(), url, state });
     }
@@ -110,79 +115,6 @@ async fn up(ctx: &Ctx, args: UpArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-async fn container_spec(
-    ctx: &Ctx,
-    engine: &Engine,
-    target: &Target,
-    service: &Service,
-    args: &UpArgs,
-) -> Result<ContainerSpec> {
-    let image = format!("{}:latest", image::local_repo(&ctx.project, service));
-    match engine.docker.inspect_image(&image).await {
-        Ok(_) => {}
-        Err(e) if is_not_found(&e) => {
-            return Err(Error::NoImage { image, service: service.name.clone(), buildable: service.build.is_some() })
-        }
-        Err(e) => return Err(docker_error("InspectImage", image)(e)),
-    }
-    let rendered = render_task_definition(&ctx.project, service, target, Some(&image))?;
-    let def = rendered.spec.container(&service.container).cloned().ok_or_else(|| Error::InvalidDefinition {
-        file: ctx.project.display_path(&service.task_definition),
-        kind: "task definition",
-        message: format!("no container named `{}`", service.container),
-    })?;
-    let mut env: Vec<(String, String)> =
-        def.environment.clone().unwrap_or_default().into_iter().map(|kv| (kv.name, kv.value)).collect();
-    let wanted: Vec<String> = def.secrets.clone().unwrap_or_default().into_iter().map(|s| s.name).collect();
-    if !wanted.is_empty() {
-        let values = secret_values(ctx, service).await?;
-        let missing: Vec<&str> = wanted.iter().filter(|n| !values.contains_key(*n)).map(String::as_str).collect();
-        if !missing.is_empty() {
-            eprintln!("warning: {}: no value for {}; left unset", service.name, missing.join(", "));
-        }
-        env.extend(wanted.iter().filter_map(|n| values.get(n).map(|v| (n.clone(), v.clone()))));
-    }
-    let ports = def
-        .port_mappings
-        .clone()
-        .unwrap_or_default()
-        .iter()
-        .filter(|p| p.protocol.as_deref().unwrap_or("tcp") == "tcp")
-        .map(|p| (p.container_port as u16, (p.container_port as u16).saturating_add(args.port_offset)))
-        .collect();
-    let health = def
-        .health_check
-        .as_ref()
-        .and_then(|h| containers::health_from_ecs(&serde_json::to_value(h).unwrap_or_default(), args.health_interval));
-    Ok(ContainerSpec {
-        name: crate::docker::containers::local_name(&ctx.project, service),
-        image,
-        network: network_name(ctx),
-        aliases: vec![service.ecs_name.clone(), service.name.clone()],
-        env,
-        ports,
-        health,
-        labels: HashMap::from([
-            (PROJECT_LABEL.to_string(), ctx.project.name.clone()),
-            (SERVICE_LABEL.to_string(), service.name.clone()),
-        ]),
-    })
-}
-
-/// Secret values: the `<ecs-name>.env` file that generate-env writes, else SSM
-/// under the service's prefix (through --endpoint-url when one is set).
-async fn secret_values(ctx: &Ctx, service: &Service) -> Result<BTreeMap<String, String>> {
-    let file = ctx.project.env_file(service);
-    if let Some(values) = envfile::read(&file)? {
-        ctx.verbose(format!("{}: secrets from {}", service.name, file.display()));
-        return Ok(values);
-    }
-    let aws = ctx.aws().await?;
-    let prefix = ctx.project.ssm_prefix(service);
-    ctx.verbose(format!("{}: secrets from SSM {prefix}", service.name));
-    aws.ssm.by_path(&prefix).await
 }
 
 /// Polls until the container is healthy (or running, without a health check).
@@ -200,7 +132,11 @@ async fn wait_healthy(engine: &Engine, service: &Service, name: &str, deadline: 
             return Ok(state);
         }
         if state.has_failed() || Instant::now() > deadline {
-            for line in containers::last_logs(engine, name, 20).await {
+            let lines = containers::last_logs(engine, name, 20).await;
+            if lines.is_empty() {
+                eprintln!("[{}] (the container wrote nothing)", service.name);
+            }
+            for line in lines {
                 eprintln!("[{}] {line}", service.name);
             }
             let what = match state.exit_code {
@@ -216,34 +152,54 @@ async fn wait_healthy(engine: &Engine, service: &Service, name: &str, deadline: 
 
 async fn down(ctx: &Ctx) -> Result<()> {
     let engine = Engine::connect().await?;
+    let mut removed = 0;
     for (name, _) in containers::list(&engine, &ctx.project.name).await? {
         if containers::remove(&engine, &name).await? {
             eprintln!("removed container {name}");
+            removed += 1;
         }
     }
     if containers::remove_network(&engine, &network_name(ctx)).await? {
         eprintln!("removed network {}", network_name(ctx));
+        removed += 1;
+    }
+    if removed == 0 {
+        eprintln!("nothing to remove: no container of project {} is on this engine", ctx.project.name);
     }
     Ok(())
 }
 
 async fn ps(ctx: &Ctx) -> Result<()> {
     let engine = Engine::connect().await?;
+    let env: BTreeMap<String, String> = std::env::vars().collect();
     let mut rows = Vec::new();
     for (name, service) in containers::list(&engine, &ctx.project.name).await? {
         let state = containers::state(&engine, &name).await?;
-        rows.push(serde_json::json!({ "service": service, "container": name, "status": state.status, "health": state.health }));
+        let ports = containers::details(&engine, &name).await?.map(|d| d.ports).unwrap_or_default();
+        let published: Vec<String> = ports.iter().map(|(c, h)| format!("127.0.0.1:{h}->{c}")).collect();
+        let url = ports.first().map(|(_, h)| public_url(*h, &env).0).unwrap_or_default();
+        rows.push(serde_json::json!({
+            "service": service, "container": name, "status": state.status, "health": state.health,
+            "ports": published, "url": url,
+        }));
+    }
+    if rows.is_empty() {
+        eprintln!("nothing running: no container of project {} (start them with `cruddur local up`)", ctx.project.name);
     }
     if ctx.json() {
         ctx.print_json(&rows);
     } else {
         for r in &rows {
+            let text = |key: &str| r[key].as_str().unwrap_or("").to_string();
+            let ports: Vec<&str> = r["ports"].as_array().into_iter().flatten().filter_map(|p| p.as_str()).collect();
             outln!(
-                "{}\t{}\t{}\t{}",
-                r["service"].as_str().unwrap_or(""),
-                r["container"].as_str().unwrap_or(""),
-                r["status"].as_str().unwrap_or(""),
-                r["health"].as_str().unwrap_or("")
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                text("service"),
+                text("container"),
+                text("status"),
+                text("health"),
+                if ports.is_empty() { "-".to_string() } else { ports.join(",") },
+                text("url")
             );
         }
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, HealthConfig, HealthStatusEnum, HostConfig, NetworkCreateRequest,
-    NetworkingConfig, PortBinding,
+    NetworkingConfig, PortBinding, VolumeCreateOptions,
 };
 use bollard::query_parameters::{
     CreateContainerOptions, ListContainersOptions, LogsOptions, RemoveContainerOptions, StartContainerOptions,
@@ -18,6 +18,8 @@ use crate::error::Result;
 
 pub const PROJECT_LABEL: &str = "dev.cruddur.project";
 pub const SERVICE_LABEL: &str = "dev.cruddur.service";
+/// A hash of everything a container is made from (`ContainerSpec::fingerprint`).
+pub const CONFIG_LABEL: &str = "dev.cruddur.config";
 
 /// What `local up` runs for one service.
 #[derive(Debug, Clone)]
@@ -29,8 +31,57 @@ pub struct ContainerSpec {
     pub env: Vec<(String, String)>,
     /// (container port, host port), TCP.
     pub ports: Vec<(u16, u16)>,
+    /// (named volume, path in the container): made when missing, kept by `local down`.
+    pub volumes: Vec<(String, String)>,
     pub health: Option<HealthConfig>,
     pub labels: HashMap<String, String>,
+}
+
+impl ContainerSpec {
+    /// What identifies this container's configuration: the image (by ID) and every
+    /// setting. Two specs with the same fingerprint make the same container.
+    pub fn fingerprint(&self, image_id: &str) -> String {
+        use sha2::Digest;
+        let mut labels: Vec<_> = self.labels.iter().filter(|(k, _)| k.as_str() != CONFIG_LABEL).collect();
+        labels.sort();
+        let text = format!(
+            "{image_id}\n{}\n{}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+            self.image, self.network, self.aliases, self.env, self.ports, self.volumes, self.health, labels
+        );
+        format!("{:x}", sha2::Sha256::digest(text.as_bytes()))
+    }
+}
+
+/// What `local ps` shows of a container besides its state.
+#[derive(Debug, Clone, Default)]
+pub struct Details {
+    pub labels: HashMap<String, String>,
+    /// (container port, host port), as published.
+    pub ports: Vec<(u16, u16)>,
+}
+
+/// The container's labels and published ports; None when there is no such container.
+pub async fn details(engine: &Engine, name: &str) -> Result<Option<Details>> {
+    let inspect =
+        match engine.docker.inspect_container(name, None::<bollard::query_parameters::InspectContainerOptions>).await {
+            Ok(i) => i,
+            Err(e) if is_not_found(&e) => return Ok(None),
+            Err(e) => return Err(docker_error("InspectContainer", name)(e)),
+        };
+    let labels = inspect.config.and_then(|c| c.labels).unwrap_or_default();
+    let mut ports: Vec<(u16, u16)> = inspect
+        .host_config
+        .and_then(|h| h.port_bindings)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(key, bindings)| {
+            let container = key.split('/').next()?.parse().ok()?;
+            let host = bindings?.first()?.host_port.as_deref()?.parse().ok()?;
+            Some((container, host))
+        })
+        .collect();
+    ports.sort();
+    Ok(Some(Details { labels, ports }))
 }
 
 /// The ECS healthCheck (seconds) as Docker's (nanoseconds); `interval` overrides its interval.
@@ -98,6 +149,13 @@ pub async fn run(engine: &Engine, spec: &ContainerSpec) -> Result<()> {
         })
         .collect();
     let exposed = spec.ports.iter().map(|(c, _)| (format!("{c}/tcp"), HashMap::new())).collect();
+    for (volume, _) in &spec.volumes {
+        let labels =
+            HashMap::from([(PROJECT_LABEL.to_string(), spec.labels.get(PROJECT_LABEL).cloned().unwrap_or_default())]);
+        let options = VolumeCreateOptions { name: Some(volume.clone()), labels: Some(labels), ..Default::default() };
+        engine.docker.create_volume(options).await.map_err(docker_error("CreateVolume", volume))?;
+    }
+    let binds = spec.volumes.iter().map(|(volume, path)| format!("{volume}:{path}")).collect();
     let endpoint = EndpointSettings { aliases: Some(spec.aliases.clone()), ..Default::default() };
     let body = ContainerCreateBody {
         image: Some(spec.image.clone()),
@@ -108,6 +166,7 @@ pub async fn run(engine: &Engine, spec: &ContainerSpec) -> Result<()> {
         host_config: Some(HostConfig {
             port_bindings: Some(port_bindings),
             network_mode: Some(spec.network.clone()),
+            binds: Some(binds),
             init: Some(true),
             ..Default::default()
         }),

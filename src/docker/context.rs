@@ -101,7 +101,9 @@ enum Kind {
 /// A context ready to hash and send.
 #[derive(Debug)]
 pub struct BuildContext {
-    dir: PathBuf,
+    /// The ignore file that made `entries` (or the folder, without one): the key
+    /// of the files' digest, since two Dockerfiles may select different files.
+    selection: PathBuf,
     entries: Vec<Entry>,
     /// The Dockerfile's path inside the tar, as the build's `dockerfile` option.
     pub dockerfile: String,
@@ -110,7 +112,8 @@ pub struct BuildContext {
 }
 
 impl BuildContext {
-    /// Walks `dir`, leaving out what its `.dockerignore` excludes.
+    /// Walks `dir`, leaving out what the Dockerfile's own `<Dockerfile>.dockerignore`
+    /// excludes (as BuildKit reads it), else what the context's `.dockerignore` does.
     pub fn collect(dir: &Path, dockerfile: &Path) -> Result<BuildContext> {
         if !dir.is_dir() {
             return Err(Error::BuildInput { path: dir.to_path_buf(), what: "build context folder" });
@@ -118,7 +121,9 @@ impl BuildContext {
         if !dockerfile.is_file() {
             return Err(Error::BuildInput { path: dockerfile.to_path_buf(), what: "Dockerfile" });
         }
-        let ignore_file = dir.join(".dockerignore");
+        let own = PathBuf::from(format!("{}.dockerignore", dockerfile.display()));
+        let ignore_file = if own.is_file() { own } else { dir.join(".dockerignore") };
+        let selection = if ignore_file.is_file() { ignore_file.clone() } else { dir.to_path_buf() };
         let rules = match std::fs::read_to_string(&ignore_file) {
             Ok(text) => IgnoreRules::parse(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => IgnoreRules::default(),
@@ -133,7 +138,7 @@ impl BuildContext {
         // The engine needs the Dockerfile even when .dockerignore leaves it out.
         let listed = entries.iter().any(|e| e.name == name);
         Ok(BuildContext {
-            dir: dir.to_path_buf(),
+            selection,
             entries,
             dockerfile: name,
             dockerfile_source: dockerfile.to_path_buf(),
@@ -149,11 +154,11 @@ impl BuildContext {
     /// `memo` keeps the files' digest per context folder, so services that share a
     /// context (both Dockerfiles here use the workspace) read its files once.
     pub fn input_hash(&self, args: &BTreeMap<String, String>, memo: &mut ContextDigests) -> Result<String> {
-        let files = match memo.get(&self.dir) {
+        let files = match memo.get(&self.selection) {
             Some(d) => d.clone(),
             None => {
                 let d = self.files_digest()?;
-                memo.insert(self.dir.clone(), d.clone());
+                memo.insert(self.selection.clone(), d.clone());
                 d
             }
         };

@@ -56,6 +56,7 @@ pub async fn local_image<'a>(ctx: &Ctx, engine: &Engine, service: &'a Service) -
                 image: latest,
                 service: service.name.clone(),
                 buildable: service.build.is_some(),
+                env: ctx.project.env.clone(),
             })
         }
         Err(e) => return Err(docker_error("InspectImage", latest)(e)),

@@ -100,6 +100,9 @@ impl Drop for Workspace {
             docker(&["rm", "-f", id]);
         }
         docker(&["network", "rm", &format!("{}-local", self.project)]);
+        for volume in docker(&["volume", "ls", "-q", "--filter", &label]).split_whitespace() {
+            docker(&["volume", "rm", "-f", volume]);
+        }
         // The project's images, and those of its environments (`<project>-<env>/<ecs-name>`).
         for pattern in [format!("{}/*", self.project), format!("{}-*/*", self.project)] {
             let images = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}", &pattern]);
@@ -275,8 +278,13 @@ pub fn free_offset() -> u16 {
 
 /// A plain HTTP/1.1 GET on loopback: the whole response, head and body.
 pub fn http_get(port: u16, path: &str) -> String {
+    http_get_with(port, path, "")
+}
+
+/// GET with extra header lines (each ending in \r\n).
+pub fn http_get_with(port: u16, path: &str, headers: &str) -> String {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n").unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out

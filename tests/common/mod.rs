@@ -301,8 +301,12 @@ impl Drop for Moto {
     }
 }
 
+/// The cruddur binary under test: CRUDDUR_TEST_BIN when set (a copy of this
+/// build's, where several checkouts share one target folder and each build
+/// re-links target/debug/cruddur), else cargo's.
 pub fn cruddur_cmd(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cruddur"));
+    let bin = std::env::var_os("CRUDDUR_TEST_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_cruddur").into());
+    let mut cmd = Command::new(bin);
     cmd.current_dir(dir);
     cmd
 }

@@ -1,0 +1,4 @@
+//! `cruddur local`: the services as containers on the local Docker Engine.
+
+pub mod spec;
+pub mod start;
