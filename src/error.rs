@@ -128,6 +128,8 @@ pub enum Error {
     OwnedElsewhere { resource: String, owner: String },
     #[error("{local} differs from {live}")]
     Differs { live: String, local: String, service: String },
+    #[error("no answer from {what} for {}", humantime::format_duration(*.after))]
+    Stalled { what: String, after: Duration, hint: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -166,7 +168,7 @@ impl Error {
             | Error::UnknownProfile { .. }
             | Error::ProfileUnreadable { .. } => ExitCode::Usage,
             Error::RolledBack { .. } => ExitCode::RolledBack,
-            Error::Timeout { .. } => ExitCode::Timeout,
+            Error::Timeout { .. } | Error::Stalled { .. } => ExitCode::Timeout,
             _ => ExitCode::Failure,
         }
     }
@@ -243,6 +245,7 @@ impl Error {
             Error::StillFailing { hint, .. } => hint.clone(),
             Error::OwnedElsewhere { .. } => "give this project its own name for it in cruddur.toml (or drop the setting that names it), so that the two stacks share nothing".into(),
             Error::Differs { service, .. } => format!("`cruddur deploy {service}` rolls the local definition out (`cruddur register {service}` only registers it)"),
+            Error::Stalled { hint, .. } => hint.clone(),
             Error::Io { .. } => "check the path and its permissions".into(),
         };
         Some(hint)
