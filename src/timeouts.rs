@@ -31,7 +31,10 @@ impl Bound {
             Ok(d) if !d.is_zero() && d <= Duration::from_secs(86_400) => Ok(d),
             _ => Err(Error::usage(
                 format!("{}={text:?} is not a duration between 1ms and 24h", self.var),
-                format!("set it to e.g. 30s or 5m, or unset it for the default ({})", humantime::format_duration(self.default)),
+                format!(
+                    "set it to e.g. 30s or 5m, or unset it for the default ({})",
+                    humantime::format_duration(self.default)
+                ),
             )),
         }
     }

@@ -55,7 +55,12 @@ fn region(ctx: &Ctx, env: &BTreeMap<String, String>) -> Option<String> {
 /// Renders one value's template, recording every undefined variable (tera stops at
 /// the first one). A syntax error names the template's line; a render error never
 /// carries a value (tera's message can quote one).
-fn render_value(line: &envfile::TemplateLine, file: &str, vars: &mut Map<String, Value>, missing: &mut Vec<String>) -> Result<String> {
+fn render_value(
+    line: &envfile::TemplateLine,
+    file: &str,
+    vars: &mut Map<String, Value>,
+    missing: &mut Vec<String>,
+) -> Result<String> {
     loop {
         let ctx = tera::Context::from_value(Value::Object(vars.clone())).expect("an object");
         match render_str(&line.value, file, &ctx, &Unresolved::new()) {

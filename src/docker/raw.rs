@@ -95,13 +95,15 @@ async fn stream_from(
             .expect("a valid request")
     };
     let unavailable = |e: String| Error::DockerUnavailable { host: address.to_string(), detail: e };
-    let stalled = || Error::Stalled {
+    let stalled = || {
+        Error::Stalled {
         what: format!("the Docker Engine at {address} (its push stream sent no progress)"),
         after: stall,
         hint: format!(
             "the engine or the registry stopped answering: check `docker info` and the registry, then push again; {} sets this bound",
             crate::timeouts::PUSH_STALL.var
         ),
+    }
     };
     let target: hyper::Uri = match address {
         EngineAddress::Unix(socket) => hyperlocal::Uri::new(socket, path_and_query).into(),
