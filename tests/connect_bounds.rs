@@ -19,16 +19,29 @@ fn with_channel(channel: Value) -> Exec {
     Exec::start(sc)
 }
 
+/// cruddur connect, killed (and the test failed) if it is still running after 60 s:
+/// the unbounded wait these tests are about must not hang the suite.
 fn connect(exec: &Exec, env: &[(&str, &str)], command: &str) -> (Run, Duration) {
     let started = Instant::now();
-    let out = clean(cruddur_cmd(&repo()))
+    let child = clean(cruddur_cmd(&repo()))
         .envs(exec.env(false))
         .envs(env.iter().copied())
         .args(["connect", TASK, "--command", command])
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    (Run::new(out), started.elapsed())
+    let pid = child.id().to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(out) => (Run::new(out.unwrap()), started.elapsed()),
+        Err(_) => {
+            let _ = std::process::Command::new("kill").args(["-9", &pid]).status();
+            panic!("cruddur connect still waiting after 60 s: the wait is not bounded");
+        }
+    }
 }
 
 fn error_lines(run: &Run) -> Vec<&str> {
