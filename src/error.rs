@@ -141,6 +141,8 @@ pub enum Error {
     Locked { key: String, holder: String, waited: Duration, expires_in: Duration },
     #[error("interrupted by {}: {what}", crate::interrupt::name(*.signal))]
     Interrupted { signal: i32, what: String, hint: String },
+    #[error("no answer from {what} for {}", humantime::format_duration(*.after))]
+    Stalled { what: String, after: Duration, hint: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -182,7 +184,7 @@ impl Error {
             | Error::ProfileUnreadable { .. }
             | Error::PortOverflow { .. } => ExitCode::Usage,
             Error::RolledBack { .. } => ExitCode::RolledBack,
-            Error::Timeout { .. } => ExitCode::Timeout,
+            Error::Timeout { .. } | Error::Stalled { .. } => ExitCode::Timeout,
             Error::Locked { .. } => ExitCode::Locked,
             _ => ExitCode::Failure,
         }
@@ -265,6 +267,7 @@ impl Error {
             Error::Differs { service, .. } => format!("`cruddur deploy {service}` rolls the local definition out (`cruddur register {service}` only registers it)"),
             Error::Locked { expires_in, .. } => format!("another writer is changing this stack; wait for it, or raise --lock-timeout. If that holder is gone (a cancelled CI job), its lease expires {} after its last renewal; `cruddur unlock` breaks it now (it asks first)", humantime::format_duration(Duration::from_secs(expires_in.as_secs()))),
             Error::Interrupted { hint, .. } => hint.clone(),
+            Error::Stalled { hint, .. } => hint.clone(),
             Error::Io { .. } => "check the path and its permissions".into(),
         };
         Some(hint)

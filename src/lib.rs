@@ -32,5 +32,6 @@ pub mod session_plugin;
 pub mod ssm_session;
 pub mod stack;
 pub mod template;
+pub mod timeouts;
 pub mod urls;
 pub mod validate;

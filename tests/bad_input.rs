@@ -116,15 +116,41 @@ fn table() -> Vec<Case> {
         case(&["deploy", "backend"], vec![dead_docker()], 1, "cannot reach the Docker Engine"),
         case(&["local", "up", "backend"], vec![dead_docker()], 1, "cannot reach the Docker Engine"),
         case(&["generate-env", "backend"], vec![Edit::Unset("ROLLBAR_ACCESS_TOKEN")], 2, "variables not set"),
+        // Secrets never in output (issue 25): a value no quoting carries is refused by its key alone.
+        case(&["generate-env", "backend"], vec![env("ROLLBAR_ACCESS_TOKEN", "it's $5")], 2, "backend-flask.env: ROLLBAR_ACCESS_TOKEN: the value holds a ' or \\ together with $"),
+        case(&["generate-env", "backend"], vec![env("ROLLBAR_ACCESS_TOKEN", "ends in \\")], 2, "ROLLBAR_ACCESS_TOKEN: the value holds a ' or \\"),
+        case(&["generate-env", "backend"], vec![env("ROLLBAR_ACCESS_TOKEN", "a\rb")], 2, "ROLLBAR_ACCESS_TOKEN: the value holds a carriage return"),
+        case(&["generate-env", "backend"], vec![Edit::File(ENV_TERA, "FRONTEND_URL=".into(), "{% if true %}\nFRONTEND_URL=".into())], 2, "templates/backend-flask.env.tera: not a valid env file: line 4 is not KEY=value"),
+        case(&["generate-env", "backend"], vec![Edit::File(ENV_TERA, "BACKEND_URL=".into(), "BACKEND-URL=".into())], 2, "line 5: `BACKEND-URL` is not a variable name"),
+        // Every wait bounded (issue 25): the bounds' variables are checked before any call.
+        case(&["connect", TASK, "--service", "backend"], vec![env("CRUDDUR_EXEC_CONNECT_TIMEOUT", "soon")], 2, "CRUDDUR_EXEC_CONNECT_TIMEOUT=\"soon\" is not a duration"),
+        case(&["connect", TASK, "--service", "backend"], vec![env("CRUDDUR_EXEC_PING_INTERVAL", "0s")], 2, "CRUDDUR_EXEC_PING_INTERVAL=\"0s\" is not a duration"),
+        case(&["push", "backend"], vec![env("CRUDDUR_PUSH_STALL_TIMEOUT", "forever")], 2, "CRUDDUR_PUSH_STALL_TIMEOUT=\"forever\" is not a duration"),
+        case(&["deploy", "backend"], vec![env("CRUDDUR_PUSH_STALL_TIMEOUT", "48h")], 2, "CRUDDUR_PUSH_STALL_TIMEOUT=\"48h\" is not a duration between 1ms and 24h"),
+        // Flags clap refuses.
+        usage(&["prune", "backend", "--keep", "0"], "--keep"),
+        usage(&["run", "backend", "--timeout", "soon"], "--timeout"),
+        usage(&["run", "backend", "--poll-interval", "10ms"], "at least 100ms"),
+        usage(&["run", "backend", "-e", "NOEQUALS"], "NOEQUALS"),
+        usage(&["generate-env", "--all", "--out", "x.env"], "cannot be used with"),
+        usage(&["local", "up", "--health-interval", "soon"], "--health-interval"),
+        // db allow-ip.
+        case(&["db", "allow-ip", "--ip", "1.2.3.4"], vec![], 2, "cruddur.toml has no [database] table"),
+        case(&["db", "allow-ip", "--ip", "999.1.1.1"], vec![toml("# [database]\n", "[database]\nsecurity_group = \"db-sg\"\n")], 2, "`999.1.1.1` is not an IPv4 address"),
+        case(&["db", "allow-ip"], vec![toml("# [database]\n", "[database]\nsecurity_group = \"db-sg\"\n")], 2, "no address to allow: neither --ip nor GITPOD_IP is set"),
     ]
 }
+
+const ENV_TERA: &str = "templates/backend-flask.env.tera";
+const TASK: &str = "5a6b7c8d9e0f11223344556677889900";
 
 #[test]
 fn bad_input_table() {
     let moto = Moto::start_recording();
     let vars = setup(&moto);
     let cases = table();
-    assert!(cases.len() >= 40, "{} cases", cases.len());
+    assert!(cases.len() >= 90, "{} cases", cases.len());
+    eprintln!("bad-input table: {} cases", cases.len());
     let failures = run_all(&moto, &cases, &vars);
     assert!(failures.is_empty(), "{} of {} cases failed:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
 }

@@ -47,6 +47,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         return connect_local(ctx, service, &args).await;
     }
     let wanted = args.task.as_deref().map(task_id).transpose()?;
+    // The session's bounds, checked before any call.
+    crate::timeouts::EXEC_CONNECT.get()?;
+    crate::timeouts::EXEC_PING.get()?;
     let plugin = if args.plugin { Some(find_plugin().ok_or(Error::PluginMissing)?) } else { None };
     let aws = ctx.aws().await?;
     let cluster = &ctx.project.cluster;

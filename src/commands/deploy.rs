@@ -155,6 +155,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     // Build and push unless an image was given: services with a [build] table.
     let builds = args.image.is_none() && !args.no_build && services.iter().any(|s| s.build.is_some());
     if builds {
+        crate::timeouts::PUSH_STALL.get()?;
+    }
+    if builds {
         crate::registry::check_name(args.registry.host(&ctx.project).as_deref())?;
     }
     let engine = if builds && !ctx.global.dry_run { Some(Engine::connect().await?) } else { None };

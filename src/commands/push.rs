@@ -22,6 +22,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let services = ctx.project.selected(&args.selection.services, args.selection.all)?;
     let services: Vec<&Service> = services.into_iter().filter(|s| !args.selection.all || s.build.is_some()).collect();
     crate::registry::check_name(args.registry.host(&ctx.project).as_deref())?;
+    crate::timeouts::PUSH_STALL.get()?;
     let engine = Engine::connect().await?;
     let mut images = Vec::new();
     for service in services {

@@ -116,7 +116,13 @@ pub fn fit(name: &str, max: usize) -> String {
     }
     let hash = Sha256::digest(name.as_bytes());
     let tail: String = hash.iter().take(3).map(|b| format!("{b:02x}")).collect();
-    let head = name[..max - tail.len() - 1].trim_end_matches('-');
+    // Cut on a character boundary: a name with non-ASCII letters must not panic
+    // (validation then refuses it with a message).
+    let mut cut = max - tail.len() - 1;
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let head = name[..cut].trim_end_matches('-');
     format!("{head}-{tail}")
 }
 
@@ -193,5 +199,6 @@ cluster = "prod"
         assert!(fitted.starts_with("cruddur-staging-frontend"), "{fitted}");
         assert_ne!(fitted, fit("cruddur-staging-frontend-react-js-tg2", 32));
         assert_eq!(fit("cruddur-backend-flask-tg", 32), "cruddur-backend-flask-tg");
+        assert!(fit("cruddur-backend-fläsk-ünïcödé-éé-tg", 32).len() <= 32, "cut on a character boundary");
     }
 }

@@ -76,13 +76,25 @@ impl fmt::Display for EngineAddress {
     }
 }
 
-/// POSTs to the engine and hands each JSON line of the answer to `on_line`.
+/// POSTs to the engine and hands each JSON line of the answer to `on_line`; the
+/// answer and each chunk of it must come within CRUDDUR_PUSH_STALL_TIMEOUT.
 pub async fn post_stream(
+    path_and_query: &str,
+    registry_auth: &str,
+    on_line: impl FnMut(serde_json::Value) -> Result<()>,
+) -> Result<()> {
+    let address = EngineAddress::from_env()?;
+    let stall = crate::timeouts::PUSH_STALL.get()?;
+    stream_from(&address, stall, path_and_query, registry_auth, on_line).await
+}
+
+async fn stream_from(
+    address: &EngineAddress,
+    stall: std::time::Duration,
     path_and_query: &str,
     registry_auth: &str,
     mut on_line: impl FnMut(serde_json::Value) -> Result<()>,
 ) -> Result<()> {
-    let address = EngineAddress::from_env()?;
     let request = |uri: hyper::Uri| {
         Request::builder()
             .method(Method::POST)
@@ -93,35 +105,55 @@ pub async fn post_stream(
             .expect("a valid request")
     };
     let unavailable = |e: String| Error::DockerUnavailable { host: address.to_string(), detail: e };
-    let response = match &address {
-        EngineAddress::Unix(socket) => {
-            let client: Client<hyperlocal::UnixConnector, Full<Bytes>> =
-                Client::builder(TokioExecutor::new()).build(hyperlocal::UnixConnector);
-            client.request(request(hyperlocal::Uri::new(socket, path_and_query).into())).await
-        }
-        EngineAddress::Tcp(host) => {
-            let client: Client<_, Full<Bytes>> =
-                Client::builder(TokioExecutor::new()).build(hyper_util::client::legacy::connect::HttpConnector::new());
-            let uri = format!("http://{host}{path_and_query}").parse().map_err(|e| unavailable(format!("{e}")))?;
-            client.request(request(uri)).await
-        }
-        EngineAddress::Tls { host, certs } => {
-            let https = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_tls_config(super::tls::client_config(certs)?)
-                .https_only()
-                .enable_http1()
-                .build();
-            let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
-            let uri = format!("https://{host}{path_and_query}").parse().map_err(|e| unavailable(format!("{e}")))?;
-            client.request(request(uri)).await
-        }
+    let stalled = || Error::Stalled {
+        what: format!("the Docker Engine at {address} (its push stream sent no progress)"),
+        after: stall,
+        hint: format!(
+            "the engine or the registry stopped answering: check `docker info` and the registry, then push again; {} sets this bound",
+            crate::timeouts::PUSH_STALL.var
+        ),
     }
-    .map_err(|e| unavailable(e.to_string()))?;
+    };
+    let target: hyper::Uri = match address {
+        EngineAddress::Unix(socket) => hyperlocal::Uri::new(socket, path_and_query).into(),
+        EngineAddress::Tcp(host) => {
+            format!("http://{host}{path_and_query}").parse().map_err(|e| unavailable(format!("{e}")))?
+        }
+        EngineAddress::Tls { host, .. } => {
+            format!("https://{host}{path_and_query}").parse().map_err(|e| unavailable(format!("{e}")))?
+        }
+    };
+    let response = async {
+        match address {
+            EngineAddress::Unix(_) => {
+                let client: Client<hyperlocal::UnixConnector, Full<Bytes>> =
+                    Client::builder(TokioExecutor::new()).build(hyperlocal::UnixConnector);
+                client.request(request(target)).await
+            }
+            EngineAddress::Tcp(_) => {
+                let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
+                    .build(hyper_util::client::legacy::connect::HttpConnector::new());
+                client.request(request(target)).await
+            }
+            EngineAddress::Tls { certs, .. } => {
+                let https = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_tls_config(super::tls::client_config(certs)?)
+                    .https_only()
+                    .enable_http1()
+                    .build();
+                let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+                client.request(request(target)).await
+            }
+        }
+    };
+    // Every wait is bounded: the answer's headers, then each chunk of the stream.
+    let response =
+        tokio::time::timeout(stall, response).await.map_err(|_| stalled())?.map_err(|e| unavailable(e.to_string()))?;
     let status = response.status();
     let mut body = response.into_body();
     let mut pending: Vec<u8> = Vec::new();
     let mut whole = Vec::new();
-    while let Some(frame) = body.frame().await {
+    while let Some(frame) = tokio::time::timeout(stall, body.frame()).await.map_err(|_| stalled())? {
         let frame = frame.map_err(|e| unavailable(e.to_string()))?;
         let Some(chunk) = frame.data_ref() else { continue };
         if !status.is_success() {
@@ -157,6 +189,42 @@ pub async fn post_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// An engine on loopback that answers `answer` to the first request, then holds
+    /// the connection open and silent.
+    async fn stalling_engine(answer: &'static [u8]) -> EngineAddress {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = EngineAddress::Tcp(listener.local_addr().unwrap().to_string());
+        tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 4096];
+            let _ = sock.read(&mut request).await;
+            sock.write_all(answer).await.unwrap();
+            let mut rest = Vec::new();
+            let _ = sock.read_to_end(&mut rest).await; // until the client gives up
+        });
+        address
+    }
+
+    #[tokio::test]
+    async fn a_push_stream_that_stalls_ends_at_the_bound() {
+        let progress = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n\
+                         17\r\n{\"status\":\"Preparing\"}\n\r\n";
+        for (answer, lines_before) in [(&b""[..], 0), (&progress[..], 1)] {
+            let address = stalling_engine(answer).await;
+            let (started, mut lines) = (Instant::now(), 0);
+            let count = |_| {
+                lines += 1;
+                Ok(())
+            };
+            let result = stream_from(&address, Duration::from_millis(300), "/images/x/push", "auth", count).await;
+            assert!(matches!(result, Err(Error::Stalled { .. })), "{result:?}");
+            assert_eq!(lines, lines_before);
+            assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        }
+    }
 
     #[test]
     fn plain_tcp_only_to_loopback_and_tls_to_any_host() {

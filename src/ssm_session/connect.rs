@@ -2,6 +2,7 @@
 //! as given (tests). No extra headers and no signing, as the plugin does.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::handshake::client::Response;
@@ -9,11 +10,22 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 use crate::error::{Error, Result};
 
-pub async fn open(url: &str) -> Result<(WebSocketStream<MaybeTlsStream<TcpStream>>, Response)> {
+/// Opens the data channel; the TCP connect, TLS and the upgrade together are
+/// bounded by `timeout` (CRUDDUR_EXEC_CONNECT_TIMEOUT).
+pub async fn open(url: &str, timeout: Duration) -> Result<(WebSocketStream<MaybeTlsStream<TcpStream>>, Response)> {
     let connector = if url.starts_with("wss://") { Some(Connector::Rustls(Arc::new(tls_config()))) } else { None };
-    tokio_tungstenite::connect_async_tls_with_config(url, None, false, connector)
-        .await
-        .map_err(|e| Error::DataChannel(format!("opening {}: {e}", redact(url))))
+    let opening = tokio_tungstenite::connect_async_tls_with_config(url, None, false, connector);
+    match tokio::time::timeout(timeout, opening).await {
+        Ok(opened) => opened.map_err(|e| Error::DataChannel(format!("opening {}: {e}", redact(url)))),
+        Err(_) => Err(Error::Stalled {
+            what: format!("the Session Manager data channel {} (the WebSocket did not open)", redact(url)),
+            after: timeout,
+            hint: format!(
+                "check the network path to ssmmessages (a proxy or firewall that holds the connection), or raise {}",
+                crate::timeouts::EXEC_CONNECT.var
+            ),
+        }),
+    }
 }
 
 /// A TLS config with an explicit crypto provider, so it never depends on which

@@ -27,7 +27,6 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// The plugin's stdin chunk size.
 const CHUNK: usize = 1024;
 const RESEND_TICK: Duration = Duration::from_millis(100);
-const KEEPALIVE: Duration = Duration::from_secs(300);
 
 /// What a session needs: ExecuteCommand's (or StartSession's) answer and the rest.
 pub struct Session {
@@ -50,7 +49,8 @@ fn channel_err(detail: impl Into<String>) -> Error {
 }
 
 pub async fn run(mut session: Session) -> Result<Ended> {
-    let (ws, _) = super::connect::open(&session.stream_url).await?;
+    let (connect_timeout, ping_every) = (crate::timeouts::EXEC_CONNECT.get()?, crate::timeouts::EXEC_PING.get()?);
+    let (ws, _) = super::connect::open(&session.stream_url, connect_timeout).await?;
     let (mut sink, mut incoming) = ws.split();
     let opening = json!({
         "MessageSchemaVersion": "1.0",
@@ -82,14 +82,17 @@ pub async fn run(mut session: Session) -> Result<Ended> {
     tokio::spawn(read_stdin(tx));
     let mut stdin_open = true;
     let mut tick = tokio::time::interval(RESEND_TICK);
-    let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + KEEPALIVE, KEEPALIVE);
+    // A ping every interval; nothing heard (no pong, no frame) for two of them: the
+    // peer is gone, even when the connection was never closed.
+    let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    let mut heard = Instant::now();
     let sig = |kind| signal(kind).map_err(|e| channel_err(format!("signal handler: {e}")));
     let (mut winch, mut term, mut hup) =
         (sig(SignalKind::window_change())?, sig(SignalKind::terminate())?, sig(SignalKind::hangup())?);
 
     let result = loop {
         tokio::select! {
-            next = incoming.next() => match next {
+            next = incoming.next() => match next.inspect(|_| heard = Instant::now()) {
                 Some(Ok(Message::Binary(bytes))) => match ch.frame(&bytes).await {
                     Ok(Some(ended)) => break Ok(ended),
                     Ok(None) => {}
@@ -124,6 +127,16 @@ pub async fn run(mut session: Session) -> Result<Ended> {
                 ))),
             },
             _ = keepalive.tick() => {
+                if heard.elapsed() >= ping_every * 2 {
+                    break Err(Error::Stalled {
+                        what: "the Session Manager data channel (pings unanswered)".into(),
+                        after: ping_every * 2,
+                        hint: format!(
+                            "the connection to ssmmessages is dead (a network change, a sleeping laptop, a proxy that dropped it): connect again; {} sets how often cruddur pings",
+                            crate::timeouts::EXEC_PING.var
+                        ),
+                    });
+                }
                 let _ = ch.sink.send(Message::Ping(Vec::new().into())).await;
             }
             _ = winch.recv() => ch.send_size().await?,

@@ -17,6 +17,9 @@ the pty exists. Scenario keys (all optional):
   pause: bool            pause_publication before the banner, start_publication once it is acked
   closedHeader: 116|112  the channel_closed header length
   dropAfter: str         drop the TCP connection (no close frame) once this text was output
+  freezeAfter: str       once this text was output, go silent with the connection open: no
+                         frame, no pong (a peer gone behind a NAT or a sleeping laptop)
+  stallUpgrade: bool     accept the TCP connection but never answer the WebSocket upgrade
 Every event is appended as a JSON line to the events file for the test to read.
 
 usage (standalone, for other clients): ssm_peer.py SCENARIO_FILE URL_FILE"""
@@ -303,6 +306,13 @@ class Session:
                 break
             output += chunk
             self.send_stream(P_OUTPUT, chunk)
+            freeze = self.sc.get("freezeAfter")
+            if freeze and freeze.encode() in output:
+                self.wait_acked()
+                self.conn.frozen = True
+                self.log(event="frozen")
+                self.child.kill()
+                return  # the reader keeps reading (and answers nothing) until the client goes
             drop = self.sc.get("dropAfter")
             if drop and drop.encode() in output:
                 self.wait_acked()
@@ -337,6 +347,10 @@ class Peer:
 
     def accept(self, conn):
         try:
+            if any(s["scenario"].get("stallUpgrade") for s in self.sessions.values()):
+                with open(self.events, "a") as f:
+                    f.write(json.dumps({"event": "upgrade_withheld"}) + "\n")
+                return conn.wait_closed()
             path = conn.accept()
             sid = path.split("?")[0].rsplit("/", 1)[-1]
             info = self.sessions.get(sid)

@@ -21,6 +21,7 @@ class Conn:
         self.buf = b""
         self.lock = threading.Lock()
         self.path = None
+        self.frozen = False  # set: nothing is sent any more, pings included
 
     def _read(self, n):
         while len(self.buf) < n:
@@ -61,7 +62,8 @@ class Conn:
             mask = self._read(4) if masked else b"\0\0\0\0"
             data = bytes(c ^ mask[i % 4] for i, c in enumerate(self._read(n)))
             if op == PING:
-                self.send(PONG, data)
+                if not self.frozen:
+                    self.send(PONG, data)
                 continue
             if op == PONG:
                 continue
@@ -74,6 +76,8 @@ class Conn:
                 return first_op, message
 
     def send(self, op, data):
+        if self.frozen:
+            return
         n = len(data)
         if n < 126:
             head = struct.pack(">BB", 0x80 | op, n)
@@ -83,6 +87,15 @@ class Conn:
             head = struct.pack(">BBQ", 0x80 | op, 127, n)
         with self.lock:
             self.sock.sendall(head + data)
+
+    def wait_closed(self):
+        """Holds the connection open, reading and discarding, until the client ends it."""
+        try:
+            while self.sock.recv(65536):
+                pass
+        except OSError:
+            pass
+        self.drop()
 
     def close(self):
         try:
