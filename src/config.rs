@@ -27,6 +27,9 @@ pub const FILE_NAME: &str = "cruddur.toml";
 /// repositories are the ECS names.
 pub const LEGACY_PROJECT: &str = "cruddur";
 
+/// The HTTPS listener's TLS policy unless `project.tls_policy` names another.
+pub const DEFAULT_TLS_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
 /// The environment variable `--env` falls back to.
 pub const ENV_VAR: &str = "CRUDDUR_ENV";
 
@@ -64,6 +67,12 @@ pub struct Project {
     pub log_retention_days: i32,
     /// The ALB's name (`up`).
     pub load_balancer: String,
+    /// ECS Exec's KMS key as configured (None: cruddur makes one, `alias/cruddur/<base>/exec`).
+    pub exec_kms_key: Option<String>,
+    /// ECS Exec's session log group.
+    pub exec_log_group: String,
+    /// The HTTPS listener's TLS policy.
+    pub tls_policy: String,
     /// Security groups resolved to names (configured, or derived).
     pub network: Network,
     pub services: BTreeMap<String, Service>,
@@ -163,6 +172,9 @@ impl Project {
             domain,
             log_retention_days: raw.project.log_retention_days.unwrap_or(1),
             load_balancer: raw.project.load_balancer.unwrap_or_else(|| environment::fit(&format!("{base}-alb"), 32)),
+            exec_kms_key: raw.project.exec_kms_key.filter(|k| !k.is_empty()),
+            exec_log_group: raw.project.exec_log_group.unwrap_or_else(|| format!("/cruddur/{base}/exec")),
+            tls_policy: raw.project.tls_policy.unwrap_or_else(|| DEFAULT_TLS_POLICY.into()),
             network,
             database: raw.database,
             services,

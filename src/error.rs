@@ -64,6 +64,8 @@ pub enum Error {
     PluginMissing,
     #[error("ECS Exec is not enabled for {what}")]
     ExecDisabled { what: String, fix: String },
+    #[error("the ECS Exec KMS key `{key}` {problem}")]
+    ExecKey { key: String, problem: String },
     #[error("task `{task}` does not exist in cluster `{cluster}`")]
     TaskNotFound { cluster: String, task: String, service: String },
     #[error("task `{task}` is {status}, not RUNNING")]
@@ -222,6 +224,7 @@ impl Error {
             Error::NothingToDo { hint, .. } => hint.clone(),
             Error::PluginMissing => "install it: https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html (Debian/Ubuntu: the session-manager-plugin .deb)".into(),
             Error::ExecDisabled { fix, .. } => fix.clone(),
+            Error::ExecKey { .. } => "fix project.exec_kms_key in cruddur.toml (a key id, key ARN or alias/NAME of this account and region, Enabled), or remove it and cruddur makes its own key".into(),
             Error::TaskNotFound { service, .. } => format!("list the running tasks with `cruddur connect --service {service}` (no task id)"),
             Error::TaskNotRunning { service, .. } => format!("pick a RUNNING task: `cruddur connect --service {service}` lists them"),
             Error::NoTaskGiven { name, running, .. } if running == "none" => format!("start one: `cruddur scale {name} 1` (or `cruddur deploy {name}`)"),

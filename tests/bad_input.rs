@@ -53,6 +53,13 @@ fn table() -> Vec<Case> {
         // No operator credentials in the app (issue 25).
         case(&["plan"], vec![toml("secrets = [\"CONNECTION_URL\"", "secrets = [\"AWS_ACCESS_KEY_ID\", \"CONNECTION_URL\"")], 2, "services.backend.secrets[0]: \"AWS_ACCESS_KEY_ID\" would put AWS credentials into the app's container"),
         case(&["deploy", "backend", "--no-build"], vec![toml("[services.backend.environment]\n", "[services.backend.environment]\nAWS_SESSION_TOKEN = \"x\"\n")], 2, "services.backend.environment.AWS_SESSION_TOKEN: \"AWS_SESSION_TOKEN\" would put AWS credentials"),
+        // ECS Exec's key, the TLS policy (issue 25).
+        case(&["up"], vec![toml("[project]\n", "[project]\nexec_kms_key = \"my key\"\n")], 2, "cruddur.toml: project.exec_kms_key: \"my key\" is not a KMS key id, key ARN or alias"),
+        case(&["plan"], vec![toml("[project]\n", "[project]\nexec_kms_key = \"alias/aws/ecs\"\n")], 2, "project.exec_kms_key: \"alias/aws/ecs\" is not a KMS key id"),
+        case(&["plan"], vec![toml("[project]\n", "[project]\ntls_policy = \"TLSv1.2_2021\"\n")], 2, "cruddur.toml: project.tls_policy: \"TLSv1.2_2021\" is not a security policy of Application Load Balancers"),
+        case(&["up"], vec![toml("[project]\n", "[project]\ntls_policy = \"elbsecuritypolicy-2016-08\"\n")], 2, "project.tls_policy: \"elbsecuritypolicy-2016-08\" is not a security policy"),
+        case(&["plan"], vec![toml("[project]\n", "[project]\nexec_log_group = \"/cruddur/exec sessions\"\n")], 2, "project.exec_log_group"),
+        case(&["connect", "--service", "frontend"], vec![toml("port = 3000", "port = 3000\nexec = false")], 1, "ECS Exec is not enabled for service frontend (exec = false in cruddur.toml)"),
         // Routes: what the ALB could not do as written (issue 24).
         case(&["plan"], vec![toml("# domain = \"example.com\"", "domain = \"example.com\""), toml("host = \"api.{{ domain }}\"", "host = \"api.{{ domain }}\"\npriority = 7"), toml("default = true", "default = true\npaths = [\"/app/*\"]\npriority = 7")], 2, "services.backend and services.frontend both have priority = 7"),
         case(&["up"], vec![toml("port = 3000", "port = 4567")], 2, "services.backend and services.frontend both listen on port 4567 and there is no project.domain"),

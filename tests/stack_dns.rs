@@ -163,7 +163,7 @@ fn up_after_down_within_the_hour_requests_a_new_certificate() {
 }
 
 /// The HTTPS listener's TLS policy is compared: one weakened by hand shows in `plan`
-/// and `up` sets it back (issue 25).
+/// and `up` sets it back; `project.tls_policy` names another (issue 25).
 #[test]
 fn a_weaker_tls_policy_shows_in_plan_and_up_sets_it_back() {
     let moto = Moto::start();
@@ -183,16 +183,19 @@ fn a_weaker_tls_policy_shows_in_plan_and_up_sets_it_back() {
     let weaken =
         moto.aws(&["elbv2", "modify-listener", "--listener-arn", arn, "--ssl-policy", "ELBSecurityPolicy-2016-08"]);
     assert!(weaken.status.success(), "{}", String::from_utf8_lossy(&weaken.stderr));
-    let plan = cruddur(&moto, dir.path(), &["--env", "staging", "plan"]).ok();
-    assert!(
-        plan.stdout.contains("TLS policy ELBSecurityPolicy-2016-08 -> ELBSecurityPolicy-TLS13-1-2-2021-06"),
-        "{}",
-        plan.stdout
-    );
-    cruddur(&moto, dir.path(), &["--env", "staging", "up"]).ok();
-    let policy =
-        listeners()["Listeners"].as_array().unwrap().iter().find(|l| l["Port"] == 443).unwrap()["SslPolicy"].clone();
-    assert_eq!(policy, "ELBSecurityPolicy-TLS13-1-2-2021-06");
-    let again = cruddur(&moto, dir.path(), &["--env", "staging", "up", "--output", "json"]).ok();
-    assert_eq!(changed(&again), vec![]);
+    // plan shows the change from `was` to `want`, up makes it, and a second up has nothing to do.
+    let converges = |was: &str, want: &str| {
+        let plan = cruddur(&moto, dir.path(), &["--env", "staging", "plan"]).ok();
+        assert!(plan.stdout.contains(&format!("TLS policy {was} -> {want}")), "{}", plan.stdout);
+        cruddur(&moto, dir.path(), &["--env", "staging", "up"]).ok();
+        let https = listeners()["Listeners"].as_array().unwrap().iter().find(|l| l["Port"] == 443).unwrap().clone();
+        assert_eq!(https["SslPolicy"], want);
+        let again = cruddur(&moto, dir.path(), &["--env", "staging", "up", "--output", "json"]).ok();
+        assert_eq!(changed(&again), vec![]);
+    };
+    converges("ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-TLS13-1-2-2021-06");
+
+    // Another policy named in cruddur.toml.
+    edit_toml(dir.path(), "[project]\n", "[project]\ntls_policy = \"ELBSecurityPolicy-TLS13-1-3-2021-06\"\n");
+    converges("ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06");
 }

@@ -1,13 +1,16 @@
 //! EC2 security groups for `up` and `down`: the ALB's and the services', with
 //! their ingress rules as plain values that compare.
 
-use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, ResourceType, Tag, TagSpecification, UserIdGroupPair};
+use aws_sdk_ec2::types::{
+    Filter, IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, Tag, TagSpecification, UserIdGroupPair,
+};
 
 use crate::aws::ec2::Ec2;
 use crate::aws::{call_error, has_code, Tags};
 use crate::error::Result;
 
-/// One TCP ingress rule: a port from a CIDR or from another security group.
+/// One TCP ingress rule: a port from an IPv4 or IPv6 CIDR, a managed prefix list
+/// or another security group.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Ingress {
     pub port: i32,
@@ -18,14 +21,24 @@ pub struct Ingress {
 pub enum Source {
     Cidr(String),
     Group(String),
+    /// An IPv6 CIDR (`::/0`): cruddur writes none, and revokes those it finds.
+    Cidr6(String),
+    /// A managed prefix list (`pl-...`): cruddur writes none, and revokes those it finds.
+    PrefixList(String),
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Cidr(c) | Source::Cidr6(c) | Source::Group(c) => write!(f, "{c}"),
+            Source::PrefixList(p) => write!(f, "prefix list {p}"),
+        }
+    }
 }
 
 impl std::fmt::Display for Ingress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.source {
-            Source::Cidr(c) => write!(f, "tcp {} from {c}", self.port),
-            Source::Group(g) => write!(f, "tcp {} from {g}", self.port),
-        }
+        write!(f, "tcp {} from {}", self.port, self.source)
     }
 }
 
@@ -45,6 +58,8 @@ fn permission(rule: &Ingress) -> IpPermission {
     match &rule.source {
         Source::Cidr(c) => p.ip_ranges(IpRange::builder().cidr_ip(c).build()).build(),
         Source::Group(g) => p.user_id_group_pairs(UserIdGroupPair::builder().group_id(g).build()).build(),
+        Source::Cidr6(c) => p.ipv6_ranges(Ipv6Range::builder().cidr_ipv6(c).build()).build(),
+        Source::PrefixList(id) => p.prefix_list_ids(PrefixListId::builder().prefix_list_id(id).build()).build(),
     }
 }
 
@@ -65,6 +80,18 @@ fn ingress_of(perms: &[IpPermission]) -> Vec<Ingress> {
                 .iter()
                 .filter_map(|g| g.group_id())
                 .map(|g| Ingress { port, source: Source::Group(g.into()) }),
+        );
+        out.extend(
+            p.ipv6_ranges()
+                .iter()
+                .filter_map(|r| r.cidr_ipv6())
+                .map(|c| Ingress { port, source: Source::Cidr6(c.into()) }),
+        );
+        out.extend(
+            p.prefix_list_ids()
+                .iter()
+                .filter_map(|l| l.prefix_list_id())
+                .map(|l| Ingress { port, source: Source::PrefixList(l.into()) }),
         );
     }
     out.sort();
@@ -173,8 +200,10 @@ impl Ec2 {
                     perms.push(single);
                 }
             }
-            for pair in p.user_id_group_pairs() {
-                let single = base.clone().user_id_group_pairs(pair.clone()).build();
+            let singles = (p.user_id_group_pairs().iter().map(|pair| base.clone().user_id_group_pairs(pair.clone())))
+                .chain(p.ipv6_ranges().iter().map(|range| base.clone().ipv6_ranges(range.clone())))
+                .chain(p.prefix_list_ids().iter().map(|list| base.clone().prefix_list_ids(list.clone())));
+            for single in singles.map(|b| b.build()) {
                 if ingress_of(std::slice::from_ref(&single)).iter().any(|r| rules.contains(r)) {
                     perms.push(single);
                 }

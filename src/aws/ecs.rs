@@ -44,6 +44,8 @@ pub struct ServiceUpdate {
     pub clear_awaiting_image: Option<String>,
     /// The service's load balancers, replaced: (target group ARN, container, port).
     pub load_balancers: Option<Vec<(String, String, i32)>>,
+    /// ECS Exec on or off (for the tasks started from then on).
+    pub enable_execute_command: Option<bool>,
 }
 
 /// Tag `up` puts on a service it created with desiredCount 0 because its image
@@ -201,6 +203,7 @@ impl Ecs {
                     })
                     .collect()
             }))
+            .set_enable_execute_command(update.enable_execute_command)
             .force_new_deployment(update.force_new_deployment);
         let what = format!("{cluster}/{service}");
         let wait = Wait::new(

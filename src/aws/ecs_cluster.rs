@@ -6,6 +6,7 @@ use std::time::Duration;
 use aws_sdk_ecs::types as sdk;
 
 use crate::aws::ecs::{Ecs, CONSISTENCY_MESSAGES};
+pub use crate::aws::ecs_exec_trail::ExecTrail;
 use crate::aws::retry::{is_aws, until_done, until_ok, Wait, SLR_HINT, SLR_MESSAGE};
 use crate::aws::{call_error, Tags};
 use crate::error::{Error, Result};
@@ -16,6 +17,8 @@ pub struct Cluster {
     pub arn: String,
     /// The Service Connect default namespace (an ARN on AWS; moto echoes the name).
     pub namespace: Option<String>,
+    /// `configuration.executeCommandConfiguration` (None: ECS Exec's defaults).
+    pub exec: Option<ExecTrail>,
     pub tags: Tags,
 }
 
@@ -29,6 +32,8 @@ pub struct ServiceSummary {
     pub desired_count: i32,
     pub tags: Tags,
     pub grace_period: Option<i32>,
+    /// `enableExecuteCommand`.
+    pub exec: bool,
     /// The target groups its load balancers name (none for a worker).
     pub target_groups: Vec<String>,
     /// The container ports those load balancers reach, and the containers.
@@ -61,6 +66,7 @@ pub(crate) fn summary(s: &sdk::Service) -> ServiceSummary {
         desired_count: s.desired_count(),
         tags: tags_of(s.tags()),
         grace_period: s.health_check_grace_period_seconds(),
+        exec: s.enable_execute_command(),
     }
 }
 
@@ -98,12 +104,14 @@ impl Ecs {
             .describe_clusters()
             .clusters(name)
             .include(sdk::ClusterField::Tags)
+            .include(sdk::ClusterField::Configurations)
             .send()
             .await
             .map_err(|e| call_error("ecs:DescribeClusters", name, e))?;
         Ok(out.clusters().iter().find(|c| c.status() == Some("ACTIVE")).map(|c| Cluster {
             arn: c.cluster_arn().unwrap_or_default().to_string(),
             namespace: c.service_connect_defaults().and_then(|d| d.namespace()).map(str::to_string),
+            exec: c.configuration().and_then(|c| c.execute_command_configuration()).map(ExecTrail::of),
             tags: tags_of(c.tags()),
         }))
     }
@@ -111,13 +119,14 @@ impl Ecs {
     /// CreateCluster returns the existing cluster when one has this name. On a
     /// fresh account it makes the ECS service-linked role without waiting for it,
     /// and fails until the role is usable: retried for up to 2 minutes.
-    pub async fn create_cluster(&self, name: &str, namespace: &str, tags: &Tags) -> Result<()> {
+    pub async fn create_cluster(&self, name: &str, namespace: &str, exec: &ExecTrail, tags: &Tags) -> Result<()> {
         let defaults = connect_defaults(namespace)?;
         let req = self
             .client()
             .create_cluster()
             .cluster_name(name)
             .service_connect_defaults(defaults)
+            .configuration(exec.configuration())
             .set_tags(Some(sdk_tags(tags)));
         let wait = Wait::new("the ECS service-linked role to be usable", Duration::from_secs(120), SLR_HINT);
         until_ok(
@@ -135,6 +144,18 @@ impl Ecs {
             .update_cluster()
             .cluster(name)
             .service_connect_defaults(defaults)
+            .send()
+            .await
+            .map_err(|e| call_error("ecs:UpdateCluster", name, e))?;
+        Ok(())
+    }
+
+    /// UpdateCluster of the exec configuration alone.
+    pub async fn set_cluster_exec(&self, name: &str, exec: &ExecTrail) -> Result<()> {
+        self.client()
+            .update_cluster()
+            .cluster(name)
+            .configuration(exec.configuration())
             .send()
             .await
             .map_err(|e| call_error("ecs:UpdateCluster", name, e))?;

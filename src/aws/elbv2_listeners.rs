@@ -18,10 +18,6 @@ pub enum Action {
     Other(String),
 }
 
-/// The TLS policy of cruddur's HTTPS listeners: TLS 1.3 and 1.2 only (ELB user
-/// guide, "Security policies for your Application Load Balancer").
-pub const TLS_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
-
 #[derive(Debug, Clone)]
 pub struct Listener {
     pub arn: String,
@@ -108,6 +104,8 @@ pub struct ListenerSpec {
     pub port: i32,
     pub certificate: Option<String>,
     pub default_action: Action,
+    /// The TLS policy of an HTTPS listener (`project.tls_policy`).
+    pub ssl_policy: Option<String>,
 }
 
 fn action_of(actions: &[sdk::Action]) -> Action {
@@ -214,7 +212,7 @@ impl Elbv2 {
             .default_actions(sdk_action(&spec.default_action))
             .set_tags(Some(sdk_tags(tags)));
         if let Some(cert) = &spec.certificate {
-            req = req.certificates(certificate(cert)).ssl_policy(TLS_POLICY);
+            req = req.certificates(certificate(cert)).set_ssl_policy(spec.ssl_policy.clone());
         }
         let what = format!("{lb} port {}", spec.port);
         let out = until_ok(&certificate_wait(spec), certificate_not_found, || async {
@@ -230,7 +228,10 @@ impl Elbv2 {
         // From HTTP to HTTPS, or an HTTPS listener whose policy drifted: the policy
         // goes with the certificate (without one, AWS picks its default policy).
         if let Some(cert) = &spec.certificate {
-            req = req.protocol(sdk::ProtocolEnum::Https).certificates(certificate(cert)).ssl_policy(TLS_POLICY);
+            req = req
+                .protocol(sdk::ProtocolEnum::Https)
+                .certificates(certificate(cert))
+                .set_ssl_policy(spec.ssl_policy.clone());
         }
         until_ok(&certificate_wait(spec), certificate_not_found, || async {
             req.clone().send().await.map_err(|e| call_error("elbv2:ModifyListener", arn, e))

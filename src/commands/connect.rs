@@ -46,6 +46,15 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if args.local {
         return connect_local(ctx, service, &args).await;
     }
+    if !service.exec {
+        return Err(Error::ExecDisabled {
+            what: format!("service {} (exec = false in cruddur.toml)", service.name),
+            fix: format!(
+                "remove `exec = false` from [services.{}] in cruddur.toml, run `cruddur up`, then `cruddur deploy {}` so new tasks get the agent",
+                service.name, service.name
+            ),
+        });
+    }
     let wanted = args.task.as_deref().map(task_id).transpose()?;
     // The session's bounds, checked before any call.
     crate::timeouts::EXEC_CONNECT.get()?;

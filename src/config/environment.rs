@@ -13,8 +13,8 @@ const SECTIONS: [&str; 4] = ["project", "network", "services", "database"];
 /// Names that are made unique per environment when written in the shared tables
 /// (`cluster = "cruddur"` becomes `cruddur-staging`). The same keys written in an
 /// `[env.NAME]` table are taken as they are.
-pub const PROJECT_NAMES: [&str; 6] =
-    ["cluster", "log_group", "namespace", "execution_role", "task_role", "load_balancer"];
+pub const PROJECT_NAMES: [&str; 7] =
+    ["cluster", "log_group", "namespace", "execution_role", "task_role", "load_balancer", "exec_log_group"];
 pub const NETWORK_NAMES: [&str; 2] = ["security_group", "alb_security_group"];
 
 /// The environment names a file defines, in file order.

@@ -45,6 +45,8 @@ pub(super) struct RawService {
     pub(super) cpu: Option<u32>,
     pub(super) memory: Option<u32>,
     pub(super) exec_command: Option<String>,
+    /// false: ECS Exec off for this service (`enableExecuteCommand` false, `connect` refused).
+    pub(super) exec: Option<bool>,
     pub(super) deregistration_delay: Option<i32>,
     pub(super) health_check_interval: Option<i32>,
     pub(super) health_check_timeout: Option<i32>,

@@ -48,6 +48,8 @@ pub struct Service {
     pub memory: u32,
     /// What `cruddur connect` runs in the container.
     pub exec_command: String,
+    /// ECS Exec on (`exec = false` in cruddur.toml turns it off).
+    pub exec: bool,
     pub environment: BTreeMap<String, String>,
     pub secrets: Vec<String>,
     /// None: the service has no image of its own to build.
@@ -138,6 +140,7 @@ pub(super) fn build(
         cpu,
         memory,
         exec_command: svc.exec_command.unwrap_or_else(|| "/bin/sh".into()),
+        exec: svc.exec.unwrap_or(true),
         environment: svc.environment,
         secrets: svc.secrets,
         build: svc.build.map(|b| {

@@ -108,4 +108,10 @@ pub(super) struct RawProject {
     pub(super) domain: Option<String>,
     pub(super) log_retention_days: Option<i32>,
     pub(super) load_balancer: Option<String>,
+    /// The KMS key that encrypts ECS Exec sessions (id, ARN or alias); None: cruddur's own.
+    pub(super) exec_kms_key: Option<String>,
+    /// The log group of ECS Exec sessions (default `/cruddur/<project>[-<env>]/exec`).
+    pub(super) exec_log_group: Option<String>,
+    /// The HTTPS listener's TLS policy (an `ELBSecurityPolicy-*` name).
+    pub(super) tls_policy: Option<String>,
 }

@@ -61,8 +61,13 @@ pub fn render_service_definition(
     let shown = project.display_path(&service.service_definition);
     let vars = &grace_period_vars(project, service, target, vars)?;
     let text = tpl::render_file(&service.service_definition, &shown, &context::to_context(vars), unresolved)?;
-    let (json, spec) = tpl::service_definition(&text, &shown)?;
+    let (mut json, mut spec) = tpl::service_definition(&text, &shown)?;
     crate::validate::service_definition(&spec, &shown)?;
+    // `exec = false` in cruddur.toml wins over the template.
+    if !service.exec {
+        spec.enable_execute_command = Some(false);
+        json["enableExecuteCommand"] = serde_json::Value::Bool(false);
+    }
     Ok((json, spec))
 }
 

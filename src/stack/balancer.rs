@@ -9,7 +9,7 @@ use std::time::Instant;
 use futures_util::future::try_join_all;
 
 use crate::aws::elbv2::{LoadBalancer, TargetGroupSpec};
-use crate::aws::elbv2_listeners::{Action as Route, ListenerSpec, TLS_POLICY};
+use crate::aws::elbv2_listeners::{Action as Route, ListenerSpec};
 use crate::error::Result;
 use crate::stack::network::Network;
 use crate::stack::report::Action;
@@ -128,6 +128,7 @@ fn wanted(run: &Run<'_>, tgs: &TargetGroups, certificate: Option<&str>) -> Vec<L
             port,
             certificate: https.then(|| certificate.unwrap_or("(the new certificate)").to_string()),
             default_action: service.as_deref().map_or(Route::RedirectHttps, forward),
+            ssl_policy: https.then(|| run.spec.project.tls_policy.clone()),
         })
         .collect()
 }
@@ -169,13 +170,13 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
             continue;
         };
         let mut details = Vec::new();
-        let policy_drift = spec.certificate.is_some() && have.ssl_policy.as_deref() != Some(TLS_POLICY);
+        let policy_drift = spec.certificate.is_some() && have.ssl_policy != spec.ssl_policy;
         if have.default_action != spec.default_action || have.certificate != spec.certificate {
             details.push(format!("-> {}", describe(spec, tgs)));
         }
         if policy_drift && have.certificate.is_some() {
             let was = have.ssl_policy.as_deref().unwrap_or("none");
-            details.push(format!("TLS policy {was} -> {TLS_POLICY}"));
+            details.push(format!("TLS policy {was} -> {}", spec.ssl_policy.as_deref().unwrap_or_default()));
         }
         if run.apply() && (!details.is_empty() || policy_drift) {
             elb.modify_listener(&have.arn, spec).await?;
@@ -219,5 +220,10 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
 
 /// A live listener as a spec, to describe it.
 fn spec_of(l: &crate::aws::elbv2_listeners::Listener) -> ListenerSpec {
-    ListenerSpec { port: l.port, certificate: l.certificate.clone(), default_action: l.default_action.clone() }
+    ListenerSpec {
+        port: l.port,
+        certificate: l.certificate.clone(),
+        default_action: l.default_action.clone(),
+        ssl_policy: l.ssl_policy.clone(),
+    }
 }

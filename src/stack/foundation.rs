@@ -5,14 +5,20 @@ use std::time::Instant;
 
 use futures_util::future::try_join_all;
 
+use crate::aws::kms::Key;
 use crate::error::Result;
+use crate::stack::exec_trail;
 use crate::stack::report::Action;
 use crate::stack::Run;
 
 pub async fn log_group(run: &Run<'_>) -> Result<()> {
-    let (aws, project, t) = (run.aws, run.spec.project, Instant::now());
-    let name = &project.log_group;
-    let days = project.log_retention_days;
+    let project = run.spec.project;
+    group(run, &project.log_group, project.log_retention_days, "").await
+}
+
+/// A log group with this retention; `what` says what it is for ("": the app's).
+pub async fn group(run: &Run<'_>, name: &str, days: i32, what: &str) -> Result<()> {
+    let (aws, t) = (run.aws, Instant::now());
     match aws.logs.group(name).await? {
         None => {
             if run.apply() {
@@ -23,7 +29,10 @@ pub async fn log_group(run: &Run<'_>) -> Result<()> {
                 "log-group",
                 name,
                 Action::Create,
-                vec![format!("retention {}", day_count(Some(days)))],
+                [what.to_string(), format!("retention {}", day_count(Some(days)))]
+                    .into_iter()
+                    .filter(|d| !d.is_empty())
+                    .collect(),
                 t,
             );
         }
@@ -49,7 +58,10 @@ pub async fn log_group(run: &Run<'_>) -> Result<()> {
 }
 
 /// The namespace first: the cluster names it as its Service Connect default.
-pub async fn cluster(run: &Run<'_>) -> Result<()> {
+/// The exec trail's key and log group come first: the cluster names them.
+/// `key`: the exec key as preflight read it.
+pub async fn cluster(run: &Run<'_>, key: Option<&Key>) -> Result<()> {
+    let exec = exec_trail::converge(run, key).await?;
     let (aws, project) = (run.aws, run.spec.project);
     let t = Instant::now();
     let namespace =
@@ -86,9 +98,9 @@ pub async fn cluster(run: &Run<'_>) -> Result<()> {
     match aws.ecs.cluster(&project.cluster).await? {
         None => {
             if run.apply() {
-                aws.ecs.create_cluster(&project.cluster, &ns_ref, &run.spec.tags).await?;
+                aws.ecs.create_cluster(&project.cluster, &ns_ref, &exec, &run.spec.tags).await?;
             }
-            let details = vec![format!("Service Connect namespace {}", project.namespace)];
+            let details = vec![format!("Service Connect namespace {}", project.namespace), exec_trail::describe(&exec)];
             run.report.record("cluster", &project.cluster, Action::Create, details, t);
         }
         Some(cluster) => {
@@ -102,6 +114,16 @@ pub async fn cluster(run: &Run<'_>) -> Result<()> {
                 ));
                 if run.apply() {
                     aws.ecs.set_cluster_namespace(&project.cluster, &ns_ref).await?;
+                }
+            }
+            if !exec_trail::same(cluster.exec.as_ref(), &exec) {
+                details.push(format!(
+                    "ECS Exec {} -> {}",
+                    cluster.exec.as_ref().map_or("not configured".into(), exec_trail::describe),
+                    exec_trail::describe(&exec)
+                ));
+                if run.apply() {
+                    aws.ecs.set_cluster_exec(&project.cluster, &exec).await?;
                 }
             }
             run.retag(&project.cluster, &cluster.tags, &mut details, |tags| async move {

@@ -7,6 +7,7 @@
 
 pub mod balancer;
 pub mod dns;
+pub mod exec_trail;
 pub mod foundation;
 pub mod identity;
 pub mod listener_rules;
@@ -26,6 +27,7 @@ use std::future::Future;
 
 use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::iam_roles::Role;
+use crate::aws::kms::Key;
 use crate::aws::route53::Zone;
 use crate::aws::ssm::Parameter;
 use crate::aws::{Aws, Tags};
@@ -53,6 +55,8 @@ pub struct Preflight {
     pub removed: Vec<ServiceSummary>,
     /// The execution and task roles as they are (`Spec::roles` order).
     pub roles: Vec<Option<Role>>,
+    /// ECS Exec's KMS key: the one cruddur.toml names, or cruddur's own if made.
+    pub exec_key: Option<Key>,
 }
 
 impl Run<'_> {
@@ -114,14 +118,15 @@ impl Run<'_> {
                 None => Ok(None),
             }
         };
-        let (parameters, zone, (vpc, subnets), removed, roles) = tokio::try_join!(
+        let (parameters, zone, (vpc, subnets), removed, roles, exec_key) = tokio::try_join!(
             self.secret_parameters(),
             zone,
             network::vpc(self),
             removed::find(self),
-            identity::read_roles(self)
+            identity::read_roles(self),
+            exec_trail::read_key(self)
         )?;
-        Ok(Preflight { vpc, subnets, zone, parameters, removed, roles })
+        Ok(Preflight { vpc, subnets, zone, parameters, removed, roles, exec_key })
     }
 
     /// The secrets' parameters that exist; an error when a secret has neither a
@@ -154,7 +159,7 @@ impl Run<'_> {
         };
         let (_, _, _, _, _, (net, tgs, lb), cert) = tokio::try_join!(
             foundation::log_group(self),
-            foundation::cluster(self),
+            foundation::cluster(self, pre.exec_key.as_ref()),
             foundation::repositories(self),
             identity::roles(self, &pre.roles),
             identity::secrets(self, &pre.parameters),

@@ -118,10 +118,7 @@ async fn group(run: &Run<'_>, vpc: &str, name: &str, description: &str, want: Ve
 
 fn shown(rule: &Ingress) -> String {
     if rule.port < 0 {
-        match &rule.source {
-            Source::Cidr(c) => format!("all traffic from {c}"),
-            Source::Group(g) => format!("all traffic from {g}"),
-        }
+        format!("all traffic from {}", rule.source)
     } else {
         rule.to_string()
     }

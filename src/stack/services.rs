@@ -48,6 +48,7 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
             let want = wanted(run, service, net, tgs, target)?;
             grace_period(run, service, existing.grace_period, want.grace_period, &mut details).await?;
             desired_count(run, service, &existing, want.desired_count, &mut details).await?;
+            execute_command(run, service, existing.exec, want.exec, &mut details).await?;
             container_port(run, service, &existing, tgs, target, &mut details).await?;
             run.report.settle("ecs-service", name, details, t);
         }
@@ -81,9 +82,14 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
                 }
                 // Read back: a CreateService that did not keep the grace period (moto
                 // drops it) is corrected here rather than on the next `up`.
+                // So is an `enableExecuteCommand` it did not keep.
+                let kept = aws.ecs.find_service(&project.cluster, name).await?;
                 if created.grace_period.is_some() {
-                    let kept = aws.ecs.find_service(&project.cluster, name).await?.and_then(|s| s.grace_period);
-                    grace_period(run, service, kept, created.grace_period, &mut Vec::new()).await?;
+                    let had = kept.as_ref().and_then(|s| s.grace_period);
+                    grace_period(run, service, had, created.grace_period, &mut Vec::new()).await?;
+                }
+                if let Some(kept) = &kept {
+                    execute_command(run, service, kept.exec, created.exec, &mut Vec::new()).await?;
                 }
             }
             run.report.record("ecs-service", name, Action::Create, details, t);
@@ -101,6 +107,8 @@ struct Created {
     grace_period: Option<i32>,
     /// The configured count (the service runs 0 while its image is missing).
     desired_count: i32,
+    /// `enableExecuteCommand` as rendered.
+    exec: bool,
 }
 
 /// What `up` and `plan` say of a service created before its image exists.
@@ -120,6 +128,8 @@ struct Wanted {
     grace_period: Option<i32>,
     /// `desiredCount`: the template's, else the service's `desired_count`.
     desired_count: i32,
+    /// `enableExecuteCommand` (false with `exec = false` in cruddur.toml).
+    exec: bool,
 }
 
 fn wanted(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGroups, target: &Target) -> Result<Wanted> {
@@ -128,6 +138,7 @@ fn wanted(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGroups, t
     Ok(Wanted {
         grace_period: spec.health_check_grace_period_seconds,
         desired_count: spec.desired_count.unwrap_or(service.desired_count),
+        exec: spec.enable_execute_command.unwrap_or(false),
     })
 }
 
@@ -195,6 +206,27 @@ async fn container_port(
         ..ServiceUpdate::default()
     };
     aws.ecs.update_service(&project.cluster, &service.ecs_name, &update).await?;
+    Ok(())
+}
+
+/// ECS Exec turned on or off (`exec` in cruddur.toml, `enableExecuteCommand` in the
+/// template): UpdateService, no deployment; the tasks started from then on have it.
+async fn execute_command(
+    run: &Run<'_>,
+    service: &Service,
+    have: bool,
+    want: bool,
+    details: &mut Vec<String>,
+) -> Result<()> {
+    if have == want {
+        return Ok(());
+    }
+    let onoff = |b: bool| if b { "on" } else { "off" };
+    details.push(format!("ECS Exec {} -> {} (tasks started from now on)", onoff(have), onoff(want)));
+    if run.apply() {
+        let update = ServiceUpdate { enable_execute_command: Some(want), ..ServiceUpdate::default() };
+        run.aws.ecs.update_service(&run.spec.project.cluster, &service.ecs_name, &update).await?;
+    }
     Ok(())
 }
 
@@ -276,6 +308,7 @@ async fn create(
         missing_image,
         grace_period: spec.health_check_grace_period_seconds,
         desired_count: configured,
+        exec: spec.enable_execute_command.unwrap_or(false),
     })
 }
 
@@ -289,5 +322,12 @@ pub async fn create_from_template(
     task_definition: &str,
 ) -> Result<String> {
     let (_, spec) = live_service_definition(project, service, target, None, aws).await?;
-    aws.ecs.create_service(&spec, task_definition).await
+    let arn = aws.ecs.create_service(&spec, task_definition).await?;
+    // A CreateService that did not keep `enableExecuteCommand` (moto drops it) is corrected here.
+    let want = spec.enable_execute_command.unwrap_or(false);
+    if aws.ecs.find_service(&project.cluster, &service.ecs_name).await?.is_some_and(|s| s.exec != want) {
+        let update = ServiceUpdate { enable_execute_command: Some(want), ..ServiceUpdate::default() };
+        aws.ecs.update_service(&project.cluster, &service.ecs_name, &update).await?;
+    }
+    Ok(arn)
 }

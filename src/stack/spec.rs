@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::release::definitions::{render_service_definition, render_task_definition};
 use crate::render::context::{self, Target};
 use crate::render::{self as tpl, Unresolved};
+use crate::stack::exec_trail;
 
 /// The tags on everything cruddur makes; `plan` and `down` find what it owns by them.
 /// In an environment, `env=<name>` too: its resources are told apart from another
@@ -128,7 +129,7 @@ impl<'a> Spec<'a> {
             name: project.task_role.clone(),
             policy_name: format!("{}-task-role", project.name),
             trust,
-            policy: policy("task-role.json")?,
+            policy: exec_trail::with_statements(policy("task-role.json")?, project, &target),
         };
         let mut secrets = Vec::new();
         for service in project.services.values() {

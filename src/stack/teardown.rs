@@ -151,6 +151,7 @@ pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
     }
     if all {
         kept_data(run).await?;
+        crate::stack::exec_trail::retire(run).await?;
     }
     Ok(())
 }

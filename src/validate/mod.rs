@@ -16,6 +16,7 @@ pub mod names;
 pub mod network;
 pub mod ports;
 pub mod retention;
+pub mod security;
 pub mod tags;
 
 mod project;

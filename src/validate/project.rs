@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::config::{Project, FILE_NAME};
 use crate::error::Result;
-use crate::validate::{broken, envname, health, in_range, names, ports, quoted, retention, At};
+use crate::validate::{broken, envname, health, in_range, names, ports, quoted, retention, security, At};
 
 pub fn project(p: &Project) -> Result<()> {
     let at = At { file: FILE_NAME };
@@ -18,6 +18,11 @@ pub fn project(p: &Project) -> Result<()> {
     at.check("project.task_role", names::iam_role(&p.task_role))?;
     at.check("project.load_balancer", names::elb(&p.load_balancer, true))?;
     at.check("project.log_retention_days", retention::check(p.log_retention_days))?;
+    at.check("project.exec_log_group", names::log_group(&p.exec_log_group))?;
+    if let Some(key) = &p.exec_kms_key {
+        at.check("project.exec_kms_key", security::kms_key(key))?;
+    }
+    at.check("project.tls_policy", security::tls_policy(&p.tls_policy))?;
     at.check("network.security_group", names::security_group(&p.services_security_group()))?;
     at.check("network.alb_security_group", names::security_group(&p.alb_security_group()))?;
     for (name, s) in &p.services {

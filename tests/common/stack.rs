@@ -100,3 +100,11 @@ pub fn edit_toml(dir: &Path, from: &str, to: &str) {
     assert!(text.contains(from), "`{from}` in cruddur.toml");
     std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
 }
+
+/// The aws CLI's JSON answer (it must succeed; null when it prints nothing).
+#[track_caller]
+pub fn aws_json(moto: &Moto, args: &[&str]) -> Value {
+    let out = moto.aws(args);
+    assert!(out.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
