@@ -105,7 +105,8 @@ async fn stream_from(
             .expect("a valid request")
     };
     let unavailable = |e: String| Error::DockerUnavailable { host: address.to_string(), detail: e };
-    let stalled = || Error::Stalled {
+    let stalled = || {
+        Error::Stalled {
         what: format!("the Docker Engine at {address} (its push stream sent no progress)"),
         after: stall,
         hint: format!(
@@ -123,6 +124,10 @@ async fn stream_from(
             format!("https://{host}{path_and_query}").parse().map_err(|e| unavailable(format!("{e}")))?
         }
     };
+    let tls = match address {
+        EngineAddress::Tls { certs, .. } => Some(super::tls::client_config(certs)?),
+        _ => None,
+    };
     let response = async {
         match address {
             EngineAddress::Unix(_) => {
@@ -135,9 +140,9 @@ async fn stream_from(
                     .build(hyper_util::client::legacy::connect::HttpConnector::new());
                 client.request(request(target)).await
             }
-            EngineAddress::Tls { certs, .. } => {
+            EngineAddress::Tls { .. } => {
                 let https = hyper_rustls::HttpsConnectorBuilder::new()
-                    .with_tls_config(super::tls::client_config(certs)?)
+                    .with_tls_config(tls.expect("made above for TLS"))
                     .https_only()
                     .enable_http1()
                     .build();
