@@ -12,6 +12,9 @@ use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, Tag,
 };
 
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
 use crate::aws::{call_error, has_code, Tags};
 use crate::error::Result;
 
@@ -70,12 +73,7 @@ impl Dynamo {
             .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(Write::Done),
-            Err(e) if has_code(&e, &["ConditionalCheckFailedException"]) => Ok(Write::Refused),
-            Err(e) if has_code(&e, &["ResourceNotFoundException"]) => Ok(Write::NoTable),
-            Err(e) => Err(call_error("dynamodb:PutItem", &format!("{table}/{}", item.key), e)),
-        }
+        conditional(out, "dynamodb:PutItem", &format!("{table}/{}", item.key))
     }
 
     /// Moves the expiry of a lease this token holds.
@@ -93,12 +91,7 @@ impl Dynamo {
             .expression_attribute_values(":t", AttributeValue::S(token.to_string()))
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(Write::Done),
-            Err(e) if has_code(&e, &["ConditionalCheckFailedException"]) => Ok(Write::Refused),
-            Err(e) if has_code(&e, &["ResourceNotFoundException"]) => Ok(Write::NoTable),
-            Err(e) => Err(call_error("dynamodb:UpdateItem", &format!("{table}/{key}"), e)),
-        }
+        conditional(out, "dynamodb:UpdateItem", &format!("{table}/{key}"))
     }
 
     /// Deletes the lease if this token still holds it.
@@ -113,12 +106,7 @@ impl Dynamo {
             .expression_attribute_values(":t", AttributeValue::S(token.to_string()))
             .send()
             .await;
-        match out {
-            Ok(_) => Ok(Write::Done),
-            Err(e) if has_code(&e, &["ConditionalCheckFailedException"]) => Ok(Write::Refused),
-            Err(e) if has_code(&e, &["ResourceNotFoundException"]) => Ok(Write::NoTable),
-            Err(e) => Err(call_error("dynamodb:DeleteItem", &format!("{table}/{key}"), e)),
-        }
+        conditional(out, "dynamodb:DeleteItem", &format!("{table}/{key}"))
     }
 
     /// The lease as it is now (a strongly consistent read).
@@ -203,6 +191,20 @@ impl Dynamo {
             }
             tokio::time::sleep(poll).await;
         }
+    }
+}
+
+/// A conditional write's outcome: done, refused by its condition, or no table (yet).
+fn conditional<O, E, R>(out: std::result::Result<O, SdkError<E, R>>, operation: &str, resource: &str) -> Result<Write>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match out {
+        Ok(_) => Ok(Write::Done),
+        Err(e) if has_code(&e, &["ConditionalCheckFailedException"]) => Ok(Write::Refused),
+        Err(e) if has_code(&e, &["ResourceNotFoundException"]) => Ok(Write::NoTable),
+        Err(e) => Err(call_error(operation, resource, e)),
     }
 }
 
