@@ -101,10 +101,10 @@ async fn allow(ctx: &Ctx, aws: &Aws, db: &Database, cidr: &str, group: &str) -> 
         return Ok(());
     }
     if let Some(target) = target.filter(|_| modify) {
-        aws.ec2.replace_rule(&group, &target.id, db.port, &cidr, desc).await?;
+        aws.ec2.replace_rule(&group, &target.id, db.port, cidr, desc).await?;
     }
     if action == "created" {
-        aws.ec2.authorize_described(&group, db.port, &cidr, desc).await?;
+        aws.ec2.authorize_described(&group, db.port, cidr, desc).await?;
     } else if !extra.is_empty() {
         aws.ec2.revoke_rules(&group, &extra).await?;
     }
