@@ -162,8 +162,10 @@ fn up_right_after_down_waits_for_the_draining_service_then_creates_it() {
     let dir = workspace(None);
     up(&moto, dir.path(), &["up"]).ok();
     up(&moto, dir.path(), &["down", "--yes"]).ok();
+    // `up` reads the service in its checks and again under the stack lease before the
+    // services step waits: six DRAINING answers leave that step several of them.
     moto.set_rules(json!([
-        rule("ecs-service-draining", json!({"first": 3})),
+        rule("ecs-service-draining", json!({"first": 6})),
         // Real ECS refuses a create while the old service drains.
         rule(
             "ecs-create-service-not-idempotent",
@@ -173,7 +175,7 @@ fn up_right_after_down_waits_for_the_draining_service_then_creates_it() {
     let mark = moto.proxy_log().len();
     let run = up(&moto, dir.path(), &["up"]).ok();
     let log = &moto.proxy_log()[mark..];
-    assert_eq!(log.iter().filter(|e| e["injected"] == "ecs-service-draining").count(), 3);
+    assert_eq!(log.iter().filter(|e| e["injected"] == "ecs-service-draining").count(), 6);
     assert_eq!(
         log.iter().filter(|e| e["injected"] == "ecs-create-service-not-idempotent").count(),
         0,
