@@ -297,10 +297,7 @@ fn images_change_only_when_what_their_dockerfile_reads_does() {
         };
         (by("backend"), by("frontend"))
     };
-    // Files each Dockerfile reads, unique to this workspace: no image that another
-    // test's identical inputs made (at another time, so another ID) is reused.
-    ws.write("app/build-nonce.txt", &ws.project);
-    ws.write("frontend/build-nonce.txt", &ws.project);
+    // (Workspace::new writes a file unique to the workspace into each image's context.)
     let ((backend, _), (frontend, _)) = build();
     // Files neither Dockerfile reads: the README, a comment in cruddur.toml, an untracked file.
     let readme = std::fs::read_to_string(ws.path().join("README.md")).unwrap();

@@ -47,6 +47,12 @@ impl Workspace {
             1,
         );
         std::fs::write(&toml, text).unwrap();
+        // A file in each image's context, unique to this workspace: its images are built
+        // here, never taken from an image that another test (or bin/demo) made from
+        // identical inputs (the contexts no longer hold cruddur.toml and its project name).
+        for context in ["app", "frontend"] {
+            std::fs::write(dir.path().join(context).join("build-nonce.txt"), &project).unwrap();
+        }
         Workspace { dir, project }
     }
 
