@@ -12,6 +12,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::aws::dynamodb::{Dynamo, LeaseItem, Write};
+use crate::aws::retry::{until_done, Wait};
 use crate::aws::{Aws, Tags};
 use crate::error::{Error, Result};
 
@@ -150,18 +151,24 @@ async fn renew(dynamo: Dynamo, key: String, token: String, life: Duration) {
     }
 }
 
-/// Makes the lease table and waits until it takes writes.
+/// Makes the lease table and waits until it takes writes (a new table is CREATING
+/// for a few seconds and refuses item calls until then).
 async fn make_table(dynamo: &Dynamo) -> Result<()> {
     if dynamo.table_status(TABLE).await?.is_none() {
         eprintln!("creating the DynamoDB table {TABLE} for the stack leases (once per account and region)");
         let tags = Tags::from([("managed-by".to_string(), "cruddur".to_string())]);
         dynamo.create_table(TABLE, &tags).await?;
     }
-    if dynamo.table_status(TABLE).await?.as_deref() == Some("ACTIVE") {
-        return Ok(());
-    }
-    eprintln!("waiting for the DynamoDB table {TABLE} to become ACTIVE (new tables take a few seconds)");
-    dynamo.wait_active(TABLE, Duration::from_millis(500), Duration::from_secs(120)).await
+    let wait = Wait::new(
+        format!("the DynamoDB table {TABLE} to become ACTIVE"),
+        Duration::from_secs(120),
+        format!("see the table {TABLE} in the DynamoDB console, then run the command again"),
+    );
+    until_done(&wait, || async {
+        let status = dynamo.table_status(TABLE).await?;
+        Ok((status.as_deref() == Some("ACTIVE"), status.unwrap_or_else(|| "absent".into())))
+    })
+    .await
 }
 
 /// Breaks the lease as it is now (the one read), not a newer one.

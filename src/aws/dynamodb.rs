@@ -6,7 +6,6 @@
 //! "Condition expressions"; Terraform's S3 backend locks its state the same way).
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, Tag,
@@ -168,28 +167,6 @@ impl Dynamo {
             Ok(_) => Ok(()),
             Err(e) if has_code(&e, &["ResourceInUseException"]) => Ok(()),
             Err(e) => Err(call_error("dynamodb:CreateTable", table, e)),
-        }
-    }
-
-    /// Waits until the table is ACTIVE (it is CREATING for a few seconds after
-    /// CreateTable, and refuses reads and writes until then).
-    pub async fn wait_active(&self, table: &str, poll: Duration, timeout: Duration) -> Result<()> {
-        let started = std::time::Instant::now();
-        loop {
-            let status = self.table_status(table).await?;
-            if status.as_deref() == Some("ACTIVE") {
-                return Ok(());
-            }
-            if started.elapsed() >= timeout {
-                return Err(crate::error::Error::Timeout {
-                    after: timeout,
-                    waiting_for: format!(
-                        "DynamoDB table {table} to become ACTIVE (it is {})",
-                        status.unwrap_or_else(|| "absent".into())
-                    ),
-                });
-            }
-            tokio::time::sleep(poll).await;
         }
     }
 }

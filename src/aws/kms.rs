@@ -5,7 +5,7 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types as sdk;
 
 use crate::aws::{call_error, Tags};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 #[derive(Clone)]
 pub struct Kms {
@@ -76,10 +76,7 @@ impl Kms {
     /// A symmetric key with the default key policy (the account's IAM policies
     /// decide who uses it), and the alias that names it; returns its ARN.
     pub async fn create_key(&self, alias: &str, description: &str, tags: &Tags) -> Result<String> {
-        let mut req = self.client.create_key().description(description);
-        for (k, v) in tags {
-            req = req.tags(sdk::Tag::builder().tag_key(k).tag_value(v).build().map_err(|e| incomplete(&e))?);
-        }
+        let req = self.client.create_key().description(description).set_tags(Some(key_tags(tags)));
         let out = req.send().await.map_err(|e| call_error("kms:CreateKey", alias, e))?;
         let meta = out.key_metadata();
         let arn = meta.and_then(|m| m.arn()).unwrap_or_default().to_string();
@@ -108,10 +105,7 @@ impl Kms {
     }
 
     pub async fn tag(&self, arn: &str, tags: &Tags) -> Result<()> {
-        let mut req = self.client.tag_resource().key_id(arn);
-        for (k, v) in tags {
-            req = req.tags(sdk::Tag::builder().tag_key(k).tag_value(v).build().map_err(|e| incomplete(&e))?);
-        }
+        let req = self.client.tag_resource().key_id(arn).set_tags(Some(key_tags(tags)));
         req.send().await.map_err(|e| call_error("kms:TagResource", arn, e))?;
         Ok(())
     }
@@ -136,6 +130,6 @@ impl Kms {
     }
 }
 
-fn incomplete(e: &dyn std::fmt::Display) -> Error {
-    Error::usage(e.to_string(), "cruddur built an incomplete request: please report it with the command you ran")
+fn key_tags(tags: &Tags) -> Vec<sdk::Tag> {
+    tags.iter().map(|(k, v)| sdk::Tag::builder().tag_key(k).tag_value(v).build().expect("key and value set")).collect()
 }

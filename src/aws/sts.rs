@@ -1,27 +1,35 @@
 //! STS: who am I. The account id goes into every ARN cruddur renders.
 
+use std::sync::{Arc, OnceLock};
+
 use crate::aws::call_error;
 use crate::error::Result;
 
 #[derive(Clone)]
 pub struct Sts {
     client: aws_sdk_sts::Client,
+    /// The answer, asked once per process: the stack lease and the target both need it.
+    identity: Arc<OnceLock<(String, String)>>,
 }
 
 impl Sts {
     pub fn new(client: aws_sdk_sts::Client) -> Self {
-        Sts { client }
+        Sts { client, identity: Arc::default() }
     }
 
     /// The account id and the caller's ARN (whose second field is the partition).
     pub async fn identity(&self) -> Result<(String, String)> {
+        if let Some(known) = self.identity.get() {
+            return Ok(known.clone());
+        }
         let out = self
             .client
             .get_caller_identity()
             .send()
             .await
             .map_err(|e| call_error("sts:GetCallerIdentity", "caller", e))?;
-        Ok((out.account().unwrap_or_default().to_string(), out.arn().unwrap_or_default().to_string()))
+        let found = (out.account().unwrap_or_default().to_string(), out.arn().unwrap_or_default().to_string());
+        Ok(self.identity.get_or_init(|| found).clone())
     }
 }
 

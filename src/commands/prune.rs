@@ -66,13 +66,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     };
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if args.yes || interactive {
-        ctx.writing(&aws, &command, deregister(ctx, aws.clone(), services, &args)).await
+        ctx.writing(&aws, &command, deregister(ctx, &aws, services, &args)).await
     } else {
-        deregister(ctx, aws, services, &args).await
+        deregister(ctx, &aws, services, &args).await
     }
 }
 
-async fn deregister(ctx: &Ctx, aws: Aws, services: Vec<&Service>, args: &Args) -> Result<()> {
+async fn deregister(ctx: &Ctx, aws: &Aws, services: Vec<&Service>, args: &Args) -> Result<()> {
     let mut plans = Vec::new();
     for service in services {
         let family = service.family.clone();

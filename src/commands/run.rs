@@ -129,12 +129,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
             outln!("{line}");
         }
     });
+    // The signal first: once it is in, the wait's refused calls never win the race.
     let outcome = tokio::select! {
-        outcome = waiting => match outcome {
-            Err(Error::Interrupted { signal, .. }) => return Err(stop(&aws, &ctx.project.cluster, &task, signal).await),
-            other => other?,
-        },
+        biased;
         signal = crate::interrupt::signalled() => return Err(stop(&aws, &ctx.project.cluster, &task, signal).await),
+        outcome = waiting => outcome?,
     };
     let error = outcome.error(args.timeout, &service.name);
     if ctx.json() {
@@ -152,11 +151,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
 /// After Ctrl-C or SIGTERM: the one-off task is stopped, with the reason on it.
 async fn stop(aws: &crate::aws::Aws, cluster: &str, task: &TaskDetail, signal: i32) -> Error {
     crate::interrupt::cleanup();
-    let (cluster_task, task_id) = (&task.task_arn, &task.task_id);
     let reason = format!("cruddur run was interrupted ({})", crate::interrupt::name(signal));
-    let what = match aws.ecs.stop_task(cluster, cluster_task, &reason).await {
-        Ok(()) => format!("stopped task {task_id} (StopTask: {reason})"),
-        Err(e) => format!("task {task_id} may still run: {e}"),
+    let what = match aws.ecs.stop_task(cluster, &task.task_arn, &reason).await {
+        Ok(()) => format!("stopped task {} (StopTask: {reason})", task.task_id),
+        Err(e) => format!("task {} may still run: {e}", task.task_id),
     };
     Error::Interrupted {
         signal,

@@ -108,22 +108,25 @@ pub fn describe(exec: &ExecTrail) -> String {
 /// writing the session log group alone.
 pub fn with_statements(mut policy: Value, project: &Project, target: &Target) -> Value {
     let (p, region, account) = (&target.partition, &target.region, &target.account_id);
-    let any_key = format!("arn:{p}:kms:{region}:{account}:key/*");
-    let by_alias = |alias: &str| {
-        json!({"Sid": "EcsExecKms", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": any_key,
-               "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias}}})
+    let decrypt = |resource: String, alias: Option<&str>| {
+        let mut statement =
+            json!({"Sid": "EcsExecKms", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": resource});
+        if let Some(alias) = alias {
+            statement["Condition"] = json!({"ForAnyValue:StringEquals": {"kms:ResourceAliases": alias}});
+        }
+        statement
     };
+    let any_key = format!("arn:{p}:kms:{region}:{account}:key/*");
     let kms = match project.exec_kms_key.as_deref() {
         // A key named by alias, or cruddur's own: whichever key the alias names, even
         // one made again after `down --all`.
-        None => by_alias(&key_alias(project)),
-        Some(alias) if alias.starts_with("alias/") => by_alias(alias),
+        None => decrypt(any_key, Some(&key_alias(project))),
+        Some(alias) if alias.starts_with("alias/") => decrypt(any_key, Some(alias)),
         Some(arn) if arn.starts_with("arn:") => match arn.split_once(":alias/") {
-            Some((_, name)) => by_alias(&format!("alias/{name}")),
-            None => json!({"Sid": "EcsExecKms", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": arn}),
+            Some((_, name)) => decrypt(any_key, Some(&format!("alias/{name}"))),
+            None => decrypt(arn.to_string(), None),
         },
-        Some(id) => json!({"Sid": "EcsExecKms", "Effect": "Allow", "Action": "kms:Decrypt",
-                           "Resource": format!("arn:{p}:kms:{region}:{account}:key/{id}")}),
+        Some(id) => decrypt(format!("arn:{p}:kms:{region}:{account}:key/{id}"), None),
     };
     let group = format!("arn:{p}:logs:{region}:{account}:log-group:{}", project.exec_log_group);
     let logs = json!({"Sid": "EcsExecLogs", "Effect": "Allow",
