@@ -72,14 +72,42 @@ pub fn base_url(host: &str) -> String {
     format!("{scheme}://{host}")
 }
 
-/// GET /v2/ with the credentials: 200 is fine, 401/403 means they were refused.
-pub async fn check(host: &str, credentials: &Credentials) -> Result<()> {
-    let client = reqwest::Client::builder()
+fn client(host: &str) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(3))
         .timeout(Duration::from_secs(10))
         .build()
-        .map_err(|e| Error::RegistryUnreachable { registry: host.into(), detail: e.to_string() })?;
-    let response = client
+        .map_err(|e| Error::RegistryUnreachable { registry: host.into(), detail: e.to_string() })
+}
+
+/// The image config digest of `repository:tag` in the registry, which is the
+/// engine's image ID of the image that was pushed as it (a single-platform Docker
+/// or OCI manifest); None when the tag is not there or names an index. ECR takes
+/// its token as Basic auth on the registry API too.
+pub async fn pushed_image_id(
+    host: &str,
+    repository: &str,
+    tag: &str,
+    credentials: &Credentials,
+) -> Result<Option<String>> {
+    let accept = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json";
+    let response = client(host)?
+        .get(format!("{}/v2/{repository}/manifests/{tag}", base_url(host)))
+        .header(reqwest::header::ACCEPT, accept)
+        .basic_auth(&credentials.username, Some(&credentials.password))
+        .send()
+        .await
+        .map_err(|e| Error::RegistryUnreachable { registry: host.into(), detail: innermost(&e) })?;
+    if !response.status().is_success() {
+        return Ok(None);
+    }
+    let manifest: serde_json::Value = response.json().await.unwrap_or_default();
+    Ok(manifest["config"]["digest"].as_str().map(str::to_string))
+}
+
+/// GET /v2/ with the credentials: 200 is fine, 401/403 means they were refused.
+pub async fn check(host: &str, credentials: &Credentials) -> Result<()> {
+    let response = client(host)?
         .get(format!("{}/v2/", base_url(host)))
         .basic_auth(&credentials.username, Some(&credentials.password))
         .send()

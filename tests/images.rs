@@ -30,6 +30,27 @@ fn build_push_skip_and_push_only_the_changed_layer() {
     let backend_repo = format!("{}/backend-flask", ws.project);
     assert!(docker(&["image", "inspect", &format!("{backend_repo}:{sha}")]).contains("health-check"));
 
+    // A commit that changes nothing the images read: the frontend is reused and
+    // carries both commits' tags now (the backend is rebuilt: its GIT_COMMIT build
+    // arg, served at /__version__, is the new commit). Push sends only this commit's
+    // tag and `latest` (below).
+    let first_sha = sha;
+    let readme = std::fs::read_to_string(ws.path().join("README.md")).unwrap();
+    ws.write("README.md", &format!("{readme}\nA line no image reads.\n"));
+    ws.git(&["commit", "-qam", "docs"]);
+    let sha = ws.git_sha();
+    let again = ws.cruddur(&moto, &["build", "--all", "-q", "--output", "json"]).ok().json();
+    let again = again.as_array().unwrap();
+    assert_eq!((again[0]["service"].as_str(), again[0]["skipped"].as_bool()), (Some("backend"), Some(false)));
+    assert_eq!((again[1]["service"].as_str(), again[1]["skipped"].as_bool()), (Some("frontend"), Some(true)));
+    assert_eq!(again[1]["imageId"], built[1]["imageId"]);
+    let frontend_repo = format!("{}/frontend-react-js", ws.project);
+    let old_tag = docker(&["image", "inspect", "-f", "{{.Id}}", &format!("{frontend_repo}:{first_sha}")]);
+    assert_eq!(old_tag, built[1]["imageId"].as_str().unwrap(), "the reused image keeps the first commit's tag");
+    for b in again {
+        assert_eq!(b["tags"], serde_json::json!([sha, "latest"]), "{b}");
+    }
+
     let pushed = ws.cruddur(&moto, &["push", "--all", "--registry", &registry.host, "--output", "json"]).ok().json();
     let catalog = registry.json("/v2/_catalog");
     // Repositories carry the project (any project but Cruddur's own).
@@ -51,6 +72,9 @@ fn build_push_skip_and_push_only_the_changed_layer() {
         assert_eq!(registry.manifest(&repo, &sha).0, digest, "both tags name one manifest");
         assert!(layers.len() >= 3, "{repo}: base, binary and more: {layers:?}");
     }
+    // The engine pushed from registry-prefixed names; none is left behind.
+    let names = docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    assert!(!names.lines().any(|n| n.starts_with(&registry.host)), "registry-prefixed names left:\n{names}");
     // The ECR repositories, read back from moto with boto3.
     let repos = moto.state()["repositories"].clone();
     for name in [&backend, &frontend] {

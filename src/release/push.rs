@@ -1,12 +1,15 @@
 //! Pushing a service's image: its ECR repository made when missing, a login with
-//! ECR's GetAuthorizationToken (or another registry), then every tag the image has.
-//! The engine uploads only the layers the registry lacks; a tag the registry
-//! already holds at the same digest is skipped. The pushed image's platform is read
-//! back from the registry.
+//! ECR's GetAuthorizationToken (or another registry), then the tags this build gave
+//! it (this commit's and `latest`). The engine uploads only the layers the registry
+//! lacks; a tag the registry already holds for this very image (its manifest's
+//! config digest is the image ID) is skipped. The registry-prefixed name the engine
+//! pushes from is removed again. The pushed image's platform is read back from the
+//! registry.
 
 use std::time::Instant;
 
 use bollard::auth::DockerCredentials;
+use bollard::query_parameters::RemoveImageOptions;
 use serde::Serialize;
 
 use crate::aws::Aws;
@@ -37,15 +40,16 @@ pub struct Pushed {
     pub seconds: f64,
 }
 
-/// A service's local image and its tags, checked before anything is sent.
+/// A service's local image and the tags this build gave it.
 pub struct LocalImage<'a> {
     pub service: &'a Service,
     pub id: String,
     pub tags: Vec<String>,
-    repo_digests: Vec<String>,
 }
 
-/// The image `build` tagged `<project>/<ecs-name>:latest`, with its other tags.
+/// The image `build` tagged `<project>/<ecs-name>:latest`, with the tags of this
+/// commit that it carries: an image reused across commits also carries the tags of
+/// the commits it was built or reused at, and those are not pushed again.
 pub async fn local_image<'a>(ctx: &Ctx, engine: &Engine, service: &'a Service) -> Result<LocalImage<'a>> {
     let repo = image::local_repo(&ctx.project, service);
     let latest = format!("{repo}:latest");
@@ -61,21 +65,17 @@ pub async fn local_image<'a>(ctx: &Ctx, engine: &Engine, service: &'a Service) -
         }
         Err(e) => return Err(docker_error("InspectImage", latest)(e)),
     };
-    let prefix = format!("{repo}:");
-    let mut tags: Vec<String> = inspect
-        .repo_tags
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|t| t.strip_prefix(&prefix).map(String::from))
-        .collect();
+    let carried = inspect.repo_tags.unwrap_or_default();
+    let current = image::tags(&ctx.project.root);
     // The commit tag first, `latest` last, as `build` made them.
-    tags.sort_by_key(|t| (t == "latest", t.clone()));
-    Ok(LocalImage {
-        service,
-        id: inspect.id.unwrap_or_default(),
-        tags,
-        repo_digests: inspect.repo_digests.unwrap_or_default(),
-    })
+    let tags: Vec<String> = current.iter().filter(|t| carried.contains(&format!("{repo}:{t}"))).cloned().collect();
+    if let Some(missing) = current.iter().find(|t| !tags.contains(t)) {
+        eprintln!(
+            "{}: {repo}:latest has no tag {missing}: it was built at another commit; pushing `latest` only (`cruddur build {}` tags it for this one)",
+            service.name, service.name
+        );
+    }
+    Ok(LocalImage { service, id: inspect.id.unwrap_or_default(), tags })
 }
 
 /// Pushes one service's image: repository, login, preflight, then each tag.
@@ -103,15 +103,19 @@ pub async fn push_image(
     let mut report = PushReport::default();
     let mut skipped = true;
     for tag in &img.tags {
-        engine_build::tag(engine, &img.id, &remote, tag).await?;
-        if let Some(digest) = already_there(engine, &remote, tag, &img.repo_digests, &credentials).await {
+        if let Some(digest) = already_there(engine, &host, service, tag, &img.id, &credentials).await {
             ctx.verbose(format!("{}: {remote}:{tag} is already {digest}", service.name));
             report.digest = Some(digest);
             continue;
         }
         skipped = false;
         eprintln!("{}: pushing {remote}:{tag}", service.name);
-        let one = engine_push::push(&remote, tag, &credentials, &format!("[{}] ", service.name)).await?;
+        // The engine pushes `remote:tag` only under that name; the name is taken
+        // off again whatever the push did, so no registry-prefixed tag is left.
+        engine_build::tag(engine, &img.id, &remote, tag).await?;
+        let one = engine_push::push(&remote, tag, &credentials, &format!("[{}] ", service.name)).await;
+        untag(engine, &format!("{remote}:{tag}")).await;
+        let one = one?;
         report.digest = one.digest;
         for (layer, outcome) in one.layers {
             // A layer the first tag pushed stays "pushed" when the next tag finds it there.
@@ -163,21 +167,30 @@ async fn registry_platform(engine: &Engine, image: &str, creds: &Credentials) ->
     Ok(platforms.join(","))
 }
 
-/// The digest the registry holds for `remote:tag`, when it is the one this image
-/// was last pushed as (the engine records that in the image's RepoDigests).
+/// The manifest digest the registry holds for `remote:tag`, when that tag already
+/// names this image (its config digest is the image ID).
 async fn already_there(
     engine: &Engine,
-    remote: &str,
+    host: &str,
+    service: &Service,
     tag: &str,
-    repo_digests: &[String],
+    image_id: &str,
     creds: &Credentials,
 ) -> Option<String> {
-    let ours: Vec<&str> = repo_digests.iter().filter_map(|d| d.strip_prefix(&format!("{remote}@"))).collect();
-    if ours.is_empty() {
+    let pushed = registry::pushed_image_id(host, &service.repository, tag, creds).await.ok()??;
+    if pushed != image_id {
         return None;
     }
+    let remote = image::remote_repo(host, service);
     let theirs =
         engine.docker.inspect_registry_image(&format!("{remote}:{tag}"), Some(engine_auth(creds))).await.ok()?;
-    let digest = theirs.descriptor.digest?;
-    ours.contains(&digest.as_str()).then_some(digest)
+    theirs.descriptor.digest
+}
+
+/// Removes the name `image` from the engine (never the image: it keeps its other tags).
+async fn untag(engine: &Engine, image: &str) {
+    let options = RemoveImageOptions { force: false, noprune: true };
+    if let Err(e) = engine.docker.remove_image(image, Some(options), None).await {
+        eprintln!("warning: could not remove the engine's tag {image}: {}", crate::docker::engine_detail(&e));
+    }
 }

@@ -15,7 +15,7 @@ class WebDriverError(Exception):
 
 
 class Browser:
-    def __init__(self, chromedriver, chromium, profile_dir, log_path):
+    def __init__(self, chromedriver, chromium, profile_dir, log_path, extra_args=()):
         self.log = open(log_path, "w")
         self.proc = subprocess.Popen(
             [chromedriver, "--port=0"], stdout=subprocess.PIPE, stderr=self.log, text=True
@@ -41,6 +41,7 @@ class Browser:
                     f"--user-data-dir={profile_dir}",
                     "--no-first-run",
                     "--disable-background-networking",
+                    *extra_args,
                 ],
             },
             "goog:loggingPrefs": {"browser": "ALL", "performance": "ALL"},
