@@ -101,7 +101,8 @@ pub async fn pushed_image_id(
     if !response.status().is_success() {
         return Ok(None);
     }
-    let manifest: serde_json::Value = response.json().await.unwrap_or_default();
+    let body = response.bytes().await.unwrap_or_default();
+    let manifest: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
     Ok(manifest["config"]["digest"].as_str().map(str::to_string))
 }
 
