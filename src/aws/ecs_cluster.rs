@@ -246,76 +246,9 @@ impl Ecs {
     pub async fn create_service(&self, spec: &ServiceDefinitionSpec, task_definition: &str) -> Result<String> {
         let cluster = spec.cluster.clone().unwrap_or_default();
         let what = format!("{cluster}/{}", spec.service_name);
-        let invalid =
-            |e: String| Error::InvalidDefinition { file: what.clone(), kind: "service definition", message: e };
-        let mut req = self
-            .client()
-            .create_service()
-            .cluster(&cluster)
-            .service_name(&spec.service_name)
-            .task_definition(task_definition)
-            .set_desired_count(spec.desired_count)
-            .set_launch_type(spec.launch_type.as_deref().map(sdk::LaunchType::from))
-            .set_platform_version(spec.platform_version.clone())
-            .set_health_check_grace_period_seconds(spec.health_check_grace_period_seconds)
-            .set_enable_ecs_managed_tags(spec.enable_ecs_managed_tags)
-            .set_propagate_tags(spec.propagate_tags.as_deref().map(sdk::PropagateTags::from))
-            .set_enable_execute_command(spec.enable_execute_command)
-            .set_scheduling_strategy(spec.scheduling_strategy.as_deref().map(sdk::SchedulingStrategy::from));
-        for lb in spec.load_balancers.iter().flatten() {
-            req = req.load_balancers(
-                sdk::LoadBalancer::builder()
-                    .target_group_arn(&lb.target_group_arn)
-                    .container_name(&lb.container_name)
-                    .container_port(lb.container_port)
-                    .build(),
-            );
-        }
-        if let Some(net) = &spec.network_configuration {
-            let vpc = &net.awsvpc_configuration;
-            let awsvpc = sdk::AwsVpcConfiguration::builder()
-                .set_subnets(Some(vpc.subnets.clone()))
-                .set_security_groups(Some(vpc.security_groups.clone()))
-                .set_assign_public_ip(vpc.assign_public_ip.as_deref().map(sdk::AssignPublicIp::from))
-                .build()
-                .map_err(|e| invalid(e.to_string()))?;
-            req = req.network_configuration(sdk::NetworkConfiguration::builder().awsvpc_configuration(awsvpc).build());
-        }
-        if let Some(dc) = &spec.deployment_configuration {
-            let breaker = dc
-                .deployment_circuit_breaker
-                .as_ref()
-                .map(|b| sdk::DeploymentCircuitBreaker::builder().enable(b.enable).rollback(b.rollback).build());
-            req = req.deployment_configuration(
-                sdk::DeploymentConfiguration::builder()
-                    .set_deployment_circuit_breaker(breaker)
-                    .set_maximum_percent(dc.maximum_percent)
-                    .set_minimum_healthy_percent(dc.minimum_healthy_percent)
-                    .build(),
-            );
-        }
-        if let Some(sc) = &spec.service_connect_configuration {
-            let mut conf =
-                sdk::ServiceConnectConfiguration::builder().enabled(sc.enabled).set_namespace(sc.namespace.clone());
-            for s in &sc.services {
-                let mut svc = sdk::ServiceConnectService::builder()
-                    .port_name(&s.port_name)
-                    .set_discovery_name(s.discovery_name.clone());
-                for alias in &s.client_aliases {
-                    let alias = sdk::ServiceConnectClientAlias::builder()
-                        .port(alias.port)
-                        .set_dns_name(alias.dns_name.clone())
-                        .build()
-                        .map_err(|e| invalid(e.to_string()))?;
-                    svc = svc.client_aliases(alias);
-                }
-                conf = conf.services(svc.build().map_err(|e| invalid(e.to_string()))?);
-            }
-            req = req.service_connect_configuration(conf.build());
-        }
-        for tag in spec.tags.iter().flatten() {
-            req = req.tags(sdk::Tag::builder().key(&tag.key).value(&tag.value).build());
-        }
+        // Every member of the spec, as the generated conversion sets it; then the
+        // revision to run and the cluster, which cruddur decides.
+        let req = spec.apply(self.client().create_service()).cluster(&cluster).task_definition(task_definition);
         // One token for every attempt: a retry after a lost answer cannot make a second service.
         let req = req.client_token(client_token(&spec.service_name));
         let out = until_ok(&create_service_wait(&what), create_service_retryable, || async {

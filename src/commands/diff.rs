@@ -28,13 +28,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let aws = ctx.aws().await?;
     let target = target(&aws, &ctx.project).await?;
     let rendered = render_task_definition(&ctx.project, service, &target, args.image.as_deref())?;
-    let local = rendered.spec.normalized().to_pretty_json() + "\n";
+    let local = pretty(&rendered.spec.comparable());
     let (live, what) = live_revision(ctx, &aws, service, &rendered.spec.family, args.latest).await?;
     let (live_text, live_name) = match &live {
-        Some(rev) => (
-            rev.spec.normalized().to_pretty_json() + "\n",
-            format!("live {} ({what})", short_task_definition(&rev.arn)),
-        ),
+        Some(rev) => (pretty(&rev.spec.comparable()), format!("live {} ({what})", short_task_definition(&rev.arn))),
         None => (String::new(), format!("live {} (not registered)", rendered.spec.family)),
     };
     let local_name = format!("local {}", ctx.project.display_path(&service.task_definition));
@@ -85,4 +82,9 @@ async fn live_revision(
 
 fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
     similar::TextDiff::from_lines(old, new).unified_diff().context_radius(3).header(old_name, new_name).to_string()
+}
+
+/// The compared definition as the diff shows it.
+fn pretty(comparable: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(comparable).expect("JSON always serialises") + "\n"
 }

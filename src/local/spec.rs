@@ -89,7 +89,7 @@ pub async fn container_spec(
         if p.protocol.as_deref().unwrap_or("tcp") != "tcp" {
             continue;
         }
-        let container = p.container_port as u16;
+        let Some(container) = p.container_port.map(|port| port as u16) else { continue };
         let host = shifted(service, container, options.port_offset)?;
         ports.push((container, host));
     }

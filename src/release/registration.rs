@@ -44,7 +44,7 @@ pub async fn ensure_registered(ctx: &Ctx, aws: &Aws, spec: &TaskDefinitionSpec) 
 /// the call instead of making it.
 pub async fn register_if_changed(aws: &Aws, spec: &TaskDefinitionSpec, dry_run: bool) -> Result<Registration> {
     let latest = aws.ecs.latest_revision(&spec.family).await?;
-    if let Some(latest) = latest.as_ref().filter(|l| l.spec.normalized() == spec.normalized()) {
+    if let Some(latest) = latest.as_ref().filter(|l| l.spec.comparable() == spec.comparable()) {
         return Ok(Registration::Unchanged(latest.clone()));
     }
     let next = latest.map_or(1, |l| l.revision + 1);

@@ -53,11 +53,18 @@ pub struct RenderedTaskDefinition {
 
 pub fn task_definition(text: &str, file: &str) -> Result<RenderedTaskDefinition> {
     let json = parse_json(text, file, "task definition")?;
-    let spec = TaskDefinitionSpec::from_json(text).map_err(|message| Error::InvalidDefinition {
+    let (spec, dropped) = TaskDefinitionSpec::from_json_dropping(text).map_err(|message| Error::InvalidDefinition {
         file: file.to_string(),
         kind: "task definition",
         message,
     })?;
+    if !dropped.is_empty() {
+        eprintln!(
+            "note: {file}: left out what AWS sets and RegisterTaskDefinition refuses ({}): the file reads as \
+             describe-task-definition output",
+            dropped.join(", ")
+        );
+    }
     Ok(RenderedTaskDefinition { json, spec })
 }
 

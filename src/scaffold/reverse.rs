@@ -98,7 +98,7 @@ pub fn template(
         }
         taken.start_period = c.health_check.as_ref().and_then(|h| h.start_period);
         for (i, m) in c.port_mappings.iter().flatten().enumerate() {
-            if Some(m.container_port) == port {
+            if m.container_port.is_some() && m.container_port == port {
                 slot["portMappings"][i]["containerPort"] = raw("port");
             }
             if m.name.as_deref() == Some(n.ecs_name) {

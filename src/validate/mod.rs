@@ -8,6 +8,7 @@
 //! One file per kind of rule (names, fargate, image, health, ports, retention, tags,
 //! environment names); `project`, `task` and `service` apply them to an input.
 
+pub mod ec2_only;
 pub mod envname;
 pub mod fargate;
 pub mod health;

@@ -5,7 +5,7 @@
 
 use crate::error::Result;
 use crate::model::service_definition::ServiceDefinitionSpec;
-use crate::validate::{broken, in_range, names, ports, tags, At};
+use crate::validate::{broken, ec2_only, in_range, names, ports, tags, At};
 
 const CREATE_SERVICE: &str = "CreateService";
 
@@ -18,12 +18,18 @@ pub fn service_definition(spec: &ServiceDefinitionSpec, file: &str) -> Result<()
     if let Some(n) = spec.desired_count {
         at.check("desiredCount", in_range(i64::from(n), 0, i64::from(i32::MAX), "desiredCount", CREATE_SERVICE))?;
     }
-    for (i, lb) in spec.load_balancers.iter().flatten().enumerate() {
-        at.check(format!("loadBalancers[{i}].containerPort"), ports::port(i64::from(lb.container_port)))?;
-        at.check(format!("loadBalancers[{i}].containerName"), names::ecs(&lb.container_name, "a container name"))?;
+    if let Some((field, b)) = ec2_only::service(spec) {
+        return Err(at.error(field, b));
     }
-    if let Some(net) = &spec.network_configuration {
-        let vpc = &net.awsvpc_configuration;
+    for (i, lb) in spec.load_balancers.iter().flatten().enumerate() {
+        if let Some(port) = lb.container_port {
+            at.check(format!("loadBalancers[{i}].containerPort"), ports::port(i64::from(port)))?;
+        }
+        if let Some(name) = &lb.container_name {
+            at.check(format!("loadBalancers[{i}].containerName"), names::ecs(name, "a container name"))?;
+        }
+    }
+    if let Some(vpc) = spec.network_configuration.as_ref().and_then(|n| n.awsvpc_configuration.as_ref()) {
         let many = |n: usize, max: usize, what: &str| {
             if n <= max {
                 Ok(())
@@ -37,7 +43,7 @@ pub fn service_definition(spec: &ServiceDefinitionSpec, file: &str) -> Result<()
         at.check("networkConfiguration.awsvpcConfiguration.subnets", many(vpc.subnets.len(), 16, "subnets"))?;
         at.check(
             "networkConfiguration.awsvpcConfiguration.securityGroups",
-            many(vpc.security_groups.len(), 5, "security groups"),
+            many(vpc.security_groups.as_ref().map_or(0, Vec::len), 5, "security groups"),
         )?;
     }
     tags::list(&at, spec.tags.as_deref().unwrap_or_default())

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::error::Result;
 use crate::model::task_definition::{ContainerDefinition, TaskDefinitionSpec};
-use crate::validate::{broken, envname, fargate, health, image, names, ports, tags, At};
+use crate::validate::{broken, ec2_only, envname, fargate, health, image, names, ports, tags, At};
 
 pub fn task_definition(spec: &TaskDefinitionSpec, file: &str) -> Result<()> {
     let at = At { file };
@@ -28,6 +28,9 @@ pub fn task_definition(spec: &TaskDefinitionSpec, file: &str) -> Result<()> {
         if mode != "awsvpc" {
             let b = broken(format!("\"{mode}\": Fargate runs only awsvpc"), "set \"networkMode\": \"awsvpc\"");
             return Err(at.error("networkMode", b));
+        }
+        if let Some((field, b)) = ec2_only::task(spec) {
+            return Err(at.error(field, b));
         }
     }
     let mut seen = BTreeSet::new();
@@ -54,9 +57,10 @@ pub fn task_definition(spec: &TaskDefinitionSpec, file: &str) -> Result<()> {
 fn container(at: &At<'_>, i: usize, c: &ContainerDefinition, mode: &str) -> Result<()> {
     let field = |key: &str| format!("containerDefinitions[{i}].{key}");
     for (j, pm) in c.port_mappings.iter().flatten().enumerate() {
-        at.check(field(&format!("portMappings[{j}].containerPort")), ports::port(i64::from(pm.container_port)))?;
+        let Some(port) = pm.container_port else { continue };
+        at.check(field(&format!("portMappings[{j}].containerPort")), ports::port(i64::from(port)))?;
         if let Some(host) = pm.host_port {
-            at.check(field(&format!("portMappings[{j}].hostPort")), ports::host_port(pm.container_port, host, mode))?;
+            at.check(field(&format!("portMappings[{j}].hostPort")), ports::host_port(port, host, mode))?;
         }
     }
     if let Some(hc) = &c.health_check {
