@@ -4,6 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::model::generated::LEFT_OUT;
 use crate::model::suggest::nearest;
 
 /// Deserialises `value`; the error names the field by its JSON path.
@@ -30,7 +31,11 @@ fn unknown_field(path: &str, message: &str) -> Option<String> {
     let names: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
     let parent = path.strip_suffix(field).unwrap_or(path).trim_end_matches('.');
     let place = if parent.is_empty() || parent == "." { String::new() } else { format!(" in {parent}") };
+    let left_out = LEFT_OUT.iter().find(|(member, _)| member.rsplit('.').next() == Some(field));
     let hint = match nearest(field, names.iter().copied()) {
+        _ if left_out.is_some() => {
+            format!("; it is in the ECS API model, but cruddur does not model it ({})", left_out.map_or("", |l| l.1))
+        }
         Some(name) => format!("; did you mean `{name}`?"),
         None => String::from("; it is not a member of this shape in the ECS API"),
     };

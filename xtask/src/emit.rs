@@ -32,8 +32,8 @@ pub fn generate(model: &Value, botocore: &str, sdk: &Sdk) -> Vec<(String, String
     for (op, root) in OPERATIONS.iter().zip(&roots) {
         to_sdk.push(g.apply_op(op, root));
     }
-    let mut from_sdk: Vec<String> = structs.iter().filter(|s| !roots.contains(s)).map(|s| g.from_sdk(s, s)).collect();
-    from_sdk.push(g.from_sdk(&roots[0], "TaskDefinition"));
+    let mut from_sdk: Vec<String> = structs.iter().filter(|s| !roots.contains(s)).map(|s| g.read_impl(s, s)).collect();
+    from_sdk.push(g.read_impl(&roots[0], "TaskDefinition"));
     let enum_consts: Vec<String> = enums
         .iter()
         .map(|(name, values)| {
@@ -67,7 +67,7 @@ pub fn generate(model: &Value, botocore: &str, sdk: &Sdk) -> Vec<(String, String
     let mut aws_mods = pack(&mut files, "src/aws/generated", "to_sdk", &header, aws_uses, &to_sdk);
     aws_mods.extend(pack(&mut files, "src/aws/generated", "from_sdk", &header, aws_uses, &from_sdk));
 
-    let left: Vec<String> = skipped.values().map(|why| format!("//! - {why}\n")).collect();
+    let left: Vec<String> = skipped.iter().map(|(member, why)| format!("//! - `{member}`: {why}\n")).collect();
     let mut model_mod = format!(
         "{header}//! The ECS definition model, generated from the AWS API model. Left out:\n{}\n",
         left.concat()
@@ -79,15 +79,14 @@ pub fn generate(model: &Value, botocore: &str, sdk: &Sdk) -> Vec<(String, String
     for m in model_mods.iter().filter(|m| !m.starts_with("check")) {
         model_mod += &format!("pub use {m}::*;\n");
     }
-    model_mod += &format!(
-        "\n/// Members left out of the model: (shape.member, why).\npub const LEFT_OUT: &[(&str, &str)] = &[\n"
-    );
+    model_mod +=
+        "\n/// Members left out of the model: (shape.member, why).\npub const LEFT_OUT: &[(&str, &str)] = &[\n";
     for (k, why) in &skipped {
         model_mod += &format!("    ({k:?}, {why:?}),\n");
     }
     model_mod += "];\n";
     files.push(("src/model/generated/mod.rs".to_string(), model_mod));
-    let mut aws_mod = format!(
+    let aws_mod = format!(
         "{header}//! Conversions between the generated model and aws-sdk-ecs.\n\n{}\n\
          /// A model value as the SDK's type.\npub trait ToSdk {{\n    type Sdk;\n    fn to_sdk(&self) -> Self::Sdk;\n}}\n\n\
          /// An SDK value as the model's type.\npub trait FromSdk<S> {{\n    fn from_sdk(s: &S) -> Self;\n}}\n\n\
@@ -316,7 +315,7 @@ impl Gen<'_> {
             }
             "list" => self
                 .to_expr(&self.shapes.inner(shape), &x, depth + 1)
-                .map(|e| format!("{v}.iter().map(|{x}| {e}).collect()")),
+                .map(|e| format!("{v}.iter().map({}).collect()", closure(&x, &e))),
             "map" => {
                 let e = self.to_expr(&self.shapes.inner(shape), &x, depth + 1).unwrap_or(format!("{x}.clone()"));
                 Some(format!("{v}.iter().map(|(k, {x})| (k.clone(), {e})).collect()"))
@@ -339,7 +338,7 @@ impl Gen<'_> {
             let value = match (m.required, self.to_expr(&m.target, "v", 0)) {
                 (false, None) if self.is_primitive(&m.target) => format!("self.{f}"),
                 (false, None) => format!("self.{f}.clone()"),
-                (false, Some(e)) => format!("self.{f}.as_ref().map(|v| {e})"),
+                (false, Some(e)) => format!("self.{f}.as_ref().map({})", closure("v", &e)),
                 (true, None) if self.is_primitive(&m.target) => format!("Some(self.{f})"),
                 (true, None) => format!("Some(self.{f}.clone())"),
                 (true, Some(_)) => format!("Some({})", self.to_expr(&m.target, &format!("self.{f}"), 0).unwrap()),
@@ -370,22 +369,22 @@ impl Gen<'_> {
         let builder = format!("aws_sdk_ecs::operation::{snake}::builders::{op}FluentBuilder");
         format!(
             "impl m::{name} {{\n    /// Sets every member of the {op} request.\n    pub fn apply(&self, req: {builder}) -> {builder} {{\n        req{}\n    }}\n}}\n",
-            self.setters(root).replace("\n            .", "\n            .")
+            self.setters(root)
         )
     }
 
     /// The SDK's value `v` (a reference) as the model's; None when it is a plain clone.
-    fn from_expr(&self, shape: &str, v: &str, depth: usize) -> Option<String> {
+    fn read_expr(&self, shape: &str, v: &str, depth: usize) -> Option<String> {
         let x = format!("x{depth}");
         // Closure arguments are references; a field of `s` is borrowed where a reference is needed.
         let r = if v.starts_with("s.") { format!("&{v}") } else { v.to_string() };
         match self.shapes.kind(shape) {
             "string" => self.shapes.enum_values(shape).map(|_| format!("{v}.as_str().to_string()")),
             "list" => self
-                .from_expr(&self.shapes.inner(shape), &x, depth + 1)
-                .map(|e| format!("{v}.iter().map(|{x}| {e}).collect()")),
+                .read_expr(&self.shapes.inner(shape), &x, depth + 1)
+                .map(|e| format!("{v}.iter().map({}).collect()", closure(&x, &e))),
             "map" => {
-                let e = self.from_expr(&self.shapes.inner(shape), &x, depth + 1).unwrap_or(format!("{x}.clone()"));
+                let e = self.read_expr(&self.shapes.inner(shape), &x, depth + 1).unwrap_or(format!("{x}.clone()"));
                 Some(format!("{v}.iter().map(|(k, {x})| (k.clone(), {e})).collect()"))
             }
             "structure" => Some(format!("FromSdk::from_sdk({r})")),
@@ -396,7 +395,7 @@ impl Gen<'_> {
 
     /// `shape` from the SDK's `sdk_shape` (the shape itself, or for the task
     /// definition, DescribeTaskDefinition's `TaskDefinition`).
-    fn from_sdk(&self, shape: &str, sdk_shape: &str) -> String {
+    fn read_impl(&self, shape: &str, sdk_shape: &str) -> String {
         let name = self.type_name(shape);
         let sdk_name = self.type_name(sdk_shape);
         let sdk_ty = self.sdk.find(sdk_shape).expect("the SDK shape");
@@ -411,16 +410,16 @@ impl Gen<'_> {
                 }
             } else {
                 let p = self.is_primitive(&m.target);
-                match (m.sdk_optional, m.required, self.from_expr(&m.target, "v", 0)) {
+                match (m.sdk_optional, m.required, self.read_expr(&m.target, "v", 0)) {
                     (true, false, None) if p => format!("s.{f}"),
                     (true, false, None) => format!("s.{f}.clone()"),
-                    (true, false, Some(e)) => format!("s.{f}.as_ref().map(|v| {e})"),
+                    (true, false, Some(e)) => format!("s.{f}.as_ref().map({})", closure("v", &e)),
                     (true, true, None) if p => format!("s.{f}.unwrap_or_default()"),
                     (true, true, None) => format!("s.{f}.clone().unwrap_or_default()"),
-                    (true, true, Some(e)) => format!("s.{f}.as_ref().map(|v| {e}).unwrap_or_default()"),
+                    (true, true, Some(e)) => format!("s.{f}.as_ref().map({}).unwrap_or_default()", closure("v", &e)),
                     (false, false, None) if p => format!("super::set(s.{f})"),
                     (false, req, e) => {
-                        let e = e.map(|_| self.from_expr(&m.target, &format!("s.{f}"), 0).unwrap());
+                        let e = e.map(|_| self.read_expr(&m.target, &format!("s.{f}"), 0).unwrap());
                         let e = e.unwrap_or(if p { format!("s.{f}") } else { format!("s.{f}.clone()") });
                         if req {
                             e
@@ -440,4 +439,12 @@ impl Gen<'_> {
 
 fn opt(v: Option<i64>) -> String {
     v.map_or("None".to_string(), |n| format!("Some({n})"))
+}
+
+/// `|x| e`, or the function itself when `e` only calls it with `x`.
+fn closure(x: &str, e: &str) -> String {
+    match e.strip_suffix(&format!("({x})")) {
+        Some(f) if !f.contains(['(', ' ', '.']) => f.to_string(),
+        _ => format!("|{x}| {e}"),
+    }
 }

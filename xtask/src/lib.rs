@@ -132,11 +132,11 @@ impl<'a> Shapes<'a> {
 /// Why a member is left out of the model, if it is.
 pub fn left_out(shapes: &Shapes, sdk: &sdk::Sdk, owner: &str, member: &str, target: &str) -> Option<String> {
     if shapes.reaches_union(target) {
-        return Some(format!("`{owner}.{member}`: a union, which the generator does not model yet"));
+        return Some("a union, which the generator does not model yet".to_string());
     }
     let ty = sdk.find(owner)?;
     if !ty.fields.contains_key(&sdk::key(member)) {
-        return Some(format!("`{owner}.{member}`: not in aws-sdk-ecs {} yet", sdk.version));
+        return Some(format!("not in aws-sdk-ecs {} yet", sdk.version));
     }
     None
 }

@@ -10,23 +10,23 @@ impl FromSdk<ecs::ContainerDefinition> for m::ContainerDefinition {
         Self {
             name: s.name.clone().unwrap_or_default(),
             image: s.image.clone().unwrap_or_default(),
-            repository_credentials: s.repository_credentials.as_ref().map(|v| FromSdk::from_sdk(v)),
+            repository_credentials: s.repository_credentials.as_ref().map(FromSdk::from_sdk),
             cpu: super::set(s.cpu),
             memory: s.memory,
             memory_reservation: s.memory_reservation,
             links: s.links.clone(),
-            port_mappings: s.port_mappings.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
+            port_mappings: s.port_mappings.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
             essential: s.essential,
-            restart_policy: s.restart_policy.as_ref().map(|v| FromSdk::from_sdk(v)),
+            restart_policy: s.restart_policy.as_ref().map(FromSdk::from_sdk),
             entry_point: s.entry_point.clone(),
             command: s.command.clone(),
-            environment: s.environment.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
-            environment_files: s.environment_files.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
-            mount_points: s.mount_points.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
-            volumes_from: s.volumes_from.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
-            linux_parameters: s.linux_parameters.as_ref().map(|v| FromSdk::from_sdk(v)),
-            secrets: s.secrets.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
-            depends_on: s.depends_on.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
+            environment: s.environment.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
+            environment_files: s.environment_files.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
+            mount_points: s.mount_points.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
+            volumes_from: s.volumes_from.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
+            linux_parameters: s.linux_parameters.as_ref().map(FromSdk::from_sdk),
+            secrets: s.secrets.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
+            depends_on: s.depends_on.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
             start_timeout: s.start_timeout,
             stop_timeout: s.stop_timeout,
             version_consistency: s.version_consistency.as_ref().map(|v| v.as_str().to_string()),
@@ -38,17 +38,17 @@ impl FromSdk<ecs::ContainerDefinition> for m::ContainerDefinition {
             readonly_root_filesystem: s.readonly_root_filesystem,
             dns_servers: s.dns_servers.clone(),
             dns_search_domains: s.dns_search_domains.clone(),
-            extra_hosts: s.extra_hosts.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
+            extra_hosts: s.extra_hosts.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
             docker_security_options: s.docker_security_options.clone(),
             interactive: s.interactive,
             pseudo_terminal: s.pseudo_terminal,
             docker_labels: s.docker_labels.as_ref().map(|v| v.iter().map(|(k, x0)| (k.clone(), x0.clone())).collect()),
-            ulimits: s.ulimits.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
-            log_configuration: s.log_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
-            health_check: s.health_check.as_ref().map(|v| FromSdk::from_sdk(v)),
-            system_controls: s.system_controls.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
-            resource_requirements: s.resource_requirements.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
-            firelens_configuration: s.firelens_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
+            ulimits: s.ulimits.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
+            log_configuration: s.log_configuration.as_ref().map(FromSdk::from_sdk),
+            health_check: s.health_check.as_ref().map(FromSdk::from_sdk),
+            system_controls: s.system_controls.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
+            resource_requirements: s.resource_requirements.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
+            firelens_configuration: s.firelens_configuration.as_ref().map(FromSdk::from_sdk),
             credential_specs: s.credential_specs.clone(),
         }
     }
@@ -125,11 +125,11 @@ impl FromSdk<ecs::VolumeFrom> for m::VolumeFrom {
 impl FromSdk<ecs::LinuxParameters> for m::LinuxParameters {
     fn from_sdk(s: &ecs::LinuxParameters) -> Self {
         Self {
-            capabilities: s.capabilities.as_ref().map(|v| FromSdk::from_sdk(v)),
-            devices: s.devices.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
+            capabilities: s.capabilities.as_ref().map(FromSdk::from_sdk),
+            devices: s.devices.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
             init_process_enabled: s.init_process_enabled,
             shared_memory_size: s.shared_memory_size,
-            tmpfs: s.tmpfs.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
+            tmpfs: s.tmpfs.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
             max_swap: s.max_swap,
             swappiness: s.swappiness,
         }
@@ -207,7 +207,7 @@ impl FromSdk<ecs::LogConfiguration> for m::LogConfiguration {
         Self {
             log_driver: s.log_driver.as_str().to_string(),
             options: s.options.as_ref().map(|v| v.iter().map(|(k, x0)| (k.clone(), x0.clone())).collect()),
-            secret_options: s.secret_options.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
+            secret_options: s.secret_options.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
         }
     }
 }
@@ -255,11 +255,11 @@ impl FromSdk<ecs::Volume> for m::Volume {
     fn from_sdk(s: &ecs::Volume) -> Self {
         Self {
             name: s.name.clone(),
-            host: s.host.as_ref().map(|v| FromSdk::from_sdk(v)),
-            docker_volume_configuration: s.docker_volume_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
-            efs_volume_configuration: s.efs_volume_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
-            s3files_volume_configuration: s.s3files_volume_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
-            fsx_windows_file_server_volume_configuration: s.fsx_windows_file_server_volume_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
+            host: s.host.as_ref().map(FromSdk::from_sdk),
+            docker_volume_configuration: s.docker_volume_configuration.as_ref().map(FromSdk::from_sdk),
+            efs_volume_configuration: s.efs_volume_configuration.as_ref().map(FromSdk::from_sdk),
+            s3files_volume_configuration: s.s3files_volume_configuration.as_ref().map(FromSdk::from_sdk),
+            fsx_windows_file_server_volume_configuration: s.fsx_windows_file_server_volume_configuration.as_ref().map(FromSdk::from_sdk),
             configured_at_launch: s.configured_at_launch,
         }
     }
@@ -292,7 +292,7 @@ impl FromSdk<ecs::EfsVolumeConfiguration> for m::EfsVolumeConfiguration {
             root_directory: s.root_directory.clone(),
             transit_encryption: s.transit_encryption.as_ref().map(|v| v.as_str().to_string()),
             transit_encryption_port: s.transit_encryption_port,
-            authorization_config: s.authorization_config.as_ref().map(|v| FromSdk::from_sdk(v)),
+            authorization_config: s.authorization_config.as_ref().map(FromSdk::from_sdk),
         }
     }
 }
@@ -322,7 +322,7 @@ impl FromSdk<ecs::FSxWindowsFileServerVolumeConfiguration> for m::FSxWindowsFile
         Self {
             file_system_id: s.file_system_id.clone(),
             root_directory: s.root_directory.clone(),
-            authorization_config: s.authorization_config.as_ref().map(|v| FromSdk::from_sdk(v)).unwrap_or_default(),
+            authorization_config: s.authorization_config.as_ref().map(FromSdk::from_sdk).unwrap_or_default(),
         }
     }
 }
@@ -359,7 +359,7 @@ impl FromSdk<ecs::ProxyConfiguration> for m::ProxyConfiguration {
         Self {
             r#type: s.r#type.as_ref().map(|v| v.as_str().to_string()),
             container_name: s.container_name.clone(),
-            properties: s.properties.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
+            properties: s.properties.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
         }
     }
 }

@@ -29,7 +29,7 @@ impl FromSdk<ecs::LoadBalancer> for m::LoadBalancer {
             load_balancer_name: s.load_balancer_name.clone(),
             container_name: s.container_name.clone(),
             container_port: s.container_port,
-            advanced_configuration: s.advanced_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
+            advanced_configuration: s.advanced_configuration.as_ref().map(FromSdk::from_sdk),
         }
     }
 }
@@ -69,16 +69,16 @@ impl FromSdk<ecs::CapacityProviderStrategyItem> for m::CapacityProviderStrategyI
 impl FromSdk<ecs::DeploymentConfiguration> for m::DeploymentConfiguration {
     fn from_sdk(s: &ecs::DeploymentConfiguration) -> Self {
         Self {
-            deployment_circuit_breaker: s.deployment_circuit_breaker.as_ref().map(|v| FromSdk::from_sdk(v)),
+            deployment_circuit_breaker: s.deployment_circuit_breaker.as_ref().map(FromSdk::from_sdk),
             maximum_percent: s.maximum_percent,
             minimum_healthy_percent: s.minimum_healthy_percent,
-            alarms: s.alarms.as_ref().map(|v| FromSdk::from_sdk(v)),
+            alarms: s.alarms.as_ref().map(FromSdk::from_sdk),
             strategy: s.strategy.as_ref().map(|v| v.as_str().to_string()),
             bake_time_in_minutes: s.bake_time_in_minutes,
-            lifecycle_hooks: s.lifecycle_hooks.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
-            linear_configuration: s.linear_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
-            canary_configuration: s.canary_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
-            early_success_criteria: s.early_success_criteria.as_ref().map(|v| FromSdk::from_sdk(v)),
+            lifecycle_hooks: s.lifecycle_hooks.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
+            linear_configuration: s.linear_configuration.as_ref().map(FromSdk::from_sdk),
+            canary_configuration: s.canary_configuration.as_ref().map(FromSdk::from_sdk),
+            early_success_criteria: s.early_success_criteria.as_ref().map(FromSdk::from_sdk),
         }
     }
 }
@@ -89,7 +89,7 @@ impl FromSdk<ecs::DeploymentCircuitBreaker> for m::DeploymentCircuitBreaker {
             enable: s.enable,
             rollback: s.rollback,
             reset_on_healthy_task: s.reset_on_healthy_task,
-            threshold_configuration: s.threshold_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
+            threshold_configuration: s.threshold_configuration.as_ref().map(FromSdk::from_sdk),
         }
     }
 }
@@ -120,8 +120,8 @@ impl FromSdk<ecs::DeploymentLifecycleHook> for m::DeploymentLifecycleHook {
             hook_target_arn: s.hook_target_arn.clone(),
             role_arn: s.role_arn.clone(),
             lifecycle_stages: s.lifecycle_stages.as_ref().map(|v| v.iter().map(|x0| x0.as_str().to_string()).collect()),
-            hook_details: s.hook_details.as_ref().map(|v| crate::aws::document::from_document(v)),
-            timeout_configuration: s.timeout_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
+            hook_details: s.hook_details.as_ref().map(crate::aws::document::from_document),
+            timeout_configuration: s.timeout_configuration.as_ref().map(FromSdk::from_sdk),
         }
     }
 }
@@ -184,7 +184,7 @@ impl FromSdk<ecs::PlacementStrategy> for m::PlacementStrategy {
 impl FromSdk<ecs::NetworkConfiguration> for m::NetworkConfiguration {
     fn from_sdk(s: &ecs::NetworkConfiguration) -> Self {
         Self {
-            awsvpc_configuration: s.awsvpc_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
+            awsvpc_configuration: s.awsvpc_configuration.as_ref().map(FromSdk::from_sdk),
         }
     }
 }
@@ -212,9 +212,9 @@ impl FromSdk<ecs::ServiceConnectConfiguration> for m::ServiceConnectConfiguratio
         Self {
             enabled: s.enabled,
             namespace: s.namespace.clone(),
-            services: s.services.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
-            log_configuration: s.log_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
-            access_log_configuration: s.access_log_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
+            services: s.services.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
+            log_configuration: s.log_configuration.as_ref().map(FromSdk::from_sdk),
+            access_log_configuration: s.access_log_configuration.as_ref().map(FromSdk::from_sdk),
         }
     }
 }
@@ -224,10 +224,10 @@ impl FromSdk<ecs::ServiceConnectService> for m::ServiceConnectService {
         Self {
             port_name: s.port_name.clone(),
             discovery_name: s.discovery_name.clone(),
-            client_aliases: s.client_aliases.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
+            client_aliases: s.client_aliases.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
             ingress_port_override: s.ingress_port_override,
-            timeout: s.timeout.as_ref().map(|v| FromSdk::from_sdk(v)),
-            tls: s.tls.as_ref().map(|v| FromSdk::from_sdk(v)),
+            timeout: s.timeout.as_ref().map(FromSdk::from_sdk),
+            tls: s.tls.as_ref().map(FromSdk::from_sdk),
         }
     }
 }
@@ -237,7 +237,7 @@ impl FromSdk<ecs::ServiceConnectClientAlias> for m::ServiceConnectClientAlias {
         Self {
             port: s.port,
             dns_name: s.dns_name.clone(),
-            test_traffic_rules: s.test_traffic_rules.as_ref().map(|v| FromSdk::from_sdk(v)),
+            test_traffic_rules: s.test_traffic_rules.as_ref().map(FromSdk::from_sdk),
         }
     }
 }
@@ -245,7 +245,7 @@ impl FromSdk<ecs::ServiceConnectClientAlias> for m::ServiceConnectClientAlias {
 impl FromSdk<ecs::ServiceConnectTestTrafficRules> for m::ServiceConnectTestTrafficRules {
     fn from_sdk(s: &ecs::ServiceConnectTestTrafficRules) -> Self {
         Self {
-            header: s.header.as_ref().map(|v| FromSdk::from_sdk(v)).unwrap_or_default(),
+            header: s.header.as_ref().map(FromSdk::from_sdk).unwrap_or_default(),
         }
     }
 }
@@ -254,7 +254,7 @@ impl FromSdk<ecs::ServiceConnectTestTrafficHeaderRules> for m::ServiceConnectTes
     fn from_sdk(s: &ecs::ServiceConnectTestTrafficHeaderRules) -> Self {
         Self {
             name: s.name.clone(),
-            value: s.value.as_ref().map(|v| FromSdk::from_sdk(v)),
+            value: s.value.as_ref().map(FromSdk::from_sdk),
         }
     }
 }
@@ -279,7 +279,7 @@ impl FromSdk<ecs::TimeoutConfiguration> for m::TimeoutConfiguration {
 impl FromSdk<ecs::ServiceConnectTlsConfiguration> for m::ServiceConnectTlsConfiguration {
     fn from_sdk(s: &ecs::ServiceConnectTlsConfiguration) -> Self {
         Self {
-            issuer_certificate_authority: s.issuer_certificate_authority.as_ref().map(|v| FromSdk::from_sdk(v)).unwrap_or_default(),
+            issuer_certificate_authority: s.issuer_certificate_authority.as_ref().map(FromSdk::from_sdk).unwrap_or_default(),
             kms_key: s.kms_key.clone(),
             role_arn: s.role_arn.clone(),
         }
@@ -307,7 +307,7 @@ impl FromSdk<ecs::ServiceVolumeConfiguration> for m::ServiceVolumeConfiguration 
     fn from_sdk(s: &ecs::ServiceVolumeConfiguration) -> Self {
         Self {
             name: s.name.clone(),
-            managed_ebs_volume: s.managed_ebs_volume.as_ref().map(|v| FromSdk::from_sdk(v)),
+            managed_ebs_volume: s.managed_ebs_volume.as_ref().map(FromSdk::from_sdk),
         }
     }
 }
@@ -323,7 +323,7 @@ impl FromSdk<ecs::ServiceManagedEbsVolumeConfiguration> for m::ServiceManagedEbs
             volume_initialization_rate: s.volume_initialization_rate,
             iops: s.iops,
             throughput: s.throughput,
-            tag_specifications: s.tag_specifications.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
+            tag_specifications: s.tag_specifications.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
             role_arn: s.role_arn.clone(),
             filesystem_type: s.filesystem_type.as_ref().map(|v| v.as_str().to_string()),
         }
@@ -334,7 +334,7 @@ impl FromSdk<ecs::EbsTagSpecification> for m::EbsTagSpecification {
     fn from_sdk(s: &ecs::EbsTagSpecification) -> Self {
         Self {
             resource_type: s.resource_type.as_str().to_string(),
-            tags: s.tags.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
+            tags: s.tags.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
             propagate_tags: s.propagate_tags.as_ref().map(|v| v.as_str().to_string()),
         }
     }
@@ -346,7 +346,7 @@ impl FromSdk<ecs::VpcLatticeConfiguration> for m::VpcLatticeConfiguration {
             role_arn: s.role_arn.clone(),
             target_group_arn: s.target_group_arn.clone(),
             port_name: s.port_name.clone(),
-            advanced_configuration: s.advanced_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
+            advanced_configuration: s.advanced_configuration.as_ref().map(FromSdk::from_sdk),
         }
     }
 }
@@ -365,8 +365,8 @@ impl FromSdk<ecs::GatewayConnector> for m::GatewayConnector {
     fn from_sdk(s: &ecs::GatewayConnector) -> Self {
         Self {
             port_name: s.port_name.clone(),
-            health_check: s.health_check.as_ref().map(|v| FromSdk::from_sdk(v)),
-            filters: s.filters.as_ref().map(|v| FromSdk::from_sdk(v)),
+            health_check: s.health_check.as_ref().map(FromSdk::from_sdk),
+            filters: s.filters.as_ref().map(FromSdk::from_sdk),
         }
     }
 }

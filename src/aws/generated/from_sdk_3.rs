@@ -15,7 +15,7 @@ impl FromSdk<ecs::GatewayConnectorHealthCheck> for m::GatewayConnectorHealthChec
             health_check_interval_seconds: s.health_check_interval_seconds,
             healthy_threshold_count: s.healthy_threshold_count,
             unhealthy_threshold_count: s.unhealthy_threshold_count,
-            matcher: s.matcher.as_ref().map(|v| FromSdk::from_sdk(v)),
+            matcher: s.matcher.as_ref().map(FromSdk::from_sdk),
         }
     }
 }
@@ -40,7 +40,7 @@ impl FromSdk<ecs::GatewayConnectorFilters> for m::GatewayConnectorFilters {
 impl FromSdk<ecs::MonitoringConfiguration> for m::MonitoringConfiguration {
     fn from_sdk(s: &ecs::MonitoringConfiguration) -> Self {
         Self {
-            metric_configurations: s.metric_configurations.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
+            metric_configurations: s.metric_configurations.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
         }
     }
 }
@@ -61,19 +61,19 @@ impl FromSdk<ecs::TaskDefinition> for m::RegisterTaskDefinitionInput {
             task_role_arn: s.task_role_arn.clone(),
             execution_role_arn: s.execution_role_arn.clone(),
             network_mode: s.network_mode.as_ref().map(|v| v.as_str().to_string()),
-            container_definitions: s.container_definitions.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()).unwrap_or_default(),
-            volumes: s.volumes.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
-            placement_constraints: s.placement_constraints.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
+            container_definitions: s.container_definitions.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()).unwrap_or_default(),
+            volumes: s.volumes.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
+            placement_constraints: s.placement_constraints.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
             requires_compatibilities: s.requires_compatibilities.as_ref().map(|v| v.iter().map(|x0| x0.as_str().to_string()).collect()),
             cpu: s.cpu.clone(),
             memory: s.memory.clone(),
             tags: None,
             pid_mode: s.pid_mode.as_ref().map(|v| v.as_str().to_string()),
             ipc_mode: s.ipc_mode.as_ref().map(|v| v.as_str().to_string()),
-            proxy_configuration: s.proxy_configuration.as_ref().map(|v| FromSdk::from_sdk(v)),
-            inference_accelerators: s.inference_accelerators.as_ref().map(|v| v.iter().map(|x0| FromSdk::from_sdk(x0)).collect()),
-            ephemeral_storage: s.ephemeral_storage.as_ref().map(|v| FromSdk::from_sdk(v)),
-            runtime_platform: s.runtime_platform.as_ref().map(|v| FromSdk::from_sdk(v)),
+            proxy_configuration: s.proxy_configuration.as_ref().map(FromSdk::from_sdk),
+            inference_accelerators: s.inference_accelerators.as_ref().map(|v| v.iter().map(FromSdk::from_sdk).collect()),
+            ephemeral_storage: s.ephemeral_storage.as_ref().map(FromSdk::from_sdk),
+            runtime_platform: s.runtime_platform.as_ref().map(FromSdk::from_sdk),
             enable_fault_injection: s.enable_fault_injection,
         }
     }

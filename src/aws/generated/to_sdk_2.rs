@@ -188,7 +188,7 @@ impl ToSdk for m::DeploymentLifecycleHook {
             .set_hook_target_arn(self.hook_target_arn.clone())
             .set_role_arn(self.role_arn.clone())
             .set_lifecycle_stages(self.lifecycle_stages.as_ref().map(|v| v.iter().map(|x0| ecs::DeploymentLifecycleHookStage::from(x0.as_str())).collect()))
-            .set_hook_details(self.hook_details.as_ref().map(|v| crate::aws::document::to_document(v)))
+            .set_hook_details(self.hook_details.as_ref().map(crate::aws::document::to_document))
             .set_timeout_configuration(self.timeout_configuration.as_ref().map(|v| v.to_sdk()))
             .build()
     }

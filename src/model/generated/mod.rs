@@ -23,8 +23,8 @@ pub use enums_1::*;
 
 /// Members left out of the model: (shape.member, why).
 pub const LEFT_OUT: &[(&str, &str)] = &[
-    ("GatewayConnector.deregistrationDelay", "`GatewayConnector.deregistrationDelay`: not in aws-sdk-ecs 1.157.0 yet"),
-    ("RegisterTaskDefinitionRequest.trustedExecutionConfiguration", "`RegisterTaskDefinitionRequest.trustedExecutionConfiguration`: not in aws-sdk-ecs 1.157.0 yet"),
-    ("ResourceRequirement.sharingStrategy", "`ResourceRequirement.sharingStrategy`: a union, which the generator does not model yet"),
-    ("ServiceConnectConfiguration.containerConfigurations", "`ServiceConnectConfiguration.containerConfigurations`: a union, which the generator does not model yet"),
+    ("GatewayConnector.deregistrationDelay", "not in aws-sdk-ecs 1.157.0 yet"),
+    ("RegisterTaskDefinitionRequest.trustedExecutionConfiguration", "not in aws-sdk-ecs 1.157.0 yet"),
+    ("ResourceRequirement.sharingStrategy", "a union, which the generator does not model yet"),
+    ("ServiceConnectConfiguration.containerConfigurations", "a union, which the generator does not model yet"),
 ];
