@@ -236,7 +236,7 @@ fn invalid_task_definition_names_the_field() {
         "\"networkMode\": \"awsvcp\"",
     );
     let line = moto.cruddur(dir.path(), &["register", "backend"]).one_line_error(2);
-    assert!(line.contains("task-definitions/backend-flask.json: networkMode: \"awsvcp\""), "{line}");
+    assert!(line.contains("task-definitions/backend-flask.json: not a valid task definition: field `networkMode`: `awsvcp` is not one of bridge, host, awsvpc, none; did you mean `awsvpc`?"), "{line}");
 
     let dir = project_copy();
     edit(
@@ -246,7 +246,7 @@ fn invalid_task_definition_names_the_field() {
         "\"essental\": true,\n      \"stopTimeout\": {{ stop_timeout }},\n      \"user\"",
     );
     let line = moto.cruddur(dir.path(), &["register", "backend"]).one_line_error(2);
-    assert!(line.contains("field `containerDefinitions[0].essental`: unknown field"), "{line}");
+    assert!(line.contains("unknown field `essental` in containerDefinitions[0]; did you mean `essential`?"), "{line}");
     assert_eq!(moto.state()["families"], serde_json::json!({}));
 }
 
