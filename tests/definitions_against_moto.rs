@@ -88,3 +88,36 @@ fn new_fields_register_compare_and_describe_output_registers() {
     let third = moto.cruddur(dir.path(), &["register", "backend"]).ok();
     assert!(third.stdout.trim().ends_with("task-definition/backend-flask:2"), "{}", third.stdout);
 }
+
+#[test]
+fn init_from_service_keeps_every_field_of_the_live_definition() {
+    let moto = Moto::start();
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("demo");
+    let dir_arg = dir.display().to_string();
+    moto.cruddur(parent.path(), &["init", "--dir", &dir_arg, "--service", "jobs"]).ok();
+    let template = dir.join("task-definitions/jobs.json");
+    let text = std::fs::read_to_string(&template).unwrap();
+    let added = r#""requiresCompatibilities": ["FARGATE"],
+  "volumes": [{"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-12345678", "transitEncryption": "ENABLED"}}],"#;
+    let text = text.replace(r#""requiresCompatibilities": ["FARGATE"],"#, added).replace(
+        r#""essential": true,"#,
+        r#""essential": true,
+      "restartPolicy": {"enabled": true, "restartAttemptPeriod": 60},
+      "systemControls": [{"namespace": "net.core.somaxconn", "value": "1024"}],
+      "versionConsistency": "disabled",
+      "mountPoints": [{"sourceVolume": "data", "containerPath": "/data"}],"#,
+    );
+    std::fs::write(&template, text).unwrap();
+    moto.cruddur(&dir, &["up"]).ok();
+
+    let back = tempfile::tempdir().unwrap();
+    let back_arg = back.path().display().to_string();
+    moto.cruddur(back.path(), &["init", "--dir", &back_arg, "--from-service", "demo"]).ok();
+    let read_back = std::fs::read_to_string(back.path().join("task-definitions/jobs.json")).unwrap();
+    for field in ["efsVolumeConfiguration", "restartPolicy", "systemControls", "versionConsistency", "mountPoints"] {
+        assert!(read_back.contains(&format!("\"{field}\"")), "{field} in\n{read_back}");
+    }
+    let diff = moto.cruddur(back.path(), &["diff", "jobs", "--output", "json"]).ok();
+    assert_eq!(diff.json()["changed"], Value::Bool(false), "{}", diff.json()["diff"]);
+}
