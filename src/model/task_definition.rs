@@ -92,7 +92,20 @@ impl TaskDefinitionSpec {
             spec.network_mode = Some("bridge".into());
         }
         let awsvpc = spec.network_mode.as_deref() == Some("awsvpc");
+        // Defaults the API reference states for members the model gained (an
+        // omitted member means the default, so the two compare equal).
+        for efs in spec.volumes.iter_mut().flatten().filter_map(|v| v.efs_volume_configuration.as_mut()) {
+            fill(&mut efs.root_directory, "/");
+            fill(&mut efs.transit_encryption, "DISABLED");
+            if let Some(auth) = &mut efs.authorization_config {
+                fill(&mut auth.iam, "DISABLED");
+            }
+        }
         for c in &mut spec.container_definitions {
+            fill(&mut c.version_consistency, "enabled");
+            if let Some(policy) = c.restart_policy.as_mut().filter(|p| p.enabled) {
+                policy.restart_attempt_period.get_or_insert(300);
+            }
             c.cpu = c.cpu.filter(|cpu| *cpu != 0);
             c.essential = Some(c.essential.unwrap_or(true));
             for pm in c.port_mappings.iter_mut().flatten() {
@@ -126,6 +139,10 @@ impl TaskDefinitionSpec {
     pub fn to_pretty_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a task definition always serialises")
     }
+}
+
+fn fill(member: &mut Option<String>, default: &str) {
+    member.get_or_insert_with(|| default.to_string());
 }
 
 #[cfg(test)]
@@ -177,6 +194,26 @@ mod tests {
         assert_eq!(pm.host_port, Some(80));
         assert_eq!(pm.protocol.as_deref(), Some("tcp"));
         assert_eq!(spec.container_definitions[0].essential, Some(true));
+    }
+
+    #[test]
+    fn stated_defaults_compare_equal_to_omitted_members() {
+        let with = |extra: &str| {
+            let text = MIN.replace("\"image\":\"i\"", &format!("\"image\":\"i\"{extra}")).replace(
+                "\"containerDefinitions\"",
+                "\"volumes\":[{\"name\":\"d\",\"efsVolumeConfiguration\":{\"fileSystemId\":\"fs-1\"}}],\"containerDefinitions\"",
+            );
+            TaskDefinitionSpec::from_json(&text).unwrap()
+        };
+        let plain = with(",\"restartPolicy\":{\"enabled\":true}");
+        let explicit = with(
+            ",\"restartPolicy\":{\"enabled\":true,\"restartAttemptPeriod\":300},\"versionConsistency\":\"enabled\"",
+        );
+        assert_eq!(plain.comparable(), explicit.comparable());
+        let other = with(",\"restartPolicy\":{\"enabled\":true,\"restartAttemptPeriod\":60}");
+        assert_ne!(plain.comparable(), other.comparable());
+        let efs = &plain.normalized().volumes.unwrap()[0].efs_volume_configuration.clone().unwrap();
+        assert_eq!((efs.root_directory.as_deref(), efs.transit_encryption.as_deref()), (Some("/"), Some("DISABLED")));
     }
 
     #[test]
