@@ -14,6 +14,7 @@ mod parse_errors;
 use parse_errors::{friendly, one_line};
 mod raw;
 pub mod routes;
+pub mod scaling;
 mod service;
 mod settings;
 use raw::RawConfig;

@@ -22,7 +22,8 @@ fn table() -> Vec<Case> {
     vec![
         // Usage (clap's own message and usage text).
         usage(&["scale", "backend", "-1"], "'-1'"),
-        usage(&["scale", "backend", "--", "-1"], "0..=1000"),
+        usage(&["scale", "backend", "--", "-1"], "0..=5000"),
+        usage(&["scale", "backend"], "required"),
         usage(&["deploy", "backend", "--timeout", "soon"], "--timeout"),
         usage(&["logs", "backend", "--since", "yesterday"], "--since"),
         usage(&["deploy"], "required"),
@@ -50,6 +51,15 @@ fn table() -> Vec<Case> {
         case(&["plan"], vec![toml("[project]\n", "[project]\nlog_retention_days = 2\n")], 2, "cruddur.toml: project.log_retention_days: 2 is not a CloudWatch Logs retention"),
         case(&["up"], vec![toml("ecs_name = \"frontend-react-js\"", "ecs_name = \"backend-flask\"")], 2, "services.frontend.ecs_name: \"backend-flask\" is also the ecs_name of services.backend"),
         case(&["deploy", "backend", "--no-build"], vec![toml("ecs_name = \"frontend-react-js\"", "ecs_name = \"backend\"")], 2, "services.frontend.ecs_name: \"backend\" is also the name of services.backend"),
+        // Autoscaling (issue 31).
+        case(&["plan"], vec![toml("[services.backend.environment]\n", "[services.backend.scaling]\nmin = 3\nmax = 2\ncpu = 50\n\n[services.backend.environment]\n")], 2, "cruddur.toml: services.backend.scaling: min = 3 is more than max = 2"),
+        case(&["up"], vec![toml("[services.backend.environment]\n", "[services.backend.scaling]\nmax = 4\n\n[services.backend.environment]\n")], 2, "services.backend.scaling has no target: set cpu, memory or requests"),
+        case(&["up"], vec![toml("[services.backend.environment]\n", "[services.backend.scaling]\nmax = 4\ncpu = 150\n\n[services.backend.environment]\n")], 2, "services.backend.scaling.cpu = 150: the target must be more than 0 and at most 100 (percent)"),
+        case(&["up"], vec![toml("[services.backend.environment]\n", "[services.backend.scaling]\nmax = 4\ncpu = 50\nscale_in_cooldown = \"soon\"\n\n[services.backend.environment]\n")], 2, "services.backend.scaling.scale_in_cooldown = \"soon\""),
+        case(&["up"], vec![toml("[services.backend.environment]\n", "[services.backend.scaling]\nmax = 4\ncpu = 50\ntarget = 3\n\n[services.backend.environment]\n")], 2, "unknown field `target`"),
+        case(&["up"], vec![toml("port = 4567", "port = 4567\ndesired_count = 9"), toml("[services.backend.environment]\n", "[services.backend.scaling]\nmax = 4\ncpu = 50\n\n[services.backend.environment]\n")], 2, "services.backend.desired_count = 9 is outside scaling's 1..4"),
+        case(&["scale", "backend", "--max", "3"], vec![], 2, "backend has no scaler: --min and --max change an autoscaling range"),
+        case(&["scale", "backend", "2", "--min", "3", "--max", "2"], vec![toml("[services.backend.environment]\n", "[services.backend.scaling]\nmax = 4\ncpu = 50\n\n[services.backend.environment]\n")], 2, "--min 3 is more than the most tasks, 2"),
         // No operator credentials in the app (issue 25).
         case(&["plan"], vec![toml("secrets = [\"CONNECTION_URL\"", "secrets = [\"AWS_ACCESS_KEY_ID\", \"CONNECTION_URL\"")], 2, "services.backend.secrets[0]: \"AWS_ACCESS_KEY_ID\" would put AWS credentials into the app's container"),
         case(&["deploy", "backend", "--no-build"], vec![toml("[services.backend.environment]\n", "[services.backend.environment]\nAWS_SESSION_TOKEN = \"x\"\n")], 2, "services.backend.environment.AWS_SESSION_TOKEN: \"AWS_SESSION_TOKEN\" would put AWS credentials"),

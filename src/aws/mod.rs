@@ -2,6 +2,7 @@
 //! service that returns our own types and errors naming the call and the resource.
 
 pub mod acm;
+pub mod autoscaling;
 pub mod cloudmap;
 pub mod document;
 pub mod dynamodb;
@@ -75,6 +76,7 @@ pub struct Aws {
     pub route53: route53::Route53,
     pub cloudmap: cloudmap::CloudMap,
     pub kms: kms::Kms,
+    pub autoscaling: autoscaling::AutoScaling,
     /// The stack leases: the one client the interrupt gate leaves open, so that a
     /// lease is released after Ctrl-C.
     pub dynamo: dynamodb::Dynamo,
@@ -108,6 +110,7 @@ impl Aws {
             route53: route53::Route53::new(gated!(aws_sdk_route53)),
             cloudmap: cloudmap::CloudMap::new(gated!(aws_sdk_servicediscovery)),
             kms: kms::Kms::new(gated!(aws_sdk_kms)),
+            autoscaling: autoscaling::AutoScaling::new(gated!(aws_sdk_applicationautoscaling)),
             dynamo: dynamodb::Dynamo::new(aws_sdk_dynamodb::Client::new(config)),
         }
     }

@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::invocation::Ctx;
 use crate::model::service_state::{short_task_definition, ServiceState};
 use crate::release::definitions::{identity_line, target};
+use crate::release::scaler;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -39,7 +40,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
             None => aws.ecs.service(cluster, &service.ecs_name).await,
         };
         match answer {
-            Ok(state) => report.push((service.name.clone(), state)),
+            Ok(state) => report.push((service.name.clone(), state, scaler::state(ctx, &aws, service).await?)),
             // Listing every service: one not created yet is part of the answer.
             Err(Error::ServiceNotFound { .. }) if args.service.is_none() => {
                 eprintln!("{}: service {} not created yet (`cruddur up` creates it)", service.name, service.ecs_name);
@@ -51,16 +52,25 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if ctx.json() {
         let items: Vec<_> = report
             .iter()
-            .map(|(name, s)| {
+            .map(|(name, s, scaler)| {
                 let mut s = s.clone();
                 s.events.truncate(args.events);
-                json!({ "service": name, "cluster": cluster, "state": s })
+                json!({ "service": name, "cluster": cluster, "state": s, "scaling": scaler })
             })
             .collect();
         ctx.print_json(&items);
     } else {
-        for (name, state) in &report {
+        for (name, state, scaler) in &report {
             print_text(name, cluster, state, args.events);
+            if let Some(sc) = scaler {
+                outln!(
+                    "  scaling {}..{} tasks on {}; last activity: {}",
+                    sc.min,
+                    sc.max,
+                    sc.targets.join(", "),
+                    sc.last_activity.as_deref().unwrap_or("none")
+                );
+            }
         }
     }
     Ok(())

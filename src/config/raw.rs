@@ -59,6 +59,8 @@ pub(super) struct RawService {
     #[serde(default)]
     pub(super) secrets: Vec<String>,
     pub(super) build: Option<RawBuild>,
+    /// Target-tracking autoscaling of the desired count.
+    pub(super) scaling: Option<super::scaling::RawScaling>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

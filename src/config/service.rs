@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::environment::fit;
 use super::raw::RawService;
 use super::routes::{self, Route};
+use super::scaling::Scaling;
 use super::settings::RolloutSettings;
 use crate::error::{Error, Result};
 use crate::model::fargate;
@@ -56,6 +57,8 @@ pub struct Service {
     pub build: Option<BuildSpec>,
     /// Drain, health-check and stop timings (fast defaults, see `RolloutSettings`).
     pub rollout: RolloutSettings,
+    /// Autoscaling of the desired count; None: a fixed `desired_count`.
+    pub scaling: Option<Scaling>,
 }
 
 impl Service {
@@ -120,6 +123,18 @@ pub(super) fn build(
     if let Err(message) = size {
         return Err(invalid(format!("services.{short}: cpu = {cpu}, memory = {memory}: {message}")));
     }
+    let scaling = match svc.scaling {
+        Some(raw) => Some(raw.check(svc.port.is_some()).map_err(|m| invalid(format!("services.{short}.{m}")))?),
+        None => None,
+    };
+    // With a scaler, the count a new service starts at: `min` unless set, within the range.
+    let desired_count = svc.desired_count.unwrap_or(scaling.as_ref().map_or(1, |s| s.min));
+    if let Some(s) = scaling.as_ref().filter(|s| !(s.min..=s.max).contains(&desired_count)) {
+        return Err(invalid(format!(
+            "services.{short}.desired_count = {desired_count} is outside scaling's {}..{}",
+            s.min, s.max
+        )));
+    }
     let route = Route {
         host: routes::host(svc.host.as_deref(), short, d.domain, d.project, d.env)?,
         paths: svc.paths,
@@ -136,7 +151,7 @@ pub(super) fn build(
         task_definition: root.join(svc.task_definition.unwrap_or_else(|| format!("task-definitions/{ecs_name}.json"))),
         service_definition: root.join(svc.service_definition.unwrap_or_else(|| format!("services/{ecs_name}.json"))),
         target_group: svc.target_group.unwrap_or_else(|| fit(&format!("{}-{ecs_name}-tg", d.base), 32)),
-        desired_count: svc.desired_count.unwrap_or(1),
+        desired_count,
         cpu,
         memory,
         exec_command: svc.exec_command.unwrap_or_else(|| "/bin/sh".into()),
@@ -156,5 +171,6 @@ pub(super) fn build(
         repository: scoped(&ecs_name),
         ecs_name,
         rollout,
+        scaling,
     })
 }

@@ -7,3 +7,4 @@ pub mod build;
 pub mod definitions;
 pub mod push;
 pub mod registration;
+pub mod scaler;

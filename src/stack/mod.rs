@@ -16,6 +16,7 @@ pub mod priorities;
 pub mod removed;
 pub mod report;
 pub mod routes;
+pub mod scaling;
 pub mod services;
 pub mod spec;
 pub mod teardown;
@@ -174,7 +175,7 @@ impl Run<'_> {
         };
         tokio::try_join!(balancer::listeners(self, lb.as_ref(), &tgs, cert.as_deref()), aliases)?;
         let alb_dns = lb.as_ref().map(|l| l.dns_name.as_str());
-        services::services(self, &net, &tgs, alb_dns).await?;
+        services::services(self, &net, &tgs, alb_dns, lb.as_ref().map(|l| l.arn.as_str())).await?;
         if prune {
             removed::delete(self, &pre.removed).await
         } else {

@@ -22,20 +22,33 @@ use crate::render::Unresolved;
 use crate::stack::balancer::TargetGroups;
 use crate::stack::network::Network;
 use crate::stack::report::Action;
-use crate::stack::Run;
+use crate::stack::{scaling, Run};
 use crate::urls::AppUrls;
 
 /// `alb_dns`: the ALB just converged, whose name the app's URLs take when there is no domain.
-pub async fn services(run: &Run<'_>, net: &Network, tgs: &TargetGroups, alb_dns: Option<&str>) -> Result<()> {
+/// `alb`: the load balancer's ARN, for ALBRequestCountPerTarget's label.
+pub async fn services(
+    run: &Run<'_>,
+    net: &Network,
+    tgs: &TargetGroups,
+    alb_dns: Option<&str>,
+    alb: Option<&str>,
+) -> Result<()> {
     let mut target = run.spec.target.clone();
     target.urls = AppUrls::live(run.spec.project, alb_dns);
     let target = &target;
     // ECS calls, a few services at a time (ECS throttles each account and Region).
-    bounded(run.spec.project.services.values(), ECS_CALLS_IN_FLIGHT, |s| service(run, s, net, tgs, target)).await?;
+    bounded(run.spec.project.services.values(), ECS_CALLS_IN_FLIGHT, |s| async move {
+        let exists = service(run, s, net, tgs, target).await?;
+        let label = alb.zip(tgs.get(&s.name)).and_then(|(alb, tg)| scaling::request_label(alb, tg));
+        scaling::converge(run, s, exists, label.as_deref()).await
+    })
+    .await?;
     Ok(())
 }
 
-async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGroups, target: &Target) -> Result<()> {
+/// Converges one service; true when it exists afterwards (false in a plan that would create it).
+async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGroups, target: &Target) -> Result<bool> {
     let (aws, project, t) = (run.aws, run.spec.project, Instant::now());
     let name = &service.ecs_name;
     let found = aws.ecs.find_service(&project.cluster, name).await?;
@@ -51,6 +64,7 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
             execute_command(run, service, existing.exec, want.exec, &mut details).await?;
             container_port(run, service, &existing, tgs, target, &mut details).await?;
             run.report.settle("ecs-service", name, details, t);
+            Ok(true)
         }
         None if !run.apply() => {
             let want = wanted(run, service, net, tgs, target)?.desired_count;
@@ -64,6 +78,7 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
                 details.push("the deleted service is still DRAINING: created once it is INACTIVE".into());
             }
             run.report.record("ecs-service", name, Action::Create, details, t);
+            Ok(false)
         }
         None => {
             let mut details = Vec::new();
@@ -93,9 +108,9 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
                 }
             }
             run.report.record("ecs-service", name, Action::Create, details, t);
+            Ok(true)
         }
     }
-    Ok(())
 }
 
 /// A service `up` created.
@@ -144,7 +159,8 @@ fn wanted(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGroups, t
 
 /// The desired count is cruddur.toml's: a count changed by `scale` (or by hand) is
 /// set back. A service `up` created before its image existed stays at 0 until the
-/// first `deploy` (its tag holds the count to set then).
+/// first `deploy` (its tag holds the count to set then). A service with `scaling`
+/// keeps its live count: the scaler owns it.
 async fn desired_count(
     run: &Run<'_>,
     service: &Service,
@@ -152,7 +168,7 @@ async fn desired_count(
     want: i32,
     details: &mut Vec<String>,
 ) -> Result<()> {
-    if existing.desired_count == want {
+    if existing.desired_count == want || service.scaling.is_some() {
         return Ok(());
     }
     if existing.desired_count == 0 && existing.tags.contains_key(AWAITING_IMAGE_TAG) {

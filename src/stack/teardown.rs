@@ -178,6 +178,14 @@ async fn services(run: &Run<'_>) -> Result<Vec<ServiceSummary>> {
         if !configured.contains(svc.name.as_str()) {
             details.push("not in cruddur.toml any more".into());
         }
+        // Its scaler outlives a deleted service: it goes first, its policies with it.
+        let scaler = crate::aws::autoscaling::resource_id(&project.cluster, &svc.name);
+        if ours.is_some() && aws.autoscaling.target(&scaler).await?.is_some() {
+            details.push("its scaler deregistered".into());
+            if run.apply() {
+                aws.autoscaling.remove(&scaler).await?;
+            }
+        }
         remove(run, ("ecs-service", &svc.name), &svc.tags, details, t, || {
             aws.ecs.delete_service(&project.cluster, &svc.name)
         })
