@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::error::{io_error, Error, Result};
 
+pub mod capacity;
 mod claims;
 pub mod environment;
 mod parse_errors;

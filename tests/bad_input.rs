@@ -59,6 +59,8 @@ fn table() -> Vec<Case> {
         case(&["up"], vec![toml("[services.backend.environment]\n", "[services.backend.scaling]\nmax = 4\ncpu = 50\ntarget = 3\n\n[services.backend.environment]\n")], 2, "unknown field `target`"),
         case(&["up"], vec![toml("port = 4567", "port = 4567\ndesired_count = 9"), toml("[services.backend.environment]\n", "[services.backend.scaling]\nmax = 4\ncpu = 50\n\n[services.backend.environment]\n")], 2, "services.backend.desired_count = 9 is outside scaling's 1..4"),
         case(&["scale", "backend", "--max", "3"], vec![], 2, "backend has no scaler: --min and --max change an autoscaling range"),
+        case(&["plan"], vec![toml("port = 4567", "port = 4567\ncapacity = \"ec2\"")], 2, "cruddur.toml: services.backend.capacity = \"ec2\": use \"fargate\", \"spot\""),
+        case(&["up"], vec![toml("port = 4567", "port = 4567\ncapacity = { spot = 3, base = 1 }")], 2, "services.backend.capacity.base runs tasks on FARGATE"),
         case(&["scale", "backend", "2", "--min", "3", "--max", "2"], vec![toml("[services.backend.environment]\n", "[services.backend.scaling]\nmax = 4\ncpu = 50\n\n[services.backend.environment]\n")], 2, "--min 3 is more than the most tasks, 2"),
         // No operator credentials in the app (issue 25).
         case(&["plan"], vec![toml("secrets = [\"CONNECTION_URL\"", "secrets = [\"AWS_ACCESS_KEY_ID\", \"CONNECTION_URL\"")], 2, "services.backend.secrets[0]: \"AWS_ACCESS_KEY_ID\" would put AWS credentials into the app's container"),

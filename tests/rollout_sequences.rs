@@ -10,94 +10,16 @@ use aws_sdk_ecs::operation::describe_services::DescribeServicesError;
 use aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput;
 use aws_sdk_ecs::operation::list_tasks::ListTasksOutput;
 use aws_sdk_ecs::types as sdk;
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
 
 mod common;
 
 use common::ecs_shapes::*;
+use common::rollout_watch::*;
 use cruddur::aws::ecs::Ecs;
-use cruddur::aws::logs::Logs;
 use cruddur::error::ExitCode;
-use cruddur::model::service_state::ServiceState;
-use cruddur::rollout::{LogSource, Outcome, Reporter, Verdict, WatchOptions, WatchTarget, Watcher};
-
-fn no_stopped_tasks() -> Rule {
-    mock!(aws_sdk_ecs::Client::list_tasks).then_output(|| ListTasksOutput::builder().build())
-}
-
-fn no_logs() -> aws_sdk_cloudwatchlogs::Client {
-    let rule =
-        mock!(aws_sdk_cloudwatchlogs::Client::get_log_events).then_output(|| GetLogEventsOutput::builder().build());
-    mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&rule])
-}
-
-fn target() -> WatchTarget {
-    WatchTarget {
-        cluster: "cruddur".into(),
-        service: "backend-flask".into(),
-        task_definition: td(4),
-        logs: Some(LogSource {
-            group: "cruddur".into(),
-            stream_prefix: "backend-flask".into(),
-            container: "backend-flask".into(),
-        }),
-    }
-}
-
-fn fast(timeout_ms: u64) -> WatchOptions {
-    WatchOptions {
-        timeout: Duration::from_millis(timeout_ms),
-        poll: Duration::from_millis(2),
-        max_task_failures: 3,
-        log_lines: 5,
-        ..WatchOptions::default()
-    }
-}
-
-/// The state UpdateService returns right after a deploy of revision 4 over 3.
-fn just_updated() -> ServiceState {
-    let s = service(
-        4,
-        1,
-        1,
-        vec![
-            deployment("ecs-svc/new", "PRIMARY", 4, "IN_PROGRESS", 0, 1, 0, 0),
-            deployment("ecs-svc/old", "ACTIVE", 3, "COMPLETED", 1, 1, 0, 0),
-        ],
-        vec![event("e0", "(service backend-flask) has reached a steady state.")],
-    );
-    state_of(&s)
-}
-
-fn state_of(s: &sdk::Service) -> ServiceState {
-    // Go through the wrapper so the test uses the same conversion as the tool.
-    let out = described(s.clone());
-    let rule = mock!(aws_sdk_ecs::Client::describe_services).then_output(move || out.clone());
-    let ecs = Ecs::new(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rule]));
-    futures_block(ecs.service("cruddur", "backend-flask"))
-}
-
-fn futures_block<F: std::future::Future<Output = cruddur::error::Result<ServiceState>>>(f: F) -> ServiceState {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f).unwrap()
-}
-
-async fn watch(rules: &[&Rule], logs: aws_sdk_cloudwatchlogs::Client, opts: WatchOptions) -> (Outcome, Vec<String>) {
-    // SDK retries off: each response in a sequence answers exactly one call, so the
-    // wait loop's own backoff is what is under test.
-    let ecs = Ecs::new(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, rules.iter().copied(), |c| c
-        .retry_config(aws_sdk_ecs::config::retry::RetryConfig::disabled())));
-    let logs = Logs::new(logs);
-    let mut watcher = Watcher::new(&ecs, &logs, target(), opts);
-    let (reporter, lines) = Reporter::capture();
-    let outcome = watcher.run(&just_updated_async().await, &reporter).await.expect("watch runs");
-    let lines = lines.lock().unwrap().clone();
-    (outcome, lines)
-}
-
-async fn just_updated_async() -> ServiceState {
-    tokio::task::spawn_blocking(just_updated).await.unwrap()
-}
+use cruddur::rollout::{Outcome, Verdict};
 
 fn exit_code(outcome: &Outcome, timeout: Duration) -> ExitCode {
     outcome.error(&td(4), timeout).map_or(ExitCode::Ok, |e| e.exit_code())
@@ -367,4 +289,60 @@ async fn the_sdk_retries_a_throttled_call_with_its_standard_retry() {
     let state = Ecs::new(client).service("cruddur", "backend-flask").await.expect("third attempt succeeds");
     assert_eq!(state.name, "backend-flask");
     assert_eq!(describe.num_calls(), 3);
+}
+
+/// Fargate Spot: three tasks of the new revision taken back by AWS
+/// (stopCode SpotInterruption) are interruptions, said so, and never a crash loop:
+/// the rollout goes on and completes.
+#[tokio::test]
+async fn spot_interruptions_are_said_as_such_and_never_fail_the_rollout() {
+    let describe = mock!(aws_sdk_ecs::Client::describe_services)
+        .sequence()
+        .output(|| {
+            described(service(
+                4,
+                1,
+                1,
+                vec![
+                    deployment("ecs-svc/new", "PRIMARY", 4, "IN_PROGRESS", 0, 1, 1, 0),
+                    deployment("ecs-svc/old", "ACTIVE", 3, "COMPLETED", 1, 1, 0, 0),
+                ],
+                vec![],
+            ))
+        })
+        .times(3)
+        .output(|| {
+            described(service(4, 1, 1, vec![deployment("ecs-svc/new", "PRIMARY", 4, "COMPLETED", 1, 1, 0, 0)], vec![]))
+        })
+        .repeatedly()
+        .build();
+    let list = mock!(aws_sdk_ecs::Client::list_tasks).then_output(|| {
+        ListTasksOutput::builder()
+            .set_task_arns(Some(["s1", "s2", "s3"].iter().map(|i| format!("{ACCOUNT}:task/cruddur/{i}")).collect()))
+            .build()
+    });
+    let describe_tasks = mock!(aws_sdk_ecs::Client::describe_tasks).then_compute_output(|req| {
+        let tasks = req
+            .tasks()
+            .iter()
+            .map(|arn| {
+                let mut t = stopped_task(arn.rsplit('/').next().unwrap(), 4, 0);
+                t.stop_code = Some(sdk::TaskStopCode::SpotInterruption);
+                t.stopped_reason = Some("Your Spot Task was interrupted.".into());
+                t
+            })
+            .collect();
+        DescribeTasksOutput::builder().set_tasks(Some(tasks)).build()
+    });
+    let (outcome, lines) = watch(&[&describe, &list, &describe_tasks], no_logs(), fast(5_000)).await;
+    assert!(matches!(outcome.verdict, Verdict::Success), "{:?}\n{lines:?}", outcome.verdict);
+    assert!(outcome.stopped_tasks.is_empty(), "interruptions are not crashes");
+    let text = lines.join("\n");
+    assert!(
+        text.contains(
+            "task s1 interrupted: a Spot interruption: AWS took back its FARGATE_SPOT capacity (SpotInterruption)"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("stopped:"), "{text}");
 }

@@ -46,6 +46,9 @@ pub struct ServiceUpdate {
     pub load_balancers: Option<Vec<(String, String, i32)>>,
     /// ECS Exec on or off (for the tasks started from then on).
     pub enable_execute_command: Option<bool>,
+    /// A new capacity-provider strategy: (provider, weight, base). ECS needs a new
+    /// deployment for it, so `force_new_deployment` goes with it.
+    pub capacity: Option<Vec<(String, i32, i32)>>,
 }
 
 /// Tag `up` puts on a service it created with desiredCount 0 because its image
@@ -204,6 +207,19 @@ impl Ecs {
                     .collect()
             }))
             .set_enable_execute_command(update.enable_execute_command)
+            .set_capacity_provider_strategy(update.capacity.as_ref().map(|items| {
+                items
+                    .iter()
+                    .filter_map(|(provider, weight, base)| {
+                        sdk::CapacityProviderStrategyItem::builder()
+                            .capacity_provider(provider)
+                            .weight(*weight)
+                            .base(*base)
+                            .build()
+                            .ok()
+                    })
+                    .collect()
+            }))
             .force_new_deployment(update.force_new_deployment);
         let what = format!("{cluster}/{service}");
         let wait = Wait::new(
@@ -316,6 +332,7 @@ fn stopped_task(t: &sdk::Task) -> StoppedTask {
         task_id: task_id(&arn).to_string(),
         task_definition: t.task_definition_arn().unwrap_or_default().to_string(),
         stopped_reason: t.stopped_reason().unwrap_or_default().to_string(),
+        stop_code: t.stop_code().map(|c| c.as_str().to_string()),
         containers: container_exits(t),
         task_arn: arn,
     }

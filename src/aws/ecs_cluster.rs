@@ -20,6 +20,10 @@ pub struct Cluster {
     /// `configuration.executeCommandConfiguration` (None: ECS Exec's defaults).
     pub exec: Option<ExecTrail>,
     pub tags: Tags,
+    /// The capacity providers associated with the cluster.
+    pub capacity_providers: Vec<String>,
+    /// Its default capacity-provider strategy: (provider, weight, base).
+    pub default_strategy: Vec<(String, i32, i32)>,
 }
 
 /// A service as `up` and `down` see it.
@@ -44,6 +48,8 @@ pub struct ServiceSummary {
     /// awsvpc network configuration.
     pub subnets: Vec<String>,
     pub security_groups: Vec<String>,
+    /// Its capacity-provider strategy: (provider, weight, base); empty with a launch type.
+    pub capacity: Vec<(String, i32, i32)>,
 }
 
 fn tags_of(tags: &[sdk::Tag]) -> Tags {
@@ -67,6 +73,11 @@ pub(crate) fn summary(s: &sdk::Service) -> ServiceSummary {
         tags: tags_of(s.tags()),
         grace_period: s.health_check_grace_period_seconds(),
         exec: s.enable_execute_command(),
+        capacity: s
+            .capacity_provider_strategy()
+            .iter()
+            .map(|c| (c.capacity_provider().to_string(), c.weight(), c.base()))
+            .collect(),
     }
 }
 
@@ -113,6 +124,12 @@ impl Ecs {
             namespace: c.service_connect_defaults().and_then(|d| d.namespace()).map(str::to_string),
             exec: c.configuration().and_then(|c| c.execute_command_configuration()).map(ExecTrail::of),
             tags: tags_of(c.tags()),
+            capacity_providers: c.capacity_providers().to_vec(),
+            default_strategy: c
+                .default_capacity_provider_strategy()
+                .iter()
+                .map(|s| (s.capacity_provider().to_string(), s.weight(), s.base()))
+                .collect(),
         }))
     }
 
@@ -147,6 +164,40 @@ impl Ecs {
             .send()
             .await
             .map_err(|e| call_error("ecs:UpdateCluster", name, e))?;
+        Ok(())
+    }
+
+    /// PutClusterCapacityProviders: `providers` associated with the cluster, its
+    /// default strategy kept as it was (the call replaces both).
+    pub async fn set_capacity_providers(
+        &self,
+        name: &str,
+        providers: &[String],
+        default_strategy: &[(String, i32, i32)],
+    ) -> Result<()> {
+        let mut strategy = Vec::new();
+        for (provider, weight, base) in default_strategy {
+            let item = sdk::CapacityProviderStrategyItem::builder()
+                .capacity_provider(provider)
+                .weight(*weight)
+                .base(*base)
+                .build()
+                .map_err(|e| Error::Aws {
+                    operation: "ecs:PutClusterCapacityProviders".into(),
+                    resource: name.into(),
+                    code: "ParamValidation".into(),
+                    message: e.to_string(),
+                })?;
+            strategy.push(item);
+        }
+        self.client()
+            .put_cluster_capacity_providers()
+            .cluster(name)
+            .set_capacity_providers(Some(providers.to_vec()))
+            .set_default_capacity_provider_strategy(Some(strategy))
+            .send()
+            .await
+            .map_err(|e| call_error("ecs:PutClusterCapacityProviders", name, e))?;
         Ok(())
     }
 

@@ -4,9 +4,10 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::invocation::Ctx;
-use crate::model::service_state::{short_task_definition, ServiceState};
+use crate::model::service_state::{short_task_definition, ServiceState, StoppedTask};
 use crate::release::definitions::{identity_line, target};
 use crate::release::scaler;
+use crate::rollout::describe::describe_stop;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -40,7 +41,21 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
             None => aws.ecs.service(cluster, &service.ecs_name).await,
         };
         match answer {
-            Ok(state) => report.push((service.name.clone(), state, scaler::state(ctx, &aws, service).await?)),
+            Ok(state) => {
+                let scaler = scaler::state(ctx, &aws, service).await?;
+                // A Spot service's tasks that AWS took back, told apart from crashes.
+                let interrupted: Vec<StoppedTask> = if service.capacity.uses_spot() {
+                    aws.ecs
+                        .stopped_tasks(cluster, &service.ecs_name)
+                        .await?
+                        .into_iter()
+                        .filter(|t| t.interrupted())
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                report.push((service.name.clone(), state, scaler, interrupted))
+            }
             // Listing every service: one not created yet is part of the answer.
             Err(Error::ServiceNotFound { .. }) if args.service.is_none() => {
                 eprintln!("{}: service {} not created yet (`cruddur up` creates it)", service.name, service.ecs_name);
@@ -52,16 +67,19 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if ctx.json() {
         let items: Vec<_> = report
             .iter()
-            .map(|(name, s, scaler)| {
+            .map(|(name, s, scaler, interrupted)| {
                 let mut s = s.clone();
                 s.events.truncate(args.events);
-                json!({ "service": name, "cluster": cluster, "state": s, "scaling": scaler })
+                json!({ "service": name, "cluster": cluster, "state": s, "scaling": scaler, "spotInterruptions": interrupted })
             })
             .collect();
         ctx.print_json(&items);
     } else {
-        for (name, state, scaler) in &report {
+        for (name, state, scaler, interrupted) in &report {
             print_text(name, cluster, state, args.events);
+            for t in interrupted {
+                outln!("  task {} interrupted: {}", t.task_id, describe_stop(t));
+            }
             if let Some(sc) = scaler {
                 outln!(
                     "  scaling {}..{} tasks on {}; last activity: {}",

@@ -61,6 +61,8 @@ pub(super) struct RawService {
     pub(super) build: Option<RawBuild>,
     /// Target-tracking autoscaling of the desired count.
     pub(super) scaling: Option<super::scaling::RawScaling>,
+    /// "fargate" | "spot" | { fargate = 1, spot = 3, base = 1 }.
+    pub(super) capacity: Option<toml::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

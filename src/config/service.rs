@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::capacity::Capacity;
 use super::environment::fit;
 use super::raw::RawService;
 use super::routes::{self, Route};
@@ -59,6 +60,8 @@ pub struct Service {
     pub rollout: RolloutSettings,
     /// Autoscaling of the desired count; None: a fixed `desired_count`.
     pub scaling: Option<Scaling>,
+    /// FARGATE (the launch type), or a strategy with FARGATE_SPOT.
+    pub capacity: Capacity,
 }
 
 impl Service {
@@ -135,6 +138,10 @@ pub(super) fn build(
             s.min, s.max
         )));
     }
+    let capacity = match &svc.capacity {
+        Some(v) => Capacity::parse(v).map_err(|m| invalid(format!("services.{short}.{m}")))?,
+        None => Capacity::Fargate,
+    };
     let route = Route {
         host: routes::host(svc.host.as_deref(), short, d.domain, d.project, d.env)?,
         paths: svc.paths,
@@ -172,5 +179,6 @@ pub(super) fn build(
         ecs_name,
         rollout,
         scaling,
+        capacity,
     })
 }

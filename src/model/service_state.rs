@@ -51,7 +51,16 @@ pub struct StoppedTask {
     pub task_id: String,
     pub task_definition: String,
     pub stopped_reason: String,
+    /// DescribeTasks' stopCode: `SpotInterruption` when AWS took its Spot capacity back.
+    pub stop_code: Option<String>,
     pub containers: Vec<ContainerExit>,
+}
+
+impl StoppedTask {
+    /// AWS took back the task's Fargate Spot capacity: not a crash.
+    pub fn interrupted(&self) -> bool {
+        self.stop_code.as_deref() == Some("SpotInterruption")
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -3,8 +3,10 @@
 //! their templates, each checked before anything is sent.
 
 use crate::aws::Aws;
+use crate::config::capacity::Capacity;
 use crate::config::{Project, Service};
 use crate::error::Result;
+use crate::model::generated::CapacityProviderStrategyItem;
 use crate::model::service_definition::ServiceDefinitionSpec;
 use crate::render::context::{self, Target};
 use crate::render::{self as tpl, RenderedTaskDefinition, Unresolved};
@@ -67,6 +69,24 @@ pub fn render_service_definition(
     if !service.exec {
         spec.enable_execute_command = Some(false);
         json["enableExecuteCommand"] = serde_json::Value::Bool(false);
+    }
+    // `capacity` in cruddur.toml: a strategy replaces the launch type (CreateService
+    // takes one or the other).
+    if let Capacity::Strategy(providers) = &service.capacity {
+        let items: Vec<CapacityProviderStrategyItem> = providers
+            .iter()
+            .map(|p| CapacityProviderStrategyItem {
+                capacity_provider: p.name.to_string(),
+                weight: Some(p.weight),
+                base: Some(p.base),
+            })
+            .collect();
+        spec.launch_type = None;
+        if let Some(map) = json.as_object_mut() {
+            map.remove("launchType");
+            map.insert("capacityProviderStrategy".into(), serde_json::to_value(&items).unwrap_or_default());
+        }
+        spec.capacity_provider_strategy = Some(items);
     }
     Ok((json, spec))
 }

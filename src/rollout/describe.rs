@@ -28,6 +28,10 @@ pub(crate) fn is_done(d: &Deployment, service_desired: i32) -> bool {
 
 /// `Essential container in task exited (backend-flask exit 1)`
 pub fn describe_stop(task: &StoppedTask) -> String {
+    if task.interrupted() {
+        return "a Spot interruption: AWS took back its FARGATE_SPOT capacity (SpotInterruption); ECS starts a replacement"
+            .into();
+    }
     let exits: Vec<String> = task
         .containers
         .iter()

@@ -291,6 +291,11 @@ impl<'a> Watcher<'a> {
             if !self.seen_tasks.insert(task.task_arn.clone()) || task.task_definition != self.target.task_definition {
                 continue;
             }
+            // AWS took the Spot capacity back: an interruption, never counted as a crash.
+            if task.interrupted() {
+                reporter.line(&format!("  task {} interrupted: {}", task.task_id, describe_stop(&task)));
+                continue;
+            }
             reporter.line(&format!("  task {} stopped: {}", task.task_id, describe_stop(&task)));
             let last_log_lines = self.log_tail(&task).await;
             for l in &last_log_lines {

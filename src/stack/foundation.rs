@@ -95,12 +95,21 @@ pub async fn cluster(run: &Run<'_>, key: Option<&Key>) -> Result<()> {
     // Service Connect takes the namespace's ARN (or its name; moto echoes names back).
     let ns_ref = namespace.as_ref().map(|n| n.arn.clone()).unwrap_or_else(|| project.namespace.clone());
     let t = Instant::now();
+    // Fargate Spot: the cluster needs both Fargate capacity providers.
+    let spot = project.services.values().any(|s| s.capacity.uses_spot());
     match aws.ecs.cluster(&project.cluster).await? {
         None => {
             if run.apply() {
                 aws.ecs.create_cluster(&project.cluster, &ns_ref, &exec, &run.spec.tags).await?;
+                if spot {
+                    aws.ecs.set_capacity_providers(&project.cluster, &fargate_providers(&[]), &[]).await?;
+                }
             }
-            let details = vec![format!("Service Connect namespace {}", project.namespace), exec_trail::describe(&exec)];
+            let mut details =
+                vec![format!("Service Connect namespace {}", project.namespace), exec_trail::describe(&exec)];
+            if spot {
+                details.push("capacity providers FARGATE, FARGATE_SPOT".into());
+            }
             run.report.record("cluster", &project.cluster, Action::Create, details, t);
         }
         Some(cluster) => {
@@ -124,6 +133,18 @@ pub async fn cluster(run: &Run<'_>, key: Option<&Key>) -> Result<()> {
                 ));
                 if run.apply() {
                     aws.ecs.set_cluster_exec(&project.cluster, &exec).await?;
+                }
+            }
+            let providers = fargate_providers(&cluster.capacity_providers);
+            if spot && providers != cluster.capacity_providers {
+                let was = if cluster.capacity_providers.is_empty() {
+                    "none".into()
+                } else {
+                    cluster.capacity_providers.join(", ")
+                };
+                details.push(format!("capacity providers {was} -> {}", providers.join(", ")));
+                if run.apply() {
+                    aws.ecs.set_capacity_providers(&project.cluster, &providers, &cluster.default_strategy).await?;
                 }
             }
             run.retag(&project.cluster, &cluster.tags, &mut details, |tags| async move {
@@ -178,4 +199,16 @@ fn day_count(days: Option<i32>) -> String {
         Some(1) => "1 day".into(),
         Some(n) => format!("{n} days"),
     }
+}
+
+/// The cluster's capacity providers with FARGATE and FARGATE_SPOT among them
+/// (the others it has are kept).
+fn fargate_providers(have: &[String]) -> Vec<String> {
+    let mut all = have.to_vec();
+    for p in ["FARGATE", "FARGATE_SPOT"] {
+        if !all.iter().any(|h| h == p) {
+            all.push(p.to_string());
+        }
+    }
+    all
 }

@@ -9,6 +9,7 @@ use crate::aws::ecs::{ServiceUpdate, AWAITING_IMAGE_TAG};
 use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::fanout::{bounded, ECS_CALLS_IN_FLIGHT};
 use crate::aws::Aws;
+use crate::config::capacity::Capacity;
 use crate::config::{Project, Service};
 use crate::error::Result;
 use crate::model::service_state::short_task_definition;
@@ -37,6 +38,12 @@ pub async fn services(
     let mut target = run.spec.target.clone();
     target.urls = AppUrls::live(run.spec.project, alb_dns);
     let target = &target;
+    for s in run.spec.project.services.values().filter(|s| s.is_web() && s.capacity.all_spot()) {
+        eprintln!(
+            "warning: {}: every task runs on FARGATE_SPOT, which AWS may take back with two minutes' notice: the service can be left with no task; keep some on FARGATE with capacity = {{ fargate = 1, spot = 3, base = 1 }}",
+            s.name
+        );
+    }
     // ECS calls, a few services at a time (ECS throttles each account and Region).
     bounded(run.spec.project.services.values(), ECS_CALLS_IN_FLIGHT, |s| async move {
         let exists = service(run, s, net, tgs, target).await?;
@@ -62,6 +69,7 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
             grace_period(run, service, existing.grace_period, want.grace_period, &mut details).await?;
             desired_count(run, service, &existing, want.desired_count, &mut details).await?;
             execute_command(run, service, existing.exec, want.exec, &mut details).await?;
+            capacity(run, service, &existing, &mut details).await?;
             container_port(run, service, &existing, tgs, target, &mut details).await?;
             run.report.settle("ecs-service", name, details, t);
             Ok(true)
@@ -71,7 +79,7 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
             let rendered = render_task_definition(project, service, target, None)?;
             let image = rendered.spec.container(&service.container).map(|c| c.image.clone()).unwrap_or_default();
             let mut details = vec![match missing_from_ecr(run.aws, target, &image).await? {
-                None => format!("FARGATE, desired {want}, task definition {}", service.family),
+                None => format!("{}, desired {want}, task definition {}", service.capacity.describe(), service.family),
                 Some(image) => awaiting_image(service, want, &image),
             }];
             if draining {
@@ -89,7 +97,11 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
                 let created = create(run, service, net, tgs, target).await?;
                 let revision = short_task_definition(&created.task_definition);
                 details.push(match &created.missing_image {
-                    None => format!("FARGATE, desired {}, task definition {revision}", created.desired_count),
+                    None => format!(
+                        "{}, desired {}, task definition {revision}",
+                        service.capacity.describe(),
+                        created.desired_count
+                    ),
                     Some(image) => awaiting_image(service, created.desired_count, image),
                 });
                 if draining {
@@ -129,8 +141,9 @@ struct Created {
 /// What `up` and `plan` say of a service created before its image exists.
 fn awaiting_image(service: &Service, count: i32, image: &str) -> String {
     format!(
-        "FARGATE, desired 0 (not {count}): no image {image} in ECR yet, so no task is started; \
+        "{}, desired 0 (not {count}): no image {image} in ECR yet, so no task is started; \
          `cruddur deploy {}` {}, then scales the service to {count}",
+        service.capacity.describe(),
         service.name,
         if service.build.is_some() { "builds and pushes it" } else { "with --image URI deploys one" }
     )
@@ -346,4 +359,42 @@ pub async fn create_from_template(
         aws.ecs.update_service(&project.cluster, &service.ecs_name, &update).await?;
     }
     Ok(arn)
+}
+
+/// `capacity` in cruddur.toml against the service's capacity-provider strategy. A
+/// change is an UpdateService with the new strategy and a new deployment (ECS
+/// moves running tasks to other capacity only by replacing them). A service made
+/// with the FARGATE launch type and one whose strategy is FARGATE alone are the same.
+async fn capacity(
+    run: &Run<'_>,
+    service: &Service,
+    existing: &ServiceSummary,
+    details: &mut Vec<String>,
+) -> Result<()> {
+    let want: Vec<(String, i32, i32)> = match &service.capacity {
+        Capacity::Fargate => Vec::new(),
+        Capacity::Strategy(p) => p.iter().map(|p| (p.name.to_string(), p.weight, p.base)).collect(),
+    };
+    let plain = |s: &[(String, i32, i32)]| s.is_empty() || (s.len() == 1 && s[0].0 == "FARGATE" && s[0].2 == 0);
+    let have = &existing.capacity;
+    if *have == want || (plain(have) && plain(&want)) {
+        return Ok(());
+    }
+    let show = |s: &[(String, i32, i32)]| {
+        if s.is_empty() {
+            return "FARGATE (launch type)".to_string();
+        }
+        let items: Vec<String> = s
+            .iter()
+            .map(|(n, w, b)| if *b == 0 { format!("{n} weight {w}") } else { format!("{n} base {b} weight {w}") })
+            .collect();
+        items.join(", ")
+    };
+    details.push(format!("capacity {} -> {} (a new deployment)", show(have), show(&want)));
+    if run.apply() {
+        let strategy = if want.is_empty() { vec![("FARGATE".to_string(), 1, 0)] } else { want };
+        let update = ServiceUpdate { capacity: Some(strategy), force_new_deployment: true, ..ServiceUpdate::default() };
+        run.aws.ecs.update_service(&run.spec.project.cluster, &service.ecs_name, &update).await?;
+    }
+    Ok(())
 }

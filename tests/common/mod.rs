@@ -6,6 +6,7 @@ pub mod ecs_exec;
 pub mod ecs_shapes;
 pub mod paging;
 pub mod recorder;
+pub mod rollout_watch;
 pub mod routing;
 pub mod stack;
 

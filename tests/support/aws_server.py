@@ -34,6 +34,8 @@ hold security groups, and DeleteCluster refused while services remain);
 match the live record exactly, and a batch fails whole);
 {"behaviour": "dynamodb-creating", "creating_seconds": S} (tests/support/
 dynamodb_creating.py: a new table is CREATING, and refuses item calls, for S seconds).
+{"behaviour": "ecs-capacity"} (tests/support/ecs_capacity.py: a service keeps its
+capacity-provider strategy, and a launch type with a strategy is refused).
 A rule with "page_size": N (and no "respond") answers a list or describe call in pages
 of N items with tokens of the proxy's own, "empty_pages": true adding an empty page
 with a token before each: see tests/support/paging.py, whose PAGED names the calls.
@@ -53,8 +55,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ecs_lifecycle import EcsLifecycle  # noqa: E402
 from route53_exact import Route53Exact  # noqa: E402
 from dynamodb_creating import DynamodbCreating  # noqa: E402
+from ecs_capacity import EcsCapacity  # noqa: E402
 
-BEHAVIOURS = {"ecs-lifecycle": EcsLifecycle, "route53-exact": Route53Exact, "dynamodb-creating": DynamodbCreating}
+BEHAVIOURS = {
+    "ecs-lifecycle": EcsLifecycle,
+    "route53-exact": Route53Exact,
+    "dynamodb-creating": DynamodbCreating,
+    "ecs-capacity": EcsCapacity,
+}
 import paging
 
 # Query-protocol services and their XML namespaces (the ErrorResponse shape).
@@ -245,8 +253,14 @@ def make_handler(moto_port, rules, log_path, latency):
             creating = rules.behaviour("dynamodb-creating")
             if creating and rule is None and refused is None:
                 refused = creating.before(service, operation, text)
+            capacity = rules.behaviour("ecs-capacity")
+            if capacity and rule is None and refused is None:
+                refused = capacity.before(service, operation, text)
+                if refused:
+                    entry["injected"] = "ecs-capacity"
             if refused:
-                by = {"route53": "route53-exact", "dynamodb": "dynamodb-creating"}.get(service, "ecs-lifecycle")
+                default = "ecs-capacity" if entry.get("injected") == "ecs-capacity" else "ecs-lifecycle"
+                by = {"route53": "route53-exact", "dynamodb": "dynamodb-creating"}.get(service, default)
                 rule = {"name": by, "respond": dict(zip(("status", "code", "message"), refused))}
                 entry["injected"] = by
             log(entry)
@@ -256,6 +270,8 @@ def make_handler(moto_port, rules, log_path, latency):
                     data = lifecycle.after(service, operation, text, status, data)
                 if creating:
                     data = creating.after(service, operation, text, status, data)
+                if capacity:
+                    data = capacity.after(service, operation, text, status, data)
                 self._send(status, headers, data)
                 return
             json_protocol = "X-Amz-Target" in self.headers
