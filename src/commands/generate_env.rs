@@ -11,7 +11,7 @@ use crate::config::Service;
 use crate::envfile;
 use crate::error::{Error, Result};
 use crate::invocation::Ctx;
-use crate::render::{render_str, Unresolved};
+use crate::template::{render_str, Unresolved};
 use crate::urls::public_url;
 
 #[derive(Debug, clap::Args)]

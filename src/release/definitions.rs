@@ -9,7 +9,8 @@ use crate::error::Result;
 use crate::model::generated::CapacityProviderStrategyItem;
 use crate::model::service_definition::ServiceDefinitionSpec;
 use crate::render::context::{self, Target};
-use crate::render::{self as tpl, RenderedTaskDefinition, Unresolved};
+use crate::render::{self as tpl, RenderedTaskDefinition};
+use crate::template::Unresolved;
 use crate::urls::AppUrls;
 
 /// Who and where: the account, region and partition (STS), and the app's URLs in

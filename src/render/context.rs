@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use crate::aws::Aws;
 use crate::config::{Project, Service};
 use crate::error::Result;
-use crate::render::{render_str, Unresolved};
+use crate::template::{render_str, Unresolved};
 use crate::urls::AppUrls;
 
 /// Identity of the target account and region, read once per command.

@@ -8,8 +8,7 @@ use std::path::Path;
 use crate::error::{io_error, Error, Result};
 use crate::model::service_definition::ServiceDefinitionSpec;
 use crate::model::task_definition::TaskDefinitionSpec;
-use crate::template::syntax_error;
-pub use crate::template::{render_str, Unresolved};
+use crate::template::{render_str, syntax_error, Unresolved};
 
 /// Renders one template file. `display` is the path shown in messages.
 pub fn render_file(path: &Path, display: &str, ctx: &tera::Context, unresolved: &Unresolved) -> Result<String> {

@@ -19,11 +19,11 @@ use crate::release::definitions::{
 };
 use crate::release::registration::{register_if_changed, Registration};
 use crate::render::context::{self, Target};
-use crate::render::Unresolved;
 use crate::stack::balancer::TargetGroups;
 use crate::stack::network::Network;
 use crate::stack::report::Action;
 use crate::stack::{scaling, Run};
+use crate::template::Unresolved;
 use crate::urls::AppUrls;
 
 /// `alb_dns`: the ALB just converged, whose name the app's URLs take when there is no domain.

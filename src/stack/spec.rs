@@ -13,9 +13,10 @@ use crate::config::{Project, Service};
 use crate::envfile;
 use crate::error::{Error, Result};
 use crate::release::definitions::{render_service_definition, render_task_definition};
+use crate::render as tpl;
 use crate::render::context::{self, Target};
-use crate::render::{self as tpl, Unresolved};
 use crate::stack::exec_trail;
+use crate::template::Unresolved;
 
 /// The tags on everything cruddur makes; `plan` and `down` find what it owns by them.
 /// In an environment, `env=<name>` too: its resources are told apart from another
