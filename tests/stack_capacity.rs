@@ -33,15 +33,6 @@ fn strategy(moto: &Moto, service: &str) -> Value {
     svc["capacityProviderStrategy"].clone()
 }
 
-fn change(run: &common::Run, resource: &str, name: &str) -> (String, String) {
-    let changes = run.json()["changes"].as_array().unwrap().clone();
-    let c = changes.iter().find(|c| c["resource"] == resource && c["name"] == name).unwrap_or_else(|| {
-        panic!("no {resource} {name} in {}", run.stdout);
-    });
-    let details: Vec<&str> = c["details"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
-    (c["action"].as_str().unwrap().to_string(), details.join("; "))
-}
-
 #[test]
 fn spot_at_creation_gives_the_cluster_its_providers_and_the_service_its_strategy() {
     let moto = with_capacity();
@@ -50,13 +41,13 @@ fn spot_at_creation_gives_the_cluster_its_providers_and_the_service_its_strategy
     edit_toml(dir.path(), "port = 3000\n", "port = 3000\ncapacity = \"spot\"\n");
     let plan = cruddur(&moto, dir.path(), &["plan", "--output", "json"]).ok();
     assert!(
-        change(&plan, "cluster", "cruddur").1.contains("capacity providers FARGATE, FARGATE_SPOT"),
+        details(&plan, "cluster", "cruddur").1.contains("capacity providers FARGATE, FARGATE_SPOT"),
         "{}",
         plan.stdout
     );
-    let (action, details) = change(&plan, "ecs-service", "backend-flask");
+    let (action, what) = details(&plan, "ecs-service", "backend-flask");
     assert_eq!(action, "create");
-    assert!(details.starts_with("FARGATE base 1 weight 1, FARGATE_SPOT weight 3, desired 0"), "{details}");
+    assert!(what.starts_with("FARGATE base 1 weight 1, FARGATE_SPOT weight 3, desired 0"), "{what}");
     assert!(plan.stderr.contains("warning: frontend: every task runs on FARGATE_SPOT"), "{}", plan.stderr);
     assert!(!plan.stderr.contains("warning: backend:"), "{}", plan.stderr);
 
@@ -118,10 +109,10 @@ fn an_existing_service_moves_to_spot_and_back_with_a_new_deployment() {
 
     edit_toml(dir.path(), "port = 4567\n", "port = 4567\ncapacity = \"spot\"\n");
     let plan = cruddur(&moto, dir.path(), &["plan", "--output", "json"]).ok();
-    let (action, cluster) = change(&plan, "cluster", "cruddur");
+    let (action, cluster) = details(&plan, "cluster", "cruddur");
     assert_eq!(action, "update");
     assert!(cluster.contains("capacity providers none -> FARGATE, FARGATE_SPOT"), "{cluster}");
-    let (action, service) = change(&plan, "ecs-service", "backend-flask");
+    let (action, service) = details(&plan, "ecs-service", "backend-flask");
     assert_eq!(action, "update");
     assert_eq!(service, "capacity FARGATE (launch type) -> FARGATE_SPOT weight 1 (a new deployment)");
     cruddur(&moto, dir.path(), &["up"]).ok();
@@ -134,7 +125,7 @@ fn an_existing_service_moves_to_spot_and_back_with_a_new_deployment() {
     edit_toml(dir.path(), "capacity = \"spot\"\n", "");
     let up = cruddur(&moto, dir.path(), &["up", "--output", "json"]).ok();
     assert_eq!(
-        change(&up, "ecs-service", "backend-flask").1,
+        details(&up, "ecs-service", "backend-flask").1,
         "capacity FARGATE_SPOT weight 1 -> FARGATE (launch type) (a new deployment)"
     );
     assert_eq!(strategy(&moto, "backend-flask"), json!([{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]));

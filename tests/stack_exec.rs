@@ -30,15 +30,6 @@ fn log_group(moto: &Moto, name: &str) -> Option<Value> {
     out["logGroups"].as_array().unwrap().iter().find(|g| g["logGroupName"] == name).cloned()
 }
 
-fn details(run: &common::Run, resource: &str, name: &str) -> (String, String) {
-    let changes = run.json()["changes"].as_array().unwrap().clone();
-    let c = changes.iter().find(|c| c["resource"] == resource && c["name"] == name).unwrap_or_else(|| {
-        panic!("no {resource} {name} in {}", run.stdout);
-    });
-    let details: Vec<&str> = c["details"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
-    (c["action"].as_str().unwrap().to_string(), details.join("; "))
-}
-
 #[test]
 fn up_gives_exec_a_key_and_a_log_group_and_corrects_a_cluster_without_them() {
     let moto = Moto::start();

@@ -34,13 +34,6 @@ fn desired(moto: &Moto) -> i64 {
     out["services"][0]["desiredCount"].as_i64().unwrap()
 }
 
-fn scaling_change(run: &common::Run) -> Option<(String, String)> {
-    let changes = run.json()["changes"].as_array().unwrap().clone();
-    let c = changes.iter().find(|c| c["resource"] == "scaling" && c["name"] == "backend-flask")?;
-    let details: Vec<&str> = c["details"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
-    Some((c["action"].as_str().unwrap().to_string(), details.join("; ")))
-}
-
 #[test]
 fn up_makes_the_scaler_deploys_leave_its_count_and_removing_it_deregisters() {
     let moto = Moto::start_recording();
@@ -48,12 +41,12 @@ fn up_makes_the_scaler_deploys_leave_its_count_and_removing_it_deregisters() {
     edit_toml(dir.path(), "[services.backend.environment]\n", &format!("{SCALING}[services.backend.environment]\n"));
 
     let plan = cruddur(&moto, dir.path(), &["plan", "--output", "json"]).ok();
-    let (action, details) = scaling_change(&plan).expect("the plan lists the scaler");
+    let (action, what) = details(&plan, "scaling", "backend-flask");
     assert_eq!(action, "create");
-    assert!(details.contains("1..4 tasks (ECSServiceAverageCPUUtilization target 60%"), "{details}");
+    assert!(what.contains("1..4 tasks (ECSServiceAverageCPUUtilization target 60%"), "{what}");
 
     let up = cruddur(&moto, dir.path(), &["up", "--output", "json"]).ok();
-    assert_eq!(scaling_change(&up).unwrap().0, "create");
+    assert_eq!(details(&up, "scaling", "backend-flask").0, "create");
     let found = targets(&moto);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0]["ResourceId"], RESOURCE);
@@ -89,7 +82,7 @@ fn up_makes_the_scaler_deploys_leave_its_count_and_removing_it_deregisters() {
     let mark = moto.mark();
     let again = cruddur(&moto, dir.path(), &["up", "--output", "json"]).ok();
     assert_eq!(moto.writes_since(mark), Vec::<String>::new(), "a second up writes nothing");
-    assert_eq!(scaling_change(&again).unwrap().0, "keep");
+    assert_eq!(details(&again, "scaling", "backend-flask").0, "keep");
     assert_eq!(desired(&moto), 3);
     cruddur(&moto, dir.path(), &["deploy", "backend", "--image", "img:2", "--no-wait"]).ok();
     assert_eq!(desired(&moto), 3, "deploy leaves the scaler's count");
@@ -118,10 +111,10 @@ fn up_makes_the_scaler_deploys_leave_its_count_and_removing_it_deregisters() {
     // The file's range wins on the next up; a changed target is an update.
     edit_toml(dir.path(), "cpu = 60\n", "cpu = 70\n");
     let up = cruddur(&moto, dir.path(), &["up", "--output", "json"]).ok();
-    let (action, details) = scaling_change(&up).unwrap();
+    let (action, what) = details(&up, "scaling", "backend-flask");
     assert_eq!(action, "update");
-    assert!(details.contains("1..6 -> 1..4 tasks"), "{details}");
-    assert!(details.contains("policy cruddur-backend-flask-cpu: ECSServiceAverageCPUUtilization target 60% -> ECSServiceAverageCPUUtilization target 70%"), "{details}");
+    assert!(what.contains("1..6 -> 1..4 tasks"), "{what}");
+    assert!(what.contains("policy cruddur-backend-flask-cpu: ECSServiceAverageCPUUtilization target 60% -> ECSServiceAverageCPUUtilization target 70%"), "{what}");
     assert_eq!(targets(&moto)[0]["MaxCapacity"], 4);
     assert_eq!(policies(&moto)[0]["TargetTrackingScalingPolicyConfiguration"]["TargetValue"], 70.0);
     assert_eq!(desired(&moto), 6, "up sets the range, not the count");
@@ -133,7 +126,7 @@ fn up_makes_the_scaler_deploys_leave_its_count_and_removing_it_deregisters() {
         "",
     );
     let up = cruddur(&moto, dir.path(), &["up", "--output", "json"]).ok();
-    assert_eq!(scaling_change(&up).unwrap().0, "delete");
+    assert_eq!(details(&up, "scaling", "backend-flask").0, "delete");
     assert!(targets(&moto).is_empty());
     assert!(policies(&moto).is_empty());
 }

@@ -108,3 +108,14 @@ pub fn aws_json(moto: &Moto, args: &[&str]) -> Value {
     assert!(out.status.success(), "aws {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
 }
+
+/// One change of a `--output json` report: its action and its details joined by "; ".
+#[track_caller]
+pub fn details(run: &Run, resource: &str, name: &str) -> (String, String) {
+    let changes = run.json()["changes"].as_array().unwrap().clone();
+    let c = changes.iter().find(|c| c["resource"] == resource && c["name"] == name).unwrap_or_else(|| {
+        panic!("no {resource} {name} in {}", run.stdout);
+    });
+    let details: Vec<&str> = c["details"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+    (c["action"].as_str().unwrap().to_string(), details.join("; "))
+}
