@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
+
 use crate::aws::Aws;
 use crate::docker::push::Credentials;
 use crate::error::{Error, Result};
@@ -80,16 +82,17 @@ fn client(host: &str) -> Result<reqwest::Client> {
         .map_err(|e| Error::RegistryUnreachable { registry: host.into(), detail: e.to_string() })
 }
 
-/// The image config digest of `repository:tag` in the registry, which is the
-/// engine's image ID of the image that was pushed as it (a single-platform Docker
-/// or OCI manifest); None when the tag is not there or names an index. ECR takes
-/// its token as Basic auth on the registry API too.
-pub async fn pushed_image_id(
-    host: &str,
-    repository: &str,
-    tag: &str,
-    credentials: &Credentials,
-) -> Result<Option<String>> {
+/// What the registry holds as `repository:tag`: the manifest's digest (the sha256
+/// of its bytes) and its image config digest, which is the engine's image ID of
+/// the image pushed as it (a single-platform Docker or OCI manifest).
+pub struct Tagged {
+    pub manifest_digest: String,
+    pub image_id: String,
+}
+
+/// `repository:tag` in the registry, in one GET; None when the tag is not there
+/// or names an index. ECR takes its token as Basic auth on the registry API too.
+pub async fn tagged(host: &str, repository: &str, tag: &str, credentials: &Credentials) -> Result<Option<Tagged>> {
     let accept = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json";
     let response = client(host)?
         .get(format!("{}/v2/{repository}/manifests/{tag}", base_url(host)))
@@ -103,7 +106,9 @@ pub async fn pushed_image_id(
     }
     let body = response.bytes().await.unwrap_or_default();
     let manifest: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    Ok(manifest["config"]["digest"].as_str().map(str::to_string))
+    Ok(manifest["config"]["digest"]
+        .as_str()
+        .map(|id| Tagged { manifest_digest: format!("sha256:{:x}", Sha256::digest(&body)), image_id: id.to_string() }))
 }
 
 /// GET /v2/ with the credentials: 200 is fine, 401/403 means they were refused.

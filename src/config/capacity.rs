@@ -88,16 +88,20 @@ impl Capacity {
     pub fn describe(&self) -> String {
         match self {
             Capacity::Fargate => "FARGATE".into(),
-            Capacity::Strategy(providers) => providers
-                .iter()
-                .map(|p| match p.base {
-                    0 => format!("{} weight {}", p.name, p.weight),
-                    b => format!("{} base {b} weight {}", p.name, p.weight),
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
+            Capacity::Strategy(providers) => describe_strategy(providers.iter().map(|p| (p.name, p.weight, p.base))),
         }
     }
+}
+
+/// A strategy as `FARGATE base 1 weight 1, FARGATE_SPOT weight 3`: (provider, weight, base).
+pub fn describe_strategy<'a>(items: impl Iterator<Item = (&'a str, i32, i32)>) -> String {
+    items
+        .map(|(name, weight, base)| match base {
+            0 => format!("{name} weight {weight}"),
+            b => format!("{name} base {b} weight {weight}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

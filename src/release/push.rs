@@ -103,7 +103,7 @@ pub async fn push_image(
     let mut report = PushReport::default();
     let mut skipped = true;
     for tag in &img.tags {
-        if let Some(digest) = already_there(engine, &host, service, tag, &img.id, &credentials).await {
+        if let Some(digest) = already_there(&host, service, tag, &img.id, &credentials).await {
             ctx.verbose(format!("{}: {remote}:{tag} is already {digest}", service.name));
             report.digest = Some(digest);
             continue;
@@ -170,21 +170,14 @@ async fn registry_platform(engine: &Engine, image: &str, creds: &Credentials) ->
 /// The manifest digest the registry holds for `remote:tag`, when that tag already
 /// names this image (its config digest is the image ID).
 async fn already_there(
-    engine: &Engine,
     host: &str,
     service: &Service,
     tag: &str,
     image_id: &str,
     creds: &Credentials,
 ) -> Option<String> {
-    let pushed = registry::pushed_image_id(host, &service.repository, tag, creds).await.ok()??;
-    if pushed != image_id {
-        return None;
-    }
-    let remote = image::remote_repo(host, service);
-    let theirs =
-        engine.docker.inspect_registry_image(&format!("{remote}:{tag}"), Some(engine_auth(creds))).await.ok()?;
-    theirs.descriptor.digest
+    let theirs = registry::tagged(host, &service.repository, tag, creds).await.ok()??;
+    (theirs.image_id == image_id).then_some(theirs.manifest_digest)
 }
 
 /// Removes the name `image` from the engine (never the image: it keeps its other tags).

@@ -9,7 +9,7 @@ use crate::aws::ecs::{ServiceUpdate, AWAITING_IMAGE_TAG};
 use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::fanout::{bounded, ECS_CALLS_IN_FLIGHT};
 use crate::aws::Aws;
-use crate::config::capacity::Capacity;
+use crate::config::capacity::{describe_strategy, Capacity};
 use crate::config::{Project, Service};
 use crate::error::Result;
 use crate::model::service_state::short_task_definition;
@@ -380,15 +380,9 @@ async fn capacity(
     if *have == want || (plain(have) && plain(&want)) {
         return Ok(());
     }
-    let show = |s: &[(String, i32, i32)]| {
-        if s.is_empty() {
-            return "FARGATE (launch type)".to_string();
-        }
-        let items: Vec<String> = s
-            .iter()
-            .map(|(n, w, b)| if *b == 0 { format!("{n} weight {w}") } else { format!("{n} base {b} weight {w}") })
-            .collect();
-        items.join(", ")
+    let show = |s: &[(String, i32, i32)]| match s {
+        [] => "FARGATE (launch type)".to_string(),
+        items => describe_strategy(items.iter().map(|(n, w, b)| (n.as_str(), *w, *b))),
     };
     details.push(format!("capacity {} -> {} (a new deployment)", show(have), show(&want)));
     if run.apply() {
