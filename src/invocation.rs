@@ -64,18 +64,52 @@ impl Ctx {
     /// What `plan`, `up`, `down` or `secrets push` did: the JSON, or the text table
     /// (and in GitHub Actions the table in the job summary too).
     pub fn print_report(&self, report: &crate::stack::report::Report, started: std::time::Instant) {
-        if crate::ci::active() {
-            let what = if report.applied() { "applied to" } else { "plan for" };
-            crate::ci::summary(&format!(
-                "### cruddur: {what} stack `{}`\n\n{}",
-                self.project.name,
-                report.markdown(started)
-            ));
-        }
+        self.summarise(report, started, None);
         if self.json() {
             self.print_json(&report.json(started));
         } else {
             out!("{}", report.text(started));
+        }
+    }
+
+    /// A plan's report with its monthly cost: the cost block after the table, or a
+    /// `cost` member in JSON (null when the region has no prices, with a note).
+    pub fn print_plan_report(
+        &self,
+        report: &crate::stack::report::Report,
+        started: std::time::Instant,
+        cost: &crate::stack::cost::Cost,
+    ) {
+        if let Some(note) = cost.note() {
+            eprintln!("{note}");
+        }
+        let block = match cost {
+            crate::stack::cost::Cost::Estimate(estimate) => Some(estimate.text()),
+            crate::stack::cost::Cost::NoPrices { .. } => None,
+        };
+        self.summarise(report, started, block.as_deref());
+        if self.json() {
+            let mut value = report.json(started);
+            value["cost"] = cost.json();
+            self.print_json(&value);
+        } else {
+            out!("{}", report.text(started));
+            if let Some(block) = block {
+                out!("{block}");
+            }
+        }
+    }
+
+    /// The GitHub Actions job summary of a stack report (and a plan's cost).
+    fn summarise(&self, report: &crate::stack::report::Report, started: std::time::Instant, cost: Option<&str>) {
+        if crate::ci::active() {
+            let what = if report.applied() { "applied to" } else { "plan for" };
+            let cost = cost.map(|c| format!("\n\n```\n{c}```")).unwrap_or_default();
+            crate::ci::summary(&format!(
+                "### cruddur: {what} stack `{}`\n\n{}{cost}",
+                self.project.name,
+                report.markdown(started)
+            ));
         }
     }
 

@@ -6,6 +6,7 @@ use std::time::Instant;
 use crate::error::{Error, Result};
 use crate::invocation::Ctx;
 use crate::release::definitions::{identity_line, target};
+use crate::stack::cost;
 use crate::stack::report::Report;
 use crate::stack::spec::Spec;
 use crate::stack::{Preflight, Run};
@@ -53,6 +54,9 @@ async fn converge(ctx: &Ctx, apply: bool, prune: bool) -> Result<()> {
 }
 
 async fn stack(ctx: &Ctx, run: &Run<'_>, pre: Preflight, prune: bool, started: Instant) -> Result<()> {
+    // A plan prints what the stack would cost by the month (before any AWS write,
+    // from cruddur.toml and the templates alone).
+    let cost = if run.apply() { None } else { Some(cost::estimate(run.spec.project, &run.spec.target, &pre.subnets)?) };
     let result = run.converge(pre, prune).await;
     if let Err(Error::Interrupted { signal, .. }) = result {
         // What was done before the signal, then the one error line.
@@ -66,6 +70,9 @@ async fn stack(ctx: &Ctx, run: &Run<'_>, pre: Preflight, prune: bool, started: I
         });
     }
     result?;
-    ctx.print_report(run.report, started);
+    match &cost {
+        Some(cost) => ctx.print_plan_report(run.report, started, cost),
+        None => ctx.print_report(run.report, started),
+    }
     Ok(())
 }

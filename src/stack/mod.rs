@@ -6,6 +6,7 @@
 //! writes switched off.
 
 pub mod balancer;
+pub mod cost;
 pub mod dns;
 pub mod exec_trail;
 pub mod foundation;
