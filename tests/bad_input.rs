@@ -73,6 +73,8 @@ fn table() -> Vec<Case> {
         case(&["up"], vec![toml("[services.backend.environment]\n", "[services.backend.deploy]\nstrategy = \"canary\"\nearly_success = true\n\n[services.backend.environment]\n")], 2, "services.backend.deploy.early_success is for rolling updates only"),
         case(&["up"], vec![toml("[services.backend.environment]\n", "[services.backend.deploy]\nstratgy = \"canary\"\n\n[services.backend.environment]\n")], 2, "unknown field `stratgy`"),
         case(&["--env", "qa", "plan"], vec![toml("[services.backend]\n", "[env.qa.services.backend.deploy]\nstrategy = \"canary\"\ncanary_percent = 101\n\n[services.backend]\n")], 2, "services.backend.deploy.canary_percent = 101: a multiple of 0.1 from 0.1 to 100"),
+        case(&["deploy", "backend", "--no-build", "--wait-until", "BAKE_TIME"], vec![], 2, "--wait-until BAKE_TIME: backend has rolling updates, which have no lifecycle stages"),
+        usage(&["deploy", "backend", "--wait-until", "soon"], "`soon` is not a lifecycle stage"),
         // No operator credentials in the app (issue 25).
         case(&["plan"], vec![toml("secrets = [\"CONNECTION_URL\"", "secrets = [\"AWS_ACCESS_KEY_ID\", \"CONNECTION_URL\"")], 2, "services.backend.secrets[0]: \"AWS_ACCESS_KEY_ID\" would put AWS credentials into the app's container"),
         case(&["deploy", "backend", "--no-build"], vec![toml("[services.backend.environment]\n", "[services.backend.environment]\nAWS_SESSION_TOKEN = \"x\"\n")], 2, "services.backend.environment.AWS_SESSION_TOKEN: \"AWS_SESSION_TOKEN\" would put AWS credentials"),
