@@ -35,7 +35,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
 async fn roll_back(ctx: &Ctx, aws: &Aws, service: &Service, args: &Args) -> Result<()> {
     // A blue-green, canary or linear release under way is stopped and rolled back by ECS.
     if !service.deploy.strategy.is_rolling() && args.to.is_none() && !ctx.global.dry_run {
-        if let Some(text) = stop_release(aws, &ctx.project, service, &args.wait).await? {
+        if let Some(text) = stop_release(&aws.ecs, &ctx.project.cluster, service, &args.wait).await? {
             outln!("{text}");
             return Ok(());
         }

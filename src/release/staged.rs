@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+use crate::aws::ecs::Ecs;
 use crate::aws::Aws;
 use crate::cli::WaitArgs;
 use crate::config::deploy::Check;
@@ -141,14 +142,14 @@ pub async fn follow_release(
 }
 
 /// The release under way, for `status`: None for a rolling service or when ECS has finished.
-pub async fn release_in_progress(aws: &Aws, project: &Project, service: &Service) -> Result<Option<ServiceDeployment>> {
+pub async fn release_in_progress(ecs: &Ecs, cluster: &str, service: &Service) -> Result<Option<ServiceDeployment>> {
     if service.deploy.strategy.is_rolling() {
         return Ok(None);
     }
-    let Some(arn) = aws.ecs.current_service_deployment(&project.cluster, &service.ecs_name).await? else {
+    let Some(arn) = ecs.current_service_deployment(cluster, &service.ecs_name).await? else {
         return Ok(None);
     };
-    let d = aws.ecs.service_deployment(&arn).await?;
+    let d = ecs.service_deployment(&arn).await?;
     Ok((!d.is_over()).then_some(d))
 }
 
@@ -172,10 +173,9 @@ pub fn describe_release(d: &ServiceDeployment) -> String {
 /// `rollback` while a release is under way: StopServiceDeployment ROLLBACK, then a
 /// wait until ECS has rolled it back. None when no release is in progress (then
 /// `rollback` goes back a revision as usual).
-pub async fn stop_release(aws: &Aws, project: &Project, service: &Service, wait: &WaitArgs) -> Result<Option<String>> {
-    let cluster = &project.cluster;
-    let Some(arn) = aws.ecs.current_service_deployment(cluster, &service.ecs_name).await? else { return Ok(None) };
-    let d = aws.ecs.service_deployment(&arn).await?;
+pub async fn stop_release(ecs: &Ecs, cluster: &str, service: &Service, wait: &WaitArgs) -> Result<Option<String>> {
+    let Some(arn) = ecs.current_service_deployment(cluster, &service.ecs_name).await? else { return Ok(None) };
+    let d = ecs.service_deployment(&arn).await?;
     if d.is_over() || d.is_rollback() || !matches!(d.status.as_str(), "PENDING" | "IN_PROGRESS") {
         return Ok(None);
     }
@@ -185,14 +185,14 @@ pub async fn stop_release(aws: &Aws, project: &Project, service: &Service, wait:
         service.name,
         d.traffic()
     );
-    aws.ecs.rollback_service_deployment(&arn).await?;
+    ecs.rollback_service_deployment(&arn).await?;
     if wait.no_wait {
         return Ok(Some(format!("{}: rollback of the release at {stage} requested (not waiting)", service.name)));
     }
     let started = std::time::Instant::now();
     eprintln!("waiting for ECS to roll the release back (timeout {})", humantime::format_duration(wait.timeout));
     loop {
-        let now = aws.ecs.service_deployment(&arn).await?;
+        let now = ecs.service_deployment(&arn).await?;
         match now.status.as_str() {
             "ROLLBACK_SUCCESSFUL" | "STOPPED" => {
                 let seconds = started.elapsed().as_secs_f64();
