@@ -13,7 +13,7 @@ use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use cruddur::aws::ecs::Ecs;
 use cruddur::cli::WaitArgs;
 use cruddur::config::Project;
-use cruddur::release::staged::{describe_release, release_in_progress, stop_release};
+use cruddur::release::staged::{check_switched, describe_release, release_in_progress, stop_release};
 
 const ARN: &str = "arn:aws:ecs:us-east-1:123456789012:service-deployment/cruddur/api/NCWGC2ZR-taawPAYrIaU5";
 
@@ -129,4 +129,27 @@ async fn status_shows_the_stage_the_traffic_and_a_waiting_hook() {
     let ecs = Ecs::new(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&seq]));
     assert_eq!(release_in_progress(&ecs, "shop", &rolling.services["api"]).await.unwrap(), None);
     assert_eq!(seq.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_service_ecs_still_updates_rolling_is_refused_before_any_update() {
+    let described = |strategy: sdk::DeploymentStrategy| {
+        let service = sdk::Service::builder()
+            .service_name("api")
+            .deployment_configuration(sdk::DeploymentConfiguration::builder().strategy(strategy).build())
+            .build();
+        let out = DescribeServicesOutput::builder().services(service).build();
+        mock!(aws_sdk_ecs::Client::describe_services).then_output(move || out.clone())
+    };
+    let p = project("canary");
+    let rolling = described(sdk::DeploymentStrategy::Rolling);
+    let live =
+        Ecs::new(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&rolling])).service("shop", "api").await.unwrap();
+    assert_eq!(live.strategy.as_deref(), Some("ROLLING"));
+    let e = check_switched(&p.services["api"], &live).unwrap_err();
+    assert_eq!(e.exit_code(), cruddur::error::ExitCode::Usage);
+    assert!(e.to_string().contains("ECS releases it with ROLLING: its checks would not run"), "{e}");
+    let canary = described(sdk::DeploymentStrategy::Canary);
+    let live = Ecs::new(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&canary])).service("shop", "api").await.unwrap();
+    check_switched(&p.services["api"], &live).unwrap();
 }

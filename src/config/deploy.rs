@@ -287,6 +287,24 @@ fn minutes(key: &str, text: Option<&str>) -> Result<Option<i32>, String> {
     Ok(Some((d.as_secs() / 60) as i32))
 }
 
+impl super::Project {
+    /// The SSM SecureString that holds the stack's test-route secret (blue-green,
+    /// canary and linear releases): `/cruddur/cruddur-test-route-secret`, or
+    /// `/cruddur/staging/cruddur-test-route-secret`: beside, not inside, the
+    /// services' prefixes, which the execution role may read.
+    pub fn test_route_parameter(&self) -> String {
+        match &self.env {
+            None => format!("/{}/cruddur-test-route-secret", self.name),
+            Some(env) => format!("/{}/{env}/cruddur-test-route-secret", self.name),
+        }
+    }
+
+    /// True when a service releases with blue-green, canary or linear.
+    pub fn has_staged_releases(&self) -> bool {
+        self.services.values().any(|s| !s.deploy.strategy.is_rolling())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

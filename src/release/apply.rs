@@ -72,6 +72,9 @@ pub async fn rollout(
 ) -> Result<(Map<String, Value>, String, Option<Error>)> {
     let Rollout { service, before, update, spec, mut extra } = change;
     wait.check_for(service)?;
+    if let Some(b) = before {
+        crate::release::staged::check_switched(service, b)?;
+    }
     let cluster = ctx.project.cluster.clone();
     let watch_target = WatchTarget {
         cluster: cluster.clone(),

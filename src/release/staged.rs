@@ -6,7 +6,7 @@
 //! The test route: requests to the service's URL that carry the header
 //! [`TEST_HEADER`] with the stack's test-route secret reach the new revision
 //! while it is on test traffic. The secret is an SSM SecureString
-//! ([`secret_parameter`]), outside every service's `/…/<ecs-name>/` prefix, so no
+//! (`Project::test_route_parameter`), outside every service's `/…/<ecs-name>/` prefix, so no
 //! task role or execution role can read it; cruddur reads it to send it, and never
 //! prints it.
 
@@ -21,7 +21,7 @@ use crate::config::deploy::Check;
 use crate::config::{Project, Service};
 use crate::error::{Error, Result};
 use crate::model::service_deployment::ServiceDeployment;
-use crate::model::service_state::short_task_definition;
+use crate::model::service_state::{short_task_definition, ServiceState};
 use crate::render::context::Target;
 use crate::rollout::checks::{run_all, CommandRunner, TestRoute};
 use crate::rollout::stages::{follow, StageOptions, StageVerdict};
@@ -33,23 +33,33 @@ pub const TEST_HEADER: &str = "x-cruddur-test";
 /// How long one HTTP check may take.
 const HTTP_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The SSM SecureString that holds the stack's test-route secret:
-/// `/cruddur[/<env>]/cruddur-test-route-secret` (beside, not inside, the services'
-/// prefixes).
-pub fn secret_parameter(project: &Project, service: &Service) -> String {
-    let prefix = project.ssm_prefix(service);
-    let base = prefix.trim_end_matches('/').rsplit_once('/').map_or("", |(b, _)| b);
-    format!("{base}/cruddur-test-route-secret")
+/// Refuses, before UpdateService, to release a blue-green, canary or linear service
+/// that ECS still updates with another strategy: its checks would never run, and
+/// the new version would reach every user at once. A service whose strategy ECS
+/// does not return (moto's) is let through, and the stage wait says what is missing.
+pub fn check_switched(service: &Service, live: &ServiceState) -> Result<()> {
+    let want = service.deploy.strategy.api();
+    match live.strategy.as_deref() {
+        Some(have) if have != want && !service.deploy.strategy.is_rolling() => Err(Error::usage(
+            format!(
+                "{} is set to strategy = \"{}\" in cruddur.toml, but ECS releases it with {have}: its checks would not run",
+                service.name,
+                service.deploy.strategy.key()
+            ),
+            "`up` does not switch a service's strategy yet (README \"Releases\"); until it does, deploy it with strategy = \"rolling\"",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Reads the test route: the service's URL and the secret. Only when a check needs it.
 async fn test_route(aws: &Aws, project: &Project, service: &Service, target: &Target) -> Result<TestRoute> {
-    let name = secret_parameter(project, service);
+    let name = project.test_route_parameter();
     let found = aws.ssm.parameters(std::slice::from_ref(&name)).await?;
     let secret = found.get(&name).map(|p| p.value.clone()).ok_or_else(|| {
         Error::usage(
             format!("{}: no test-route secret {name} in SSM", service.name),
-            "`cruddur up` makes the test route and its secret for a blue-green, canary or linear service",
+            "`cruddur up` makes the secret for a blue-green, canary or linear service (the test listener rule is not built yet: README \"Releases\")",
         )
     })?;
     let base_url = target.urls.services.get(&service.name).cloned().ok_or_else(|| {
@@ -77,7 +87,7 @@ pub async fn follow_release(
         Error::usage(
             format!("{} has no service deployment to follow", service.ecs_name),
             format!(
-                "its deployment strategy is not {} yet: `cruddur up` switches it (deploymentController ECS)",
+                "ECS has no {} release of it: `up` does not switch a service's strategy yet (README \"Releases\")",
                 service.deploy.strategy.key()
             ),
         )
@@ -221,15 +231,17 @@ pub async fn stop_release(ecs: &Ecs, cluster: &str, service: &Service, wait: &Wa
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::config::Project;
 
     #[test]
     fn the_secret_lives_beside_the_services_prefixes() {
         let text = "[project]\nname = \"shop\"\n[services.api]\nport = 80\n[env.staging]\n";
         let path = std::path::Path::new("/p/cruddur.toml");
         let plain = Project::parse_env(text, path, "/p".into(), None).unwrap();
-        assert_eq!(secret_parameter(&plain, &plain.services["api"]), "/shop/cruddur-test-route-secret");
+        assert_eq!(plain.test_route_parameter(), "/shop/cruddur-test-route-secret");
+        assert_eq!(plain.ssm_prefix(&plain.services["api"]), "/shop/api/");
         let staging = Project::parse_env(text, path, "/p".into(), Some("staging")).unwrap();
-        assert_eq!(secret_parameter(&staging, &staging.services["api"]), "/shop/staging/cruddur-test-route-secret");
+        assert_eq!(staging.test_route_parameter(), "/shop/staging/cruddur-test-route-secret");
+        assert!(!plain.has_staged_releases());
     }
 }
