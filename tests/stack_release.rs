@@ -1,7 +1,9 @@
 //! What `up` makes for blue-green, canary and linear releases (issue 26), so far:
-//! the test-route secret. Black-box against moto, read back with the aws CLI:
-//! `plan` and `up` make it once for a canary service, never show its value, a
-//! second `up` writes nothing, `deploy` of the canary service says what is still
+//! the test-route secret and the ECS infrastructure role for load balancers.
+//! Black-box against moto, read back with the aws CLI: `plan` and `up` make the
+//! secret once for a canary service and never show its value, the role trusts
+//! ecs.amazonaws.com and its policy names only this stack's ALB and target group
+//! in moto's account and region, a second `up` writes nothing, `deploy` of the canary service says what is still
 //! missing (no service deployment to follow) without changing anything, and
 //! `down --all` deletes the secret.
 
@@ -11,6 +13,7 @@ use common::stack::*;
 use common::Moto;
 
 const SECRET: &str = "/cruddur/cruddur-test-route-secret";
+const ROLE: &str = "cruddur-ecs-infrastructure-role";
 const CANARY: &str = "[services.backend.deploy]\nstrategy = \"canary\"\ncanary_percent = 10\ncanary_bake = \"2m\"\n\
                       [[services.backend.deploy.checks]]\npath = \"/api/health-check\"\ncontains = \"success\"\n\n";
 
@@ -41,6 +44,32 @@ fn up_makes_the_test_route_secret_once_and_never_shows_it() {
     let value = made["Value"].as_str().unwrap().to_string();
     assert_eq!(value.len(), 64, "{value:?}");
     assert!(!up.stdout.contains(&value) && !up.stderr.contains(&value), "the secret was printed");
+    assert_eq!(details(&up, "iam-role", ROLE).0, "create");
+    let role = aws_json(&moto, &["iam", "get-role", "--role-name", ROLE]);
+    let trust = &role["Role"]["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(trust["Principal"]["Service"], "ecs.amazonaws.com");
+    assert_eq!(trust["Action"], "sts:AssumeRole");
+    let doc = aws_json(
+        &moto,
+        &["iam", "get-role-policy", "--role-name", ROLE, "--policy-name", "cruddur-ecs-infrastructure"],
+    );
+    let statements = doc["PolicyDocument"]["Statement"].as_array().unwrap().clone();
+    let by_sid = |sid: &str| statements.iter().find(|s| s["Sid"] == sid).unwrap_or_else(|| panic!("{sid}")).clone();
+    assert_eq!(
+        by_sid("TargetGroupOperations")["Resource"],
+        serde_json::json!([
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/cruddur-backend-flask-tg/*"
+        ])
+    );
+    assert_eq!(
+        by_sid("ALBModifyListeners")["Resource"],
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/cruddur-alb/*/*"
+    );
+    assert_eq!(
+        by_sid("ALBModifyRules")["Resource"],
+        "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/cruddur-alb/*/*/*"
+    );
+    assert_eq!(by_sid("ELBReadOperations")["Resource"], "*");
     let tags = moto.aws(&["ssm", "list-tags-for-resource", "--resource-type", "Parameter", "--resource-id", SECRET]);
     let tags = String::from_utf8_lossy(&tags.stdout).to_string();
     assert!(tags.contains("managed-by") && tags.contains("cruddur"), "{tags}");
@@ -64,4 +93,6 @@ fn up_makes_the_test_route_secret_once_and_never_shows_it() {
     let down = cruddur(&moto, dir.path(), &["down", "--all", "--yes", "--output", "json"]).ok();
     assert_eq!(details(&down, "ssm-parameter", SECRET).0, "delete");
     assert!(secret(&moto).is_none(), "down --all deletes the secret");
+    assert_eq!(details(&down, "iam-role", ROLE).0, "delete");
+    assert!(!moto.aws(&["iam", "get-role", "--role-name", ROLE]).status.success(), "down deletes the role");
 }
