@@ -139,10 +139,17 @@ pub async fn follow_release(
         _ => format!("{}: {short} did not go live ({seconds:.1}s)", service.name),
     };
     let text = if stages.is_empty() { head } else { format!("{head}\n{}", stages.join("\n")) };
-    let error = outcome.error(td, wait.timeout);
-    if let Some(Error::Interrupted { what, .. }) = &error {
-        reporter.line(what);
-    }
+    let error = match outcome.error(td, wait.timeout) {
+        Some(Error::Interrupted { signal, what, .. }) => {
+            reporter.line(&what);
+            let n = &service.name;
+            let hint = format!(
+                "`cruddur status {n}` shows the stage; `cruddur rollback {n}` stops the release and rolls it back now"
+            );
+            Some(Error::Interrupted { signal, what, hint })
+        }
+        other => other,
+    };
     let mut fields = Map::new();
     if let Value::Object(o) = json!(outcome) {
         fields.extend(o);
