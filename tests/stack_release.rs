@@ -3,9 +3,9 @@
 //! Black-box against moto, read back with the aws CLI: `plan` and `up` make the
 //! secret once for a canary service and never show its value, the role trusts
 //! ecs.amazonaws.com and its policy names only this stack's ALB and target group
-//! in moto's account and region, a second `up` writes nothing, `deploy` of the canary service says what is still
-//! missing (no service deployment to follow) without changing anything, and
-//! `down --all` deletes the secret.
+//! in moto's account and region, a second `up` writes nothing, `deploy` of the
+//! canary service refuses before UpdateService (ECS does not say it releases it
+//! that way), and `down --all` deletes the secret and the role.
 
 mod common;
 
@@ -80,15 +80,20 @@ fn up_makes_the_test_route_secret_once_and_never_shows_it() {
     assert_eq!(details(&again, "ssm-parameter", SECRET).0, "keep");
     assert_eq!(secret(&moto).unwrap()["Value"], value.as_str(), "the secret is made once");
 
-    // `up` does not switch the service's strategy yet: deploy says so and changes nothing.
+    // `up` does not switch the service's strategy yet (and moto reports none): deploy
+    // refuses before UpdateService, so the checks are never skipped silently.
     let mark = moto.mark();
     let deploy = cruddur(&moto, dir.path(), &["deploy", "backend", "--image", "img:1"]);
-    assert_ne!(deploy.code, 0, "{}", deploy.stderr);
-    assert!(deploy.stderr.contains("backend-flask has no service deployment to follow"), "{}", deploy.stderr);
+    assert_eq!(deploy.code, 2, "{}", deploy.stderr);
+    assert!(
+        deploy.stderr.contains("backend is set to strategy = \"canary\" in cruddur.toml, but ECS releases it with no strategy it reports: its checks would not run"),
+        "{}",
+        deploy.stderr
+    );
     assert!(deploy.stderr.contains("hint: "), "{}", deploy.stderr);
     assert!(!deploy.stderr.contains(&value), "the secret was printed");
     let writes = moto.writes_since(mark);
-    assert!(writes.iter().all(|w| w != "ContinueServiceDeployment"), "{writes:?}");
+    assert!(writes.iter().all(|w| w != "UpdateService"), "{writes:?}");
 
     let down = cruddur(&moto, dir.path(), &["down", "--all", "--yes", "--output", "json"]).ok();
     assert_eq!(details(&down, "ssm-parameter", SECRET).0, "delete");

@@ -34,22 +34,22 @@ pub const TEST_HEADER: &str = "x-cruddur-test";
 const HTTP_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Refuses, before UpdateService, to release a blue-green, canary or linear service
-/// that ECS still updates with another strategy: its checks would never run, and
-/// the new version would reach every user at once. A service whose strategy ECS
-/// does not return (moto's) is let through, and the stage wait says what is missing.
+/// that ECS does not say it releases that way (another strategy, or none reported):
+/// its checks would never run, and the new version would reach every user at once.
 pub fn check_switched(service: &Service, live: &ServiceState) -> Result<()> {
     let want = service.deploy.strategy.api();
-    match live.strategy.as_deref() {
-        Some(have) if have != want && !service.deploy.strategy.is_rolling() => Err(Error::usage(
-            format!(
-                "{} is set to strategy = \"{}\" in cruddur.toml, but ECS releases it with {have}: its checks would not run",
-                service.name,
-                service.deploy.strategy.key()
-            ),
-            "`up` does not switch a service's strategy yet (README \"Releases\"); until it does, deploy it with strategy = \"rolling\"",
-        )),
-        _ => Ok(()),
+    if service.deploy.strategy.is_rolling() || live.strategy.as_deref() == Some(want) {
+        return Ok(());
     }
+    let have = live.strategy.as_deref().map_or("no strategy it reports".to_string(), str::to_string);
+    Err(Error::usage(
+        format!(
+            "{} is set to strategy = \"{}\" in cruddur.toml, but ECS releases it with {have}: its checks would not run",
+            service.name,
+            service.deploy.strategy.key()
+        ),
+        "`up` does not switch a service's strategy yet (README \"Releases\"); until it does, deploy it with strategy = \"rolling\"",
+    ))
 }
 
 /// Reads the test route: the service's URL and the secret. Only when a check needs it.
