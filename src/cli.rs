@@ -72,6 +72,10 @@ pub struct WaitArgs {
     /// Stopped tasks of the new revision that count as a crash loop
     #[arg(long, default_value_t = 3)]
     pub max_task_failures: usize,
+    /// Blue-green, canary and linear releases: return once ECS reaches this
+    /// lifecycle stage (e.g. BAKE_TIME) instead of waiting for the end
+    #[arg(long, value_name = "STAGE", value_parser = crate::rollout::stages::check_stage)]
+    pub wait_until: Option<String>,
 }
 
 /// The shortest poll interval: each poll is one or more AWS calls, and a tight loop
@@ -88,6 +92,21 @@ pub fn poll_interval(s: &str) -> std::result::Result<Duration, String> {
 }
 
 impl WaitArgs {
+    /// `--wait-until` follows ECS's lifecycle stages, which only blue-green, canary
+    /// and linear releases have.
+    pub fn check_for(&self, service: &crate::config::Service) -> crate::error::Result<()> {
+        match &self.wait_until {
+            Some(stage) if service.deploy.strategy.is_rolling() => Err(crate::error::Error::usage(
+                format!("--wait-until {stage}: {} has rolling updates, which have no lifecycle stages", service.name),
+                format!(
+                    "set [services.{}.deploy] strategy = \"canary\" (or blue-green, linear), or leave out --wait-until",
+                    service.name
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     pub fn options(&self) -> WatchOptions {
         WatchOptions {
             timeout: self.timeout,

@@ -10,6 +10,7 @@ use crate::error::{io_error, Error, Result};
 
 pub mod capacity;
 mod claims;
+pub mod deploy;
 pub mod environment;
 mod parse_errors;
 use parse_errors::{friendly, one_line};

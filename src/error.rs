@@ -82,6 +82,9 @@ pub enum Error {
     DeployFailed { task_definition: String, reason: String },
     #[error("deployment of {task_definition} was rolled back to {rolled_back_to}: {reason}")]
     RolledBack { task_definition: String, rolled_back_to: String, reason: String },
+    /// A release check of the new version failed: cruddur answered ECS's PAUSE hook with ROLLBACK.
+    #[error("check {check} of {task_definition} failed, so its release was rolled back: {request} answered {answer}")]
+    CheckFailed { task_definition: String, check: String, request: String, answer: String },
     #[error("timed out after {} waiting for {waiting_for}", humantime::format_duration(*.after))]
     Timeout { after: Duration, waiting_for: String },
     #[error("cannot reach the Docker Engine at {host}: {detail}")]
@@ -233,6 +236,7 @@ impl Error {
             Error::TaskRoleLacksExec { .. } => "give the task role ssmmessages:CreateControlChannel, CreateDataChannel, OpenControlChannel and OpenDataChannel (policies/ task role policy), then start new tasks".into(),
             Error::PluginFailed(_) => "the plugin's own output above says why".into(),
             Error::DeployFailed { .. } => "the stopped tasks and log lines above show why; `cruddur logs` has more".into(),
+            Error::CheckFailed { .. } => "the new version never had production traffic (cruddur sent ContinueServiceDeployment ROLLBACK); fix it and deploy again, or change [[services.X.deploy.checks]]".into(),
             Error::RolledBack { .. } => "the circuit breaker restored the previous revision; fix the cause shown above and deploy again".into(),
             Error::Timeout { .. } => "raise --timeout, or look at `cruddur status` to see where the rollout is".into(),
             Error::DockerUnavailable { .. } => "start the Docker Engine (`sudo systemctl start docker`, or open Docker Desktop), or point DOCKER_HOST at a running one".into(),

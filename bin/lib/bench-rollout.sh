@@ -21,6 +21,6 @@ bench_rollout() {
   done
   stop_moto
   trap - EXIT
-  "$VENV/bin/python" bin/lib/rollout_model.py "$out"
+  "$VENV/bin/python" bin/lib/rollout_model.py "$out" "$ROOT/cruddur.toml"
   rm -rf "$out"
 }

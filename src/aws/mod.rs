@@ -12,6 +12,7 @@ pub mod ec2_rules;
 pub mod ecr;
 pub mod ecs;
 pub mod ecs_cluster;
+pub mod ecs_deployments;
 pub mod ecs_exec_trail;
 pub mod ecs_run;
 pub mod ecs_services;

@@ -154,6 +154,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         Some(name) => vec![ctx.project.service(name)?],
         None => ctx.project.services.values().collect(),
     };
+    for s in &services {
+        args.wait.check_for(s)?;
+    }
     // Build and push unless an image was given: services with a [build] table.
     let builds = args.image.is_none() && !args.no_build && services.iter().any(|s| s.build.is_some());
     if builds {

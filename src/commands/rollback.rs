@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::invocation::Ctx;
 use crate::model::service_state::{revision_of, short_task_definition};
 use crate::release::apply::{apply_and_wait, dry_run, Rollout};
+use crate::release::staged::stop_release;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -32,6 +33,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
 }
 
 async fn roll_back(ctx: &Ctx, aws: &Aws, service: &Service, args: &Args) -> Result<()> {
+    // A blue-green, canary or linear release under way is stopped and rolled back by ECS.
+    if !service.deploy.strategy.is_rolling() && args.to.is_none() && !ctx.global.dry_run {
+        if let Some(text) = stop_release(&aws.ecs, &ctx.project.cluster, service, &args.wait).await? {
+            outln!("{text}");
+            return Ok(());
+        }
+    }
     let before = aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await?;
     let current = revision_of(&before.task_definition).unwrap_or(i32::MAX);
     let family = short_task_definition(&before.task_definition)

@@ -7,6 +7,7 @@ use crate::invocation::Ctx;
 use crate::model::service_state::{short_task_definition, ServiceState, StoppedTask};
 use crate::release::definitions::{identity_line, target};
 use crate::release::scaler;
+use crate::release::staged::{describe_release, release_in_progress};
 use crate::rollout::describe::describe_stop;
 
 #[derive(Debug, clap::Args)]
@@ -54,7 +55,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
                 } else {
                     Vec::new()
                 };
-                report.push((service.name.clone(), state, scaler, interrupted))
+                let release = release_in_progress(&aws.ecs, cluster, service).await?;
+                report.push((service.name.clone(), state, scaler, interrupted, release))
             }
             // Listing every service: one not created yet is part of the answer.
             Err(Error::ServiceNotFound { .. }) if args.service.is_none() => {
@@ -67,16 +69,19 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if ctx.json() {
         let items: Vec<_> = report
             .iter()
-            .map(|(name, s, scaler, interrupted)| {
+            .map(|(name, s, scaler, interrupted, release)| {
                 let mut s = s.clone();
                 s.events.truncate(args.events);
-                json!({ "service": name, "cluster": cluster, "state": s, "scaling": scaler, "spotInterruptions": interrupted })
+                json!({ "service": name, "cluster": cluster, "state": s, "scaling": scaler, "spotInterruptions": interrupted, "release": release })
             })
             .collect();
         ctx.print_json(&items);
     } else {
-        for (name, state, scaler, interrupted) in &report {
+        for (name, state, scaler, interrupted, release) in &report {
             print_text(name, cluster, state, args.events);
+            if let Some(d) = release {
+                outln!("  {}", describe_release(d));
+            }
             for t in interrupted {
                 outln!("  task {} interrupted: {}", t.task_id, describe_stop(t));
             }

@@ -63,6 +63,8 @@ pub(super) struct RawService {
     pub(super) scaling: Option<super::scaling::RawScaling>,
     /// "fargate" | "spot" | { fargate = 1, spot = 3, base = 1 }.
     pub(super) capacity: Option<toml::Value>,
+    /// How a release reaches users: rolling, blue-green, canary or linear, with checks.
+    pub(super) deploy: Option<super::deploy::RawDeploy>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::capacity::Capacity;
+use super::deploy::Deploy;
 use super::environment::fit;
 use super::raw::RawService;
 use super::routes::{self, Route};
@@ -62,6 +63,8 @@ pub struct Service {
     pub scaling: Option<Scaling>,
     /// FARGATE (the launch type), or a strategy with FARGATE_SPOT.
     pub capacity: Capacity,
+    /// `[services.X.deploy]`: the release strategy and its checks (default: rolling).
+    pub deploy: Deploy,
 }
 
 impl Service {
@@ -142,6 +145,10 @@ pub(super) fn build(
         Some(v) => Capacity::parse(v).map_err(|m| invalid(format!("services.{short}.{m}")))?,
         None => Capacity::Fargate,
     };
+    let deploy = match svc.deploy {
+        Some(raw) => raw.check(svc.port.is_some()).map_err(|m| invalid(format!("services.{short}.{m}")))?,
+        None => Deploy::default(),
+    };
     let route = Route {
         host: routes::host(svc.host.as_deref(), short, d.domain, d.project, d.env)?,
         paths: svc.paths,
@@ -180,5 +187,6 @@ pub(super) fn build(
         rollout,
         scaling,
         capacity,
+        deploy,
     })
 }

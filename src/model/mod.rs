@@ -7,6 +7,7 @@ pub mod fargate;
 pub mod generated;
 pub mod json;
 pub mod service_definition;
+pub mod service_deployment;
 pub mod service_state;
 pub mod suggest;
 pub mod task;

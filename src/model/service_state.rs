@@ -18,6 +18,10 @@ pub struct ServiceState {
     /// The target groups the service registers its tasks in.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub target_groups: Vec<String>,
+    /// `deploymentConfiguration.strategy` (ROLLING, BLUE_GREEN, CANARY, LINEAR) as
+    /// ECS returns it; None when it returns none (moto never does).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub strategy: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

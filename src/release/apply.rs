@@ -71,6 +71,10 @@ pub async fn rollout(
     reporter: &Reporter,
 ) -> Result<(Map<String, Value>, String, Option<Error>)> {
     let Rollout { service, before, update, spec, mut extra } = change;
+    wait.check_for(service)?;
+    if let Some(b) = before {
+        crate::release::staged::check_switched(service, b)?;
+    }
     let cluster = ctx.project.cluster.clone();
     let watch_target = WatchTarget {
         cluster: cluster.clone(),
@@ -116,6 +120,16 @@ pub async fn rollout(
         let text = format!("{}: rollout of {} started (not waiting)", service.name, short_task_definition(&td));
         crate::ci::summary(&ci_summary(&text, &extra, None));
         return Ok((extra, text, None));
+    }
+    // Blue-green, canary and linear: ECS moves traffic stage by stage, and the
+    // release's checks answer its PAUSE hook.
+    if before.is_some() && !service.deploy.strategy.is_rolling() {
+        let target = target(aws, &ctx.project).await?;
+        let (fields, text, error) =
+            crate::release::staged::follow_release(aws, &ctx.project, service, &target, &td, wait, reporter).await?;
+        extra.extend(fields);
+        crate::ci::summary(&ci_summary(&text, &extra, None));
+        return Ok((extra, text, error));
     }
     reporter.line(&format!(
         "waiting for {} on {cluster}/{} (timeout {})",

@@ -8,3 +8,4 @@ pub mod definitions;
 pub mod push;
 pub mod registration;
 pub mod scaler;
+pub mod staged;

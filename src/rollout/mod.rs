@@ -2,8 +2,10 @@
 //! PRIMARY, COMPLETED and fully running; fail at once on a circuit-breaker failure,
 //! a rollback or crash-looping tasks; say what is still missing on timeout.
 
+pub mod checks;
 pub mod describe;
 pub mod report;
+pub mod stages;
 pub mod timeline;
 
 use std::collections::{HashMap, HashSet};

@@ -57,13 +57,17 @@ async fn role(run: &Run<'_>, spec: &RoleSpec, found: Option<&Role>) -> Result<()
             iam.create_role(&spec.name, &spec.trust, &tags).await?;
             iam.put_inline_policy(&spec.name, &spec.policy_name, &spec.policy).await?;
         }
-        let details = vec![format!("trusts ecs-tasks; inline policy {} from policies/", spec.policy_name)];
+        let details = vec![format!("trusts {}; inline policy {} from {}", spec.trusts, spec.policy_name, spec.source)];
         run.report.record("iam-role", &spec.name, Action::Create, details, t);
         return Ok(());
     };
     let mut details = Vec::new();
     if role.trust.as_ref() != Some(&spec.trust) {
-        details.push("trust policy differs from policies/ecs-tasks-trust.json".to_string());
+        details.push(if spec.source == "policies/" {
+            "trust policy differs from policies/ecs-tasks-trust.json".to_string()
+        } else {
+            format!("trust policy differs from {}", spec.source)
+        });
         if run.apply() {
             iam.set_trust(&spec.name, &spec.trust).await?;
         }
@@ -71,7 +75,7 @@ async fn role(run: &Run<'_>, spec: &RoleSpec, found: Option<&Role>) -> Result<()
     match iam.inline_policy(&spec.name, &spec.policy_name).await? {
         Some(doc) if doc == spec.policy => {}
         had => {
-            let what = if had.is_some() { "differs from policies/" } else { "missing" };
+            let what = if had.is_some() { format!("differs from {}", spec.source) } else { "missing".into() };
             details.push(format!("inline policy {} {what}", spec.policy_name));
             if run.apply() {
                 iam.put_inline_policy(&spec.name, &spec.policy_name, &spec.policy).await?;

@@ -14,6 +14,7 @@ pub mod identity;
 pub mod listener_rules;
 pub mod network;
 pub mod priorities;
+pub mod release_infra;
 pub mod removed;
 pub mod report;
 pub mod routes;
@@ -159,12 +160,13 @@ impl Run<'_> {
                 _ => Ok(None),
             }
         };
-        let (_, _, _, _, _, (net, tgs, lb), cert) = tokio::try_join!(
+        let (_, _, _, _, _, _, (net, tgs, lb), cert) = tokio::try_join!(
             foundation::log_group(self),
             foundation::cluster(self, pre.exec_key.as_ref()),
             foundation::repositories(self),
             identity::roles(self, &pre.roles),
             identity::secrets(self, &pre.parameters),
+            release_infra::test_route_secret(self),
             network,
             certificate,
         )?;

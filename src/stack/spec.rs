@@ -62,6 +62,10 @@ pub struct RoleSpec {
     pub policy_name: String,
     pub trust: Value,
     pub policy: Value,
+    /// Who may assume it, for `plan`: `ecs-tasks`.
+    pub trusts: String,
+    /// Where its documents come from, for `plan`: `policies/`.
+    pub source: String,
 }
 
 /// One SSM parameter and its value, if the environment or an env file has one.
@@ -78,6 +82,9 @@ pub struct Spec<'a> {
     pub tags: Tags,
     pub execution_role: RoleSpec,
     pub task_role: RoleSpec,
+    /// The ECS infrastructure role for load balancers, when a service's releases are
+    /// blue-green, canary or linear.
+    pub infra_role: Option<RoleSpec>,
     pub secrets: Vec<SecretSpec>,
     /// The certificate's names: `<domain>` and `*.<domain>`.
     pub certificate_names: Vec<String>,
@@ -125,13 +132,18 @@ impl<'a> Spec<'a> {
             policy_name: format!("{}-execution-role", project.name),
             trust: trust.clone(),
             policy: policy("execution-role.json")?,
+            trusts: "ecs-tasks".into(),
+            source: "policies/".into(),
         };
         let task_role = RoleSpec {
             name: project.task_role.clone(),
             policy_name: format!("{}-task-role", project.name),
             trust,
             policy: exec_trail::with_statements(policy("task-role.json")?, project, &target),
+            trusts: "ecs-tasks".into(),
+            source: "policies/".into(),
         };
+        let infra_role = crate::stack::release_infra::infra_role(project, &target);
         let mut secrets = Vec::new();
         for service in project.services.values() {
             check_definitions(project, service, &target)?;
@@ -147,11 +159,20 @@ impl<'a> Spec<'a> {
             }
         }
         let certificate_names = project.domain.iter().flat_map(|d| [d.clone(), format!("*.{d}")]).collect();
-        Ok(Spec { tags: owner_tags(project), project, target, execution_role, task_role, secrets, certificate_names })
+        Ok(Spec {
+            tags: owner_tags(project),
+            project,
+            target,
+            execution_role,
+            task_role,
+            infra_role,
+            secrets,
+            certificate_names,
+        })
     }
 
-    pub fn roles(&self) -> [&RoleSpec; 2] {
-        [&self.execution_role, &self.task_role]
+    pub fn roles(&self) -> Vec<&RoleSpec> {
+        [&self.execution_role, &self.task_role].into_iter().chain(self.infra_role.as_ref()).collect()
     }
 
     /// A web service's target group in the VPC.

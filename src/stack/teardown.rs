@@ -289,6 +289,11 @@ async fn kept_data(run: &Run<'_>) -> Result<()> {
     for service in project.services.values() {
         names.extend(aws.ssm.names_under(&project.ssm_prefix(service)).await?);
     }
+    // The test-route secret of blue-green, canary and linear releases.
+    let secret = project.test_route_parameter();
+    if aws.ssm.parameters(std::slice::from_ref(&secret)).await?.contains_key(&secret) {
+        names.push(secret);
+    }
     names.sort();
     names.dedup();
     let mut doomed = Vec::new();
