@@ -16,8 +16,10 @@ fn with_new_fields(rendered: &str) -> Value {
     td["volumes"] = json!([{"name": "data", "efsVolumeConfiguration": {
         "fileSystemId": "fs-12345678", "rootDirectory": "/data", "transitEncryption": "ENABLED",
         "authorizationConfig": {"accessPointId": "fsap-12345678", "iam": "ENABLED"}}}]);
-    let router = &mut td["containerDefinitions"][0];
-    router["firelensConfiguration"] = json!({"type": "fluentbit", "options": {"enable-ecs-log-metadata": "true"}});
+    // A FireLens log router before the app's container.
+    let router = json!({"name": "log-router", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable",
+        "essential": true, "firelensConfiguration": {"type": "fluentbit", "options": {"enable-ecs-log-metadata": "true"}}});
+    td["containerDefinitions"].as_array_mut().unwrap().insert(0, router);
     let app = &mut td["containerDefinitions"][1];
     app["mountPoints"] = json!([{"sourceVolume": "data", "containerPath": "/data", "readOnly": false}]);
     app["restartPolicy"] = json!({"enabled": true, "ignoredExitCodes": [0], "restartAttemptPeriod": 60});

@@ -143,11 +143,25 @@ fn put_logs(moto: &Moto, stream: &str, lines: &[&str]) {
 const T1: &str = "0123456789abcdef0123456789abcdef";
 const T2: &str = "fedcba9876543210fedcba9876543210";
 
+/// The project with a sidecar beside the backend's container, one without an
+/// awslogs configuration (the backend's own definition has none).
+fn with_sidecar() -> tempfile::TempDir {
+    let dir = project_copy();
+    let td = dir.path().join("task-definitions/backend-flask.json");
+    let text = std::fs::read_to_string(&td).unwrap();
+    let sidecar = r#""containerDefinitions": [
+    { "name": "sidecar", "image": "busybox", "essential": false },"#;
+    assert!(text.contains(r#""containerDefinitions": ["#));
+    std::fs::write(&td, text.replacen(r#""containerDefinitions": ["#, sidecar, 1)).unwrap();
+    dir
+}
+
 #[test]
 fn logs_interleave_tasks_by_time_and_pretty_print_json() {
     let moto = Moto::start();
     moto.stack(&["seed"]);
-    moto.cruddur(&repo(), &["register", "backend"]).ok();
+    let dir = with_sidecar();
+    moto.cruddur(dir.path(), &["register", "backend"]).ok();
     // One clock for all three calls: each helper process starts a little later, so
     // times relative to each call's own "now" could reorder the lines under load.
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
@@ -156,10 +170,10 @@ fn logs_interleave_tasks_by_time_and_pretty_print_json() {
     put_logs(&moto, &format!("backend-flask/backend-flask/{T1}"), &[&a, &b]);
     let (c, d) = (at(-4000, "second from t2"), at(-2000, r#"{"Type":"request.summary","Fields":{"code":200}}"#));
     put_logs(&moto, &format!("backend-flask/backend-flask/{T2}"), &[&c, &d]);
-    let e = at(-4500, "xray line");
-    put_logs(&moto, &format!("backend-flask/xray/{T1}"), &[&e]);
+    let e = at(-4500, "sidecar line");
+    put_logs(&moto, &format!("backend-flask/sidecar/{T1}"), &[&e]);
 
-    let run = moto.cruddur(&repo(), &["logs", "backend"]).ok();
+    let run = moto.cruddur(dir.path(), &["logs", "backend"]).ok();
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(
         &lines[..3],
@@ -173,19 +187,19 @@ fn logs_interleave_tasks_by_time_and_pretty_print_json() {
     );
     assert!(lines[3].starts_with(&format!("[{T2}] {{")), "{}", run.stdout);
     assert!(run.stdout.contains("\"Type\": \"request.summary\""), "pretty-printed: {}", run.stdout);
-    assert!(!run.stdout.contains("xray line"));
+    assert!(!run.stdout.contains("sidecar line"));
 
     let only = moto
         .cruddur(
-            &repo(),
+            dir.path(),
             &["logs", "backend", "--task", &format!("arn:aws:ecs:us-east-1:123456789012:task/cruddur/{T2}")],
         )
         .ok();
     assert_eq!(only.stdout.lines().filter(|l| l.starts_with('[')).count(), 2, "{}", only.stdout);
-    let xray = moto.cruddur(&repo(), &["logs", "backend", "--container", "xray"]);
+    let sidecar = moto.cruddur(dir.path(), &["logs", "backend", "--container", "sidecar"]);
     assert_eq!(
-        xray.one_line_error(2),
-        "error: invalid argument: container `xray` of backend-flask has no awslogs log configuration"
+        sidecar.one_line_error(2),
+        "error: invalid argument: container `sidecar` of backend-flask has no awslogs log configuration"
     );
 }
 
@@ -204,8 +218,8 @@ fn logs_json_output_and_bad_input() {
 
     let bad = moto.cruddur(&repo(), &["logs", "backend", "--task", "not-a-task"]);
     assert!(bad.one_line_error(2).contains("`not-a-task` is not a task id"));
-    let bad = moto.cruddur(&repo(), &["logs", "backend", "--container", "sidecar"]);
-    assert!(bad.one_line_error(2).contains("has no container `sidecar` (containers: xray, backend-flask)"));
+    let bad = moto.cruddur(&repo(), &["logs", "backend", "--container", "db"]);
+    assert!(bad.one_line_error(2).contains("has no container `db` (containers: backend-flask)"));
 }
 
 #[test]

@@ -323,7 +323,7 @@ fn up_starts_no_task_on_an_image_that_does_not_exist_and_deploy_scales_it_up() {
 }
 
 fn env_of(td: &Value, name: &str) -> String {
-    // The app's container, named after the family (the X-Ray sidecar comes first).
+    // The app's container, named after the family.
     let containers = td["containerDefinitions"].as_array().unwrap();
     let app = containers.iter().find(|c| c["name"] == td["family"]).unwrap_or_else(|| panic!("no app container: {td}"));
     let env = app["environment"].as_array().unwrap();

@@ -86,7 +86,7 @@ fn settings_are_overridable_per_service() {
     // The frontend keeps the defaults.
     assert_eq!(timings(&moto, "cruddur-frontend-react-js-tg"), json!([5, 4, 2, 2, "15"]));
     let rendered = cruddur(&moto, dir.path(), &["render", "backend"]).ok().json();
-    assert_eq!(rendered["containerDefinitions"][1]["stopTimeout"], 30);
+    assert_eq!(rendered["containerDefinitions"][0]["stopTimeout"], 30);
 }
 
 #[test]

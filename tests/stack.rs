@@ -56,14 +56,11 @@ fn up_from_empty_without_domain_builds_every_resource() {
     assert_eq!(ssm["Action"], "ssm:GetParameters");
     let task = by_name(&inv["roles"], "CruddurTaskRole");
     let actions = task["inline"]["cruddur-task-role"].to_string();
-    for action in [
-        "ssmmessages:CreateControlChannel",
-        "ssmmessages:OpenDataChannel",
-        "xray:PutTraceSegments",
-        "logs:PutLogEvents",
-    ] {
+    for action in ["ssmmessages:CreateControlChannel", "ssmmessages:OpenDataChannel", "logs:PutLogEvents"] {
         assert!(actions.contains(action), "task role allows {action}");
     }
+    // No X-Ray daemon runs beside the apps (they send OTLP), so no X-Ray grant.
+    assert!(!actions.contains("xray:"), "{actions}");
     for (name, value) in secrets() {
         let param = format!("/cruddur/backend-flask/{name}");
         assert_eq!(by_name(&inv["parameters"], &param)["type"], "SecureString");

@@ -22,12 +22,16 @@ pub struct Config {
     /// WRITE_RATE_LIMIT_PER_USER, WRITE_RATE_LIMIT_PER_ADDRESS (see `rate_limit`).
     pub write_limit_per_user: Option<Limit>,
     pub write_limit_per_address: Option<Limit>,
+    /// ROLLBAR_ACCESS_TOKEN (with ROLLBAR_ENDPOINT, ROLLBAR_ENVIRONMENT): error
+    /// reports, off when the token is unset.
+    pub rollbar: Option<RollbarSettings>,
 }
 
 use std::time::Duration;
 
 use crate::auth::Pool;
 use crate::rate_limit::Limit;
+use crate::rollbar::RollbarSettings;
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
@@ -46,7 +50,7 @@ impl Config {
             _ => None,
         });
         if let Some(url) = &jwks_url {
-            check_jwks_url(url)?;
+            check_remote_url("AWS_COGNITO_JWKS_URL", url)?;
         }
         let number = |name: &str, default: u64| match var(name) {
             Some(v) => v.parse::<u64>().map_err(|_| format!("{name} `{v}` is not a whole number")),
@@ -67,6 +71,7 @@ impl Config {
             service_name: var("OTEL_SERVICE_NAME").unwrap_or_else(|| "backend-flask".into()),
             write_limit_per_user: limit("WRITE_RATE_LIMIT_PER_USER", "30/60")?,
             write_limit_per_address: limit("WRITE_RATE_LIMIT_PER_ADDRESS", "300/60")?,
+            rollbar: rollbar()?,
         })
     }
 
@@ -98,13 +103,22 @@ fn limit(name: &str, default: &str) -> Result<Option<Limit>, String> {
     Limit::parse(name, &var(name).unwrap_or_else(|| default.into()))
 }
 
-/// The key set only over HTTPS, or plain HTTP to this machine (tests, a local stand-in).
-fn check_jwks_url(url: &str) -> Result<(), String> {
+fn rollbar() -> Result<Option<RollbarSettings>, String> {
+    let Some(token) = var("ROLLBAR_ACCESS_TOKEN") else { return Ok(None) };
+    let endpoint = var("ROLLBAR_ENDPOINT").unwrap_or_else(|| crate::rollbar::ENDPOINT.into());
+    check_remote_url("ROLLBAR_ENDPOINT", &endpoint)?;
+    let environment = var("ROLLBAR_ENVIRONMENT").unwrap_or_else(|| "production".into());
+    Ok(Some(RollbarSettings { token, endpoint, environment }))
+}
+
+/// A service the app calls (the key set, Rollbar) only over HTTPS, or plain HTTP
+/// to this machine (tests, a local stand-in). `name` is the variable's.
+fn check_remote_url(name: &str, url: &str) -> Result<(), String> {
     if url.starts_with("https://") {
         return Ok(());
     }
     let Some(rest) = url.strip_prefix("http://") else {
-        return Err(format!("AWS_COGNITO_JWKS_URL `{url}` must be an https:// URL"));
+        return Err(format!("{name} `{url}` must be an https:// URL"));
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     let host = match authority.strip_prefix('[') {
@@ -116,16 +130,16 @@ fn check_jwks_url(url: &str) -> Result<(), String> {
     if loopback && !authority.contains('@') {
         Ok(())
     } else {
-        Err(format!("AWS_COGNITO_JWKS_URL `{url}`: plain http:// is allowed only to a loopback address; use https://"))
+        Err(format!("{name} `{url}`: plain http:// is allowed only to a loopback address; use https://"))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::check_jwks_url;
+    use super::check_remote_url;
 
     #[test]
-    fn plain_http_jwks_only_on_loopback() {
+    fn plain_http_only_on_loopback() {
         for ok in [
             "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x/.well-known/jwks.json",
             "http://127.0.0.1:5000/pool/.well-known/jwks.json",
@@ -133,7 +147,7 @@ mod tests {
             "http://localhost:80/jwks.json",
             "http://[::1]:8080/jwks.json",
         ] {
-            assert_eq!(check_jwks_url(ok), Ok(()), "{ok}");
+            assert_eq!(check_remote_url("AWS_COGNITO_JWKS_URL", ok), Ok(()), "{ok}");
         }
         for bad in [
             "http://cognito-idp.us-east-1.amazonaws.com/x/.well-known/jwks.json",
@@ -143,7 +157,8 @@ mod tests {
             "http://[::2]/jwks.json",
             "ftp://127.0.0.1/jwks.json",
         ] {
-            assert!(check_jwks_url(bad).is_err(), "{bad}");
+            let e = check_remote_url("ROLLBAR_ENDPOINT", bad).unwrap_err();
+            assert!(e.starts_with(&format!("ROLLBAR_ENDPOINT `{bad}`")), "{e}");
         }
     }
 }

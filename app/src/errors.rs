@@ -41,7 +41,10 @@ impl IntoResponse for ApiError {
             }
             ApiError::Internal(detail) => {
                 crate::logging::error("app.error", &detail);
-                (StatusCode::INTERNAL_SERVER_ERROR, json!({ "errors": ["internal_error"] }))
+                let body = Json(json!({ "errors": ["internal_error"] }));
+                let mut res = (StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
+                res.extensions_mut().insert(ErrorDetail(detail));
+                return res;
             }
         };
         (status, Json(body)).into_response()
@@ -49,3 +52,8 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// What went wrong behind a 5xx, kept on the response (never in its body) for the
+/// error report (`rollbar`).
+#[derive(Debug, Clone)]
+pub struct ErrorDetail(pub String);

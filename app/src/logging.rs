@@ -45,11 +45,15 @@ struct Entry<'a> {
 pub fn init(name: &str) {
     let (tx, rx) = sync_channel::<Msg>(65_536);
     std::thread::Builder::new().name("log-writer".into()).spawn(move || write_loop(rx)).expect("log writer thread");
-    let hostname = std::env::var("HOSTNAME")
+    let _ = LOGGER.set(Logger { tx, hostname: hostname(), name: name.to_string() });
+}
+
+/// HOSTNAME, else /etc/hostname, else `localhost`.
+pub fn hostname() -> String {
+    std::env::var("HOSTNAME")
         .ok()
         .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|h| h.trim().to_string()))
-        .unwrap_or_else(|| "localhost".into());
-    let _ = LOGGER.set(Logger { tx, hostname, name: name.to_string() });
+        .unwrap_or_else(|| "localhost".into())
 }
 
 fn write_loop(rx: Receiver<Msg>) {

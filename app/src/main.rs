@@ -56,7 +56,15 @@ async fn serve(config: Config, db: Db) -> Result<(), String> {
     let verifier = Arc::new(Verifier::new(pool));
     verifier.refresh_on_schedule(config.jwks_refresh_every);
     let limiter = Arc::new(RateLimiter::new(config.write_limit_per_user, config.write_limit_per_address));
-    let app = router(AppState { db, verifier, limiter }, &config);
+    let reporter = config.rollbar.clone().map(cruddur_app::rollbar::Reporter::start);
+    if let Some(r) = &config.rollbar {
+        logging::log(
+            "app.rollbar",
+            6,
+            json!({ "msg": "reporting 5xx answers to Rollbar", "endpoint": r.endpoint, "environment": r.environment }),
+        );
+    }
+    let app = router(AppState { db, verifier, limiter }, &config, reporter);
     let traces = cruddur_app::traces::init(&config.service_name)?;
     if traces.is_some() {
         logging::log(

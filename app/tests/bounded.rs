@@ -1,7 +1,8 @@
 //! Bounded data, through the real binary on SQLite and PostgreSQL: expired
-//! activities are gone (404, not listed, no replies), lists are paged with a
-//! cursor, two concurrent first messages make one conversation, and writes are
-//! rate limited per user and per address (429 with Retry-After).
+//! activities are gone (404, not listed, no replies), lists (search, replies,
+//! messages, message groups) are paged with a cursor, two concurrent first
+//! messages make one conversation, and writes are rate limited per user and per
+//! address (429 with Retry-After).
 
 mod support;
 
@@ -179,6 +180,27 @@ async fn exercise(app: App, key: &Key, url: Option<&str>) {
     let (_, conversation, _) =
         c.call(Method::GET, &format!("/api/messages/{}", groups.first().unwrap()), Some(&londo), None).await;
     assert_eq!(conversation.as_array().unwrap().len(), 8);
+
+    // Londo's conversations in pages, latest activity first; a new message moves
+    // a conversation to the first page.
+    c.post("/api/messages", &londo, json!({"handle": "altbrown", "message": "hello alt"})).await;
+    let (listed, sizes) = c.all_pages("/api/message_groups", Some(&londo), |v| v.clone()).await;
+    let handles: Vec<&str> = listed.iter().map(|g| g["handle"].as_str().unwrap()).collect();
+    assert_eq!((handles, sizes), (vec!["altbrown", "andrewbrown", "bayko"], vec![2, 1]));
+    assert_eq!(listed[0]["message"], "hello alt");
+    c.post("/api/messages", &bayko, json!({"message_group_uuid": group, "message": "back to top"})).await;
+    let (s, first_page, next) = c.call(Method::GET, "/api/message_groups?limit=1", Some(&londo), None).await;
+    assert_eq!(
+        (s, first_page[0]["handle"].as_str(), first_page[0]["message"].as_str()),
+        (StatusCode::OK, Some("bayko"), Some("back to top"))
+    );
+    assert!(next.is_some());
+    let (_, whole, next) = c.call(Method::GET, "/api/message_groups", Some(&londo), None).await;
+    assert_eq!((whole.as_array().unwrap().len(), next), (3, None), "the default page holds them all");
+    for bad in ["limit=0", "limit=101", "cursor=nonsense"] {
+        let (s, v, _) = c.call(Method::GET, &format!("/api/message_groups?{bad}"), Some(&londo), None).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {v}");
+    }
 }
 
 #[tokio::test]

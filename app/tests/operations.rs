@@ -105,7 +105,7 @@ fn migrations_run_once_at_start_and_on_migrate() {
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         v["Fields"]["applied"].as_u64().unwrap()
     };
-    assert_eq!(applied(app_command(dir.path(), &env).arg("migrate").output().unwrap()), 2);
+    assert_eq!(applied(app_command(dir.path(), &env).arg("migrate").output().unwrap()), 3);
     assert_eq!(applied(app_command(dir.path(), &env).arg("migrate").output().unwrap()), 0);
     let out = app_command(dir.path(), &env).arg("frobnicate").output().unwrap();
     assert!(!out.status.success());

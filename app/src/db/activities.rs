@@ -55,6 +55,18 @@ fn like_pattern(term: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// Search's statement: `$1` now, `$2` the LIKE pattern, `$3`/`$4` the cursor when
+/// `keyset`, `limit + 1` rows. On PostgreSQL the trigram index on LOWER(message)
+/// (migration 0003) serves the LIKE; on SQLite it scans the live activities.
+pub fn search_sql(keyset: bool, limit: i64) -> String {
+    let keyset = if keyset { format!(" AND {}", after_sql("a", "<", 3)) } else { String::new() };
+    format!(
+        "{SELECT} WHERE {LIVE} AND LOWER(a.message) LIKE $2 ESCAPE '\\'{keyset} \
+         ORDER BY a.created_at DESC, a.uuid DESC LIMIT {}",
+        limit + 1
+    )
+}
+
 impl Db {
     pub async fn home(&self) -> DbResult<Vec<Activity>> {
         crate::traces::database("home", self.kind, async {
@@ -78,12 +90,7 @@ impl Db {
     /// to older ones.
     pub async fn search(&self, term: &str, limit: i64, after: Option<&Cursor>) -> DbResult<Page<Activity>> {
         crate::traces::database("search", self.kind, async {
-            let keyset = after.map(|_| format!(" AND {}", after_sql("a", "<", 3))).unwrap_or_default();
-            let sql = format!(
-                "{SELECT} WHERE {LIVE} AND LOWER(a.message) LIKE $2 ESCAPE '\\'{keyset} \
-                 ORDER BY a.created_at DESC, a.uuid DESC LIMIT {}",
-                limit + 1
-            );
+            let sql = search_sql(after.is_some(), limit);
             let mut query = sqlx::query(&sql).bind(now()).bind(like_pattern(term));
             if let Some(c) = after {
                 query = query.bind(&c.created_at).bind(&c.uuid);

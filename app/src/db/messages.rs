@@ -39,23 +39,37 @@ fn message(r: &AnyRow) -> Message {
 }
 
 impl Db {
-    /// The user's groups, with the other member and the last message, newest first.
-    pub async fn message_groups(&self, user_uuid: &str) -> DbResult<Vec<MessageGroup>> {
+    /// The user's groups, with the other member and the last message, latest
+    /// activity (last message, else the group's creation) first; the cursor goes
+    /// on to groups with older activity.
+    pub async fn message_groups(
+        &self,
+        user_uuid: &str,
+        limit: i64,
+        after: Option<&Cursor>,
+    ) -> DbResult<Page<MessageGroup>> {
         crate::traces::database("message_groups", self.kind, async {
-            let rows = sqlx::query(
-                "SELECT g.uuid, o.display_name, o.handle, \
-                   (SELECT m.message FROM messages m WHERE m.message_group_uuid = g.uuid ORDER BY m.created_at DESC LIMIT 1), \
-                   COALESCE((SELECT MAX(m.created_at) FROM messages m WHERE m.message_group_uuid = g.uuid), g.created_at) AS last_at \
-                 FROM message_groups g \
-                 JOIN message_group_members me ON me.message_group_uuid = g.uuid AND me.user_uuid = $1 \
-                 JOIN message_group_members om ON om.message_group_uuid = g.uuid AND om.user_uuid <> $1 \
-                 JOIN users o ON o.uuid = om.user_uuid \
-                 ORDER BY last_at DESC",
-            )
-            .bind(user_uuid)
-            .fetch_all(&self.pool)
-            .await?;
-            Ok(rows
+            let keyset = after.map(|_| format!(" WHERE {}", after_sql("x", "<", 2))).unwrap_or_default();
+            let sql = format!(
+                "SELECT x.uuid, x.display_name, x.handle, x.message, x.created_at FROM ( \
+                   SELECT g.uuid, o.display_name, o.handle, \
+                     (SELECT m.message FROM messages m WHERE m.message_group_uuid = g.uuid \
+                      ORDER BY m.created_at DESC, m.uuid DESC LIMIT 1) AS message, \
+                     COALESCE((SELECT MAX(m.created_at) FROM messages m WHERE m.message_group_uuid = g.uuid), \
+                      g.created_at) AS created_at \
+                   FROM message_groups g \
+                   JOIN message_group_members me ON me.message_group_uuid = g.uuid AND me.user_uuid = $1 \
+                   JOIN message_group_members om ON om.message_group_uuid = g.uuid AND om.user_uuid <> $1 \
+                   JOIN users o ON o.uuid = om.user_uuid \
+                 ) x{keyset} ORDER BY x.created_at DESC, x.uuid DESC LIMIT {}",
+                limit + 1
+            );
+            let mut query = sqlx::query(&sql).bind(user_uuid);
+            if let Some(c) = after {
+                query = query.bind(&c.created_at).bind(&c.uuid);
+            }
+            let rows = query.fetch_all(&self.pool).await?;
+            let groups = rows
                 .iter()
                 .map(|r| MessageGroup {
                     uuid: r.get(0),
@@ -64,7 +78,11 @@ impl Db {
                     message: r.get(3),
                     created_at: r.get(4),
                 })
-                .collect())
+                .collect();
+            Ok(Page::of(groups, limit, |g: &MessageGroup| Cursor {
+                created_at: g.created_at.clone(),
+                uuid: g.uuid.clone(),
+            }))
         })
         .await
     }

@@ -19,10 +19,28 @@ pub struct Db {
     pub kind: &'static str,
 }
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "init", include_str!("../../migrations/0001_init.sql")),
-    (2, "one_group_per_pair", include_str!("../../migrations/0002_one_group_per_pair.sql")),
+/// A versioned migration: its SQL for SQLite and for PostgreSQL (the same file when
+/// it is portable). None: nothing to run on that kind of database, and the version
+/// is recorded as applied all the same, so both kinds count the same versions.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: Option<&'static str>,
+    postgresql: Option<&'static str>,
+}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "init", sqlite: Some(INIT), postgresql: Some(INIT) },
+    Migration { version: 2, name: "one_group_per_pair", sqlite: Some(ONE_GROUP), postgresql: Some(ONE_GROUP) },
+    Migration {
+        version: 3,
+        name: "search_trigram_index",
+        sqlite: None,
+        postgresql: Some(include_str!("../../migrations/0003_search_trigram.postgresql.sql")),
+    },
 ];
+const INIT: &str = include_str!("../../migrations/0001_init.sql");
+const ONE_GROUP: &str = include_str!("../../migrations/0002_one_group_per_pair.sql");
 
 /// Timestamps are stored as fixed-width RFC 3339 UTC text.
 pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -73,17 +91,20 @@ impl Db {
             .map(|r: &AnyRow| r.get::<i64, _>(0))
             .collect();
         let mut ran = 0;
-        for (version, name, sql) in MIGRATIONS {
-            if applied.contains(version) {
+        for m in MIGRATIONS {
+            if applied.contains(&m.version) {
                 continue;
             }
+            let sql = if self.kind == "sqlite" { m.sqlite } else { m.postgresql };
             let mut tx = self.pool.begin().await?;
-            for statement in sql.split(';').map(str::trim).filter(|s| !s.is_empty() && !is_comment(s)) {
+            for statement in
+                sql.unwrap_or_default().split(';').map(str::trim).filter(|s| !s.is_empty() && !is_comment(s))
+            {
                 tx.execute(statement).await?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                .bind(*version)
-                .bind(*name)
+                .bind(m.version)
+                .bind(m.name)
                 .bind(now())
                 .execute(&mut *tx)
                 .await?;

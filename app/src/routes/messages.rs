@@ -8,15 +8,23 @@ use serde_json::{json, Value};
 
 use super::paging::{with_next, PageQuery, Pairs};
 use super::{text, AppState, Body, CurrentUser, Writer};
-use crate::db::messages::MessageGroup;
 use crate::errors::{ApiError, ApiResult};
 
 pub const MESSAGE_MAX: usize = 1024;
 /// Messages of a conversation when no `limit` is given.
 pub const MESSAGES_PAGE: i64 = 100;
+/// Conversations in the list when no `limit` is given.
+pub const GROUPS_PAGE: i64 = 100;
 
-pub async fn groups(State(s): State<AppState>, CurrentUser(user): CurrentUser) -> ApiResult<Json<Vec<MessageGroup>>> {
-    Ok(Json(s.db.message_groups(&user.uuid).await?))
+/// The caller's conversations, latest activity first; `cursor` goes on to older.
+pub async fn groups(
+    State(s): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<Pairs>,
+) -> ApiResult<Response> {
+    let (limit, cursor) = PageQuery::of(&q).read(GROUPS_PAGE)?;
+    let page = s.db.message_groups(&user.uuid, limit, cursor.as_ref()).await?;
+    Ok(with_next(page.items, page.next))
 }
 
 /// The latest messages of a conversation, oldest first; `cursor` goes back.

@@ -1,5 +1,5 @@
-//! The router: the Cruddur API, the Dockerflow endpoints, CORS, security headers
-//! and request logs.
+//! The router: the Cruddur API, the Dockerflow endpoints, CORS, security headers,
+//! request logs, traces and error reports.
 
 pub mod activities;
 pub mod messages;
@@ -24,6 +24,7 @@ use crate::db::users::ShortUser;
 use crate::db::Db;
 use crate::errors::ApiError;
 use crate::rate_limit::{client_address, RateLimiter};
+use crate::rollbar::Reporter;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -32,8 +33,9 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
 }
 
-pub fn router(state: AppState, config: &Config) -> Router {
-    Router::new()
+/// `reporter`: where 5xx answers are reported (Rollbar), when it is configured.
+pub fn router(state: AppState, config: &Config, reporter: Option<Reporter>) -> Router {
+    let api = Router::new()
         .route("/api/health-check", get(ops::health_check))
         .route("/api/openapi.json", get(ops::openapi))
         .route("/__lbheartbeat__", get(ops::lbheartbeat))
@@ -50,7 +52,8 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/api/profile/update", post(users::update_profile).put(users::update_profile))
         .route("/api/message_groups", get(messages::groups))
         .route("/api/messages", post(messages::create))
-        .route("/api/messages/{group}", get(messages::list))
+        .route("/api/messages/{group}", get(messages::list));
+    crate::rollbar::layers(api, reporter)
         .route_layer(axum::middleware::from_fn(crate::traces::server_span))
         .fallback(|| async { ApiError::NotFound("not_found") })
         .layer(axum::middleware::from_fn(reject_nul))

@@ -4,11 +4,12 @@ use std::sync::OnceLock;
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
-use axum::Json;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde_json::{json, Value};
 
 use super::AppState;
+use crate::errors::ErrorDetail;
 
 pub const OPENAPI: &str = include_str!("../../openapi.json");
 
@@ -22,12 +23,14 @@ pub async fn lbheartbeat() -> Json<Value> {
 }
 
 /// Checks the database: 200, or 500 with "error".
-pub async fn heartbeat(State(s): State<AppState>) -> (StatusCode, Json<Value>) {
+pub async fn heartbeat(State(s): State<AppState>) -> Response {
     match s.db.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok", "checks": { "database": "ok" } }))),
+        Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok", "checks": { "database": "ok" } }))).into_response(),
         Err(e) => {
-            crate::logging::error("app.heartbeat", &format!("database check failed: {e}"));
-            (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({ "status": "error", "checks": { "database": "error" } })))
+            let detail = format!("database check failed: {e}");
+            crate::logging::error("app.heartbeat", &detail);
+            let body = Json(json!({ "status": "error", "checks": { "database": "error" } }));
+            (StatusCode::INTERNAL_SERVER_ERROR, Extension(ErrorDetail(detail)), body).into_response()
         }
     }
 }

@@ -1,5 +1,5 @@
-//! `?limit=` and `?cursor=` on the paged lists (search, replies, messages), and the
-//! `X-Next-Cursor` header on a page that has more after it.
+//! `?limit=` and `?cursor=` on the paged lists (search, replies, messages, message
+//! groups), and the `X-Next-Cursor` header on a page that has more after it.
 
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};

@@ -2,6 +2,8 @@
 //! port, RSA keys made locally with openssl, a JWKS served on loopback, and tokens.
 #![allow(dead_code)]
 
+pub mod item_receiver;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
