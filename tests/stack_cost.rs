@@ -40,14 +40,20 @@ fn plan_prints_the_monthly_cost_of_the_tasks_the_load_balancer_and_the_addresses
     let dir = workspace(None);
     let plan = cruddur(&moto, dir.path(), &["plan"]).ok();
     let text = &plan.stdout;
-    assert!(text.contains("monthly cost, on demand, USD us-east-1 (730 h; prices of 2026-03-10, src/stack/prices.toml):"), "{text}");
+    assert!(
+        text.contains("monthly cost, on demand, USD us-east-1 (730 h; prices of 2026-03-10, src/stack/prices.toml):"),
+        "{text}"
+    );
     assert!(text.contains("backend: 1 task × 0.25 vCPU, 0.5 GB"), "{text}");
     assert!(text.contains("frontend: 1 task × 0.25 vCPU, 0.5 GB"), "{text}");
     assert!(text.contains(&format!("${SMALL_TASK:.2}")), "{text}");
     assert!(text.contains("load balancer, hourly charge") && text.contains("$16.43"), "{text}");
     let n = subnets(&moto);
     assert!(n >= 2.0, "moto's default VPC has a subnet per zone");
-    assert!(text.contains(&format!("public IPv4 addresses: {}", 2.0 + n)), "two tasks and {n} for the load balancer: {text}");
+    assert!(
+        text.contains(&format!("public IPv4 addresses: {}", 2.0 + n)),
+        "two tasks and {n} for the load balancer: {text}"
+    );
     let total = 2.0 * SMALL_TASK + ALB + (2.0 + n) * IPV4;
     let total_line = text.lines().find(|l| l.trim_start().starts_with("total")).unwrap();
     assert!(total_line.ends_with(&format!("${total:.2}")), "{total_line}: no Spot, one figure");
@@ -92,7 +98,9 @@ fn spot_is_a_range_scaling_counts_its_minimum_and_arm_has_its_own_price() {
     // frontend: every task on Spot.
     edit_toml(dir.path(), "port = 3000\n", "port = 3000\ncapacity = \"spot\"\n");
     let td = dir.path().join("task-definitions/backend-flask.json");
-    let text = std::fs::read_to_string(&td).unwrap().replace("\"cpuArchitecture\": \"X86_64\"", "\"cpuArchitecture\": \"ARM64\"");
+    let text = std::fs::read_to_string(&td)
+        .unwrap()
+        .replace("\"cpuArchitecture\": \"X86_64\"", "\"cpuArchitecture\": \"ARM64\"");
     std::fs::write(&td, text).unwrap();
 
     let plan = cruddur(&moto, dir.path(), &["plan"]).ok();

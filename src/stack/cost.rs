@@ -171,12 +171,10 @@ fn service_cost(
     .max(0);
     let vcpu = task.cpu.as_deref().and_then(cpu_units).unwrap_or(i64::from(service.cpu)) as f64 / 1024.0;
     let memory_gb = task.memory.as_deref().and_then(memory_mib).unwrap_or(i64::from(service.memory)) as f64 / 1024.0;
-    let architecture = task
-        .runtime_platform
-        .as_ref()
-        .and_then(|r| r.cpu_architecture.clone())
-        .unwrap_or_else(|| "X86_64".to_string());
-    let storage = task.ephemeral_storage.as_ref().map_or(0.0, |e| (f64::from(e.size_in_gib) - FREE_STORAGE_GB).max(0.0));
+    let architecture =
+        task.runtime_platform.as_ref().and_then(|r| r.cpu_architecture.clone()).unwrap_or_else(|| "X86_64".to_string());
+    let storage =
+        task.ephemeral_storage.as_ref().map_or(0.0, |e| (f64::from(e.size_in_gib) - FREE_STORAGE_GB).max(0.0));
     let public_ip = definition
         .network_configuration
         .as_ref()
@@ -262,7 +260,10 @@ impl Estimate {
             rows.push(("load balancer, hourly charge".into(), dollars(self.load_balancer)));
         }
         if self.public_ipv4 > 0.0 {
-            rows.push((format!("public IPv4 addresses: {}", count(self.public_ipv4_addresses)), dollars(self.public_ipv4)));
+            rows.push((
+                format!("public IPv4 addresses: {}", count(self.public_ipv4_addresses)),
+                dollars(self.public_ipv4),
+            ));
         }
         let total = if self.total_low < self.total - 0.005 {
             format!("{} ({} with Spot at its largest discount)", dollars(self.total), dollars(self.total_low))
