@@ -300,3 +300,16 @@ pub fn io_error(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Erro
     let path = path.into();
     move |source| Error::Io { path, source }
 }
+
+/// An error and each of its sources, joined by `: ` (a transport error's cause,
+/// such as "connection refused", is only in its sources).
+pub fn chain_text(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

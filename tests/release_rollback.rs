@@ -110,7 +110,8 @@ async fn rollback_with_no_release_under_way_sends_no_stop() {
     let p = project("canary");
     assert_eq!(stop_release(&ecs, "shop", &p.services["api"], &wait()).await.unwrap(), None);
     assert_eq!(stop.num_calls(), 0);
-    assert_eq!(release_in_progress(&ecs, "shop", &p.services["api"]).await.unwrap(), None);
+    let state = ecs.service("shop", "api").await.unwrap();
+    assert_eq!(release_in_progress(&ecs, &p.services["api"], &state).await.unwrap(), None);
 }
 
 #[tokio::test]
@@ -118,7 +119,8 @@ async fn status_shows_the_stage_the_traffic_and_a_waiting_hook() {
     let (describe, seq) = (current(), deployments(vec![at("IN_PROGRESS", "POST_TEST_TRAFFIC_SHIFT", 0.0, true)]));
     let ecs = Ecs::new(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&describe, &seq]));
     let p = project("canary");
-    let d = release_in_progress(&ecs, "shop", &p.services["api"]).await.unwrap().expect("in progress");
+    let state = ecs.service("shop", "api").await.unwrap();
+    let d = release_in_progress(&ecs, &p.services["api"], &state).await.unwrap().expect("in progress");
     assert_eq!(
         describe_release(&d),
         "release IN_PROGRESS at POST_TEST_TRAFFIC_SHIFT: production 0% / test 100%; \
@@ -127,7 +129,7 @@ async fn status_shows_the_stage_the_traffic_and_a_waiting_hook() {
     // A rolling service has no release to show, and costs no call.
     let rolling = project("rolling");
     let ecs = Ecs::new(mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&seq]));
-    assert_eq!(release_in_progress(&ecs, "shop", &rolling.services["api"]).await.unwrap(), None);
+    assert_eq!(release_in_progress(&ecs, &rolling.services["api"], &state).await.unwrap(), None);
     assert_eq!(seq.num_calls(), 1);
 }
 

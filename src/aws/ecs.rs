@@ -300,6 +300,7 @@ fn service_state(s: &sdk::Service) -> ServiceState {
         enable_execute_command: s.enable_execute_command(),
         target_groups: s.load_balancers().iter().filter_map(|l| l.target_group_arn().map(str::to_string)).collect(),
         strategy: s.deployment_configuration().and_then(|c| c.strategy()).map(|x| x.as_str().to_string()),
+        current_service_deployment: s.current_service_deployment().map(str::to_string),
         deployments: s
             .deployments()
             .iter()

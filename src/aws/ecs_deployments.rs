@@ -35,23 +35,6 @@ fn deployment(d: &sdk::ServiceDeployment) -> ServiceDeployment {
 }
 
 impl Ecs {
-    /// The service's current service deployment (DescribeServices'
-    /// `currentServiceDeployment`); None for a service that never had one.
-    pub async fn current_service_deployment(&self, cluster: &str, service: &str) -> Result<Option<String>> {
-        let out = self
-            .client()
-            .describe_services()
-            .cluster(cluster)
-            .services(service)
-            .send()
-            .await
-            .map_err(|e| call_error("ecs:DescribeServices", &format!("{cluster}/{service}"), e))?;
-        match out.services().first() {
-            Some(s) => Ok(s.current_service_deployment().map(str::to_string)),
-            None => Err(Error::ServiceNotFound { cluster: cluster.into(), service: service.into() }),
-        }
-    }
-
     /// One service deployment by ARN.
     pub async fn service_deployment(&self, arn: &str) -> Result<ServiceDeployment> {
         let out = self

@@ -55,7 +55,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
                 } else {
                     Vec::new()
                 };
-                let release = release_in_progress(&aws.ecs, cluster, service).await?;
+                let release = release_in_progress(&aws.ecs, service, &state).await?;
                 report.push((service.name.clone(), state, scaler, interrupted, release))
             }
             // Listing every service: one not created yet is part of the answer.

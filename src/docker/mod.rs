@@ -64,16 +64,7 @@ pub fn engine_detail(e: &bollard::errors::Error) -> String {
         bollard::errors::Error::DockerResponseServerError { status_code, message } => {
             format!("{status_code}: {message}")
         }
-        other => {
-            let mut text = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(s) = source {
-                text.push_str(": ");
-                text.push_str(&s.to_string());
-                source = s.source();
-            }
-            text
-        }
+        other => crate::error::chain_text(other),
     }
 }
 

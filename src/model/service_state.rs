@@ -22,6 +22,11 @@ pub struct ServiceState {
     /// ECS returns it; None when it returns none (moto never does).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub strategy: Option<String>,
+    /// `currentServiceDeployment`: the ARN of the service deployment ECS is on
+    /// (what DescribeServiceDeployments follows); UpdateService's answer names the
+    /// one it has just started.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub current_service_deployment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

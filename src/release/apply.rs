@@ -126,7 +126,8 @@ pub async fn rollout(
     if before.is_some() && !service.deploy.strategy.is_rolling() {
         let target = target(aws, &ctx.project).await?;
         let (fields, text, error) =
-            crate::release::staged::follow_release(aws, &ctx.project, service, &target, &td, wait, reporter).await?;
+            crate::release::staged::follow_release(aws, &ctx.project, service, &target, &td, &after, wait, reporter)
+                .await?;
         extra.extend(fields);
         crate::ci::summary(&ci_summary(&text, &extra, None));
         return Ok((extra, text, error));

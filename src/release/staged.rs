@@ -71,19 +71,22 @@ async fn test_route(aws: &Aws, project: &Project, service: &Service, target: &Ta
     Ok(TestRoute { base_url, header: TEST_HEADER.into(), secret })
 }
 
-/// Follows the release of `td` that UpdateService started: the result fields, the
-/// text line and the error of a failed verdict, as `release::apply::rollout`.
+/// Follows the release of `td` that UpdateService started (`after`, its answer,
+/// names the service deployment): the result fields, the text line and the error
+/// of a failed verdict, as `release::apply::rollout`.
+#[allow(clippy::too_many_arguments)]
 pub async fn follow_release(
     aws: &Aws,
     project: &Project,
     service: &Service,
     target: &Target,
     td: &str,
+    after: &ServiceState,
     wait: &WaitArgs,
     reporter: &Reporter,
 ) -> Result<(Map<String, Value>, String, Option<Error>)> {
     let cluster = &project.cluster;
-    let arn = aws.ecs.current_service_deployment(cluster, &service.ecs_name).await?.ok_or_else(|| {
+    let arn = after.current_service_deployment.clone().ok_or_else(|| {
         Error::usage(
             format!("{} has no service deployment to follow", service.ecs_name),
             format!(
@@ -158,15 +161,20 @@ pub async fn follow_release(
     Ok((fields, text, error))
 }
 
-/// The release under way, for `status`: None for a rolling service or when ECS has finished.
-pub async fn release_in_progress(ecs: &Ecs, cluster: &str, service: &Service) -> Result<Option<ServiceDeployment>> {
+/// The release under way, for `status` (`state`: the service as it has just read
+/// it): None for a rolling service or when ECS has finished.
+pub async fn release_in_progress(
+    ecs: &Ecs,
+    service: &Service,
+    state: &ServiceState,
+) -> Result<Option<ServiceDeployment>> {
     if service.deploy.strategy.is_rolling() {
         return Ok(None);
     }
-    let Some(arn) = ecs.current_service_deployment(cluster, &service.ecs_name).await? else {
+    let Some(arn) = &state.current_service_deployment else {
         return Ok(None);
     };
-    let d = ecs.service_deployment(&arn).await?;
+    let d = ecs.service_deployment(arn).await?;
     Ok((!d.is_over()).then_some(d))
 }
 
@@ -191,7 +199,7 @@ pub fn describe_release(d: &ServiceDeployment) -> String {
 /// wait until ECS has rolled it back. None when no release is in progress (then
 /// `rollback` goes back a revision as usual).
 pub async fn stop_release(ecs: &Ecs, cluster: &str, service: &Service, wait: &WaitArgs) -> Result<Option<String>> {
-    let Some(arn) = ecs.current_service_deployment(cluster, &service.ecs_name).await? else { return Ok(None) };
+    let Some(arn) = ecs.service(cluster, &service.ecs_name).await?.current_service_deployment else { return Ok(None) };
     let d = ecs.service_deployment(&arn).await?;
     if d.is_over() || d.is_rollback() || !matches!(d.status.as_str(), "PENDING" | "IN_PROGRESS") {
         return Ok(None);

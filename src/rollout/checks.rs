@@ -16,6 +16,7 @@ use crate::aws::ecs::Ecs;
 use crate::aws::ecs_run::{RunTaskRequest, ServiceNetwork};
 use crate::aws::logs::Logs;
 use crate::config::deploy::Check;
+use crate::error::chain_text;
 use crate::oneoff::{Ending, OneOff};
 
 /// How the new version's test traffic is reached: the load balancer's URL and the
@@ -69,7 +70,7 @@ pub async fn http(
     let response = match answer {
         Ok(r) => r,
         Err(e) => {
-            let answer = format!("no answer: {}", error_chain(&e));
+            let answer = format!("no answer: {}", chain_text(&e));
             return CheckResult { check, passed: false, request, answer };
         }
     };
@@ -89,16 +90,6 @@ pub async fn http(
         _ => answer,
     };
     CheckResult { check, passed, request, answer }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    text
 }
 
 /// What a command check needs: the service's network and the new revision.

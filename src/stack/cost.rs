@@ -102,19 +102,23 @@ pub struct Estimate {
 #[derive(Debug, Clone)]
 pub enum Cost {
     Estimate(Box<Estimate>),
-    NoPrices { region: String, known: Vec<String> },
+    NoPrices { region: String, known: Vec<String>, source: String },
 }
 
 fn table() -> Table {
     toml::from_str(TABLE).expect("src/stack/prices.toml is valid (tests/stack_cost.rs reads it)")
 }
 
-/// The estimate for the project in `target.region`; `alb_subnets` is how many
-/// subnets the load balancer spans (one public IPv4 address in each).
+/// The estimate for the project in `target.region`; `subnets`: the stack's subnets,
+/// which the load balancer spans (one public IPv4 address in each).
 pub fn estimate(project: &Project, target: &Target, subnets: &[String]) -> Result<Cost> {
     let table = table();
     let Some(prices) = table.regions.get(&target.region) else {
-        return Ok(Cost::NoPrices { region: target.region.clone(), known: table.regions.keys().cloned().collect() });
+        return Ok(Cost::NoPrices {
+            region: target.region.clone(),
+            known: table.regions.keys().cloned().collect(),
+            source: table.sources.get("fargate").cloned().unwrap_or_default(),
+        });
     };
     let hours = table.hours_a_month;
     let mut services = Vec::new();
@@ -289,10 +293,9 @@ impl Cost {
     pub fn note(&self) -> Option<String> {
         match self {
             Cost::Estimate(_) => None,
-            Cost::NoPrices { region, known } => Some(format!(
-                "note: no monthly cost: {TABLE_PATH} has no prices for {region} (it has {}); add the region's row from {}",
-                known.join(", "),
-                table().sources.get("fargate").cloned().unwrap_or_default()
+            Cost::NoPrices { region, known, source } => Some(format!(
+                "note: no monthly cost: {TABLE_PATH} has no prices for {region} (it has {}); add the region's row from {source}",
+                known.join(", ")
             )),
         }
     }
