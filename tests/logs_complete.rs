@@ -6,28 +6,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::sync::mpsc::Receiver;
-use std::time::{Duration, Instant};
-
+use common::logs::{now_ms, put_logs, Follow, T1, T2};
 use common::paging::scenario;
-use common::{clean, cruddur_cmd, repo, Moto};
+use common::{repo, Moto};
 use serde_json::json;
-
-const T1: &str = "0123456789abcdef0123456789abcdef";
-const T2: &str = "fedcba9876543210fedcba9876543210";
-
-fn put_logs(moto: &Moto, task: &str, lines: &[&str]) {
-    let stream = format!("backend-flask/backend-flask/{task}");
-    let mut args = vec!["put-logs", "cruddur", &stream];
-    args.extend(lines);
-    moto.stack(&args);
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
-}
 
 #[test]
 fn logs_pages_past_empty_pages_that_carry_a_token() {
@@ -45,56 +27,6 @@ fn logs_pages_past_empty_pages_that_carry_a_token() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines, [format!("[{T1}] first"), format!("[{T2}] second"), format!("[{T1}] third")], "{}", run.stderr);
     assert_eq!(moto.injected("logs-filter-log-events-empty-pages"), 6, "3 empty pages and 3 pages of one line");
-}
-
-/// The lines `cruddur logs --follow` prints, as they come.
-struct Follow {
-    child: std::process::Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Follow {
-    fn start(moto: &Moto) -> Follow {
-        let mut child = clean(cruddur_cmd(&repo()))
-            .envs(moto.env())
-            .env("AWS_ENDPOINT_URL", moto.proxy.as_ref().unwrap())
-            .args(["logs", "backend", "--follow", "--poll-interval", "200ms"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let out = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        Follow { child, lines: rx, seen: Vec::new() }
-    }
-
-    /// Waits (up to 20 s) until a printed line ends with `text`.
-    fn wait_for(&mut self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.seen.iter().any(|l| l.ends_with(text)) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "`{text}` never printed: {:?}", self.seen);
-            if let Ok(l) = self.lines.recv_timeout(left) {
-                self.seen.push(l);
-            }
-        }
-    }
-
-    fn count(&self, text: &str) -> usize {
-        self.seen.iter().filter(|l| l.ends_with(text)).count()
-    }
-}
-
-impl Drop for Follow {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]
@@ -123,6 +55,5 @@ fn follow_prints_a_late_line_of_another_task_once() {
     for text in ["newest of t1", "late from t2", "later of t1", "last of t2"] {
         assert_eq!(follow.count(text), 1, "{text}: {:?}", follow.seen);
     }
-    let printed: Vec<&str> = follow.seen.iter().map(|l| l.rsplit("] ").next().unwrap()).collect();
-    assert_eq!(printed, ["newest of t1", "late from t2", "later of t1", "last of t2"]);
+    assert_eq!(follow.printed(), ["newest of t1", "late from t2", "later of t1", "last of t2"]);
 }

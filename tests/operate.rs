@@ -2,11 +2,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::logs::Follow;
 use common::{clean, cruddur_cmd, project_copy, repo, Moto, Run};
 
 const SECRETS: [(&str, &str); 4] = [
@@ -75,7 +74,7 @@ fn generate_env_in_gitpod_uses_the_workspace_urls() {
     let text = std::fs::read_to_string(dir.path().join("backend-flask.env")).unwrap();
     assert!(text.contains("FRONTEND_URL=https://3000-cruddur-abc123.ws-us99.gitpod.io\n"), "{text}");
     assert!(text.contains("BACKEND_URL=https://4567-cruddur-abc123.ws-us99.gitpod.io\n"), "{text}");
-    assert!(text.contains("AWS_XRAY_URL=*4567-cruddur-abc123.ws-us99.gitpod.io*\n"), "{text}");
+    assert!(!text.contains("AWS_XRAY"), "no X-Ray daemon runs beside the app: {text}");
     assert!(!dir.path().join("frontend-react-js.env").exists(), "only the named service");
 }
 
@@ -229,41 +228,14 @@ fn logs_follow_prints_each_new_line_once() {
     moto.cruddur(&repo(), &["register", "backend"]).ok();
     let stream = format!("backend-flask/backend-flask/{T1}");
     put_logs(&moto, &stream, &["-2000|before follow"]);
-    let mut child = clean(cruddur_cmd(&repo()))
-        .envs(moto.env())
-        .args(["logs", "backend", "--follow", "--poll-interval", "200ms"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let out = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut seen = Vec::new();
-    let wait_for = |text: &str, seen: &mut Vec<String>| {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while !seen.iter().any(|l: &String| l.ends_with(text)) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "`{text}` never printed: {seen:?}");
-            if let Ok(l) = rx.recv_timeout(left) {
-                seen.push(l);
-            }
-        }
-    };
-    wait_for("before follow", &mut seen);
+    let mut follow = Follow::start(&moto);
+    follow.wait_for("before follow");
     put_logs(&moto, &stream, &["0|during follow 1", "1|during follow 2"]);
-    wait_for("during follow 2", &mut seen);
-    std::thread::sleep(Duration::from_millis(800)); // several more polls
-    while let Ok(l) = rx.try_recv() {
-        seen.push(l);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
+    follow.wait_for("during follow 2");
+    std::thread::sleep(Duration::from_millis(800)); // several more polls (or sessions)
+    follow.drain();
     for text in ["before follow", "during follow 1", "during follow 2"] {
-        assert_eq!(seen.iter().filter(|l| l.ends_with(text)).count(), 1, "{text}: {seen:?}");
+        assert_eq!(follow.count(text), 1, "{text}: {:?}", follow.seen);
     }
 }
 

@@ -14,14 +14,16 @@ use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::Response;
-use opentelemetry::global::{self, BoxedTracer};
-use opentelemetry::propagation::Extractor;
-use opentelemetry::trace::{FutureExt, SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::propagation::{Extractor, TextMapPropagator};
+use opentelemetry::trace::{FutureExt, SpanKind, Status, TraceContextExt, Tracer, TracerProvider};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
-static TRACER: OnceLock<BoxedTracer> = OnceLock::new();
+/// The SDK's own tracer, not the global one: the global API boxes every span and
+/// takes a lock for its propagator on every request (`bin/bench app` measures the
+/// cost of tracing per request).
+static TRACER: OnceLock<SdkTracer> = OnceLock::new();
 
 /// The running exporter; `shutdown` sends what is still queued.
 pub struct Traces(SdkTracerProvider);
@@ -45,9 +47,7 @@ pub fn init(service_name: &str) -> Result<Option<Traces>, String> {
         .map_err(|e| format!("the OTLP exporter: {e}"))?;
     let resource = opentelemetry_sdk::Resource::builder().with_service_name(service_name.to_string()).build();
     let provider = SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build();
-    global::set_text_map_propagator(TraceContextPropagator::new());
-    global::set_tracer_provider(provider.clone());
-    let _ = TRACER.set(global::tracer("cruddur-app"));
+    let _ = TRACER.set(provider.tracer("cruddur-app"));
     Ok(Some(Traces(provider)))
 }
 
@@ -66,7 +66,7 @@ impl Extractor for Headers<'_> {
 /// The server span of a request (a route layer, so the route template is known).
 pub async fn server_span(req: Request, next: Next) -> Response {
     let Some(tracer) = TRACER.get() else { return next.run(req).await };
-    let parent = global::get_text_map_propagator(|p| p.extract(&Headers(req.headers())));
+    let parent = TraceContextPropagator::new().extract(&Headers(req.headers()));
     let method = req.method().as_str().to_string();
     let route =
         req.extensions().get::<MatchedPath>().map_or_else(|| req.uri().path().to_string(), |m| m.as_str().to_string());

@@ -13,6 +13,10 @@ impl Logs {
         Logs { client }
     }
 
+    pub(crate) fn client(&self) -> &aws_sdk_cloudwatchlogs::Client {
+        &self.client
+    }
+
     /// The last `limit` lines of a stream, oldest first. A stream that does not exist
     /// (the container never started) has no lines.
     pub async fn tail(&self, group: &str, stream: &str, limit: i32) -> Result<Vec<String>> {

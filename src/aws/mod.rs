@@ -27,6 +27,7 @@ pub mod iam;
 pub mod iam_roles;
 pub mod kms;
 pub mod logs;
+pub mod logs_live;
 pub mod profile;
 pub mod retry;
 pub mod route53;

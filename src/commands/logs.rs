@@ -1,11 +1,14 @@
 //! `cruddur logs <service>`: the lines of the awslogs streams named by the service's
 //! task definition, interleaved by time and prefixed with the task id. `--follow`
-//! polls for new lines; each is printed once.
+//! takes new lines from CloudWatch Logs Live Tail, or polls for them where Live Tail
+//! is not available; each is printed once.
 
 use std::time::Duration;
 
+use crate::aws::logs::LogEvent;
 use crate::error::{Error, Result};
 use crate::invocation::Ctx;
+use crate::logstream::live::Follow;
 use crate::logstream::{format_event, log_source, Follower};
 use crate::model::task_definition::TaskDefinitionSpec;
 use crate::validate::task_id;
@@ -26,7 +29,8 @@ pub struct Args {
     /// Container (default: the service's container)
     #[arg(long)]
     pub container: Option<String>,
-    /// How often --follow polls
+    /// How often --follow polls where Live Tail is not available (and the least
+    /// time between two Live Tail sessions)
     #[arg(long, default_value = "2s", value_parser = crate::cli::poll_interval)]
     pub poll_interval: Duration,
 }
@@ -70,22 +74,24 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     })?;
     let mut follower = Follower::new(&source, task.as_deref(), args.since);
     ctx.verbose(format!("reading {} streams {}*", follower.group, follower.prefix));
-    loop {
-        let events = follower.poll(&aws.logs).await?;
-        for e in &events {
-            outln!("{}", format_event(e, &source.container, ctx.json()));
-        }
-        if !args.follow {
-            if events.is_empty() {
-                eprintln!(
-                    "no log lines in the last {} in {} (streams {}*); --since widens the window",
-                    humantime::format_duration(args.since),
-                    follower.group,
-                    follower.prefix
-                );
-            }
-            return Ok(());
-        }
-        tokio::time::sleep(args.poll_interval).await;
+    if args.follow {
+        let follow = Follow { logs: &aws.logs, pause: args.poll_interval, verbose: ctx.global.verbose > 0 };
+        let container = source.container.clone();
+        return follow
+            .run(&mut follower, &mut |e: &LogEvent| outln!("{}", format_event(e, &container, ctx.json())))
+            .await;
     }
+    let events = follower.poll(&aws.logs).await?;
+    for e in &events {
+        outln!("{}", format_event(e, &source.container, ctx.json()));
+    }
+    if events.is_empty() {
+        eprintln!(
+            "no log lines in the last {} in {} (streams {}*); --since widens the window",
+            humantime::format_duration(args.since),
+            follower.group,
+            follower.prefix
+        );
+    }
+    Ok(())
 }

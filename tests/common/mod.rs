@@ -4,6 +4,7 @@
 
 pub mod ecs_exec;
 pub mod ecs_shapes;
+pub mod logs;
 pub mod paging;
 pub mod recorder;
 pub mod rollout_watch;

@@ -36,6 +36,9 @@ match the live record exactly, and a batch fails whole);
 dynamodb_creating.py: a new table is CREATING, and refuses item calls, for S seconds).
 {"behaviour": "ecs-capacity"} (tests/support/ecs_capacity.py: a service keeps its
 capacity-provider strategy, and a launch type with a strategy is refused).
+{"behaviour": "logs-live-tail", "update_seconds": U, "session_seconds": S}
+(tests/support/logs_live_tail.py: StartLiveTail answered as a stream that stays
+open, pushes what is ingested after the session started, and times out).
 A rule with "page_size": N (and no "respond") answers a list or describe call in pages
 of N items with tokens of the proxy's own, "empty_pages": true adding an empty page
 with a token before each: see tests/support/paging.py, whose PAGED names the calls.
@@ -56,12 +59,14 @@ from ecs_lifecycle import EcsLifecycle  # noqa: E402
 from route53_exact import Route53Exact  # noqa: E402
 from dynamodb_creating import DynamodbCreating  # noqa: E402
 from ecs_capacity import EcsCapacity  # noqa: E402
+from logs_live_tail import LogsLiveTail  # noqa: E402
 
 BEHAVIOURS = {
     "ecs-lifecycle": EcsLifecycle,
     "route53-exact": Route53Exact,
     "dynamodb-creating": DynamodbCreating,
     "ecs-capacity": EcsCapacity,
+    "logs-live-tail": LogsLiveTail,
 }
 import paging
 
@@ -228,6 +233,12 @@ def make_handler(moto_port, rules, log_path, latency):
             self.end_headers()
             self.wfile.write(data)
 
+        def send_aws_error(self, status, code, message):
+            """An error in the JSON protocols' shape (for the behaviours that answer)."""
+            status, ctype, data = error_response("", True, status, code, message)
+            headers = [("Content-Type", ctype), ("x-amzn-RequestId", str(uuid.uuid4())), ("x-amzn-ErrorType", code)]
+            self._send(status, headers, data)
+
         def _handle(self):
             if latency:
                 time.sleep(latency)
@@ -263,6 +274,12 @@ def make_handler(moto_port, rules, log_path, latency):
                 by = {"route53": "route53-exact", "dynamodb": "dynamodb-creating"}.get(service, default)
                 rule = {"name": by, "respond": dict(zip(("status", "code", "message"), refused))}
                 entry["injected"] = by
+            live = rules.behaviour("logs-live-tail")
+            if live and rule is None and refused is None and live.handles(service, operation):
+                entry["injected"] = "logs-live-tail"
+                log(entry)
+                live.serve(self, text)
+                return
             log(entry)
             if rule is None:
                 status, headers, data = self._forward(body)

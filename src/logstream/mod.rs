@@ -1,8 +1,11 @@
 //! A container's awslogs streams, as `logs` and `run` read them: where the task
-//! definition says they are, polling for new lines (each printed once), and how a
-//! line is shown.
+//! definition says they are, polling for new lines (each printed once), Live Tail
+//! beside it (`live`), and how a line is shown.
+
+pub mod live;
 
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Duration;
 
 use serde_json::json;
@@ -37,16 +40,39 @@ pub const OVERLAP_MS: i64 = 30_000;
 /// minus `OVERLAP_MS` (never before the start asked for), and only the ids not seen
 /// before come out. Ids older than the next read's start can never come back, so
 /// they are forgotten: the memory is bounded by the lines of one window.
+///
+/// Live Tail's lines carry no event id: once a Live Tail session is in the mix, a
+/// line is known by its stream, timestamp and text (`by_content`), the same for the
+/// lines a poll reads, and a line older than the window is dropped as a poll would
+/// never have read it (an emulator's session may send every line again).
 #[derive(Debug, Clone)]
 pub struct Window {
     floor_ms: i64,
     newest_ms: Option<i64>,
     seen: HashMap<String, i64>,
+    by_content: bool,
 }
 
 impl Window {
     pub fn new(start_ms: i64) -> Window {
-        Window { floor_ms: start_ms, newest_ms: None, seen: HashMap::new() }
+        Window { floor_ms: start_ms, newest_ms: None, seen: HashMap::new(), by_content: false }
+    }
+
+    /// From now on lines are known by their content (see above).
+    pub fn key_by_content(&mut self) {
+        if !self.by_content {
+            self.by_content = true;
+            self.seen.clear();
+        }
+    }
+
+    fn key(&self, e: &LogEvent) -> String {
+        if !self.by_content {
+            return e.id.clone();
+        }
+        let mut h = DefaultHasher::new();
+        (&e.stream, e.timestamp, &e.message).hash(&mut h);
+        format!("{:016x}", h.finish())
     }
 
     /// Where the next read starts.
@@ -57,12 +83,14 @@ impl Window {
     /// The events of one read (sorted by time) that were not handed out before.
     pub fn admit(&mut self, events: Vec<LogEvent>) -> Vec<LogEvent> {
         let mut fresh = Vec::new();
+        let before = self.start_ms();
         for e in events {
-            if self.seen.contains_key(&e.id) {
+            let key = self.key(&e);
+            if e.timestamp < before || self.seen.contains_key(&key) {
                 continue;
             }
             self.newest_ms = Some(self.newest_ms.map_or(e.timestamp, |n| n.max(e.timestamp)));
-            self.seen.insert(e.id.clone(), e.timestamp);
+            self.seen.insert(key, e.timestamp);
             fresh.push(e);
         }
         let start = self.start_ms();
@@ -102,6 +130,16 @@ impl Follower {
     pub async fn poll(&mut self, logs: &Logs) -> Result<Vec<LogEvent>> {
         let events = logs.since(&self.group, &self.prefix, self.window.start_ms()).await?;
         Ok(self.window.admit(events))
+    }
+
+    /// Of lines that came some other way (Live Tail), those not returned before.
+    pub fn admit(&mut self, events: Vec<LogEvent>) -> Vec<LogEvent> {
+        self.window.admit(events)
+    }
+
+    /// Lines are known by their content from now on (Live Tail's have no id).
+    pub fn key_by_content(&mut self) {
+        self.window.key_by_content();
     }
 }
 
@@ -161,6 +199,27 @@ mod tests {
         let mut w = Window::new(90_000);
         w.admit(vec![event("a", 100_000, "t1")]);
         assert_eq!(w.start_ms(), 90_000);
+    }
+
+    #[test]
+    fn by_content_a_line_sent_again_comes_out_once_and_one_older_than_the_window_not_at_all() {
+        let mut w = Window::new(10_000);
+        w.key_by_content();
+        let live = |ts: i64, text: &str| LogEvent {
+            id: String::new(),
+            timestamp: ts,
+            stream: "t1".into(),
+            message: text.into(),
+        };
+        assert_eq!(w.admit(vec![live(5_000, "before --since"), live(50_000, "a")]).len(), 1);
+        // The same line again (a poll of the same window, or a session sending it again).
+        let polled = LogEvent { id: "event-id-1".into(), ..live(50_000, "a") };
+        assert!(w.admit(vec![polled]).is_empty());
+        // Same stream and millisecond, other text: another line.
+        assert_eq!(w.admit(vec![live(50_000, "b")]).len(), 1);
+        w.admit(vec![live(100_000, "c")]);
+        // A line older than the window (newest - 30 s) is not handed out.
+        assert!(w.admit(vec![live(60_000, "too late")]).is_empty());
     }
 
     #[test]
