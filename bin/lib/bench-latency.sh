@@ -4,7 +4,8 @@
 # LATENCY_MS (default 50) before answering (tests/support/aws_server.py
 # --latency-ms); concurrent calls wait concurrently, as they would against AWS.
 # Timed against it, in one run: `up` and `plan` with nothing to change,
-# `deploy --no-wait`, and the old scripts' aws CLI register + update-service.
+# `deploy --no-wait`, and the old scripts' aws CLI register + update-service; then
+# each command's calls and its longest chain of calls one after another, by name.
 bench_latency() {
   say "building the release binary"
   cargo build --release --quiet --bin cruddur
@@ -27,6 +28,11 @@ bench_latency() {
   "$VENV/bin/python" bin/lib/timing.py --spec "$spec" \
     "aws CLI register + update-service, ${ms} ms a call/cruddur deploy --no-wait, ${ms} ms a call"
   rm -f "$spec"
+  say "the calls of each command, and the longest chain of calls made one after another (the call recorder)"
+  call_chain "cruddur up (nothing to change)" "$c" up
+  call_chain "cruddur plan" "$c" plan
+  call_chain "cruddur deploy --no-wait" "$c" deploy backend --image img:chain --no-wait
+  call_chain "cruddur status backend" "$c" status backend
   stop_moto
   trap - EXIT
 }

@@ -63,12 +63,13 @@ free_port() {
 # start_moto: starts moto on a loopback port the OS picks (tests/support/aws_server.py
 # binds port 0 and prints it, so no other process can take the port first); sets
 # MOTO_URL, MOTO_PID and MOTO_LOG (its output, kept; its tail is shown if it fails).
+# With MOTO_LATENCY_MS, the proxy records every call in MOTO_CALLS (call_chains reads it).
 start_moto() {
   MOTO_DIR=$(mktemp -d /tmp/cruddur-moto.XXXXXX)
   MOTO_LOG=${MOTO_LOG:-$MOTO_DIR/moto.log}
   MOTO_ECS_SERVICE_RUNNING=1 MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ACM_VALIDATION_WAIT=${MOTO_ACM_VALIDATION_WAIT:-2} \
     "$VENV/bin/python" "$ROOT/tests/support/aws_server.py" --until-killed ${MOTO_LATENCY_MS:+--latency-ms "$MOTO_LATENCY_MS"} \
-    >"$MOTO_DIR/ready" 2>"$MOTO_LOG" </dev/null &
+    ${MOTO_LATENCY_MS:+--log "$MOTO_DIR/calls.jsonl"} >"$MOTO_DIR/ready" 2>"$MOTO_LOG" </dev/null &
   MOTO_PID=$!
   local port=""
   for _ in $(seq 1 600); do
@@ -86,7 +87,20 @@ start_moto() {
   # With MOTO_LATENCY_MS, every call goes through the proxy that holds it that long.
   if [ -n "${MOTO_LATENCY_MS:-}" ]; then
     MOTO_URL="http://127.0.0.1:$(sed -n 's/.*"proxy": \([0-9]*\).*/\1/p' "$MOTO_DIR/ready")"
+    MOTO_CALLS=$MOTO_DIR/calls.jsonl
   fi
+}
+
+# call_chain NAME COMMAND...: runs the command once against the recording proxy and
+# prints its calls, the longest chain of calls made one after another, and that
+# chain's calls by name (tests/support/call_chain.py).
+call_chain() {
+  local name=$1 mark
+  shift
+  mark=0
+  [ -f "$MOTO_CALLS" ] && mark=$(wc -l <"$MOTO_CALLS")
+  "$@" >/dev/null 2>&1 || { echo "$name: \`$*\` failed" >&2; return 1; }
+  printf '%-44s %s\n' "$name" "$("$VENV/bin/python" "$ROOT/tests/support/call_chain.py" "$MOTO_CALLS" --from "$mark")"
 }
 
 # wait_for_port PORT NAME: up to 15 s for something to listen on the loopback port.

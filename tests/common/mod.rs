@@ -144,7 +144,14 @@ impl Moto {
     /// {"service", "operation", "injected" (rule name or null), "clientToken", "name"}.
     pub fn proxy_log(&self) -> Vec<serde_json::Value> {
         let text = std::fs::read_to_string(self.dir.path().join("proxy.jsonl")).unwrap_or_default();
-        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+        // The recorder's {"call", "end"} lines follow the calls; only the calls here.
+        let calls = text.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok());
+        calls.filter(|e| e.get("operation").is_some()).collect()
+    }
+
+    /// The proxy's log as written: each call, and the line of its end.
+    pub fn proxy_log_path(&self) -> PathBuf {
+        self.dir.path().join("proxy.jsonl")
     }
 
     /// Every request that went through the proxy: (operation, injected rule name).

@@ -8,8 +8,10 @@ is bound before anyone learns its number) and prints one JSON line on stdout:
 port answers the requests the rules match the way real AWS does and forwards
 everything else to moto. The rules file is re-read whenever it changes, so a
 test may switch behaviours between commands. Every request through the proxy
-is logged to --log as a JSON line {"service", "operation", "injected"} (with
-"clientToken" and "name", the serviceName or clusterName, for JSON requests).
+is logged to --log as a JSON line {"service", "operation", "injected", "call",
+"start"} (with "clientToken" and "name", the serviceName or clusterName, for JSON
+requests), and a line {"call", "end"} when its answer is ready: the call
+recorder, whose chains tests/support/call_chain.py reads.
 
 With --latency-ms N (for bin/bench latency), the proxy holds every request N ms
 before answering it, as a real region's round trip does (20-100 ms against moto's
@@ -45,6 +47,7 @@ with a token before each: see tests/support/paging.py, whose PAGED names the cal
 """
 
 import http.client
+import itertools
 import json
 import os
 import sys
@@ -192,6 +195,8 @@ def error_response(service, json_protocol, status, code, message):
 def make_handler(moto_port, rules, log_path, latency):
     log_lock = threading.Lock()
 
+    calls = itertools.count(1)
+
     def log(entry):
         if log_path:
             with log_lock, open(log_path, "a") as f:
@@ -226,12 +231,20 @@ def make_handler(moto_port, rules, log_path, latency):
             return resp.status, data
 
         def _send(self, status, headers, data):
+            # The call's end is written before its answer, so that whoever reads the
+            # log once the answer arrived finds it.
+            self._ended()
             self.send_response(status)
             for k, v in headers:
                 self.send_header(k, v)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def _ended(self):
+            if self._entry is not None:
+                log({"call": self._entry["call"], "end": time.time()})
+                self._entry = None
 
         def send_aws_error(self, status, code, message):
             """An error in the JSON protocols' shape (for the behaviours that answer)."""
@@ -240,6 +253,17 @@ def make_handler(moto_port, rules, log_path, latency):
             self._send(status, headers, data)
 
         def _handle(self):
+            # The call recorder: each call's entry carries a number and its start; a
+            # line {"call": N, "end": T} follows when its answer is ready
+            # (tests/support/call_chain.py reads the chains of calls from them).
+            self._entry = None
+            started = time.time()
+            try:
+                self._handle_call(started)
+            finally:
+                self._ended()  # a streamed answer (Live Tail) ends with its session
+
+        def _handle_call(self, started):
             if latency:
                 time.sleep(latency)
             length = int(self.headers.get("Content-Length") or 0)
@@ -248,7 +272,9 @@ def make_handler(moto_port, rules, log_path, latency):
             service = service_of(self.headers)
             operation = operation_of(self.command, self.headers, self.path, text)
             rule = rules.pick(service, operation, text)
-            entry = {"service": service, "operation": operation, "injected": rule["name"] if rule else None}
+            entry = {"service": service, "operation": operation, "injected": rule["name"] if rule else None,
+                     "call": next(calls), "start": started}
+            self._entry = entry
             if "X-Amz-Target" in self.headers:
                 try:
                     request = json.loads(text or "{}")

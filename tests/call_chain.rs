@@ -1,0 +1,68 @@
+//! The call recorder (`bin/bench latency` prints it): the behaviour proxy logs each
+//! call's start and the moment its answer is ready, and tests/support/call_chain.py
+//! finds the longest chain of calls made one after another. Checked on a log of
+//! known intervals, then on the calls of the real binary.
+
+mod common;
+
+use std::process::Command;
+
+use common::{repo, stack, venv_bin, Moto};
+use serde_json::{json, Value};
+
+fn chain(log: &std::path::Path, from: usize) -> Value {
+    let out = Command::new(venv_bin("python"))
+        .arg(repo().join("tests/support/call_chain.py"))
+        .arg(log)
+        .args(["--from", &from.to_string(), "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "call_chain.py: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn calls_side_by_side_count_once_in_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.jsonl");
+    // A and B side by side, then C after both, then D and E side by side after C;
+    // F never answered (it is not counted).
+    let lines = [
+        json!({"call": 1, "operation": "A", "start": 0.0}),
+        json!({"call": 2, "operation": "B", "start": 0.1}),
+        json!({"call": 1, "end": 1.0}),
+        json!({"call": 2, "end": 1.1}),
+        json!({"call": 3, "operation": "C", "start": 1.2}),
+        json!({"call": 3, "end": 2.0}),
+        json!({"call": 4, "operation": "D", "start": 2.1}),
+        json!({"call": 5, "operation": "E", "start": 2.1}),
+        json!({"call": 6, "operation": "F", "start": 2.2}),
+        json!({"call": 5, "end": 2.5}),
+        json!({"call": 4, "end": 3.0}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&log, text).unwrap();
+    assert_eq!(chain(&log, 0), json!({"calls": 5, "chain": 3, "path": ["A", "C", "E"]}));
+    // From a mark: only what came after it.
+    assert_eq!(chain(&log, 4), json!({"calls": 3, "chain": 2, "path": ["C", "E"]}));
+}
+
+#[test]
+fn the_chain_of_a_real_command_is_made_of_its_own_calls() {
+    let moto = Moto::with_rules(json!([]));
+    let dir = stack::workspace(None);
+    stack::cruddur(&moto, dir.path(), &["up"]).ok();
+    let mark = std::fs::read_to_string(moto.proxy_log_path()).unwrap().lines().count();
+    let before = moto.proxied().len();
+    stack::cruddur(&moto, dir.path(), &["plan"]).ok();
+    let ops: Vec<String> = moto.proxied()[before..].iter().map(|(op, _)| op.clone()).collect();
+
+    let found = chain(&moto.proxy_log_path(), mark);
+    assert_eq!(found["calls"], json!(ops.len()), "every call of `plan` has its end: {found}");
+    let length = found["chain"].as_u64().unwrap() as usize;
+    let path: Vec<String> = found["path"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()).collect();
+    assert_eq!(path.len(), length);
+    assert!(path.iter().all(|p| ops.contains(p)), "{path:?} are calls of `plan`: {ops:?}");
+    // `plan` reads side by side: its chain is shorter than its calls.
+    assert!(length >= 2 && length < ops.len(), "chain {length} of {} calls: {path:?}", ops.len());
+}
