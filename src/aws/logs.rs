@@ -87,17 +87,10 @@ pub struct LogGroup {
 impl Logs {
     /// The group with exactly this name, with its tags.
     pub async fn group(&self, name: &str) -> Result<Option<LogGroup>> {
-        let out = self
-            .client
-            .describe_log_groups()
-            .log_group_name_prefix(name)
-            .send()
-            .await
-            .map_err(|e| call_error("logs:DescribeLogGroups", name, e))?;
-        let Some(group) = out.log_groups().iter().find(|g| g.log_group_name() == Some(name)) else {
+        let Some(group) = self.find_group(name).await? else {
             return Ok(None);
         };
-        let arn = group.arn().unwrap_or_default().trim_end_matches(":*").to_string();
+        let arn = group_arn(&group);
         let tags = self
             .client
             .list_tags_for_resource()
@@ -109,6 +102,23 @@ impl Logs {
             .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             .unwrap_or_default();
         Ok(Some(LogGroup { arn, retention_days: group.retention_in_days(), tags }))
+    }
+
+    /// The ARN of the log group with exactly this name.
+    pub async fn group_arn(&self, name: &str) -> Result<Option<String>> {
+        Ok(self.find_group(name).await?.as_ref().map(group_arn))
+    }
+
+    /// The log group with exactly this name (DescribeLogGroups takes a prefix; paged).
+    async fn find_group(&self, name: &str) -> Result<Option<aws_sdk_cloudwatchlogs::types::LogGroup>> {
+        let mut pages = self.client.describe_log_groups().log_group_name_prefix(name).into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| call_error("logs:DescribeLogGroups", name, e))?;
+            if let Some(group) = page.log_groups().iter().find(|g| g.log_group_name() == Some(name)) {
+                return Ok(Some(group.clone()));
+            }
+        }
+        Ok(None)
     }
 
     pub async fn create_group(&self, name: &str, tags: &Tags) -> Result<()> {
@@ -153,4 +163,9 @@ impl Logs {
             Err(e) => Err(call_error("logs:DeleteLogGroup", name, e)),
         }
     }
+}
+
+/// A group's ARN without the `:*` DescribeLogGroups puts at its end.
+fn group_arn(group: &aws_sdk_cloudwatchlogs::types::LogGroup) -> String {
+    group.arn().unwrap_or_default().trim_end_matches(":*").to_string()
 }

@@ -49,18 +49,6 @@ pub struct LiveTail {
 }
 
 impl Logs {
-    /// The ARN of the log group with exactly this name (Live Tail takes ARNs only).
-    pub async fn group_arn(&self, name: &str) -> Result<Option<String>> {
-        let mut pages = self.client().describe_log_groups().log_group_name_prefix(name).into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| call_error("logs:DescribeLogGroups", name, e))?;
-            if let Some(group) = page.log_groups().iter().find(|g| g.log_group_name() == Some(name)) {
-                return Ok(group.arn().map(|a| a.trim_end_matches(":*").to_string()));
-            }
-        }
-        Ok(None)
-    }
-
     /// Starts a session for the streams of `group_arn` whose names start with `prefix`.
     /// A refusal (AccessDeniedException, a region without Live Tail, an emulator
     /// without it) is an error naming `logs:StartLiveTail`.

@@ -46,7 +46,7 @@ impl Follow<'_> {
         self.catch_up(follower, print).await?;
         let mut sampled_said = false;
         loop {
-            let ended = match session.next().await {
+            match session.next().await {
                 LiveItem::Started { session_id } => {
                     self.note(&format!("Live Tail session {session_id} open"));
                     continue;
@@ -65,17 +65,11 @@ impl Follow<'_> {
                     continue;
                 }
                 LiveItem::TimedOut => {
-                    eprintln!("the Live Tail session reached its three-hour limit: opening a new one");
-                    None
+                    eprintln!("the Live Tail session reached its three-hour limit: opening a new one")
                 }
-                LiveItem::Broken(why) => Some(why),
-                LiveItem::Ended => None,
+                LiveItem::Broken(why) => eprintln!("the Live Tail session ended ({why}): opening a new one"),
+                LiveItem::Ended => self.note("the Live Tail session ended: opening a new one"),
             };
-            if let Some(why) = &ended {
-                eprintln!("the Live Tail session ended ({why}): opening a new one");
-            } else {
-                self.note("the Live Tail session ended: opening a new one");
-            }
             tokio::time::sleep_until(started + self.pause).await;
             session = match self.reopen(&arn, follower).await {
                 Some(s) => s,
