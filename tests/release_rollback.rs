@@ -19,7 +19,7 @@ const ARN: &str = "arn:aws:ecs:us-east-1:123456789012:service-deployment/cruddur
 
 fn project(strategy: &str) -> Project {
     let text = format!(
-        "[project]\nname = \"shop\"\n[services.api]\nport = 80\n[services.api.deploy]\nstrategy = \"{strategy}\"\n"
+        "[project]\nname = \"shop\"\ndomain = \"shop.example\"\n[services.api]\nport = 80\ndefault = true\n[services.api.deploy]\nstrategy = \"{strategy}\"\n"
     );
     Project::parse_env(&text, Path::new("/p/cruddur.toml"), "/p".into(), None).unwrap()
 }

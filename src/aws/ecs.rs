@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use aws_sdk_ecs::types as sdk;
 
+use crate::aws::generated::ToSdk;
 use crate::aws::retry::{is_aws, until_ok, Wait, SLR_MESSAGE};
 use crate::aws::{call_error, task_definition};
 use crate::error::{Error, Result};
@@ -49,6 +50,11 @@ pub struct ServiceUpdate {
     /// A new capacity-provider strategy: (provider, weight, base). ECS needs a new
     /// deployment for it, so `force_new_deployment` goes with it.
     pub capacity: Option<Vec<(String, i32, i32)>>,
+    /// A release strategy switched (`up`): the controller, the whole deployment
+    /// configuration and the load balancers with their `advancedConfiguration`.
+    pub deployment_controller: Option<crate::model::generated::DeploymentController>,
+    pub deployment_configuration: Option<crate::model::generated::DeploymentConfiguration>,
+    pub release_load_balancers: Option<Vec<crate::model::generated::LoadBalancer>>,
 }
 
 /// Tag `up` puts on a service it created with desiredCount 0 because its image
@@ -221,6 +227,13 @@ impl Ecs {
                     .collect()
             }))
             .force_new_deployment(update.force_new_deployment);
+        let req = match &update.release_load_balancers {
+            Some(lbs) => req.set_load_balancers(Some(lbs.iter().map(ToSdk::to_sdk).collect())),
+            None => req,
+        };
+        let req = req
+            .set_deployment_controller(update.deployment_controller.as_ref().map(ToSdk::to_sdk))
+            .set_deployment_configuration(update.deployment_configuration.as_ref().map(ToSdk::to_sdk));
         let what = format!("{cluster}/{service}");
         let wait = Wait::new(
             format!("ECS to see the target group of {what}"),

@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use aws_sdk_ecs::types as sdk;
 
+use crate::aws::ecs_release::release_of;
+use crate::model::release_settings::ReleaseSettings;
+
 use crate::aws::ecs::{Ecs, CONSISTENCY_MESSAGES};
 pub use crate::aws::ecs_exec_trail::ExecTrail;
 use crate::aws::retry::{is_aws, until_done, until_ok, Wait, SLR_HINT, SLR_MESSAGE};
@@ -50,6 +53,8 @@ pub struct ServiceSummary {
     pub security_groups: Vec<String>,
     /// Its capacity-provider strategy: (provider, weight, base); empty with a launch type.
     pub capacity: Vec<(String, i32, i32)>,
+    /// Its deployment strategy and what goes with it.
+    pub release: ReleaseSettings,
 }
 
 fn tags_of(tags: &[sdk::Tag]) -> Tags {
@@ -78,6 +83,7 @@ pub(crate) fn summary(s: &sdk::Service) -> ServiceSummary {
             .iter()
             .map(|c| (c.capacity_provider().to_string(), c.weight(), c.base()))
             .collect(),
+        release: release_of(s),
     }
 }
 

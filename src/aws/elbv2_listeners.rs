@@ -9,74 +9,7 @@ use crate::aws::retry::{is_aws, until_ok, Wait};
 use crate::aws::{call_error, Tags};
 use crate::error::{Error, Result};
 
-/// What a listener or rule does with a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    Forward(String),
-    /// 301 to HTTPS on 443, keeping host, path and query.
-    RedirectHttps,
-    Other(String),
-}
-
-#[derive(Debug, Clone)]
-pub struct Listener {
-    pub arn: String,
-    pub port: i32,
-    pub https: bool,
-    pub certificate: Option<String>,
-    /// The TLS policy of an HTTPS listener.
-    pub ssl_policy: Option<String>,
-    pub default_action: Action,
-}
-
-#[derive(Debug, Clone)]
-pub struct Rule {
-    pub arn: String,
-    pub priority: Option<i32>,
-    pub hosts: Vec<String>,
-    pub paths: Vec<String>,
-    pub action: Action,
-}
-
-/// What a rule matches: any of the hosts (when there are any) and any of the paths
-/// (when there are any).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conditions {
-    pub hosts: Vec<String>,
-    pub paths: Vec<String>,
-}
-
-impl Conditions {
-    /// Same hosts (in any case) and same paths, in any order.
-    pub fn matches(&self, rule: &Rule) -> bool {
-        let norm = |v: &[String], lower: bool| {
-            let mut v: Vec<String> = v.iter().map(|h| if lower { h.to_ascii_lowercase() } else { h.clone() }).collect();
-            v.sort();
-            v
-        };
-        norm(&self.hosts, true) == norm(&rule.hosts, true) && norm(&self.paths, false) == norm(&rule.paths, false)
-    }
-}
-
-impl Rule {
-    /// What the rule matches.
-    pub fn conditions(&self) -> Conditions {
-        Conditions { hosts: self.hosts.clone(), paths: self.paths.clone() }
-    }
-}
-
-impl std::fmt::Display for Conditions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut parts = Vec::new();
-        if !self.hosts.is_empty() {
-            parts.push(format!("host {}", self.hosts.join(",")));
-        }
-        if !self.paths.is_empty() {
-            parts.push(format!("path {}", self.paths.join(",")));
-        }
-        write!(f, "{}", parts.join(" "))
-    }
-}
+pub use crate::aws::elbv2_routing::{Action, Conditions, Header, Listener, Rule};
 
 /// Values of one kind of condition (the config form, or the older `Values`).
 fn condition_values(rule: &sdk::Rule, field: &str) -> Vec<String> {
@@ -98,6 +31,15 @@ fn condition_values(rule: &sdk::Rule, field: &str) -> Vec<String> {
         .collect()
 }
 
+/// A rule's `http-header` condition (the first; cruddur makes one at most).
+fn header_of(rule: &sdk::Rule) -> Option<Header> {
+    rule.conditions().iter().filter(|c| c.field() == Some("http-header")).find_map(|c| {
+        let config = c.http_header_config()?;
+        let name = config.http_header_name()?.to_string();
+        Some(Header { name, value: config.values().first().cloned().unwrap_or_default() })
+    })
+}
+
 /// What a listener should look like.
 #[derive(Debug, Clone)]
 pub struct ListenerSpec {
@@ -113,8 +55,17 @@ fn action_of(actions: &[sdk::Action]) -> Action {
     if let Some(tg) = a.target_group_arn() {
         return Action::Forward(tg.to_string());
     }
-    if let Some(tg) = a.forward_config().and_then(|f| f.target_groups().first()).and_then(|t| t.target_group_arn()) {
-        return Action::Forward(tg.to_string());
+    if let Some(forward) = a.forward_config() {
+        let tgs: Vec<(String, i32)> = forward
+            .target_groups()
+            .iter()
+            .filter_map(|t| Some((t.target_group_arn()?.to_string(), t.weight().unwrap_or(1))))
+            .collect();
+        match tgs.as_slice() {
+            [(tg, _)] => return Action::Forward(tg.clone()),
+            [_, _, ..] => return Action::Weighted(tgs),
+            [] => {}
+        }
     }
     match a.redirect_config() {
         Some(r) if r.protocol() == Some("HTTPS") && r.port() == Some("443") => Action::RedirectHttps,
@@ -125,6 +76,14 @@ fn action_of(actions: &[sdk::Action]) -> Action {
 fn sdk_action(action: &Action) -> sdk::Action {
     match action {
         Action::Forward(tg) => sdk::Action::builder().r#type(sdk::ActionTypeEnum::Forward).target_group_arn(tg).build(),
+        Action::Weighted(tgs) => {
+            let groups = tgs
+                .iter()
+                .map(|(tg, weight)| sdk::TargetGroupTuple::builder().target_group_arn(tg).weight(*weight).build())
+                .collect();
+            let config = sdk::ForwardActionConfig::builder().set_target_groups(Some(groups)).build();
+            sdk::Action::builder().r#type(sdk::ActionTypeEnum::Forward).forward_config(config).build()
+        }
         Action::RedirectHttps | Action::Other(_) => {
             let redirect = sdk::RedirectActionConfig::builder()
                 .protocol("HTTPS")
@@ -164,6 +123,11 @@ fn sdk_conditions(when: &Conditions) -> Vec<sdk::RuleCondition> {
     if !when.paths.is_empty() {
         let paths = sdk::PathPatternConditionConfig::builder().set_values(Some(when.paths.clone())).build();
         conditions.push(sdk::RuleCondition::builder().field("path-pattern").path_pattern_config(paths).build());
+    }
+    if let Some(h) = &when.header {
+        let header =
+            sdk::HttpHeaderConditionConfig::builder().http_header_name(&h.name).values(h.value.clone()).build();
+        conditions.push(sdk::RuleCondition::builder().field("http-header").http_header_config(header).build());
     }
     conditions
 }
@@ -258,6 +222,7 @@ impl Elbv2 {
                 priority: r.priority().and_then(|p| p.parse().ok()),
                 hosts: condition_values(r, "host-header"),
                 paths: condition_values(r, "path-pattern"),
+                header: header_of(r),
                 action: action_of(r.actions()),
             }));
             match page.next_marker() {
@@ -272,30 +237,31 @@ impl Elbv2 {
         listener: &str,
         priority: i32,
         when: &Conditions,
-        tg: &str,
+        action: &Action,
         tags: &Tags,
-    ) -> Result<()> {
-        self.client()
+    ) -> Result<String> {
+        let out = self
+            .client()
             .create_rule()
             .listener_arn(listener)
             .priority(priority)
             .set_conditions(Some(sdk_conditions(when)))
-            .actions(sdk_action(&Action::Forward(tg.to_string())))
+            .actions(sdk_action(action))
             .set_tags(Some(sdk_tags(tags)))
             .send()
             .await
             .map_err(|e| call_error("elbv2:CreateRule", &format!("{listener} {when}"), e))?;
-        Ok(())
+        Ok(out.rules().first().and_then(|r| r.rule_arn()).unwrap_or_default().to_string())
     }
 
     /// Changes a rule's conditions and target in place: the rule keeps its ARN and
     /// priority, so no request meets a moment with both or neither rule.
-    pub async fn modify_rule(&self, rule: &str, when: &Conditions, tg: &str) -> Result<()> {
+    pub async fn modify_rule(&self, rule: &str, when: &Conditions, action: &Action) -> Result<()> {
         self.client()
             .modify_rule()
             .rule_arn(rule)
             .set_conditions(Some(sdk_conditions(when)))
-            .actions(sdk_action(&Action::Forward(tg.to_string())))
+            .actions(sdk_action(action))
             .send()
             .await
             .map_err(|e| call_error("elbv2:ModifyRule", &format!("{rule} {when}"), e))?;

@@ -117,8 +117,7 @@ async fn register_step(
         force_new_deployment: true,
         clear_awaiting_image: p.awaiting_image.as_ref().map(|(arn, _)| arn.clone()),
         load_balancers: p.load_balancers.clone(),
-        enable_execute_command: None,
-        capacity: None,
+        ..ServiceUpdate::default()
     };
     if let Some((_, n)) = &p.awaiting_image {
         eprintln!("{}: created by `up` before its image existed; scaling it to {n}", p.service.name);

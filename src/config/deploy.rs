@@ -107,6 +107,10 @@ impl Check {
     }
 }
 
+/// The header whose value, the stack's test-route secret, takes a request to a
+/// staged release's new version (the test listener rule's `http-header` condition).
+pub const TEST_HEADER: &str = "x-cruddur-test";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Deploy {
     pub strategy: Strategy,

@@ -49,7 +49,17 @@ pub(super) fn check(
     domain: Option<&str>,
 ) -> std::result::Result<(), String> {
     let web: Vec<&super::Service> = services.values().filter(|s| s.is_web()).collect();
-    let Some(domain) = domain else { return one_listener_per_port(&web) };
+    let staged = |s: &super::Service| !s.deploy.strategy.is_rolling();
+    let Some(domain) = domain else {
+        if let Some(s) = web.iter().find(|s| staged(s)) {
+            return Err(format!(
+                "services.{}.deploy.strategy = \"{}\" needs project.domain: ECS shifts traffic between two target groups on an HTTPS listener rule, which cruddur makes only with a domain",
+                s.name,
+                s.deploy.strategy.key()
+            ));
+        }
+        return one_listener_per_port(&web);
+    };
     let defaults: Vec<&str> = web.iter().filter(|s| s.route.default).map(|s| s.name.as_str()).collect();
     if defaults.len() > 1 {
         return Err(format!(
@@ -94,6 +104,18 @@ pub(super) fn check(
         // values and 5 wildcards per rule.
         if s.route.paths.len() + usize::from(s.route.host.is_some()) > 5 {
             return Err(format!("services.{}: an ALB rule takes at most 5 host and path values", s.name));
+        }
+        if staged(s) && s.route.paths.len() + usize::from(s.route.host.is_some()) > 4 {
+            return Err(format!(
+                "services.{}: a blue-green, canary or linear service takes at most 4 host and path values (its test route's rule adds a header, and an ALB rule takes 5 values)",
+                s.name
+            ));
+        }
+        if staged(s) && s.route.default && s.route.has_rule() {
+            return Err(format!(
+                "services.{}: the default service of a blue-green, canary or linear release takes no host or paths: ECS shifts one listener rule, and cruddur gives the default service a catch-all rule (path /*)",
+                s.name
+            ));
         }
         let wildcards: usize = s.route.host.iter().chain(&s.route.paths).map(|v| v.matches(['*', '?']).count()).sum();
         if wildcards > 5 {

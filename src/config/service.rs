@@ -72,6 +72,13 @@ impl Service {
     pub fn is_web(&self) -> bool {
         self.port.is_some()
     }
+
+    /// The second target group of a blue-green, canary or linear service, which
+    /// ECS moves the new version's traffic to: `<target_group without -tg>-alt`.
+    pub fn alternate_target_group(&self) -> String {
+        let base = self.target_group.strip_suffix("-tg").unwrap_or(&self.target_group);
+        super::environment::fit(&format!("{base}-alt"), 32)
+    }
 }
 
 /// What the project contributes to a service's defaults.

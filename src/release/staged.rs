@@ -28,7 +28,7 @@ use crate::rollout::stages::{follow, StageOptions, StageVerdict};
 use crate::rollout::Reporter;
 
 /// The header the test listener rule matches.
-pub const TEST_HEADER: &str = "x-cruddur-test";
+pub use crate::config::deploy::TEST_HEADER;
 
 /// How long one HTTP check may take.
 const HTTP_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -48,7 +48,7 @@ pub fn check_switched(service: &Service, live: &ServiceState) -> Result<()> {
             service.name,
             service.deploy.strategy.key()
         ),
-        "`up` does not switch a service's strategy yet (README \"Releases\"); until it does, deploy it with strategy = \"rolling\"",
+        "run `cruddur up` first: it switches the service to the strategy in cruddur.toml (`cruddur plan` shows the change)",
     ))
 }
 
@@ -90,7 +90,7 @@ pub async fn follow_release(
         Error::usage(
             format!("{} has no service deployment to follow", service.ecs_name),
             format!(
-                "ECS has no {} release of it: `up` does not switch a service's strategy yet (README \"Releases\")",
+                "ECS has no {} release of it: run `cruddur up` to switch the service to its strategy, then deploy again",
                 service.deploy.strategy.key()
             ),
         )

@@ -8,22 +8,56 @@ use std::time::Instant;
 
 use futures_util::future::try_join_all;
 
-use crate::aws::elbv2::{LoadBalancer, TargetGroupSpec};
+use crate::aws::elbv2::{name_of, LoadBalancer, TargetGroupSpec};
 use crate::aws::elbv2_listeners::{Action as Route, ListenerSpec};
 use crate::error::Result;
+use crate::stack::listener_rules::ServiceRules;
 use crate::stack::network::Network;
 use crate::stack::report::Action;
 use crate::stack::spec::owned;
 use crate::stack::Run;
 use crate::stack::{listener_rules, routes};
 
-/// Target group ARN by service name (a placeholder in a plan for ones not made yet).
-pub type TargetGroups = BTreeMap<String, String>;
+/// The web services' target groups, by service name (a placeholder in a plan for
+/// ones not made yet): each one's own, and the alternate of a service that releases
+/// with blue-green, canary or linear.
+#[derive(Debug, Clone, Default)]
+pub struct TargetGroups {
+    primary: BTreeMap<String, String>,
+    alternate: BTreeMap<String, String>,
+    /// Every web service by its alternate's name: a service switched back to rolling
+    /// may still run on its alternate, which ECS's last release moved it to.
+    alternate_names: BTreeMap<String, String>,
+}
+
+impl TargetGroups {
+    /// The service's own target group.
+    pub fn get(&self, service: &str) -> Option<&String> {
+        self.primary.get(service)
+    }
+
+    /// The alternate target group of a staged service.
+    pub fn alternate(&self, service: &str) -> Option<&String> {
+        self.alternate.get(service)
+    }
+
+    /// The service a target group belongs to (its own or its alternate).
+    pub fn service_of(&self, arn: &str) -> Option<&str> {
+        let by_arn = self.primary.iter().chain(&self.alternate).find(|(_, a)| *a == arn).map(|(s, _)| s.as_str());
+        by_arn.or_else(|| self.alternate_names.get(name_of(arn)).map(String::as_str))
+    }
+}
 
 pub async fn target_groups(run: &Run<'_>, vpc: &str) -> Result<TargetGroups> {
-    let found = try_join_all(run.spec.project.web_services().map(|service| async move {
+    let project = run.spec.project;
+    let staged = project.web_services().filter(|s| !s.deploy.strategy.is_rolling());
+    let wanted = project.web_services().map(|s| (s, run.spec.target_group(s, vpc), false)).chain(staged.map(|s| {
+        let mut spec = run.spec.target_group(s, vpc);
+        spec.name = s.alternate_target_group();
+        (s, spec, true)
+    }));
+    let found = try_join_all(wanted.map(|(service, spec, alternate)| async move {
         let (elb, t) = (&run.aws.elbv2, Instant::now());
-        let spec = run.spec.target_group(service, vpc);
         let name = &spec.name;
         let arn = match elb.target_group(name).await? {
             None => {
@@ -32,10 +66,13 @@ pub async fn target_groups(run: &Run<'_>, vpc: &str) -> Result<TargetGroups> {
                     arn = elb.create_target_group(&spec, &run.spec.tags).await?;
                     elb.set_deregistration_delay(&arn, spec.deregistration_delay).await?;
                 }
-                let details = vec![format!(
+                let mut details = vec![format!(
                     "ip, HTTP {}, health check {}, deregistration delay {} s",
                     spec.port, spec.health, spec.deregistration_delay
                 )];
+                if alternate {
+                    details.push(format!("{}'s alternate: ECS moves a new version's traffic to it", service.name));
+                }
                 run.report.record("target-group", name, Action::Create, details, t);
                 arn
             }
@@ -53,10 +90,18 @@ pub async fn target_groups(run: &Run<'_>, vpc: &str) -> Result<TargetGroups> {
                 tg.arn
             }
         };
-        Ok::<_, crate::error::Error>((service.name.clone(), arn))
+        Ok::<_, crate::error::Error>((service.name.clone(), arn, alternate))
     }))
     .await?;
-    Ok(found.into_iter().collect())
+    let mut tgs = TargetGroups::default();
+    for s in project.web_services() {
+        tgs.alternate_names.insert(s.alternate_target_group(), s.name.clone());
+    }
+    for (service, arn, alternate) in found {
+        let map = if alternate { &mut tgs.alternate } else { &mut tgs.primary };
+        map.insert(service, arn);
+    }
+    Ok(tgs)
 }
 
 /// How long the ALB keeps sending to a target ECS is stopping (AWS default 300 s).
@@ -136,17 +181,32 @@ fn wanted(run: &Run<'_>, tgs: &TargetGroups, certificate: Option<&str>) -> Vec<L
 fn describe(spec: &ListenerSpec, tgs: &TargetGroups) -> String {
     let target = match &spec.default_action {
         Route::Forward(arn) => {
-            let service = tgs.iter().find(|(_, a)| *a == arn).map(|(s, _)| s.as_str()).unwrap_or("?");
+            let service = tgs.service_of(arn).unwrap_or("?");
             format!("forward to {service}")
         }
         Route::RedirectHttps => "redirect to HTTPS 443".into(),
+        Route::Weighted(groups) => {
+            let shares: Vec<String> =
+                groups.iter().map(|(arn, w)| format!("{} {w}", tgs.service_of(arn).unwrap_or("?"))).collect();
+            format!("forward by weight to {}", shares.join(", "))
+        }
         Route::Other(o) => o.clone(),
     };
     let proto = if spec.certificate.is_some() { "HTTPS" } else { "HTTP" };
     format!("{proto} {}: {target}", spec.port)
 }
 
-pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGroups, cert: Option<&str>) -> Result<()> {
+/// Converges the listeners and the HTTPS listener's rules; returns the rules of the
+/// services that have one (for a staged release's `advancedConfiguration`).
+/// `secret`: the test-route secret (empty when no service releases in stages).
+pub async fn listeners(
+    run: &Run<'_>,
+    lb: Option<&LoadBalancer>,
+    tgs: &TargetGroups,
+    cert: Option<&str>,
+    secret: &str,
+) -> Result<BTreeMap<String, ServiceRules>> {
+    let mut rules = BTreeMap::new();
     let elb = &run.aws.elbv2;
     let name = &run.spec.project.load_balancer;
     let existing = match lb {
@@ -165,7 +225,7 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
             }
             run.report.record("listener", &id, Action::Create, vec![describe(spec, tgs)], t);
             if spec.certificate.is_some() {
-                listener_rules::converge(run, arn.as_deref(), tgs).await?;
+                rules = listener_rules::converge(run, arn.as_deref(), tgs, secret).await?;
             }
             continue;
         };
@@ -184,7 +244,7 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
         tag_if_missing(run, &have.arn, &mut details).await?;
         run.report.settle("listener", &id, details, t);
         if spec.certificate.is_some() {
-            listener_rules::converge(run, Some(&have.arn), tgs).await?;
+            rules = listener_rules::converge(run, Some(&have.arn), tgs, secret).await?;
         }
     }
     // Listeners cruddur makes in the other mode (a domain was set or unset): both
@@ -197,7 +257,7 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
     let moved: Vec<String> = unwanted
         .iter()
         .filter(|l| !ours.contains(&l.port))
-        .filter(|l| matches!(&l.default_action, Route::Forward(tg) if tgs.values().any(|a| a == tg)))
+        .filter(|l| matches!(&l.default_action, Route::Forward(tg) if tgs.service_of(tg).is_some()))
         .map(|l| l.arn.clone())
         .collect();
     let moved_tags = if moved.is_empty() { Default::default() } else { elb.tags(&moved).await? };
@@ -215,7 +275,7 @@ pub async fn listeners(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGro
         }
         run.report.record("listener", format!("{name}:{}", stale.port), Action::Delete, vec![why], t);
     }
-    Ok(())
+    Ok(rules)
 }
 
 /// A live listener as a spec, to describe it.

@@ -7,7 +7,17 @@
 //!  3. new rules are created at priorities that are free by then;
 //!  4. a rule cruddur made that no service wants any more, and that forwards to a
 //!     configured service, is deleted last.
+//!
+//! A blue-green, canary or linear service's rules (its production rule and its test
+//! rule, see `stack::routes`) are made forwarding to its own target group with
+//! weight 100 and to its alternate with weight 0, as the ECS developer guide's
+//! "Application Load Balancer resources for blue/green deployments" makes them;
+//! from then on ECS moves their weights, so a forward to the service's two target
+//! groups, whatever the weights, is left as it is. So is a forward to a service's
+//! alternate alone (a service switched back to rolling after a release ECS moved
+//! there): `up` never moves live traffic to a target group with no tasks.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::aws::elbv2_listeners::{Action as Route, Rule};
@@ -15,19 +25,68 @@ use crate::error::{Error, Result};
 use crate::stack::balancer::TargetGroups;
 use crate::stack::priorities::{self, Placed};
 use crate::stack::report::Action;
-use crate::stack::routes;
+use crate::stack::routes::{self, WantedRule};
 use crate::stack::spec::owned;
 use crate::stack::Run;
 
 /// The configured service a live rule forwards to.
 fn service_of<'t>(rule: &Rule, tgs: &'t TargetGroups) -> Option<&'t str> {
-    match &rule.action {
-        Route::Forward(tg) => tgs.iter().find(|(_, arn)| *arn == tg).map(|(s, _)| s.as_str()),
-        _ => None,
+    let mut services = rule.action.target_groups().into_iter().map(|tg| tgs.service_of(tg));
+    let first = services.next().flatten()?;
+    services.all(|s| s == Some(first)).then_some(first)
+}
+
+/// A service's rules on the HTTPS listener, for its `loadBalancers[].advancedConfiguration`
+/// (ARNs, or placeholders in a plan).
+#[derive(Debug, Clone, Default)]
+pub struct ServiceRules {
+    pub production: String,
+    pub test: Option<String>,
+    /// The target group the production rule sends all of its traffic to, when one does.
+    pub serving: Option<String>,
+}
+
+/// The action a rule gets: a staged service's rules forward to both of its target
+/// groups, the one that has the traffic now (its own at first) at weight 100 and
+/// the other at 0, as the AWS samples make them (and ECS needs both target groups
+/// on its production or test rule: "Troubleshooting blue/green deployments").
+fn initial(rule: &WantedRule, live: Option<&Route>, tgs: &TargetGroups) -> Route {
+    let own = tgs.get(&rule.service).cloned().unwrap_or_default();
+    let Some(alt) = tgs.alternate(&rule.service) else { return Route::Forward(own) };
+    let serving = live.and_then(Route::whole).filter(|tg| *tg == alt.as_str());
+    match serving {
+        Some(_) => Route::Weighted(vec![(alt.clone(), 100), (own, 0)]),
+        None => Route::Weighted(vec![(own, 100), (alt.clone(), 0)]),
     }
 }
 
-pub(super) async fn converge(run: &Run<'_>, listener: Option<&str>, tgs: &TargetGroups) -> Result<()> {
+/// True when a live rule's action needs no change: for a staged service, a forward
+/// to its two target groups by any weights (ECS moves them); otherwise a forward
+/// of all traffic to the service's own target group, or to its alternate (a service
+/// switched back to rolling after a release ECS moved there).
+fn settled(rule: &WantedRule, live: &Route, tgs: &TargetGroups) -> bool {
+    let service = Some(rule.service.as_str());
+    let theirs =
+        !live.target_groups().is_empty() && live.target_groups().iter().all(|tg| tgs.service_of(tg) == service);
+    match tgs.alternate(&rule.service) {
+        Some(alt) => {
+            let own = tgs.get(&rule.service).map(String::as_str).unwrap_or_default();
+            let mut groups = live.target_groups();
+            groups.sort();
+            let mut both = vec![own, alt.as_str()];
+            both.sort();
+            theirs && groups == both
+        }
+        None => theirs && live.whole().is_some_and(|tg| tgs.service_of(tg) == service),
+    }
+}
+
+pub(super) async fn converge(
+    run: &Run<'_>,
+    listener: Option<&str>,
+    tgs: &TargetGroups,
+    secret: &str,
+) -> Result<BTreeMap<String, ServiceRules>> {
     let elb = &run.aws.elbv2;
     let project = run.spec.project;
     let existing = match listener {
@@ -38,8 +97,10 @@ pub(super) async fn converge(run: &Run<'_>, listener: Option<&str>, tgs: &Target
     let tags = if arns.is_empty() { Default::default() } else { elb.tags(&arns).await? };
     let tags_of = |r: &Rule| tags.get(&r.arn).cloned().unwrap_or_default();
     let ours = |r: &Rule| owned(project, &tags_of(r));
-    let wanted = routes::rules(project);
-    let placed = priorities::place(&wanted, &existing, |r, w| ours(r) && service_of(r, tgs) == Some(&w.service));
+    let wanted = routes::rules(project, secret);
+    let placed = priorities::place(&wanted, &existing, |r, w| {
+        ours(r) && service_of(r, tgs) == Some(&w.service) && r.header.is_some() == w.test
+    });
     let stale: Vec<&Rule> = priorities::unmatched(&placed, &existing)
         .into_iter()
         .filter(|r| service_of(r, tgs).is_some() && ours(r))
@@ -51,20 +112,26 @@ pub(super) async fn converge(run: &Run<'_>, listener: Option<&str>, tgs: &Target
     delete_stale(run, &in_the_way).await?;
     let started = Instant::now();
     let mut moves = Vec::new();
-    let mut settled = Vec::new();
+    let mut done = Vec::new();
+    let mut arns: BTreeMap<String, ServiceRules> = BTreeMap::new();
     for p in placed.iter().filter(|p| p.existing.is_some()) {
         let rule = p.existing.expect("filtered");
-        let tg = tgs.get(&p.rule.service).cloned().unwrap_or_default();
         let mut details = Vec::new();
         if !p.rule.when.matches(rule) {
             details.push(format!("{} -> {}", rule.conditions(), p.rule.when));
         }
-        if rule.action != Route::Forward(tg.clone()) {
-            details.push(format!("-> forward to {}", p.rule.service));
+        let mut action = rule.action.clone();
+        if !settled(p.rule, &rule.action, tgs) {
+            action = initial(p.rule, Some(&rule.action), tgs);
+            details.push(match &action {
+                Route::Weighted(_) => format!("-> forward to {}'s two target groups (100 and 0)", p.rule.service),
+                _ => format!("-> forward to {}", p.rule.service),
+            });
         }
         if run.apply() && !details.is_empty() {
-            elb.modify_rule(&rule.arn, &p.rule.when, &tg).await?;
+            elb.modify_rule(&rule.arn, &p.rule.when, &action).await?;
         }
+        note(&mut arns, p.rule, &rule.arn, &action);
         if rule.priority != Some(p.priority) {
             let was = rule.priority.map_or("none".to_string(), |p| p.to_string());
             details.push(format!("priority {was} -> {}", p.priority));
@@ -78,26 +145,44 @@ pub(super) async fn converge(run: &Run<'_>, listener: Option<&str>, tgs: &Target
             |t| async move { elb.tag(std::slice::from_ref(&rule.arn), &t).await },
         )
         .await?;
-        settled.push((p.rule.when.to_string(), details));
+        done.push((p.rule.when.to_string(), details));
     }
     if run.apply() {
         elb.set_rule_priorities(&moves).await?;
     }
-    for (id, details) in settled {
+    for (id, details) in done {
         run.report.settle("listener-rule", &id, details, started);
     }
     for p in placed.iter().filter(|p| p.existing.is_none()) {
         let t = Instant::now();
         let service = &p.rule.service;
+        let action = initial(p.rule, None, tgs);
+        let mut arn = format!("(new {} rule of {service})", if p.rule.test { "test" } else { "production" });
         if run.apply() {
             let listener = listener.expect("created before its rules");
-            let tg = tgs.get(service).cloned().unwrap_or_default();
-            elb.create_rule(listener, p.priority, &p.rule.when, &tg, &run.spec.tags).await?;
+            arn = elb.create_rule(listener, p.priority, &p.rule.when, &action, &run.spec.tags).await?;
         }
-        let details = vec![format!("priority {}, forward to {service}", p.priority)];
+        note(&mut arns, p.rule, &arn, &action);
+        let mut details = vec![format!("priority {}, forward to {service}", p.priority)];
+        if matches!(action, Route::Weighted(_)) {
+            let role = if p.rule.test { "test route" } else { "production rule" };
+            details.push(format!("{service}'s {role}: its own target group 100, its alternate 0 (ECS moves them)"));
+        }
         run.report.record("listener-rule", p.rule.when.to_string(), Action::Create, details, t);
     }
-    delete_stale(run, &stale).await
+    delete_stale(run, &stale).await?;
+    Ok(arns)
+}
+
+/// Notes a service's rule ARN (production or test) and where production goes.
+fn note(arns: &mut BTreeMap<String, ServiceRules>, rule: &WantedRule, arn: &str, action: &Route) {
+    let entry = arns.entry(rule.service.clone()).or_default();
+    if rule.test {
+        entry.test = Some(arn.to_string());
+    } else {
+        entry.production = arn.to_string();
+        entry.serving = action.whole().map(str::to_string);
+    }
 }
 
 async fn delete_stale(run: &Run<'_>, stale: &[&Rule]) -> Result<()> {

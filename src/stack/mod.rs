@@ -19,8 +19,10 @@ pub mod removed;
 pub mod report;
 pub mod routes;
 pub mod scaling;
+pub mod service_settings;
 pub mod services;
 pub mod spec;
+pub mod staged_service;
 pub mod teardown;
 
 pub use spec::owner_tags;
@@ -160,7 +162,7 @@ impl Run<'_> {
                 _ => Ok(None),
             }
         };
-        let (_, _, _, _, _, _, (net, tgs, lb), cert) = tokio::try_join!(
+        let (_, _, _, _, _, secret, (net, tgs, lb), cert) = tokio::try_join!(
             foundation::log_group(self),
             foundation::cluster(self, pre.exec_key.as_ref()),
             foundation::repositories(self),
@@ -176,9 +178,12 @@ impl Run<'_> {
                 _ => Ok(()),
             }
         };
-        tokio::try_join!(balancer::listeners(self, lb.as_ref(), &tgs, cert.as_deref()), aliases)?;
+        let (rules, _) =
+            tokio::try_join!(balancer::listeners(self, lb.as_ref(), &tgs, cert.as_deref(), &secret), aliases)?;
         let alb_dns = lb.as_ref().map(|l| l.dns_name.as_str());
-        services::services(self, &net, &tgs, alb_dns, lb.as_ref().map(|l| l.arn.as_str())).await?;
+        let stack =
+            services::Stack { net: &net, tgs: &tgs, rules: &rules, alb_dns, alb: lb.as_ref().map(|l| l.arn.as_str()) };
+        services::services(self, &stack).await?;
         if prune {
             removed::delete(self, &pre.removed).await
         } else {

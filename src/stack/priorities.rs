@@ -8,7 +8,9 @@
 //!    before a shorter one, an exact host before a wildcard of the same length
 //!    (`api.example.com` before `*.example.com`);
 //!  - then by path, the same way (`/docs/login` before `/docs/*` before `/*`);
-//!  - a rule counts as specific as its broadest value; ties by service name.
+//!  - a rule counts as specific as its broadest value;
+//!  - a test route (the same conditions and a header) right before its production
+//!    rule; other ties by service name.
 //!
 //! A fixed `priority = N` is used as given. Other rules keep the priority they have
 //! while it is still in order; those that must move are moved together in one
@@ -41,10 +43,12 @@ fn values_rank(values: &[String]) -> Option<Rank> {
     values.iter().map(|v| pattern_rank(v)).min()
 }
 
-/// Greater is more specific.
-fn specificity(when: &Conditions) -> (usize, Option<Rank>, Option<Rank>) {
+/// Greater is more specific. A header (a staged release's test route) only breaks
+/// a tie: the test rule goes right before its production rule, and never before
+/// another service's rule that is more specific by host or path.
+fn specificity(when: &Conditions) -> (usize, Option<Rank>, Option<Rank>, bool) {
     let kinds = usize::from(!when.hosts.is_empty()) + usize::from(!when.paths.is_empty());
-    (kinds, values_rank(&when.hosts), values_rank(&when.paths))
+    (kinds, values_rank(&when.hosts), values_rank(&when.paths), when.header.is_some())
 }
 
 /// Most specific first, ties by service name.
@@ -115,6 +119,7 @@ mod tests {
             priority: Some(priority),
             hosts: hosts.iter().map(|h| h.to_string()).collect(),
             paths: paths.iter().map(|p| p.to_string()).collect(),
+            header: None,
             action: Action::Forward(tg.into()),
         }
     }
@@ -125,8 +130,10 @@ mod tests {
             when: Conditions {
                 hosts: hosts.iter().map(|h| h.to_string()).collect(),
                 paths: paths.iter().map(|p| p.to_string()).collect(),
+                header: None,
             },
             priority,
+            test: false,
         }
     }
 

@@ -51,7 +51,8 @@ pub fn infra_role(project: &Project, target: &Target) -> Option<RoleSpec> {
         .services
         .values()
         .filter(|s| !s.deploy.strategy.is_rolling())
-        .map(|s| json!(format!("arn:{p}:elasticloadbalancing:{r}:{a}:targetgroup/{}/*", s.target_group)))
+        .flat_map(|s| [s.target_group.clone(), s.alternate_target_group()])
+        .map(|tg| json!(format!("arn:{p}:elasticloadbalancing:{r}:{a}:targetgroup/{tg}/*")))
         .collect();
     let trust = json!({
         "Version": "2012-10-17",
@@ -111,31 +112,35 @@ fn random_secret() -> String {
     format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
 }
 
-/// Makes the test-route secret when a service needs it and it does not exist.
-pub async fn test_route_secret(run: &Run<'_>) -> Result<()> {
+/// Makes the test-route secret when a service needs it and it does not exist;
+/// returns its value (empty when no service needs it; a placeholder in a plan that
+/// would make it), for the test rules' header condition.
+pub async fn test_route_secret(run: &Run<'_>) -> Result<String> {
     let project = run.spec.project;
     if !project.has_staged_releases() {
-        return Ok(());
+        return Ok(String::new());
     }
     let (ssm, t) = (&run.aws.ssm, Instant::now());
     let name = project.test_route_parameter();
-    let found = ssm.parameters(std::slice::from_ref(&name)).await?;
-    if found.contains_key(&name) {
+    let mut found = ssm.parameters(std::slice::from_ref(&name)).await?;
+    if let Some(parameter) = found.remove(&name) {
         let mut details = Vec::new();
         let have = ssm.tags(&name).await?;
         let n = name.as_str();
         run.retag(n, &have, &mut details, |tags| async move { ssm.tag(n, &tags).await }).await?;
         run.report.settle("ssm-parameter", n, details, t);
-        return Ok(());
+        return Ok(parameter.value);
     }
+    let mut value = "(the new test-route secret)".to_string();
     if run.apply() {
-        ssm.put_secure(&name, &random_secret(), Some(&run.spec.tags)).await?;
+        value = random_secret();
+        ssm.put_secure(&name, &value, Some(&run.spec.tags)).await?;
     }
     let details = vec![
         "SecureString, a random test-route secret for blue-green, canary and linear releases (never shown)".into(),
     ];
     run.report.record("ssm-parameter", &name, Action::Create, details, t);
-    Ok(())
+    Ok(value)
 }
 
 #[cfg(test)]

@@ -3,15 +3,16 @@
 //! A missing service is created from its `services/` template; an existing one is
 //! left to `cruddur deploy`, which rolls out changes with a wait.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::aws::ecs::{ServiceUpdate, AWAITING_IMAGE_TAG};
 use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::fanout::{bounded, ECS_CALLS_IN_FLIGHT};
 use crate::aws::Aws;
-use crate::config::capacity::{describe_strategy, Capacity};
 use crate::config::{Project, Service};
 use crate::error::Result;
+use crate::model::service_definition::ServiceDefinitionSpec;
 use crate::model::service_state::short_task_definition;
 use crate::model::task_definition::Tag;
 use crate::release::definitions::{
@@ -20,21 +21,28 @@ use crate::release::definitions::{
 use crate::release::registration::{register_if_changed, Registration};
 use crate::render::context::{self, Target};
 use crate::stack::balancer::TargetGroups;
+use crate::stack::listener_rules::ServiceRules;
 use crate::stack::network::Network;
 use crate::stack::report::Action;
-use crate::stack::{scaling, Run};
+use crate::stack::staged_service::{self, ReleaseStack};
+use crate::stack::{scaling, service_settings, Run};
 use crate::template::Unresolved;
 use crate::urls::AppUrls;
 
-/// `alb_dns`: the ALB just converged, whose name the app's URLs take when there is no domain.
-/// `alb`: the load balancer's ARN, for ALBRequestCountPerTarget's label.
-pub async fn services(
-    run: &Run<'_>,
-    net: &Network,
-    tgs: &TargetGroups,
-    alb_dns: Option<&str>,
-    alb: Option<&str>,
-) -> Result<()> {
+/// What the services are made with: what `up` has just converged.
+pub struct Stack<'a> {
+    pub net: &'a Network,
+    pub tgs: &'a TargetGroups,
+    /// The HTTPS listener's rules by service (a staged release's production and test rules).
+    pub rules: &'a BTreeMap<String, ServiceRules>,
+    /// The ALB just converged, whose name the app's URLs take when there is no domain.
+    pub alb_dns: Option<&'a str>,
+    /// The load balancer's ARN, for ALBRequestCountPerTarget's label.
+    pub alb: Option<&'a str>,
+}
+
+pub async fn services(run: &Run<'_>, stack: &Stack<'_>) -> Result<()> {
+    let (net, tgs, alb_dns, alb) = (stack.net, stack.tgs, stack.alb_dns, stack.alb);
     let mut target = run.spec.target.clone();
     target.urls = AppUrls::live(run.spec.project, alb_dns);
     let target = &target;
@@ -46,7 +54,8 @@ pub async fn services(
     }
     // ECS calls, a few services at a time (ECS throttles each account and Region).
     bounded(run.spec.project.services.values(), ECS_CALLS_IN_FLIGHT, |s| async move {
-        let exists = service(run, s, net, tgs, target).await?;
+        let release = ReleaseStack::new(run, tgs, stack.rules.get(&s.name));
+        let exists = service(run, s, net, &release, target).await?;
         let label = alb.zip(tgs.get(&s.name)).and_then(|(alb, tg)| scaling::request_label(alb, tg));
         scaling::converge(run, s, exists, label.as_deref()).await
     })
@@ -55,7 +64,14 @@ pub async fn services(
 }
 
 /// Converges one service; true when it exists afterwards (false in a plan that would create it).
-async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGroups, target: &Target) -> Result<bool> {
+async fn service(
+    run: &Run<'_>,
+    service: &Service,
+    net: &Network,
+    release: &ReleaseStack<'_>,
+    target: &Target,
+) -> Result<bool> {
+    let tgs = release.tgs;
     let (aws, project, t) = (run.aws, run.spec.project, Instant::now());
     let name = &service.ecs_name;
     let found = aws.ecs.find_service(&project.cluster, name).await?;
@@ -65,17 +81,19 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
             let mut details = Vec::new();
             let arn = &existing.arn;
             run.retag(name, &existing.tags, &mut details, |tags| async move { aws.ecs.tag(arn, &tags).await }).await?;
-            let want = wanted(run, service, net, tgs, target)?;
-            grace_period(run, service, existing.grace_period, want.grace_period, &mut details).await?;
-            desired_count(run, service, &existing, want.desired_count, &mut details).await?;
-            execute_command(run, service, existing.exec, want.exec, &mut details).await?;
-            capacity(run, service, &existing, &mut details).await?;
+            let want = wanted(run, service, net, release, target)?;
+            staged_service::converge(run, service, &existing, &want.spec, &mut details).await?;
+            service_settings::grace_period(run, service, existing.grace_period, want.grace_period, &mut details)
+                .await?;
+            service_settings::desired_count(run, service, &existing, want.desired_count, &mut details).await?;
+            service_settings::execute_command(run, service, existing.exec, want.exec, &mut details).await?;
+            service_settings::capacity(run, service, &existing, &mut details).await?;
             container_port(run, service, &existing, tgs, target, &mut details).await?;
             run.report.settle("ecs-service", name, details, t);
             Ok(true)
         }
         None if !run.apply() => {
-            let want = wanted(run, service, net, tgs, target)?.desired_count;
+            let want = wanted(run, service, net, release, target)?.desired_count;
             let rendered = render_task_definition(project, service, target, None)?;
             let image = rendered.spec.container(&service.container).map(|c| c.image.clone()).unwrap_or_default();
             let mut details = vec![match missing_from_ecr(run.aws, target, &image).await? {
@@ -85,6 +103,7 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
             if draining {
                 details.push("the deleted service is still DRAINING: created once it is INACTIVE".into());
             }
+            details.extend(staged_service::describe(service));
             run.report.record("ecs-service", name, Action::Create, details, t);
             Ok(false)
         }
@@ -94,7 +113,7 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
                 if draining {
                     aws.ecs.wait_service_drained(&project.cluster, name).await?;
                 }
-                let created = create(run, service, net, tgs, target).await?;
+                let created = create(run, service, net, release, target).await?;
                 let revision = short_task_definition(&created.task_definition);
                 details.push(match &created.missing_image {
                     None => format!(
@@ -107,16 +126,17 @@ async fn service(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGr
                 if draining {
                     details.push("the deleted service was DRAINING: created once it was INACTIVE".into());
                 }
+                details.extend(staged_service::describe(service));
                 // Read back: a CreateService that did not keep the grace period (moto
                 // drops it) is corrected here rather than on the next `up`.
                 // So is an `enableExecuteCommand` it did not keep.
                 let kept = aws.ecs.find_service(&project.cluster, name).await?;
                 if created.grace_period.is_some() {
                     let had = kept.as_ref().and_then(|s| s.grace_period);
-                    grace_period(run, service, had, created.grace_period, &mut Vec::new()).await?;
+                    service_settings::grace_period(run, service, had, created.grace_period, &mut Vec::new()).await?;
                 }
                 if let Some(kept) = &kept {
-                    execute_command(run, service, kept.exec, created.exec, &mut Vec::new()).await?;
+                    service_settings::execute_command(run, service, kept.exec, created.exec, &mut Vec::new()).await?;
                 }
             }
             run.report.record("ecs-service", name, Action::Create, details, t);
@@ -158,41 +178,26 @@ struct Wanted {
     desired_count: i32,
     /// `enableExecuteCommand` (false with `exec = false` in cruddur.toml).
     exec: bool,
+    /// The whole definition, with its release fields.
+    spec: ServiceDefinitionSpec,
 }
 
-fn wanted(run: &Run<'_>, service: &Service, net: &Network, tgs: &TargetGroups, target: &Target) -> Result<Wanted> {
-    let vars = stack_vars(run, service, net, tgs, target)?;
-    let (_, spec) = render_service_definition(run.spec.project, service, target, &vars, &Unresolved::new())?;
+fn wanted(
+    run: &Run<'_>,
+    service: &Service,
+    net: &Network,
+    release: &ReleaseStack<'_>,
+    target: &Target,
+) -> Result<Wanted> {
+    let vars = stack_vars(run, service, net, release.tgs, target)?;
+    let (_, mut spec) = render_service_definition(run.spec.project, service, target, &vars, &Unresolved::new())?;
+    staged_service::apply(&mut spec, service, release);
     Ok(Wanted {
         grace_period: spec.health_check_grace_period_seconds,
         desired_count: spec.desired_count.unwrap_or(service.desired_count),
         exec: spec.enable_execute_command.unwrap_or(false),
+        spec,
     })
-}
-
-/// The desired count is cruddur.toml's: a count changed by `scale` (or by hand) is
-/// set back. A service `up` created before its image existed stays at 0 until the
-/// first `deploy` (its tag holds the count to set then). A service with `scaling`
-/// keeps its live count: the scaler owns it.
-async fn desired_count(
-    run: &Run<'_>,
-    service: &Service,
-    existing: &ServiceSummary,
-    want: i32,
-    details: &mut Vec<String>,
-) -> Result<()> {
-    if existing.desired_count == want || service.scaling.is_some() {
-        return Ok(());
-    }
-    if existing.desired_count == 0 && existing.tags.contains_key(AWAITING_IMAGE_TAG) {
-        return Ok(());
-    }
-    details.push(format!("desired {} -> {want} (cruddur.toml)", existing.desired_count));
-    if run.apply() {
-        let update = ServiceUpdate { desired_count: Some(want), ..ServiceUpdate::default() };
-        run.aws.ecs.update_service(&run.spec.project.cluster, &service.ecs_name, &update).await?;
-    }
-    Ok(())
 }
 
 /// A web service whose port changed in cruddur.toml: its load balancer must reach
@@ -238,27 +243,6 @@ async fn container_port(
     Ok(())
 }
 
-/// ECS Exec turned on or off (`exec` in cruddur.toml, `enableExecuteCommand` in the
-/// template): UpdateService, no deployment; the tasks started from then on have it.
-async fn execute_command(
-    run: &Run<'_>,
-    service: &Service,
-    have: bool,
-    want: bool,
-    details: &mut Vec<String>,
-) -> Result<()> {
-    if have == want {
-        return Ok(());
-    }
-    let onoff = |b: bool| if b { "on" } else { "off" };
-    details.push(format!("ECS Exec {} -> {} (tasks started from now on)", onoff(have), onoff(want)));
-    if run.apply() {
-        let update = ServiceUpdate { enable_execute_command: Some(want), ..ServiceUpdate::default() };
-        run.aws.ecs.update_service(&run.spec.project.cluster, &service.ecs_name, &update).await?;
-    }
-    Ok(())
-}
-
 /// The service definition's variables with what `up` has just converged.
 fn stack_vars(
     run: &Run<'_>,
@@ -276,24 +260,6 @@ fn stack_vars(
     ))
 }
 
-/// An existing service's grace period brought to the rendered one (UpdateService,
-/// no new deployment).
-async fn grace_period(
-    run: &Run<'_>,
-    service: &Service,
-    have: Option<i32>,
-    want: Option<i32>,
-    details: &mut Vec<String>,
-) -> Result<()> {
-    let Some(want) = want.filter(|w| have != Some(*w)) else { return Ok(()) };
-    let was = have.map_or("unset".to_string(), |s| format!("{s} s"));
-    details.push(format!("healthCheckGracePeriodSeconds {was} -> {want} s"));
-    if run.apply() {
-        run.aws.ecs.set_grace_period(&run.spec.project.cluster, &service.ecs_name, want).await?;
-    }
-    Ok(())
-}
-
 /// Registers the task definition unless the latest revision matches, then creates
 /// the service with what `up` has just converged (subnets, security group, target
 /// group). When the image it names is not in ECR (a first `up`, before any push),
@@ -304,9 +270,10 @@ async fn create(
     run: &Run<'_>,
     service: &Service,
     net: &Network,
-    tgs: &TargetGroups,
+    release: &ReleaseStack<'_>,
     target: &Target,
 ) -> Result<Created> {
+    let tgs = release.tgs;
     let (aws, project) = (run.aws, run.spec.project);
     let rendered = render_task_definition(project, service, target, None)?;
     let revision = match register_if_changed(aws, &rendered.spec, false).await? {
@@ -315,6 +282,7 @@ async fn create(
     };
     let vars = stack_vars(run, service, net, tgs, target)?;
     let (_, mut spec) = render_service_definition(project, service, target, &vars, &Unresolved::new())?;
+    staged_service::apply(&mut spec, service, release);
     // The owner tags, whatever the template says: `up`, `down` and `--prune` find the service by them.
     let tags = spec.tags.get_or_insert_with(Vec::new);
     for (key, value) in &run.spec.tags {
@@ -359,36 +327,4 @@ pub async fn create_from_template(
         aws.ecs.update_service(&project.cluster, &service.ecs_name, &update).await?;
     }
     Ok(arn)
-}
-
-/// `capacity` in cruddur.toml against the service's capacity-provider strategy. A
-/// change is an UpdateService with the new strategy and a new deployment (ECS
-/// moves running tasks to other capacity only by replacing them). A service made
-/// with the FARGATE launch type and one whose strategy is FARGATE alone are the same.
-async fn capacity(
-    run: &Run<'_>,
-    service: &Service,
-    existing: &ServiceSummary,
-    details: &mut Vec<String>,
-) -> Result<()> {
-    let want: Vec<(String, i32, i32)> = match &service.capacity {
-        Capacity::Fargate => Vec::new(),
-        Capacity::Strategy(p) => p.iter().map(|p| (p.name.to_string(), p.weight, p.base)).collect(),
-    };
-    let plain = |s: &[(String, i32, i32)]| s.is_empty() || (s.len() == 1 && s[0].0 == "FARGATE" && s[0].2 == 0);
-    let have = &existing.capacity;
-    if *have == want || (plain(have) && plain(&want)) {
-        return Ok(());
-    }
-    let show = |s: &[(String, i32, i32)]| match s {
-        [] => "FARGATE (launch type)".to_string(),
-        items => describe_strategy(items.iter().map(|(n, w, b)| (n.as_str(), *w, *b))),
-    };
-    details.push(format!("capacity {} -> {} (a new deployment)", show(have), show(&want)));
-    if run.apply() {
-        let strategy = if want.is_empty() { vec![("FARGATE".to_string(), 1, 0)] } else { want };
-        let update = ServiceUpdate { capacity: Some(strategy), force_new_deployment: true, ..ServiceUpdate::default() };
-        run.aws.ecs.update_service(&run.spec.project.cluster, &service.ecs_name, &update).await?;
-    }
-    Ok(())
 }

@@ -129,15 +129,21 @@ pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
         })
         .await?;
     }
-    for role in run.spec.roles() {
+    // The ECS infrastructure role too when no service releases in stages any more.
+    let mut roles: Vec<String> = run.spec.roles().iter().map(|r| r.name.clone()).collect();
+    let infra = crate::stack::release_infra::infra_role_name(project);
+    if !roles.contains(&infra) {
+        roles.push(infra);
+    }
+    for name in &roles {
         let t = Instant::now();
-        let Some(found) = aws.iam.role(&role.name).await? else { continue };
+        let Some(found) = aws.iam.role(name).await? else { continue };
         if let Some(other) = found.tags.get(REGION_TAG).filter(|r| **r != run.spec.target.region) {
             let why = vec![format!("this project's role in region {other}: left alone")];
-            run.report.record("iam-role", &role.name, Action::Keep, why, t);
+            run.report.record("iam-role", name, Action::Keep, why, t);
             continue;
         }
-        remove(run, ("iam-role", &role.name), &found.tags, vec![], t, || aws.iam.delete_role(&role.name)).await?;
+        remove(run, ("iam-role", name), &found.tags, vec![], t, || aws.iam.delete_role(name)).await?;
     }
     let t = Instant::now();
     if let Some(cluster) = aws.ecs.cluster(&project.cluster).await? {

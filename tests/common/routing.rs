@@ -19,10 +19,12 @@ pub fn route(rules: &[Value], host: &str, path: &str) -> Option<String> {
     ordered.extend(rules.iter().filter(|r| r["IsDefault"] == true));
     let rule = ordered.into_iter().find(|r| matches(r, host, path))?;
     let forward = rule["Actions"].as_array()?.iter().find(|a| a["Type"] == "forward")?;
-    forward["TargetGroupArn"]
-        .as_str()
-        .or_else(|| forward["ForwardConfig"]["TargetGroups"][0]["TargetGroupArn"].as_str())
-        .map(str::to_string)
+    // A weighted forward sends everything to its one target group with a weight
+    // above 0 (ECS's releases keep the other at 0 between releases).
+    let weighted = forward["ForwardConfig"]["TargetGroups"].as_array().and_then(|groups| {
+        groups.iter().max_by_key(|g| g["Weight"].as_i64().unwrap_or(1)).and_then(|g| g["TargetGroupArn"].as_str())
+    });
+    forward["TargetGroupArn"].as_str().or(weighted).map(str::to_string)
 }
 
 fn matches(rule: &Value, host: &str, path: &str) -> bool {
@@ -33,7 +35,9 @@ fn matches(rule: &Value, host: &str, path: &str) -> bool {
         match field {
             "host-header" => values.iter().any(|v| glob(&v.to_ascii_lowercase(), &host.to_ascii_lowercase())),
             "path-pattern" => values.iter().any(|v| glob(v, path)),
-            // A condition this evaluator does not know never matches: a test would fail, not pass.
+            // The requests routed here carry no header, so an http-header condition (a
+            // release's test route) never matches them; a condition this evaluator
+            // does not know never matches either: a test would fail, not pass.
             _ => false,
         }
     })

@@ -38,6 +38,11 @@ match the live record exactly, and a batch fails whole);
 dynamodb_creating.py: a new table is CREATING, and refuses item calls, for S seconds).
 {"behaviour": "ecs-capacity"} (tests/support/ecs_capacity.py: a service keeps its
 capacity-provider strategy, and a launch type with a strategy is refused).
+{"behaviour": "ecs-release"} (tests/support/ecs_release.py: a service keeps its
+deployment strategy, controller and advancedConfiguration, and a non-rolling one
+without advancedConfiguration is refused).
+The entries of CreateService, UpdateService, CreateRule and ModifyRule calls carry
+their request body ("body"), for tests that assert on what reached AWS.
 {"behaviour": "logs-live-tail", "update_seconds": U, "session_seconds": S}
 (tests/support/logs_live_tail.py: StartLiveTail answered as a stream that stays
 open, pushes what is ingested after the session started, and times out).
@@ -62,6 +67,7 @@ from ecs_lifecycle import EcsLifecycle  # noqa: E402
 from route53_exact import Route53Exact  # noqa: E402
 from dynamodb_creating import DynamodbCreating  # noqa: E402
 from ecs_capacity import EcsCapacity  # noqa: E402
+from ecs_release import EcsRelease  # noqa: E402
 from logs_live_tail import LogsLiveTail  # noqa: E402
 
 BEHAVIOURS = {
@@ -69,6 +75,7 @@ BEHAVIOURS = {
     "route53-exact": Route53Exact,
     "dynamodb-creating": DynamodbCreating,
     "ecs-capacity": EcsCapacity,
+    "ecs-release": EcsRelease,
     "logs-live-tail": LogsLiveTail,
 }
 import paging
@@ -275,6 +282,8 @@ def make_handler(moto_port, rules, log_path, latency):
             entry = {"service": service, "operation": operation, "injected": rule["name"] if rule else None,
                      "call": next(calls), "start": started}
             self._entry = entry
+            if operation in ("CreateService", "UpdateService", "CreateRule", "ModifyRule"):
+                entry["body"] = text
             if "X-Amz-Target" in self.headers:
                 try:
                     request = json.loads(text or "{}")
@@ -295,8 +304,13 @@ def make_handler(moto_port, rules, log_path, latency):
                 refused = capacity.before(service, operation, text)
                 if refused:
                     entry["injected"] = "ecs-capacity"
+            release = rules.behaviour("ecs-release")
+            if release and rule is None and refused is None:
+                refused = release.before(service, operation, text)
+                if refused:
+                    entry["injected"] = "ecs-release"
             if refused:
-                default = "ecs-capacity" if entry.get("injected") == "ecs-capacity" else "ecs-lifecycle"
+                default = entry.get("injected") if entry.get("injected") in ("ecs-capacity", "ecs-release") else "ecs-lifecycle"
                 by = {"route53": "route53-exact", "dynamodb": "dynamodb-creating"}.get(service, default)
                 rule = {"name": by, "respond": dict(zip(("status", "code", "message"), refused))}
                 entry["injected"] = by
@@ -315,6 +329,8 @@ def make_handler(moto_port, rules, log_path, latency):
                     data = creating.after(service, operation, text, status, data)
                 if capacity:
                     data = capacity.after(service, operation, text, status, data)
+                if release:
+                    data = release.after(service, operation, text, status, data)
                 self._send(status, headers, data)
                 return
             json_protocol = "X-Amz-Target" in self.headers
