@@ -56,6 +56,13 @@ fn forward(rule: &Value) -> Vec<(String, i64)> {
     out
 }
 
+/// The metric alarms by name, as the aws CLI describes them.
+fn alarms(moto: &Moto) -> std::collections::BTreeMap<String, Value> {
+    let doc = aws_json(moto, &["cloudwatch", "describe-alarms"]);
+    let list = doc["MetricAlarms"].as_array().cloned().unwrap_or_default();
+    list.into_iter().map(|a| (a["AlarmName"].as_str().unwrap().to_string(), a)).collect()
+}
+
 fn header_of(rule: &Value) -> Option<(String, Vec<String>)> {
     rule["Conditions"].as_array().unwrap().iter().find(|c| c["Field"] == "http-header").map(|c| {
         let config = &c["HttpHeaderConfig"];
@@ -89,6 +96,15 @@ fn up_switches_a_service_to_canary_and_back_with_its_rules_and_target_groups() {
     assert!(what.contains("release: strategy ROLLING -> CANARY"), "{what}");
     assert!(what.contains("release: canary none -> 10% for 2 min"), "{what}");
     assert!(what.contains("PAUSE at POST_TEST_TRAFFIC_SHIFT, 30 min then ROLLBACK"), "{what}");
+    assert!(
+        what.contains(
+            "release: rollback alarms none -> cruddur-backend-flask-5xx, cruddur-backend-flask-response-time"
+        ),
+        "{what}"
+    );
+    let (action, what) = details(&plan, "alarm", "cruddur-backend-flask-5xx");
+    assert_eq!(action, "create");
+    assert!(what.contains("FILL(m1, 0) + FILL(m2, 0) GreaterThanOrEqualToThreshold 5"), "{what}");
     assert!(secret(&moto).is_none(), "plan writes nothing");
 
     let from = moto.proxy_log().len();
@@ -145,7 +161,48 @@ fn up_switches_a_service_to_canary_and_back_with_its_rules_and_target_groups() {
     assert_eq!(advanced["productionListenerRule"], production["RuleArn"]);
     assert_eq!(advanced["testListenerRule"], test["RuleArn"]);
     assert_eq!(advanced["roleArn"], format!("arn:aws:iam::123456789012:role/{ROLE}"));
+    assert_eq!(
+        config["alarms"],
+        json!({"alarmNames": ["cruddur-backend-flask-5xx", "cruddur-backend-flask-response-time"], "enable": true, "rollback": true})
+    );
     assert!(!updates[0].contains(&value), "the secret is not in the service");
+    // The alarms: metric math over both target groups, with the ELB dimensions.
+    let made = alarms(&moto);
+    assert_eq!(made.len(), 2, "{made:#?}");
+    let errors = &made["cruddur-backend-flask-5xx"];
+    assert_eq!(
+        (errors["Threshold"].clone(), errors["ComparisonOperator"].clone()),
+        (json!(5.0), json!("GreaterThanOrEqualToThreshold"))
+    );
+    assert_eq!(errors["TreatMissingData"], "notBreaching");
+    let metrics = errors["Metrics"].as_array().unwrap();
+    let expression = metrics.iter().find(|m| m["Id"] == "e1").unwrap();
+    assert_eq!(
+        (expression["Expression"].clone(), expression["ReturnData"].clone()),
+        (json!("FILL(m1, 0) + FILL(m2, 0)"), json!(true))
+    );
+    let dims = |id: &str| {
+        let m = metrics.iter().find(|m| m["Id"] == id).unwrap();
+        assert_eq!(m["MetricStat"]["Metric"]["MetricName"], "HTTPCode_Target_5XX_Count");
+        assert_eq!(m["MetricStat"]["Stat"], "Sum");
+        let d = m["MetricStat"]["Metric"]["Dimensions"].as_array().unwrap().clone();
+        d.iter()
+            .map(|d| format!("{}={}", d["Name"].as_str().unwrap(), d["Value"].as_str().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    let suffix = |arn: String| arn.rsplit_once(':').unwrap().1.to_string();
+    assert!(
+        dims("m1").contains(&format!("TargetGroup={}", suffix(arn("cruddur-backend-flask-tg")))),
+        "{:?}",
+        dims("m1")
+    );
+    assert!(dims("m2").contains(&format!("TargetGroup={}", suffix(arn(ALT)))), "{:?}", dims("m2"));
+    assert!(dims("m1").iter().any(|d| d.starts_with("LoadBalancer=app/cruddur-alb/")), "{:?}", dims("m1"));
+    let slow = &made["cruddur-backend-flask-response-time"];
+    assert_eq!(
+        (slow["Threshold"].clone(), slow["ComparisonOperator"].clone()),
+        (json!(2.0), json!("GreaterThanThreshold"))
+    );
     // ...and ECS says so (through the proxy, which keeps what moto forgets).
     let described =
         moto.aws_proxied(&["ecs", "describe-services", "--cluster", "cruddur", "--services", "backend-flask"]);
@@ -190,6 +247,8 @@ fn up_switches_a_service_to_canary_and_back_with_its_rules_and_target_groups() {
     assert_eq!(action, "update", "{what}");
     assert!(what.contains("release: strategy CANARY -> ROLLING"), "{what}");
     assert_eq!(details(&back, "listener-rule", test_rule).0, "delete");
+    assert_eq!(details(&back, "alarm", "cruddur-backend-flask-5xx").0, "delete");
+    assert!(alarms(&moto).is_empty(), "the alarms go with the strategy");
     let updates = bodies(&moto, "UpdateService", from);
     assert_eq!(updates.len(), 1, "{updates:?}");
     let update: Value = serde_json::from_str(&updates[0]).unwrap();
@@ -264,4 +323,15 @@ fn a_blue_green_default_service_gets_a_catch_all_production_rule() {
     let mark = moto.mark();
     cruddur(&moto, dir.path(), &["up"]).ok();
     assert_eq!(moto.writes_since(mark), Vec::<String>::new(), "a second up writes nothing");
+
+    // A threshold changed in cruddur.toml is brought back; `down` deletes the alarms.
+    edit_toml(dir.path(), "bake = \"5m\"\n", "bake = \"5m\"\nalarm_5xx = 20\n");
+    let changed = cruddur(&moto, dir.path(), &["up", "--output", "json"]).ok();
+    let (action, what) = details(&changed, "alarm", "cruddur-frontend-react-js-5xx");
+    assert_eq!(action, "update", "{what}");
+    assert!(what.contains("GreaterThanOrEqualToThreshold 5 -> GreaterThanOrEqualToThreshold 20"), "{what}");
+    assert_eq!(alarms(&moto)["cruddur-frontend-react-js-5xx"]["Threshold"], json!(20.0));
+    let down = cruddur(&moto, dir.path(), &["down", "--yes", "--output", "json"]).ok();
+    assert_eq!(details(&down, "alarm", "cruddur-frontend-react-js-response-time").0, "delete");
+    assert!(alarms(&moto).is_empty(), "down deletes the alarms");
 }

@@ -35,6 +35,11 @@ pub(crate) fn release_of(s: &sdk::Service) -> ReleaseSettings {
                 })
                 .collect(),
         ),
+        alarms: c.alarms().map(|a| m::DeploymentAlarms {
+            alarm_names: a.alarm_names().to_vec(),
+            enable: a.enable(),
+            rollback: a.rollback(),
+        }),
         early_success_criteria: c
             .early_success_criteria()
             .map(|e| m::DeploymentEarlySuccessCriteria { enable: e.enable(), ..Default::default() }),

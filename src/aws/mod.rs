@@ -4,6 +4,7 @@
 pub mod acm;
 pub mod autoscaling;
 pub mod cloudmap;
+pub mod cloudwatch;
 pub mod document;
 pub mod dynamodb;
 pub mod ec2;
@@ -79,6 +80,7 @@ pub struct Aws {
     pub acm: acm::Acm,
     pub route53: route53::Route53,
     pub cloudmap: cloudmap::CloudMap,
+    pub cloudwatch: cloudwatch::CloudWatch,
     pub kms: kms::Kms,
     pub autoscaling: autoscaling::AutoScaling,
     /// The stack leases: the one client the interrupt gate leaves open, so that a
@@ -113,6 +115,7 @@ impl Aws {
             acm: acm::Acm::new(gated!(aws_sdk_acm)),
             route53: route53::Route53::new(gated!(aws_sdk_route53)),
             cloudmap: cloudmap::CloudMap::new(gated!(aws_sdk_servicediscovery)),
+            cloudwatch: cloudwatch::CloudWatch::new(gated!(aws_sdk_cloudwatch)),
             kms: kms::Kms::new(gated!(aws_sdk_kms)),
             autoscaling: autoscaling::AutoScaling::new(gated!(aws_sdk_applicationautoscaling)),
             dynamo: dynamodb::Dynamo::new(aws_sdk_dynamodb::Client::new(config)),

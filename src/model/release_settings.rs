@@ -32,6 +32,8 @@ pub struct ReleaseSettings {
     pub role: Option<String>,
     /// `earlySuccessCriteria.enable` (rolling).
     pub early_success: bool,
+    /// `alarms.alarmNames` when enabled with rollback, sorted.
+    pub alarms: Vec<String>,
 }
 
 impl ReleaseSettings {
@@ -62,6 +64,15 @@ impl ReleaseSettings {
             test_rule: advanced.and_then(|a| a.test_listener_rule.clone()),
             role: advanced.and_then(|a| a.role_arn.clone()),
             early_success: config.and_then(|c| c.early_success_criteria.as_ref()).is_some_and(|e| e.enable),
+            alarms: config
+                .and_then(|c| c.alarms.as_ref())
+                .filter(|a| a.enable && a.rollback)
+                .map(|a| {
+                    let mut names = a.alarm_names.clone();
+                    names.sort();
+                    names
+                })
+                .unwrap_or_default(),
         }
     }
 
@@ -109,6 +120,8 @@ impl ReleaseSettings {
         field("infrastructure role", show(&live.role), show(&self.role));
         let on = |b: bool| if b { "on" } else { "off" }.to_string();
         field("early success", on(live.early_success), on(self.early_success));
+        let alarms = |v: &[String]| if v.is_empty() { "none".to_string() } else { v.join(", ") };
+        field("rollback alarms", alarms(&live.alarms), alarms(&self.alarms));
         out
     }
 }

@@ -5,6 +5,7 @@
 //! Independent resources converge concurrently; `plan` runs the same code with
 //! writes switched off.
 
+pub mod alarms;
 pub mod balancer;
 pub mod cost;
 pub mod dns;
@@ -178,8 +179,11 @@ impl Run<'_> {
                 _ => Ok(()),
             }
         };
-        let (rules, _) =
-            tokio::try_join!(balancer::listeners(self, lb.as_ref(), &tgs, cert.as_deref(), &secret), aliases)?;
+        let (rules, _, _) = tokio::try_join!(
+            balancer::listeners(self, lb.as_ref(), &tgs, cert.as_deref(), &secret),
+            aliases,
+            alarms::converge(self, lb.as_ref(), &tgs)
+        )?;
         let alb_dns = lb.as_ref().map(|l| l.dns_name.as_str());
         let stack =
             services::Stack { net: &net, tgs: &tgs, rules: &rules, alb_dns, alb: lb.as_ref().map(|l| l.arn.as_str()) };

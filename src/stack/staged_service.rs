@@ -27,7 +27,7 @@ use crate::config::deploy::Strategy;
 use crate::config::Service;
 use crate::error::Result;
 use crate::model::generated::{
-    AdvancedConfiguration, CanaryConfiguration, DeploymentController, DeploymentEarlySuccessCriteria,
+    AdvancedConfiguration, CanaryConfiguration, DeploymentAlarms, DeploymentController, DeploymentEarlySuccessCriteria,
     DeploymentLifecycleHook, DeploymentLifecycleHookTimeoutConfiguration, LinearConfiguration,
 };
 use crate::model::release_settings::{ReleaseSettings, PAUSE_STAGE};
@@ -43,13 +43,16 @@ pub struct ReleaseStack<'a> {
     pub rules: Option<&'a ServiceRules>,
     /// The ECS infrastructure role's ARN.
     pub role: String,
+    /// `<project>[-<env>]`, which the alarms' names start with.
+    pub base: String,
 }
 
 impl<'a> ReleaseStack<'a> {
     pub fn new(run: &Run<'_>, tgs: &'a TargetGroups, rules: Option<&'a ServiceRules>) -> ReleaseStack<'a> {
         let t = &run.spec.target;
         let name = infra_role_name(run.spec.project);
-        ReleaseStack { tgs, rules, role: format!("arn:{}:iam::{}:role/{name}", t.partition, t.account_id) }
+        let role = format!("arn:{}:iam::{}:role/{name}", t.partition, t.account_id);
+        ReleaseStack { tgs, rules, role, base: run.spec.project.base_name() }
     }
 }
 
@@ -88,6 +91,13 @@ pub fn apply(spec: &mut ServiceDefinitionSpec, service: &Service, stack: &Releas
         Strategy::Rolling | Strategy::BlueGreen => {}
     }
     config.bake_time_in_minutes = deploy.bake_minutes;
+    if crate::stack::alarms::watched(service) {
+        config.alarms = Some(DeploymentAlarms {
+            alarm_names: crate::stack::alarms::names(&stack.base, service).to_vec(),
+            enable: true,
+            rollback: true,
+        });
+    }
     if !deploy.checks.is_empty() {
         config.lifecycle_hooks = Some(vec![DeploymentLifecycleHook {
             target_type: Some("PAUSE".into()),
@@ -164,6 +174,9 @@ pub fn describe(service: &Service) -> Vec<String> {
                 _ => "all at once".into(),
             };
             out.push(format!("release: {} ({steps}) between its two target groups", strategy.key()));
+            if crate::stack::alarms::watched(service) {
+                out.push("release: rolls back on its 5xx and response-time alarms".into());
+            }
             if !deploy.checks.is_empty() {
                 out.push(format!(
                     "release: a PAUSE hook at {PAUSE_STAGE} while `cruddur deploy` runs its {} check(s); after {} min with no answer ECS rolls back",

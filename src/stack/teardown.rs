@@ -113,6 +113,7 @@ pub async fn down(run: &Run<'_>, all: bool) -> Result<()> {
         }
     }
     target_groups(run, &services).await?;
+    alarms(run).await?;
     if let (Some(domain), Some(cert)) = (&project.domain, &cert) {
         let t = Instant::now();
         remove(run, ("certificate", domain), &cert.tags, vec![], t, || {
@@ -232,6 +233,21 @@ async fn target_groups(run: &Run<'_>, services: &[ServiceSummary]) -> Result<()>
             retrying(run, name, || async { aws.elbv2.delete_target_group(arn).await.map(|_| true) })
         })
         .await?;
+    }
+    Ok(())
+}
+
+/// The rollback alarms cruddur made for this project and environment (by name prefix
+/// and owner tags; another project's alarms with the same prefix are left alone).
+async fn alarms(run: &Run<'_>) -> Result<()> {
+    let cw = &run.aws.cloudwatch;
+    for name in cw.alarms_named(&format!("{}-", run.spec.project.base_name())).await? {
+        let t = Instant::now();
+        let tags = cw.tags(&crate::stack::alarms::alarm_arn(run, &name)).await?;
+        if owned(run.spec.project, &tags) {
+            let delete = || cw.delete_alarms(std::slice::from_ref(&name));
+            remove(run, ("alarm", &name), &tags, vec![], t, delete).await?;
+        }
     }
     Ok(())
 }
