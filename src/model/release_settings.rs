@@ -97,9 +97,18 @@ impl ReleaseSettings {
         };
         let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".into());
         field("strategy", live.strategy_or_rolling().into(), self.strategy_or_rolling().into());
+        // A strategy's own steps count only under it (ECS may report another's defaults).
         let pair = |v: &Option<(f64, i32)>| v.map_or("none".into(), |(p, m)| format!("{p}% for {m} min"));
-        field("canary", pair(&live.canary), pair(&self.canary));
-        field("linear steps", pair(&live.linear), pair(&self.linear));
+        let under = |s: &ReleaseSettings, name: &str, v: &Option<(f64, i32)>| {
+            if s.strategy_or_rolling() == name {
+                *v
+            } else {
+                None
+            }
+        };
+        field("canary", pair(&under(live, "CANARY", &live.canary)), pair(&under(self, "CANARY", &self.canary)));
+        let (have, want) = (under(live, "LINEAR", &live.linear), under(self, "LINEAR", &self.linear));
+        field("linear steps", pair(&have), pair(&want));
         if self.bake_minutes.is_some() {
             let bake = |v: Option<i32>| v.map_or("unset".into(), |m| format!("{m} min"));
             field("bake time", bake(live.bake_minutes), bake(self.bake_minutes));
@@ -136,6 +145,19 @@ mod tests {
         let said = ReleaseSettings { strategy: Some("ROLLING".into()), ..Default::default() };
         assert!(ReleaseSettings::default().changes_from(&said).is_empty());
         assert!(said.changes_from(&ReleaseSettings::default()).is_empty());
+    }
+
+    #[test]
+    fn another_strategys_defaults_are_no_change() {
+        let canary = |linear: Option<(f64, i32)>| ReleaseSettings {
+            strategy: Some("CANARY".into()),
+            canary: Some((10.0, 2)),
+            linear,
+            ..Default::default()
+        };
+        assert!(canary(None).changes_from(&canary(Some((10.0, 6)))).is_empty());
+        let other = ReleaseSettings { canary: Some((5.0, 10)), ..canary(None) };
+        assert_eq!(canary(None).changes_from(&other), ["canary 5% for 10 min -> 10% for 2 min"]);
     }
 
     #[test]
