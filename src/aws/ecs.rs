@@ -72,7 +72,17 @@ impl Ecs {
 
     /// The service, or ServiceNotFound / ClusterNotFound.
     pub async fn service(&self, cluster: &str, service: &str) -> Result<ServiceState> {
-        let out = self.client.describe_services().cluster(cluster).services(service).send().await.map_err(|e| {
+        Ok(service_state(&self.describe_one(cluster, service, false).await?))
+    }
+
+    /// One DescribeServices of the service (with its tags when `tags`): the service
+    /// unless INACTIVE, or ServiceNotFound / ClusterNotFound.
+    pub(crate) async fn describe_one(&self, cluster: &str, service: &str, tags: bool) -> Result<sdk::Service> {
+        let mut req = self.client.describe_services().cluster(cluster).services(service);
+        if tags {
+            req = req.include(sdk::ServiceField::Tags);
+        }
+        let out = req.send().await.map_err(|e| {
             if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) {
                 Error::ClusterNotFound(cluster.to_string())
             } else {
@@ -87,7 +97,7 @@ impl Ecs {
             return Err(Error::ClusterNotFound(cluster.to_string()));
         }
         match out.services().iter().find(|s| s.status() != Some("INACTIVE")) {
-            Some(s) => Ok(service_state(s)),
+            Some(s) => Ok(s.clone()),
             None => {
                 self.ensure_cluster(cluster).await?;
                 Err(Error::ServiceNotFound { cluster: cluster.to_string(), service: service.to_string() })
@@ -302,7 +312,7 @@ impl Ecs {
     }
 }
 
-fn service_state(s: &sdk::Service) -> ServiceState {
+pub(crate) fn service_state(s: &sdk::Service) -> ServiceState {
     ServiceState {
         name: s.service_name().unwrap_or_default().to_string(),
         status: s.status().unwrap_or_default().to_string(),

@@ -8,12 +8,13 @@ use aws_sdk_ecs::types as sdk;
 use crate::aws::ecs_release::release_of;
 use crate::model::release_settings::ReleaseSettings;
 
-use crate::aws::ecs::{Ecs, CONSISTENCY_MESSAGES};
+use crate::aws::ecs::{service_state, Ecs, CONSISTENCY_MESSAGES};
 pub use crate::aws::ecs_exec_trail::ExecTrail;
 use crate::aws::retry::{is_aws, until_done, until_ok, Wait, SLR_HINT, SLR_MESSAGE};
 use crate::aws::{call_error, Tags};
 use crate::error::{Error, Result};
 use crate::model::service_definition::ServiceDefinitionSpec;
+use crate::model::service_state::ServiceState;
 
 #[derive(Debug, Clone)]
 pub struct Cluster {
@@ -253,6 +254,13 @@ impl Ecs {
         .await
     }
 
+    /// The service's state and its summary (tags, load balancers) from one
+    /// DescribeServices; ServiceNotFound / ClusterNotFound as `service`.
+    pub async fn service_and_summary(&self, cluster: &str, name: &str) -> Result<(ServiceState, ServiceSummary)> {
+        let s = self.describe_one(cluster, name, true).await?;
+        Ok((service_state(&s), summary(&s)))
+    }
+
     /// The service unless it is missing or INACTIVE (deleted services linger so).
     pub async fn find_service(&self, cluster: &str, name: &str) -> Result<Option<ServiceSummary>> {
         let out = self
@@ -273,7 +281,8 @@ impl Ecs {
 
     /// The names of the cluster's services (none when there is no cluster).
     pub async fn service_names(&self, cluster: &str) -> Result<Vec<String>> {
-        let mut pages = self.client().list_services().cluster(cluster).into_paginator().send();
+        // 100 a page (ListServices' most; its default is 10): one call for most clusters.
+        let mut pages = self.client().list_services().cluster(cluster).max_results(100).into_paginator().send();
         let mut names = Vec::new();
         while let Some(page) = pages.next().await {
             let page = match page {

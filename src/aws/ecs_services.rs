@@ -8,6 +8,7 @@ use aws_sdk_ecs::types as sdk;
 use crate::aws::call_error;
 use crate::aws::ecs::Ecs;
 use crate::aws::ecs_cluster::{summary, ServiceSummary};
+use crate::aws::fanout::{bounded, ECS_CALLS_IN_FLIGHT};
 use crate::aws::retry::{until_done, Wait};
 use crate::error::Result;
 
@@ -18,29 +19,30 @@ const INACTIVE_BUDGET: Duration = Duration::from_secs(20 * 60);
 
 impl Ecs {
     /// The named services that are ACTIVE or DRAINING (INACTIVE and missing ones are
-    /// left out), with their tags.
+    /// left out), with their tags: ten names a call, a few calls at a time.
     pub async fn services(&self, cluster: &str, names: &[String]) -> Result<Vec<ServiceSummary>> {
-        let mut out = Vec::new();
-        for chunk in names.chunks(10) {
-            let page = self
-                .client()
-                .describe_services()
-                .cluster(cluster)
-                .set_services(Some(chunk.to_vec()))
-                .include(sdk::ServiceField::Tags)
-                .send()
-                .await;
-            let page = match page {
-                Ok(page) => page,
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) => {
-                    return Ok(Vec::new())
-                }
-                Err(e) => return Err(call_error("ecs:DescribeServices", &format!("{cluster}/{}", chunk.join(",")), e)),
-            };
-            let live = page.services().iter().filter(|s| matches!(s.status(), Some("ACTIVE") | Some("DRAINING")));
-            out.extend(live.map(summary));
-        }
-        Ok(out)
+        let chunks: Vec<&[String]> = names.chunks(10).collect();
+        let pages = bounded(chunks, ECS_CALLS_IN_FLIGHT, |chunk| self.described(cluster, chunk)).await?;
+        Ok(pages.into_iter().flatten().collect())
+    }
+
+    /// One DescribeServices of at most ten names (none without a cluster).
+    async fn described(&self, cluster: &str, chunk: &[String]) -> Result<Vec<ServiceSummary>> {
+        let page = self
+            .client()
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(chunk.to_vec()))
+            .include(sdk::ServiceField::Tags)
+            .send()
+            .await;
+        let page = match page {
+            Ok(page) => page,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) => return Ok(Vec::new()),
+            Err(e) => return Err(call_error("ecs:DescribeServices", &format!("{cluster}/{}", chunk.join(",")), e)),
+        };
+        let live = page.services().iter().filter(|s| matches!(s.status(), Some("ACTIVE") | Some("DRAINING")));
+        Ok(live.map(summary).collect())
     }
 
     /// Every ACTIVE or DRAINING service of the cluster (none without a cluster).

@@ -23,17 +23,8 @@ impl Iam {
             Err(e) => return Err(call_error("iam:GetRole", name, e)),
         };
         let Some(role) = out.role() else { return Ok(None) };
-        let tags = self
-            .client()
-            .list_role_tags()
-            .role_name(name)
-            .send()
-            .await
-            .map_err(|e| call_error("iam:ListRoleTags", name, e))?
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
+        // GetRole's Role carries the role's tags (IAM API reference, Role): no ListRoleTags.
+        let tags = role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
         Ok(Some(Role {
             arn: role.arn().to_string(),
             trust: role.assume_role_policy_document().and_then(parse_document),

@@ -5,6 +5,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::aws::ecs::{ServiceUpdate, AWAITING_IMAGE_TAG};
+use crate::aws::ecs_cluster::ServiceSummary;
+use crate::aws::fanout::{bounded, ECS_CALLS_IN_FLIGHT};
 use crate::aws::Aws;
 use crate::cli::{RegistryArgs, WaitArgs};
 use crate::config::Service;
@@ -57,22 +59,31 @@ struct Prepared<'a> {
     load_balancers: Option<Vec<(String, String, i32)>>,
 }
 
+/// A service as it runs: its state to roll out from, and its tags and load
+/// balancers (one DescribeServices); none when it does not exist yet.
+type Live = (Option<ServiceState>, Option<ServiceSummary>);
+
+/// The service as it runs (ServiceNotFound: deploy creates it; a missing cluster is an error).
+async fn describe(ctx: &Ctx, aws: &Aws, service: &Service) -> Result<Live> {
+    match aws.ecs.service_and_summary(&ctx.project.cluster, &service.ecs_name).await {
+        Ok((state, summary)) => Ok((Some(state), Some(summary))),
+        Err(Error::ServiceNotFound { .. }) => Ok((None, None)),
+        Err(e) => Err(e),
+    }
+}
+
 /// Renders and checks that the cluster exists (the service may not yet: deploy
 /// then creates it): validation before any change.
 async fn prepare<'a>(
     ctx: &Ctx,
     aws: &Aws,
     target: &Target,
-    service: &'a Service,
+    (service, live): (&'a Service, Result<Live>),
     image: Option<&str>,
     builds: bool,
 ) -> Result<Prepared<'a>> {
     let rendered = render_task_definition(&ctx.project, service, target, image)?;
-    let before = match aws.ecs.service(&ctx.project.cluster, &service.ecs_name).await {
-        Ok(state) => Some(state),
-        Err(Error::ServiceNotFound { .. }) => None,
-        Err(e) => return Err(e),
-    };
+    let (before, found) = live?;
     // No task on an image that does not exist: what is not built here must be in ECR already.
     if !builds {
         let image = rendered.spec.container(&service.container).map(|c| c.image.clone()).unwrap_or_default();
@@ -88,7 +99,7 @@ async fn prepare<'a>(
     // say so); only a web service can have a load balancer on another port.
     let (mut awaiting_image, mut load_balancers) = (None, None);
     if before.as_ref().is_some_and(|b| b.desired == 0 || service.port.is_some()) {
-        if let Some(found) = aws.ecs.find_service(&ctx.project.cluster, &service.ecs_name).await? {
+        if let Some(found) = found {
             if let Some(count) = found.tags.get(AWAITING_IMAGE_TAG).and_then(|v| v.parse().ok()) {
                 awaiting_image = Some((found.arn.clone(), count));
             }
@@ -166,11 +177,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     let engine = if builds && !ctx.global.dry_run { Some(Engine::connect().await?) } else { None };
     let aws = ctx.aws().await?;
-    let target = target(&aws, &ctx.project).await?;
+    // Who and where, and each service as it runs, read side by side. A service's read
+    // error is kept for after its definition rendered: bad input is said first.
+    let live = bounded(services.iter(), ECS_CALLS_IN_FLIGHT, |s| async { Ok(describe(ctx, &aws, s).await) });
+    let (target, live) = tokio::try_join!(target(&aws, &ctx.project), live)?;
     let mut prepared = Vec::new();
-    for service in services {
+    for (service, live) in services.into_iter().zip(live) {
         let built = builds && service.build.is_some();
-        prepared.push(prepare(ctx, &aws, &target, service, args.image.as_deref(), built).await?);
+        prepared.push(prepare(ctx, &aws, &target, (service, live), args.image.as_deref(), built).await?);
     }
     eprintln!("deploying to {}", identity_line(&aws, &target));
     let mut plan = Vec::new();

@@ -12,7 +12,6 @@ use super::{Scaffold, SERVICE};
 use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::elbv2::name_of;
 use crate::aws::elbv2_listeners::Action as Route;
-use crate::aws::fanout::{bounded, ECS_CALLS_IN_FLIGHT};
 use crate::aws::{sts, Aws};
 use crate::config::{environment, Project, RolloutSettings};
 use crate::error::{Error, Result};
@@ -44,11 +43,12 @@ pub fn parse_target(s: &str) -> std::result::Result<(String, Option<String>), St
 pub async fn read(aws: &Aws, cluster: &str, only: &[String]) -> Result<Scaffold> {
     let ((account_id, caller), names) = tokio::try_join!(aws.sts.identity(), aws.ecs.service_names(cluster))?;
     let wanted: Vec<String> = if only.is_empty() { names } else { only.to_vec() };
-    let found = bounded(&wanted, ECS_CALLS_IN_FLIGHT, |n| aws.ecs.find_service(cluster, n)).await?;
+    // DescribeServices ten at a time (its limit), not one call per service.
+    let found = aws.ecs.services(cluster, &wanted).await?;
     let mut services = Vec::new();
-    for (name, s) in wanted.iter().zip(found) {
-        match s {
-            Some(s) if s.status == "ACTIVE" => services.push(s),
+    for name in &wanted {
+        match found.iter().find(|s| s.name == *name || s.arn == *name) {
+            Some(s) if s.status == "ACTIVE" => services.push(s.clone()),
             _ => {
                 return Err(Error::usage(
                     format!("no active service `{name}` in cluster `{cluster}`"),

@@ -9,7 +9,7 @@ use std::time::Instant;
 use futures_util::future::try_join_all;
 
 use crate::aws::elbv2::{name_of, LoadBalancer, TargetGroupSpec};
-use crate::aws::elbv2_listeners::{Action as Route, ListenerSpec};
+use crate::aws::elbv2_listeners::{Action as Route, Listener, ListenerSpec};
 use crate::error::Result;
 use crate::stack::listener_rules::ServiceRules;
 use crate::stack::network::Network;
@@ -206,7 +206,6 @@ pub async fn listeners(
     cert: Option<&str>,
     secret: &str,
 ) -> Result<BTreeMap<String, ServiceRules>> {
-    let mut rules = BTreeMap::new();
     let elb = &run.aws.elbv2;
     let name = &run.spec.project.load_balancer;
     let existing = match lb {
@@ -214,39 +213,9 @@ pub async fn listeners(
         None => Vec::new(),
     };
     let specs = wanted(run, tgs, cert);
-    for spec in &specs {
-        let t = Instant::now();
-        let id = format!("{name}:{}", spec.port);
-        let Some(have) = existing.iter().find(|l| l.port == spec.port) else {
-            let mut arn = None;
-            if run.apply() {
-                let lb = lb.expect("created before its listeners");
-                arn = Some(elb.create_listener(&lb.arn, spec, &run.spec.tags).await?);
-            }
-            run.report.record("listener", &id, Action::Create, vec![describe(spec, tgs)], t);
-            if spec.certificate.is_some() {
-                rules = listener_rules::converge(run, arn.as_deref(), tgs, secret).await?;
-            }
-            continue;
-        };
-        let mut details = Vec::new();
-        let policy_drift = spec.certificate.is_some() && have.ssl_policy != spec.ssl_policy;
-        if have.default_action != spec.default_action || have.certificate != spec.certificate {
-            details.push(format!("-> {}", describe(spec, tgs)));
-        }
-        if policy_drift && have.certificate.is_some() {
-            let was = have.ssl_policy.as_deref().unwrap_or("none");
-            details.push(format!("TLS policy {was} -> {}", spec.ssl_policy.as_deref().unwrap_or_default()));
-        }
-        if run.apply() && (!details.is_empty() || policy_drift) {
-            elb.modify_listener(&have.arn, spec).await?;
-        }
-        tag_if_missing(run, &have.arn, &mut details).await?;
-        run.report.settle("listener", &id, details, t);
-        if spec.certificate.is_some() {
-            rules = listener_rules::converge(run, Some(&have.arn), tgs, secret).await?;
-        }
-    }
+    // Each listener side by side (80 and 443 do not depend on each other).
+    let done = try_join_all(specs.iter().map(|spec| listener(run, lb, &existing, spec, tgs, secret))).await?;
+    let rules = done.into_iter().flatten().next().unwrap_or_default();
     // Listeners cruddur makes in the other mode (a domain was set or unset): both
     // modes' ports, the services' own and 80/443. And, without a domain, one cruddur
     // made on the old port of a service whose port changed (it forwards to that
@@ -275,6 +244,54 @@ pub async fn listeners(
         }
         run.report.record("listener", format!("{name}:{}", stale.port), Action::Delete, vec![why], t);
     }
+    Ok(rules)
+}
+
+/// Converges one listener; for the HTTPS one, its rules too (returned).
+async fn listener(
+    run: &Run<'_>,
+    lb: Option<&LoadBalancer>,
+    existing: &[Listener],
+    spec: &ListenerSpec,
+    tgs: &TargetGroups,
+    secret: &str,
+) -> Result<Option<BTreeMap<String, ServiceRules>>> {
+    let (elb, t) = (&run.aws.elbv2, Instant::now());
+    let id = format!("{}:{}", run.spec.project.load_balancer, spec.port);
+    let https = spec.certificate.is_some();
+    let Some(have) = existing.iter().find(|l| l.port == spec.port) else {
+        let mut arn = None;
+        if run.apply() {
+            let lb = lb.expect("created before its listeners");
+            arn = Some(elb.create_listener(&lb.arn, spec, &run.spec.tags).await?);
+        }
+        run.report.record("listener", &id, Action::Create, vec![describe(spec, tgs)], t);
+        return match https {
+            true => Ok(Some(listener_rules::converge(run, arn.as_deref(), tgs, secret).await?)),
+            false => Ok(None),
+        };
+    };
+    let mut details = Vec::new();
+    let policy_drift = https && have.ssl_policy != spec.ssl_policy;
+    if have.default_action != spec.default_action || have.certificate != spec.certificate {
+        details.push(format!("-> {}", describe(spec, tgs)));
+    }
+    if policy_drift && have.certificate.is_some() {
+        let was = have.ssl_policy.as_deref().unwrap_or("none");
+        details.push(format!("TLS policy {was} -> {}", spec.ssl_policy.as_deref().unwrap_or_default()));
+    }
+    if run.apply() && (!details.is_empty() || policy_drift) {
+        elb.modify_listener(&have.arn, spec).await?;
+    }
+    // The listener's own tags and its rules, side by side.
+    let rules = async {
+        match https {
+            true => listener_rules::converge(run, Some(&have.arn), tgs, secret).await.map(Some),
+            false => Ok(None),
+        }
+    };
+    let ((), rules) = tokio::try_join!(tag_if_missing(run, &have.arn, &mut details), rules)?;
+    run.report.settle("listener", &id, details, t);
     Ok(rules)
 }
 

@@ -59,6 +59,9 @@ pub struct Preflight {
     pub parameters: BTreeMap<String, Parameter>,
     /// Owned services in the cluster that cruddur.toml no longer lists.
     pub removed: Vec<ServiceSummary>,
+    /// The services cruddur.toml lists that exist (ACTIVE or DRAINING), read once
+    /// here: `up` converges each from this, with no DescribeServices of its own.
+    pub services: Vec<ServiceSummary>,
     /// The execution and task roles as they are (`Spec::roles` order).
     pub roles: Vec<Option<Role>>,
     /// ECS Exec's KMS key: the one cruddur.toml names, or cruddur's own if made.
@@ -124,15 +127,16 @@ impl Run<'_> {
                 None => Ok(None),
             }
         };
-        let (parameters, zone, (vpc, subnets), removed, roles, exec_key) = tokio::try_join!(
+        let (parameters, zone, (vpc, subnets), live, roles, exec_key) = tokio::try_join!(
             self.secret_parameters(),
             zone,
             network::vpc(self),
-            removed::find(self),
+            self.aws.ecs.all_services(&self.spec.project.cluster),
             identity::read_roles(self),
             exec_trail::read_key(self)
         )?;
-        Ok(Preflight { vpc, subnets, zone, parameters, removed, roles, exec_key })
+        let (services, removed) = removed::split(self, live);
+        Ok(Preflight { vpc, subnets, zone, parameters, removed, services, roles, exec_key })
     }
 
     /// The secrets' parameters that exist; an error when a secret has neither a
@@ -185,8 +189,14 @@ impl Run<'_> {
             alarms::converge(self, lb.as_ref(), &tgs)
         )?;
         let alb_dns = lb.as_ref().map(|l| l.dns_name.as_str());
-        let stack =
-            services::Stack { net: &net, tgs: &tgs, rules: &rules, alb_dns, alb: lb.as_ref().map(|l| l.arn.as_str()) };
+        let stack = services::Stack {
+            net: &net,
+            tgs: &tgs,
+            rules: &rules,
+            alb_dns,
+            alb: lb.as_ref().map(|l| l.arn.as_str()),
+            live: &pre.services,
+        };
         services::services(self, &stack).await?;
         if prune {
             removed::delete(self, &pre.removed).await

@@ -21,10 +21,18 @@ use crate::stack::Run;
 /// and DRAINING ones that an interrupted `up --prune` or `down <name>` deleted
 /// (their rules and target groups may still be there).
 pub async fn find(run: &Run<'_>) -> Result<Vec<ServiceSummary>> {
-    let (aws, project) = (run.aws, run.spec.project);
+    let live = run.aws.ecs.all_services(&run.spec.project.cluster).await?;
+    Ok(split(run, live).1)
+}
+
+/// The cluster's live services (ACTIVE or DRAINING) as (those cruddur.toml names,
+/// the owned ones it no longer names).
+pub fn split(run: &Run<'_>, live: Vec<ServiceSummary>) -> (Vec<ServiceSummary>, Vec<ServiceSummary>) {
+    let project = run.spec.project;
     let configured: BTreeSet<&str> = project.services.values().map(|s| s.ecs_name.as_str()).collect();
-    let live = aws.ecs.all_services(&project.cluster).await?;
-    Ok(live.into_iter().filter(|s| !configured.contains(s.name.as_str()) && owned(project, &s.tags)).collect())
+    let (named, others): (Vec<ServiceSummary>, Vec<ServiceSummary>) =
+        live.into_iter().partition(|s| configured.contains(s.name.as_str()));
+    (named, others.into_iter().filter(|s| owned(project, &s.tags)).collect())
 }
 
 /// `down <name>...`: each name is a service of cruddur.toml (its short or its ECS

@@ -39,6 +39,8 @@ pub struct Stack<'a> {
     pub alb_dns: Option<&'a str>,
     /// The load balancer's ARN, for ALBRequestCountPerTarget's label.
     pub alb: Option<&'a str>,
+    /// The configured services that exist, as the preflight read them.
+    pub live: &'a [ServiceSummary],
 }
 
 pub async fn services(run: &Run<'_>, stack: &Stack<'_>) -> Result<()> {
@@ -55,7 +57,8 @@ pub async fn services(run: &Run<'_>, stack: &Stack<'_>) -> Result<()> {
     // ECS calls, a few services at a time (ECS throttles each account and Region).
     bounded(run.spec.project.services.values(), ECS_CALLS_IN_FLIGHT, |s| async move {
         let release = ReleaseStack::new(run, tgs, stack.rules.get(&s.name));
-        let exists = service(run, s, net, &release, target).await?;
+        let found = stack.live.iter().find(|l| l.name == s.ecs_name).cloned();
+        let exists = service(run, s, found, net, &release, target).await?;
         let label = alb.zip(tgs.get(&s.name)).and_then(|(alb, tg)| scaling::request_label(alb, tg));
         scaling::converge(run, s, exists, label.as_deref()).await
     })
@@ -67,6 +70,7 @@ pub async fn services(run: &Run<'_>, stack: &Stack<'_>) -> Result<()> {
 async fn service(
     run: &Run<'_>,
     service: &Service,
+    found: Option<ServiceSummary>,
     net: &Network,
     release: &ReleaseStack<'_>,
     target: &Target,
@@ -74,7 +78,6 @@ async fn service(
     let tgs = release.tgs;
     let (aws, project, t) = (run.aws, run.spec.project, Instant::now());
     let name = &service.ecs_name;
-    let found = aws.ecs.find_service(&project.cluster, name).await?;
     let draining = found.as_ref().is_some_and(|s| s.status == "DRAINING");
     match found.filter(|s| s.status != "DRAINING") {
         Some(existing) => {
