@@ -5,9 +5,14 @@ performance log. No packages beyond the standard library."""
 import base64
 import json
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+
+
+# True on Chromium's error page for a load abandoned because the network changed.
+NETWORK_CHANGED = "return !!document.body && document.body.innerText.includes('ERR_NETWORK_CHANGED');"
 
 
 class WebDriverError(Exception):
@@ -63,7 +68,16 @@ class Browser:
         return self._call(method, f"/session/{self.session}{path}", body)
 
     def get(self, url):
-        self.cmd("POST", "/url", {"url": url})
+        # A navigation that ChromeDriver reports abandoned for a network change (see
+        # `wait`) is tried again, at most three times.
+        for attempt in range(4):
+            try:
+                self.cmd("POST", "/url", {"url": url})
+                return
+            except WebDriverError as e:
+                if "ERR_NETWORK_CHANGED" not in str(e) or attempt == 3:
+                    raise
+                print(f"chromium: the host's network changed while opening {url}; trying again", file=sys.stderr)
 
     def refresh(self):
         self.cmd("POST", "/refresh", {})
@@ -85,13 +99,24 @@ class Browser:
         return self.cmd("POST", "/se/log", {"type": kind})
 
     def wait(self, what, check, timeout=20.0):
-        """Polls `check` (a JS expression or a callable) until it is truthy."""
+        """Polls `check` (a JS expression or a callable) until it is truthy.
+
+        Chromium abandons a page load when the host's network interfaces change
+        (its own error page, ERR_NETWORK_CHANGED): here that is another test's
+        container coming up or going away on the same engine, not the app. Such a
+        page is reloaded, as its own Reload button would, at most three times."""
         deadline = time.monotonic() + timeout
         last = None
+        reloads = 0
         while time.monotonic() < deadline:
             last = self.js(f"return ({check});") if isinstance(check, str) else check()
             if last:
                 return last
+            if reloads < 3 and self.js(NETWORK_CHANGED):
+                reloads += 1
+                print(f"chromium: the host's network changed while loading {self.url()} (ERR_NETWORK_CHANGED); reloading", file=sys.stderr)
+                self.refresh()
+                continue
             time.sleep(0.05)
         raise WebDriverError(f"timed out after {timeout}s waiting for {what} (last value {last!r}) at {self.url()}")
 
