@@ -3,6 +3,8 @@
 //! task role allowing ssmmessages), each failure naming its fix, and the session
 //! through the built-in Session Manager client.
 
+use std::io::{BufRead, IsTerminal, Write};
+
 use crate::aws::Aws;
 use crate::config::Service;
 use crate::error::{Error, Result};
@@ -18,6 +20,97 @@ pub const EXEC_ACTIONS: [&str; 4] = [
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
 ];
+
+/// `exec = false` in cruddur.toml: refused before any call.
+pub fn check_service_exec(service: &Service) -> Result<()> {
+    if service.exec {
+        return Ok(());
+    }
+    Err(Error::ExecDisabled {
+        what: format!("service {} (exec = false in cruddur.toml)", service.name),
+        fix: format!(
+            "remove `exec = false` from [services.{}] in cruddur.toml, run `cruddur up`, then `cruddur deploy {}` so new tasks get the agent",
+            service.name, service.name
+        ),
+    })
+}
+
+/// The task a session goes to, every precondition checked.
+pub struct ExecTarget {
+    pub task: TaskInfo,
+    pub container: String,
+    /// The container's runtime id, the last part of the session's target.
+    pub runtime_id: String,
+}
+
+/// The service allows exec; the task (given, or picked from the running ones) is
+/// RUNNING with its agent, has the container, and its role allows ssmmessages.
+pub async fn target(
+    ctx: &Ctx,
+    aws: &Aws,
+    service: &Service,
+    wanted: Option<String>,
+    container: Option<String>,
+) -> Result<ExecTarget> {
+    let cluster = &ctx.project.cluster;
+    let state = aws.ecs.service(cluster, &service.ecs_name).await?;
+    if !state.enable_execute_command {
+        return Err(Error::ExecDisabled {
+            what: format!("service {}", service.ecs_name),
+            fix: format!(
+                "set \"enableExecuteCommand\": true in {} and apply it (`cruddur up`), then `cruddur deploy {}` so new tasks get the agent",
+                ctx.project.display_path(&service.service_definition),
+                service.name
+            ),
+        });
+    }
+    let id = match wanted {
+        Some(id) => id,
+        None => pick_task(aws, cluster, service).await?,
+    };
+    let task = aws.ecs.task(cluster, &id).await?.ok_or_else(|| Error::TaskNotFound {
+        cluster: cluster.clone(),
+        task: id.clone(),
+        service: service.name.clone(),
+    })?;
+    let container = container.unwrap_or_else(|| service.container.clone());
+    check_task(&task, &container, service)?;
+    check_task_role(ctx, aws, &task).await?;
+    let runtime_id =
+        task.containers.iter().find(|c| c.name == container).and_then(|c| c.runtime_id.clone()).unwrap_or_default();
+    Ok(ExecTarget { task, container, runtime_id })
+}
+
+/// Lets the user pick a running task on a terminal; without one, fails listing them.
+async fn pick_task(aws: &Aws, cluster: &str, service: &Service) -> Result<String> {
+    let tasks = aws.ecs.running_tasks(cluster, &service.ecs_name).await?;
+    let listing = |t: &TaskInfo| {
+        format!("{} ({})", t.task_id, crate::model::service_state::short_task_definition(&t.task_definition))
+    };
+    let running =
+        if tasks.is_empty() { "none".to_string() } else { tasks.iter().map(listing).collect::<Vec<_>>().join(", ") };
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if tasks.is_empty() || !interactive {
+        return Err(Error::NoTaskGiven { service: service.ecs_name.clone(), name: service.name.clone(), running });
+    }
+    if tasks.len() == 1 {
+        return Ok(tasks[0].task_id.clone());
+    }
+    for (i, t) in tasks.iter().enumerate() {
+        eprintln!("  {}) {}", i + 1, listing(t));
+    }
+    eprint!("task [1-{}]: ", tasks.len());
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::Io { path: "stdin".into(), source: e })?;
+    match line.trim().parse::<usize>() {
+        Ok(n) if n >= 1 && n <= tasks.len() => Ok(tasks[n - 1].task_id.clone()),
+        _ => Err(Error::usage(
+            format!("`{}` is not a number from 1 to {}", line.trim(), tasks.len()),
+            "run it again and type one of the numbers listed, or pass the task id",
+        )),
+    }
+}
 
 /// RUNNING, exec enabled on the task, the container present, its agent running.
 pub fn check_task(task: &TaskInfo, container: &str, service: &Service) -> Result<()> {

@@ -231,7 +231,7 @@ impl Error {
             Error::TaskNotFound { service, .. } => format!("list the running tasks with `cruddur connect --service {service}` (no task id)"),
             Error::TaskNotRunning { service, .. } => format!("pick a RUNNING task: `cruddur connect --service {service}` lists them"),
             Error::NoTaskGiven { name, running, .. } if running == "none" => format!("start one: `cruddur scale {name} 1` (or `cruddur deploy {name}`)"),
-            Error::NoTaskGiven { name, .. } => format!("pass one of them: `cruddur connect TASK-ID --service {name}`"),
+            Error::NoTaskGiven { name, .. } => format!("pass one of them: `cruddur connect TASK-ID --service {name}` (or `cruddur forward {name} --task TASK-ID ...`)"),
             Error::ExecNotReady(_) => "wait until the task's ExecuteCommandAgent is RUNNING, then try again".into(),
             Error::TaskRoleLacksExec { .. } => "give the task role ssmmessages:CreateControlChannel, CreateDataChannel, OpenControlChannel and OpenDataChannel (policies/ task role policy), then start new tasks".into(),
             Error::PluginFailed(_) => "the plugin's own output above says why".into(),

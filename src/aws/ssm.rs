@@ -137,3 +137,49 @@ impl Ssm {
 fn sdk_tags(tags: &Tags) -> Vec<Tag> {
     tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build().expect("key and value are set")).collect()
 }
+
+/// A Session Manager session StartSession opened: what the data channel needs.
+pub struct StartedSession {
+    pub session_id: String,
+    pub stream_url: String,
+    pub token_value: String,
+}
+
+/// The document that forwards a local port to HOST:PORT as the target sees it.
+pub const PORT_FORWARD_DOCUMENT: &str = "AWS-StartPortForwardingSessionToRemoteHost";
+
+impl Ssm {
+    /// StartSession with the port-forwarding document on an ECS task's agent
+    /// (`target` = `ecs:<cluster>_<task-id>_<runtime-id>`). The token is a secret of
+    /// the session: it goes to the data channel and nowhere else.
+    pub async fn start_port_forward(&self, target: &str, host: &str, port: u16) -> Result<StartedSession> {
+        let out = self
+            .client
+            .start_session()
+            .target(target)
+            .document_name(PORT_FORWARD_DOCUMENT)
+            .parameters("host", vec![host.to_string()])
+            .parameters("portNumber", vec![port.to_string()])
+            .parameters("localPortNumber", vec!["0".to_string()])
+            .reason("cruddur forward")
+            .send()
+            .await
+            .map_err(|e| call_error("ssm:StartSession", target, e))?;
+        let field = |v: Option<&str>| v.unwrap_or_default().to_string();
+        Ok(StartedSession {
+            session_id: field(out.session_id()),
+            stream_url: field(out.stream_url()),
+            token_value: field(out.token_value()),
+        })
+    }
+
+    pub async fn terminate_session(&self, session_id: &str) -> Result<()> {
+        self.client
+            .terminate_session()
+            .session_id(session_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| call_error("ssm:TerminateSession", session_id, e))
+    }
+}

@@ -2,14 +2,12 @@
 //! like `aws ecs execute-command --interactive`. Every precondition is checked
 //! before ExecuteCommand is called, each failure naming its fix.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
-use crate::aws::Aws;
 use crate::config::Service;
-use crate::ecs_exec::{self, check_task, check_task_role};
+use crate::ecs_exec::{self, ExecTarget};
 use crate::error::{Error, Result};
 use crate::invocation::Ctx;
-use crate::model::task::TaskInfo;
 use crate::session_plugin::{self, find_plugin};
 use crate::ssm_session::exit_marker::ExitMarker;
 use crate::validate::task_id;
@@ -46,15 +44,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if args.local {
         return connect_local(ctx, service, &args).await;
     }
-    if !service.exec {
-        return Err(Error::ExecDisabled {
-            what: format!("service {} (exec = false in cruddur.toml)", service.name),
-            fix: format!(
-                "remove `exec = false` from [services.{}] in cruddur.toml, run `cruddur up`, then `cruddur deploy {}` so new tasks get the agent",
-                service.name, service.name
-            ),
-        });
-    }
+    ecs_exec::check_service_exec(service)?;
     let wanted = args.task.as_deref().map(task_id).transpose()?;
     // The session's bounds, checked before any call.
     crate::timeouts::EXEC_CONNECT.get()?;
@@ -62,33 +52,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let plugin = if args.plugin { Some(find_plugin().ok_or(Error::PluginMissing)?) } else { None };
     let aws = ctx.aws().await?;
     let cluster = &ctx.project.cluster;
-    let state = aws.ecs.service(cluster, &service.ecs_name).await?;
-    if !state.enable_execute_command {
-        return Err(Error::ExecDisabled {
-            what: format!("service {}", service.ecs_name),
-            fix: format!(
-                "set \"enableExecuteCommand\": true in {} and apply it (`cruddur up`), then `cruddur deploy {}` so new tasks get the agent",
-                ctx.project.display_path(&service.service_definition),
-                service.name
-            ),
-        });
-    }
-    let id = match wanted {
-        Some(id) => id,
-        None => pick_task(&aws, cluster, service).await?,
-    };
-    let task = aws.ecs.task(cluster, &id).await?.ok_or_else(|| Error::TaskNotFound {
-        cluster: cluster.clone(),
-        task: id.clone(),
-        service: service.name.clone(),
-    })?;
-    let container = args.container.clone().unwrap_or_else(|| service.container.clone());
-    check_task(&task, &container, service)?;
-    check_task_role(ctx, &aws, &task).await?;
+    let ExecTarget { task, container, runtime_id } =
+        ecs_exec::target(ctx, &aws, service, wanted, args.container.clone()).await?;
 
     let command = args.command.clone().unwrap_or_else(|| service.exec_command.clone());
-    let runtime_id =
-        task.containers.iter().find(|c| c.name == container).and_then(|c| c.runtime_id.clone()).unwrap_or_default();
     let Some(plugin) = plugin else {
         // The exit status comes back in a marker line only for a command on a pipe.
         let marker = (args.command.is_some() && !std::io::stdin().is_terminal()).then(ExitMarker::new);
@@ -132,35 +99,4 @@ async fn connect_local(ctx: &Ctx, service: &Service, args: &Args) -> Result<()> 
         return Err(Error::ExecExited(code));
     }
     Ok(())
-}
-
-/// Lets the user pick a running task on a terminal; without one, fails listing them.
-async fn pick_task(aws: &Aws, cluster: &str, service: &Service) -> Result<String> {
-    let tasks = aws.ecs.running_tasks(cluster, &service.ecs_name).await?;
-    let listing = |t: &TaskInfo| {
-        format!("{} ({})", t.task_id, crate::model::service_state::short_task_definition(&t.task_definition))
-    };
-    let running =
-        if tasks.is_empty() { "none".to_string() } else { tasks.iter().map(listing).collect::<Vec<_>>().join(", ") };
-    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if tasks.is_empty() || !interactive {
-        return Err(Error::NoTaskGiven { service: service.ecs_name.clone(), name: service.name.clone(), running });
-    }
-    if tasks.len() == 1 {
-        return Ok(tasks[0].task_id.clone());
-    }
-    for (i, t) in tasks.iter().enumerate() {
-        eprintln!("  {}) {}", i + 1, listing(t));
-    }
-    eprint!("task [1-{}]: ", tasks.len());
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::Io { path: "stdin".into(), source: e })?;
-    match line.trim().parse::<usize>() {
-        Ok(n) if n >= 1 && n <= tasks.len() => Ok(tasks[n - 1].task_id.clone()),
-        _ => Err(Error::usage(
-            format!("`{}` is not a number from 1 to {}", line.trim(), tasks.len()),
-            "run it again and type one of the numbers listed, or pass the task id",
-        )),
-    }
 }

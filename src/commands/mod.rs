@@ -10,6 +10,7 @@ pub mod db;
 pub mod deploy;
 pub mod diff;
 pub mod down;
+pub mod forward;
 pub mod generate_env;
 pub mod init;
 pub mod local;
@@ -89,6 +90,8 @@ pub enum Command {
     Logs(logs::Args),
     /// Open a shell in a running task (ECS Exec, with cruddur's own Session Manager client)
     Connect(connect::Args),
+    /// Forward a local port through a running task to HOST:PORT (e.g. the VPC-only database)
+    Forward(forward::Args),
     /// Run a one-off task (e.g. `run backend -- app migrate`), stream its logs, exit with its status
     Run(run::Args),
     /// Deregister old task-definition revisions (keeps the newest N and those in use)
@@ -126,6 +129,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Logs(args) => logs::run(&ctx, args).await,
         Command::Login(args) => login::run(&ctx, args).await,
         Command::Connect(args) => connect::run(&ctx, args).await,
+        Command::Forward(args) => forward::run(&ctx, args).await,
         Command::Deploy(args) => deploy::run(&ctx, args).await,
         Command::Status(args) => status::run(&ctx, args).await,
         Command::Rollback(args) => rollback::run(&ctx, args).await,

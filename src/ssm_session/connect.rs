@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 /// bounded by `timeout` (CRUDDUR_EXEC_CONNECT_TIMEOUT).
 pub async fn open(url: &str, timeout: Duration) -> Result<(WebSocketStream<MaybeTlsStream<TcpStream>>, Response)> {
     let connector = if url.starts_with("wss://") { Some(Connector::Rustls(Arc::new(tls_config()))) } else { None };
-    let opening = tokio_tungstenite::connect_async_tls_with_config(url, None, false, connector);
+    let opening = tokio_tungstenite::connect_async_tls_with_config(url, None, true, connector);
     match tokio::time::timeout(timeout, opening).await {
         Ok(opened) => opened.map_err(|e| Error::DataChannel(format!("opening {}: {e}", redact(url)))),
         Err(_) => Err(Error::Stalled {

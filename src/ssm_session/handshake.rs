@@ -11,6 +11,11 @@ use super::crypto::{Cipher, DATA_KEY_BYTES};
 use crate::aws::kms::Kms;
 
 const SUCCESS: u8 = 1;
+/// The session-manager-plugin release whose protocol cruddur speaks, as the
+/// HandshakeResponse's ClientVersion. The agent picks behaviours by it: separate
+/// stderr (after 1.2.295), multiplexed port sessions (1.1.70 and later), smux
+/// without keepalive (after 1.2.331.0); cruddur does all three.
+pub const CLIENT_VERSION: &str = "1.2.650.0";
 const FAILED: u8 = 2;
 
 /// What encrypting a session needs besides the key id the agent names.
@@ -79,7 +84,7 @@ pub async fn answer(request: &[u8], kms: Option<&KmsContext>) -> Result<Answer, 
         );
     }
     let response = json!({
-        "ClientVersion": concat!("cruddur-", env!("CARGO_PKG_VERSION")),
+        "ClientVersion": CLIENT_VERSION,
         "ProcessedClientActions": processed,
         "Errors": errors,
     });

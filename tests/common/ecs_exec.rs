@@ -109,6 +109,8 @@ impl Exec {
     pub fn env(&self, with_plugin: bool) -> Vec<(String, String)> {
         let mut env: Vec<(String, String)> = self.moto.env().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         env.push(("AWS_ENDPOINT_URL_ECS".into(), self.fake_url.clone()));
+        // SSM's StartSession and TerminateSession (`forward`) are the stand-in's too.
+        env.push(("AWS_ENDPOINT_URL_SSM".into(), self.fake_url.clone()));
         let path = std::env::var("PATH").unwrap_or_default();
         let path = if with_plugin { format!("{}:{path}", self.dir.path().join("bin").display()) } else { path };
         env.push(("PATH".into(), path));
@@ -144,6 +146,12 @@ impl Exec {
     /// The bodies of the ExecuteCommand calls the stand-in ECS received.
     pub fn execute_bodies(&self) -> Vec<Value> {
         let text = std::fs::read_to_string(self.dir.path().join("scenario.json.calls")).unwrap_or_default();
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    /// The SSM calls (StartSession, TerminateSession) the stand-in received, with `op`.
+    pub fn ssm_calls(&self) -> Vec<Value> {
+        let text = std::fs::read_to_string(self.dir.path().join("scenario.json.ssm_calls")).unwrap_or_default();
         text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
     }
 

@@ -12,6 +12,9 @@ lay them out:
 then prints {"port": N} and serves until stdin closes. DIR/connections.log gets
 one line per connection: "ok <first request line>" once TLS was agreed, or
 "refused <reason>" when the handshake failed (a plain-HTTP client lands there too).
+DIR/accepted.log gets one line per connection as it is accepted, before a byte is
+answered: a client that saw an answer (or an alert) has its connection counted
+there, and a reader waits until connections.log has as many lines.
 """
 import datetime
 import ipaddress
@@ -120,8 +123,8 @@ def serve(root, socket_path):
     listener.listen(64)
     log_lock = threading.Lock()
 
-    def log(line):
-        with log_lock, open(os.path.join(root, "connections.log"), "a") as f:
+    def log(line, name="connections.log"):
+        with log_lock, open(os.path.join(root, name), "a") as f:
             f.write(line + "\n")
 
     def handle(raw):
@@ -133,7 +136,8 @@ def serve(root, socket_path):
             return
         try:
             first = conn.recv(65536)
-        except OSError:
+        except OSError as e:
+            log(f"ok (closed before a request: {type(e).__name__})")
             conn.close()
             return
         log("ok " + first.split(b"\r\n", 1)[0].decode("latin-1"))
@@ -146,6 +150,7 @@ def serve(root, socket_path):
     def accept():
         while True:
             raw, _ = listener.accept()
+            log("accepted", "accepted.log")
             threading.Thread(target=handle, args=(raw,), daemon=True).start()
 
     threading.Thread(target=accept, daemon=True).start()

@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """A stand-in ECS endpoint (awsJson1.1) for ECS Exec, which moto does not
 implement: DescribeServices, ListTasks, DescribeTasks, DescribeTaskDefinition and
-ExecuteCommand, answered in the shapes real ECS returns. The scenario is re-read
+ExecuteCommand, answered in the shapes real ECS returns; and, for `cruddur
+forward` (tests set AWS_ENDPOINT_URL_SSM here too), SSM's StartSession with the
+port-forwarding document on an ECS target and TerminateSession, which moto does not
+implement either: a target that is not a running task's container is refused with
+TargetNotConnected, as SSM does ("<target> is not connected."). The scenario is re-read
 from a JSON file on every request, so a test can change it between runs. With a
 "dataChannel" scenario, ExecuteCommand's streamUrl is a ws:// URL of the
 agent-like data-channel peer (ssm_peer.py) in this process, which runs the command.
@@ -30,20 +34,45 @@ def td_arn(family, rev=1):
 PEER, PEER_LOCK, SESSIONS = None, threading.Lock(), itertools.count(1)
 
 
-def data_channel(tid, body, sc):
-    """Registers a session with the in-process peer; returns ECS's session object."""
+def peer():
+    """The in-process data-channel peer, started on first use."""
     global PEER
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import ssm_peer
     with PEER_LOCK:
         if PEER is None:
             PEER = ssm_peer.Peer(SCENARIO + ".events.jsonl")
+        return PEER
+
+
+def data_channel(tid, body, sc):
+    """Registers a session with the in-process peer; returns ECS's session object."""
     sid = f"ecs-execute-command-{next(SESSIONS):017x}"
     names = sc.get("tasks", {}).get(tid, {}).get("containers", ["xray", "backend-flask"])
     runtime = f"{tid}-{names.index(body['container']) + 1000}" if body["container"] in names else tid
     token = f"token-{sid}"
-    url = PEER.register(sid, token, body["command"], f"ecs:{CLUSTER}_{tid}_{runtime}", sc["dataChannel"])
+    url = peer().register(sid, token, body["command"], f"ecs:{CLUSTER}_{tid}_{runtime}", sc["dataChannel"])
     return {"sessionId": sid, "streamUrl": url, "tokenValue": token}
+
+
+def start_session(body, sc):
+    """SSM StartSession on `ecs:<cluster>_<task>_<runtime-id>`: (status, answer)."""
+    with open(SCENARIO + ".ssm_calls", "a") as f:
+        f.write(json.dumps({"op": "StartSession", **body}) + "\n")
+    if body.get("DocumentName") != "AWS-StartPortForwardingSessionToRemoteHost":
+        return 400, {"__type": "InvalidDocument", "message": f"Document {body.get('DocumentName')} does not exist"}
+    target = body.get("Target", "")
+    parts = target[len("ecs:"):].split("_") if target.startswith("ecs:") else []
+    t = sc.get("tasks", {}).get(parts[1]) if len(parts) == 3 and parts[0] == CLUSTER else None
+    names = (t or {}).get("containers", ["xray", "backend-flask"])
+    if not t or t["lastStatus"] != "RUNNING" or parts[2] not in [f"{parts[1]}-{i + 1000}" for i in range(len(names))]:
+        return 400, {"__type": "TargetNotConnected", "message": f"{target} is not connected."}
+    params = body.get("Parameters", {})
+    sid = f"cruddur-deployer-{next(SESSIONS):017x}"
+    token = f"token-{sid}"
+    port = {"host": params["host"][0], "portNumber": params["portNumber"][0]}
+    url = peer().register(sid, token, None, target, sc.get("dataChannel", {}), port=port)
+    return 200, {"SessionId": sid, "StreamUrl": url, "TokenValue": token}
 
 
 def task(tid, t):
@@ -77,6 +106,12 @@ class Handler(BaseHTTPRequestHandler):
         with open(SCENARIO) as f:
             sc = json.load(f)
         tasks = sc.get("tasks", {})
+        if op == "StartSession":
+            return self.reply(*start_session(body, sc))
+        if op == "TerminateSession":
+            with open(SCENARIO + ".ssm_calls", "a") as f:
+                f.write(json.dumps({"op": "TerminateSession", **body}) + "\n")
+            return self.reply(200, {"SessionId": body.get("SessionId")})
         if op == "DescribeServices":
             svc = {"serviceName": body["services"][0], "status": "ACTIVE", "desiredCount": 1, "runningCount": 1,
                    "pendingCount": 0, "taskDefinition": td_arn("backend-flask"),

@@ -232,16 +232,19 @@ class Session:
             self.conn.send(ws_server.BINARY, encode("start_publication", 0, 0, 0, b""))
         self.shell()
 
-    def handshake(self):
+    def handshake(self, session_type="InteractiveCommands", properties=None):
+        properties = {"commands": self.info["command"]} if properties is None else properties
         actions = [{"ActionType": "SessionType", "ActionParameters": {
-            "SessionType": "InteractiveCommands", "Properties": {"commands": self.info["command"]}}}]
+            "SessionType": session_type, "Properties": properties}}]
         if self.sc.get("kmsKeyId"):
             actions.append({"ActionType": "KMSEncryption", "ActionParameters": {"KMSKeyId": self.sc["kmsKeyId"]}})
-        self.send_stream(P_HS_REQ, json.dumps({"AgentVersion": "3.3.40.0", "RequestedClientActions": actions}).encode())
+        agent_version = self.sc.get("agentVersion", "3.3.40.0")
+        self.send_stream(P_HS_REQ, json.dumps({"AgentVersion": agent_version, "RequestedClientActions": actions}).encode())
         resp = json.loads(self.reply(P_HS_RESP) or b"null")
         self.log(event="handshake_response", response=resp)
         if not resp:
             return False
+        self.client_version = resp.get("ClientVersion", "")
         for action in resp["ProcessedClientActions"]:
             if action["ActionStatus"] != 1:
                 return False
@@ -341,8 +344,10 @@ class Peer:
         self.sessions, self.events = {}, events
         self.port = ws_server.serve(self.accept)
 
-    def register(self, sid, token, command, target, scenario):
-        self.sessions[sid] = {"token": token, "command": command, "target": target, "scenario": scenario}
+    def register(self, sid, token, command, target, scenario, port=None):
+        """port: {"host", "portNumber"} for a port-forwarding session (ssm_port.py)."""
+        self.sessions[sid] = {"token": token, "command": command, "target": target, "scenario": scenario,
+                              "port": port}
         return f"ws://127.0.0.1:{self.port}/v1/data-channel/{sid}?role=publish_subscribe&cell-number=AAEAAQ"
 
     def accept(self, conn):
@@ -363,7 +368,11 @@ class Peer:
                                     "keys": sorted(opening)}) + "\n")
             if not ok:
                 return conn.close()
-            Session(conn, sid, info, self.events).run()
+            if info.get("port"):
+                import ssm_port
+                ssm_port.PortSession(conn, sid, info, self.events).run()
+            else:
+                Session(conn, sid, info, self.events).run()
         except (ws_server.Closed, OSError, ValueError) as e:
             with open(self.events, "a") as f:
                 f.write(json.dumps({"event": "error", "detail": repr(e)}) + "\n")
