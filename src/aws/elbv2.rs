@@ -101,49 +101,6 @@ impl Elbv2 {
         Ok(self.target_group(name).await?.map(|t| t.arn))
     }
 
-    pub async fn target_group(&self, name: &str) -> Result<Option<TargetGroup>> {
-        match self.client.describe_target_groups().names(name).send().await {
-            Ok(out) => Ok(out.target_groups().first().map(|t| TargetGroup {
-                arn: t.target_group_arn().unwrap_or_default().to_string(),
-                port: t.port().unwrap_or_default(),
-                ip_targets: t.target_type().is_some_and(|k| k.as_str() == "ip"),
-                load_balancers: t.load_balancer_arns().to_vec(),
-                health: HealthCheck {
-                    path: t.health_check_path().unwrap_or_default().to_string(),
-                    interval: t.health_check_interval_seconds().unwrap_or_default(),
-                    timeout: t.health_check_timeout_seconds().unwrap_or_default(),
-                    healthy_threshold: t.healthy_threshold_count().unwrap_or_default(),
-                    unhealthy_threshold: t.unhealthy_threshold_count().unwrap_or_default(),
-                },
-            })),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_target_group_not_found_exception()) => Ok(None),
-            Err(e) => Err(call_error("elbv2:DescribeTargetGroups", name, e)),
-        }
-    }
-
-    /// The ARNs of every target group whose name starts with `prefix`
-    /// (DescribeTargetGroups pages with Marker, at most 400 a page).
-    pub async fn target_groups_named(&self, prefix: &str) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .describe_target_groups()
-                .set_marker(marker.take())
-                .send()
-                .await
-                .map_err(|e| call_error("elbv2:DescribeTargetGroups", &format!("{prefix}*"), e))?;
-            let named =
-                page.target_groups().iter().filter(|t| t.target_group_name().is_some_and(|n| n.starts_with(prefix)));
-            out.extend(named.filter_map(|t| t.target_group_arn()).map(str::to_string));
-            match page.next_marker() {
-                Some(next) if !next.is_empty() => marker = Some(next.to_string()),
-                _ => return Ok(out),
-            }
-        }
-    }
-
     /// Creating a target group that exists with the same settings returns it (AWS).
     pub async fn create_target_group(&self, spec: &TargetGroupSpec, tags: &Tags) -> Result<String> {
         let out = self

@@ -1,4 +1,5 @@
-//! Calls made one per service (DescribeServices, DeleteService), a few at a time.
+//! Calls made one per service or resource (DescribeServices, DeleteService,
+//! DescribeTargetGroupAttributes), a few at a time.
 
 use std::future::Future;
 
@@ -14,6 +15,13 @@ use crate::error::Result;
 /// account share; five at a time keeps cruddur's burst small, and the SDK's standard
 /// retry absorbs what is left.
 pub const ECS_CALLS_IN_FLIGHT: usize = 5;
+
+/// The same for Elastic Load Balancing calls made one per target group or rule
+/// (DescribeTargetGroupAttributes): ELB throttles each account's calls per Region
+/// with token buckets (40 tokens for the Describe* calls, shared with everything
+/// else of the account) and refuses with `ThrottlingException`, "Rate exceeded"
+/// ("Request throttling for the Elastic Load Balancing API", ELB user guide).
+pub const ELBV2_CALLS_IN_FLIGHT: usize = 5;
 
 /// `call` for each item, at most `limit` at once; the results in the items' order. The
 /// first error is returned and the calls not started yet are not made.

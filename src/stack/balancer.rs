@@ -3,13 +3,14 @@
 //! with a rule per service `host` / `paths` and the `default = true` service as its
 //! default (see `stack::routes`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use futures_util::future::try_join_all;
 
 use crate::aws::elbv2::{name_of, LoadBalancer, TargetGroupSpec};
 use crate::aws::elbv2_listeners::{Action as Route, Listener, ListenerSpec};
+use crate::aws::fanout::{bounded, ELBV2_CALLS_IN_FLIGHT};
 use crate::error::Result;
 use crate::stack::listener_rules::ServiceRules;
 use crate::stack::network::Network;
@@ -49,48 +50,71 @@ impl TargetGroups {
 }
 
 pub async fn target_groups(run: &Run<'_>, vpc: &str) -> Result<TargetGroups> {
-    let project = run.spec.project;
+    let (project, elb) = (run.spec.project, &run.aws.elbv2);
     let staged = project.web_services().filter(|s| !s.deploy.strategy.is_rolling());
-    let wanted = project.web_services().map(|s| (s, run.spec.target_group(s, vpc), false)).chain(staged.map(|s| {
-        let mut spec = run.spec.target_group(s, vpc);
-        spec.name = s.alternate_target_group();
-        (s, spec, true)
-    }));
-    let found = try_join_all(wanted.map(|(service, spec, alternate)| async move {
-        let (elb, t) = (&run.aws.elbv2, Instant::now());
-        let name = &spec.name;
-        let arn = match elb.target_group(name).await? {
-            None => {
-                let mut arn = format!("(new target group {name})");
-                if run.apply() {
-                    arn = elb.create_target_group(&spec, &run.spec.tags).await?;
-                    elb.set_deregistration_delay(&arn, spec.deregistration_delay).await?;
-                }
-                let mut details = vec![format!(
-                    "ip, HTTP {}, health check {}, deregistration delay {} s",
-                    spec.port, spec.health, spec.deregistration_delay
-                )];
-                if alternate {
-                    details.push(format!("{}'s alternate: ECS moves a new version's traffic to it", service.name));
-                }
-                run.report.record("target-group", name, Action::Create, details, t);
-                arn
-            }
-            Some(tg) => {
-                let mut details = Vec::new();
-                if tg.health != spec.health {
-                    details.push(format!("health check {} -> {}", tg.health, spec.health));
-                    if run.apply() {
-                        elb.set_health_check(&tg.arn, &spec).await?;
+    let wanted: Vec<_> = project
+        .web_services()
+        .map(|s| (s, run.spec.target_group(s, vpc), false))
+        .chain(staged.map(|s| {
+            let mut spec = run.spec.target_group(s, vpc);
+            spec.name = s.alternate_target_group();
+            (s, spec, true)
+        }))
+        .collect();
+    // What exists, in three reads whatever the number of services: one listing of
+    // the target groups, then their tags (20 a call) beside their attributes (one
+    // call each, a few at a time).
+    let t = Instant::now();
+    let names: BTreeSet<String> = wanted.iter().map(|(_, spec, _)| spec.name.clone()).collect();
+    let existing = elb.target_groups_by_name(&names).await?;
+    let arns: Vec<String> = existing.values().map(|tg| tg.arn.clone()).collect();
+    let (mut tags, delays) = tokio::try_join!(
+        elb.tags(&arns),
+        bounded(arns.clone(), ELBV2_CALLS_IN_FLIGHT, |arn| async move { elb.deregistration_delay(&arn).await }),
+    )?;
+    let mut delays: BTreeMap<String, Option<i32>> = arns.into_iter().zip(delays).collect();
+    let found = try_join_all(wanted.into_iter().map(|(service, spec, alternate)| {
+        let tg = existing.get(&spec.name).cloned();
+        let have = tg.as_ref().map(|tg| (tags.remove(&tg.arn).unwrap_or_default(), delays.remove(&tg.arn).flatten()));
+        async move {
+            let name = &spec.name;
+            let arn = match (tg, have) {
+                (Some(tg), Some((tags, delay))) => {
+                    let mut details = Vec::new();
+                    if tg.health != spec.health {
+                        details.push(format!("health check {} -> {}", tg.health, spec.health));
+                        if run.apply() {
+                            elb.set_health_check(&tg.arn, &spec).await?;
+                        }
                     }
+                    deregistration_delay(run, &tg.arn, delay, &spec, &mut details).await?;
+                    let arn = &tg.arn;
+                    run.retag(arn, &tags, &mut details, |tags| async move {
+                        elb.tag(std::slice::from_ref(arn), &tags).await
+                    })
+                    .await?;
+                    run.report.settle("target-group", name, details, t);
+                    tg.arn
                 }
-                deregistration_delay(run, &tg.arn, &spec, &mut details).await?;
-                tag_if_missing(run, &tg.arn, &mut details).await?;
-                run.report.settle("target-group", name, details, t);
-                tg.arn
-            }
-        };
-        Ok::<_, crate::error::Error>((service.name.clone(), arn, alternate))
+                _ => {
+                    let mut arn = format!("(new target group {name})");
+                    if run.apply() {
+                        arn = elb.create_target_group(&spec, &run.spec.tags).await?;
+                        elb.set_deregistration_delay(&arn, spec.deregistration_delay).await?;
+                    }
+                    let mut details = vec![format!(
+                        "ip, HTTP {}, health check {}, deregistration delay {} s",
+                        spec.port, spec.health, spec.deregistration_delay
+                    )];
+                    if alternate {
+                        details.push(format!("{}'s alternate: ECS moves a new version's traffic to it", service.name));
+                    }
+                    run.report.record("target-group", name, Action::Create, details, t);
+                    arn
+                }
+            };
+            Ok::<_, crate::error::Error>((service.name.clone(), arn, alternate))
+        }
     }))
     .await?;
     let mut tgs = TargetGroups::default();
@@ -108,10 +132,10 @@ pub async fn target_groups(run: &Run<'_>, vpc: &str) -> Result<TargetGroups> {
 async fn deregistration_delay(
     run: &Run<'_>,
     arn: &str,
+    have: Option<i32>,
     spec: &TargetGroupSpec,
     details: &mut Vec<String>,
 ) -> Result<()> {
-    let have = run.aws.elbv2.deregistration_delay(arn).await?;
     if have != Some(spec.deregistration_delay) {
         let was = have.map_or("unset".to_string(), |s| format!("{s} s"));
         details.push(format!("deregistration delay {was} -> {} s", spec.deregistration_delay));
