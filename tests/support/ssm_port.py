@@ -28,6 +28,14 @@ SYN, FIN, PSH, NOP = 0, 1, 2, 3
 PAYLOAD = 1024
 
 
+def dial(dest):
+    """HOST:PORT as the agent dials it (Go's net.Dial: TCP_NODELAY on)."""
+    sock = socket.create_connection(dest, timeout=5)
+    sock.settimeout(None)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 def version(v):
     try:
         return tuple(int(p) for p in v.split("."))
@@ -114,8 +122,7 @@ class PortSession(ssm_peer.Session):
                 self.done = True
                 return self.conn.drop()
             try:
-                sock = socket.create_connection(self.dest, timeout=5)
-                sock.settimeout(None)
+                sock = dial(self.dest)
             except OSError as e:
                 self.log(event="connect_error", sid=sid, detail=str(e))
                 self.send_stream(P_FLAG, struct.pack(">I", CONNECT_TO_PORT_ERROR))
@@ -165,8 +172,7 @@ class PortSession(ssm_peer.Session):
 
     def dial_basic(self):
         try:
-            sock = socket.create_connection(self.dest, timeout=5)
-            sock.settimeout(None)
+            sock = dial(self.dest)
         except OSError as e:
             self.log(event="connect_error", detail=str(e))
             return
