@@ -119,8 +119,7 @@ pub async fn converge(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGrou
     let lb_arn = lb.map_or_else(|| format!("(new load balancer {})", project.load_balancer), |l| l.arn.clone());
     for service in web {
         if !watched(service) {
-            let t = (&found, Instant::now());
-            remove(run, service, &base, t).await?;
+            remove(run, service, &base, &found, Instant::now()).await?;
             continue;
         }
         for spec in wanted(&base, service, tgs, &lb_arn) {
@@ -154,7 +153,8 @@ async fn remove(
     run: &Run<'_>,
     service: &Service,
     base: &str,
-    (found, t): (&std::collections::BTreeMap<String, AlarmSpec>, Instant),
+    found: &std::collections::BTreeMap<String, AlarmSpec>,
+    t: Instant,
 ) -> Result<()> {
     for name in names(base, service).iter().filter(|n| found.contains_key(*n)) {
         let tags = run.aws.cloudwatch.tags(&alarm_arn(run, name)).await?;

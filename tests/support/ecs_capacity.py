@@ -16,14 +16,14 @@ does, and the sources:
 """
 
 import json
+import os
+import sys
 import threading
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ecs_answers import key_of, service_key, services_in  # noqa: E402
+
 BOTH = "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again."
-
-
-def _name(ref):
-    """A cluster or service name from a name or an ARN."""
-    return (ref or "").rsplit("/", 1)[-1]
 
 
 class EcsCapacity:
@@ -48,19 +48,15 @@ class EcsCapacity:
         if service != "ecs" or status != 200:
             return data
         request = json.loads(text or "{}")
-        cluster = _name(request.get("cluster") or "default")
         with self.lock:
-            if operation == "CreateService":
-                key = (cluster, request.get("serviceName"))
-                self.strategies[key] = [self._item(i) for i in request.get("capacityProviderStrategy") or []]
-            elif operation == "UpdateService" and "capacityProviderStrategy" in request:
-                key = (cluster, _name(request.get("service")))
-                self.strategies[key] = [self._item(i) for i in request["capacityProviderStrategy"]]
+            if operation == "CreateService" or (operation == "UpdateService" and "capacityProviderStrategy" in request):
+                items = request.get("capacityProviderStrategy") or []
+                self.strategies[service_key(operation, request)] = [self._item(i) for i in items]
             elif operation not in ("DescribeServices",):
                 return data
             body = json.loads(data)
-            for svc in body.get("services", []) + ([body["service"]] if "service" in body else []):
-                strategy = self.strategies.get((_name(svc.get("clusterArn")), svc.get("serviceName")))
+            for svc in services_in(body):
+                strategy = self.strategies.get(key_of(svc))
                 if strategy:
                     svc["capacityProviderStrategy"] = strategy
                     svc.pop("launchType", None)

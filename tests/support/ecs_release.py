@@ -21,15 +21,15 @@ does, and the sources:
 """
 
 import json
+import os
+import sys
 import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ecs_answers import key_of, service_key, services_in  # noqa: E402
 
 NEEDS_ADVANCED = "advancedConfiguration field is required for all loadBalancers when using a non-ROLLING deployment strategy"
 PAUSE_STAGES = "PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or PRODUCTION_TRAFFIC_SHIFT stages"
-
-
-def _name(ref):
-    """A cluster or service name from a name or an ARN."""
-    return (ref or "").rsplit("/", 1)[-1]
 
 
 class EcsRelease:
@@ -49,9 +49,8 @@ class EcsRelease:
         strategy = config.get("strategy", "ROLLING")
         lbs = request.get("loadBalancers")
         if lbs is None and operation == "UpdateService":
-            key = (_name(request.get("cluster") or "default"), _name(request.get("service")))
             with self.lock:
-                lbs = (self.kept.get(key) or {}).get("loadBalancers")
+                lbs = (self.kept.get(service_key(operation, request)) or {}).get("loadBalancers")
         if strategy != "ROLLING" and any("advancedConfiguration" not in lb for lb in lbs or []):
             return (400, "InvalidParameterException", NEEDS_ADVANCED)
         for hook in config.get("lifecycleHooks") or []:
@@ -67,20 +66,18 @@ class EcsRelease:
         if service != "ecs" or status != 200:
             return data
         request = json.loads(text or "{}")
-        cluster = _name(request.get("cluster") or "default")
+        fields = ("deploymentConfiguration", "deploymentController", "loadBalancers")
         with self.lock:
-            if operation == "CreateService":
-                key = (cluster, request.get("serviceName"))
-                self.kept[key] = {k: request[k] for k in ("deploymentConfiguration", "deploymentController", "loadBalancers") if k in request}
-            elif operation == "UpdateService":
-                key = (cluster, _name(request.get("service")))
-                kept = self.kept.setdefault(key, {})
-                kept.update({k: request[k] for k in ("deploymentConfiguration", "deploymentController", "loadBalancers") if k in request})
+            if operation in ("CreateService", "UpdateService"):
+                kept = self.kept.setdefault(service_key(operation, request), {})
+                if operation == "CreateService":
+                    kept.clear()
+                kept.update({k: request[k] for k in fields if k in request})
             elif operation != "DescribeServices":
                 return data
             body = json.loads(data)
-            for svc in body.get("services", []) + ([body["service"]] if "service" in body else []):
-                kept = self.kept.get((_name(svc.get("clusterArn")), svc.get("serviceName")))
+            for svc in services_in(body):
+                kept = self.kept.get(key_of(svc))
                 for field, value in (kept or {}).items():
                     svc[field] = value
             return json.dumps(body).encode()
