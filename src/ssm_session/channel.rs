@@ -61,7 +61,7 @@ pub struct Channel {
 }
 
 impl Channel {
-    pub fn new(sink: SplitSink<Ws, Message>, kms: Option<KmsContext>) -> Channel {
+    fn new(sink: SplitSink<Ws, Message>, kms: Option<KmsContext>) -> Channel {
         Channel {
             sink,
             out: Outgoing::default(),

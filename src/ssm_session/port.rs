@@ -71,11 +71,19 @@ enum Local {
 }
 
 struct Conn {
-    to_local: mpsc::UnboundedSender<Vec<u8>>,
-    /// The agent closed the stream (FIN): the local connection is being closed.
-    remote_closed: bool,
-    /// The local side ended (FIN sent, or DisconnectToPort).
+    /// To the local connection's writer; None once the agent closed the stream
+    /// (FIN): dropping the sender ends the writer, which shuts the connection down.
+    to_local: Option<mpsc::UnboundedSender<Vec<u8>>>,
+    /// The local side ended (FIN sent).
     local_closed: bool,
+}
+
+impl Conn {
+    fn send(&self, data: Vec<u8>) {
+        if let Some(to_local) = &self.to_local {
+            let _ = to_local.send(data);
+        }
+    }
 }
 
 pub async fn forward(pf: PortForward, ready: impl FnOnce(Mode)) -> Result<Stopped> {
@@ -219,7 +227,7 @@ impl Ports {
             self.send_chunks(&smux::encode(smux::SYN, sid, &[])).await?;
         }
         let (to_local, mut from_agent) = mpsc::unbounded_channel::<Vec<u8>>();
-        self.conns.insert(sid, Conn { to_local, remote_closed: false, local_closed: false });
+        self.conns.insert(sid, Conn { to_local: Some(to_local), local_closed: false });
         tokio::spawn(async move {
             while let Some(data) = from_agent.recv().await {
                 if write.write_all(&data).await.is_err() {
@@ -248,7 +256,7 @@ impl Ports {
 
     async fn local_data(&mut self, sid: u32, data: Vec<u8>) -> Result<()> {
         match self.mode {
-            Some(Mode::Multiplexed { .. }) if self.conns.get(&sid).is_some_and(|c| !c.remote_closed) => {
+            Some(Mode::Multiplexed { .. }) if self.conns.get(&sid).is_some_and(|c| c.to_local.is_some()) => {
                 self.send_chunks(&smux::push(sid, &data)).await
             }
             Some(Mode::Basic) if self.conns.contains_key(&sid) => self.send_chunks(&data).await,
@@ -261,7 +269,7 @@ impl Ports {
         conn.local_closed = true;
         match self.mode {
             Some(Mode::Multiplexed { .. }) => {
-                if conn.remote_closed {
+                if conn.to_local.is_none() {
                     self.conns.remove(&sid);
                     return Ok(());
                 }
@@ -279,7 +287,7 @@ impl Ports {
     fn remote_data(&mut self, data: Vec<u8>) -> Result<()> {
         if self.mode == Some(Mode::Basic) {
             if let Some(conn) = self.conns.get(&0) {
-                let _ = conn.to_local.send(data);
+                conn.send(data);
             }
             return Ok(());
         }
@@ -287,25 +295,15 @@ impl Ports {
             match frame.cmd {
                 smux::PSH => {
                     if let Some(conn) = self.conns.get(&frame.sid) {
-                        let _ = conn.to_local.send(frame.data);
+                        conn.send(frame.data);
                     }
                 }
                 smux::FIN => {
-                    // The agent closed the stream: closing our sender ends the local
-                    // connection's writer, which shuts the connection down.
-                    let done = match self.conns.get_mut(&frame.sid) {
-                        Some(conn) => {
-                            conn.remote_closed = true;
-                            conn.local_closed
-                        }
-                        None => false,
-                    };
                     if let Some(conn) = self.conns.get_mut(&frame.sid) {
-                        let (closed, _) = mpsc::unbounded_channel();
-                        drop(std::mem::replace(&mut conn.to_local, closed));
-                    }
-                    if done {
-                        self.conns.remove(&frame.sid);
+                        conn.to_local = None;
+                        if conn.local_closed {
+                            self.conns.remove(&frame.sid);
+                        }
                     }
                 }
                 _ => {}
