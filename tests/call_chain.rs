@@ -35,16 +35,17 @@ fn calls_side_by_side_count_once_in_the_chain() {
         json!({"call": 3, "operation": "C", "start": 1.2}),
         json!({"call": 3, "end": 2.0}),
         json!({"call": 4, "operation": "D", "start": 2.1}),
-        json!({"call": 5, "operation": "E", "start": 2.1}),
+        json!({"call": 5, "operation": "E", "start": 2.1, "injected": "throttle"}),
         json!({"call": 6, "operation": "F", "start": 2.2}),
         json!({"call": 5, "end": 2.5}),
         json!({"call": 4, "end": 3.0}),
     ];
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
     std::fs::write(&log, text).unwrap();
-    assert_eq!(chain(&log, 0), json!({"calls": 5, "chain": 3, "path": ["A", "C", "E"]}));
+    // E was answered ThrottlingException by the proxy's token buckets: counted apart.
+    assert_eq!(chain(&log, 0), json!({"calls": 5, "throttled": 1, "chain": 3, "path": ["A", "C", "E"]}));
     // From a mark: only what came after it.
-    assert_eq!(chain(&log, 4), json!({"calls": 3, "chain": 2, "path": ["C", "E"]}));
+    assert_eq!(chain(&log, 4), json!({"calls": 3, "throttled": 1, "chain": 2, "path": ["C", "E"]}));
 }
 
 #[test]

@@ -68,7 +68,7 @@ start_moto() {
   MOTO_DIR=$(mktemp -d /tmp/cruddur-moto.XXXXXX)
   MOTO_LOG=${MOTO_LOG:-$MOTO_DIR/moto.log}
   MOTO_ECS_SERVICE_RUNNING=1 MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ACM_VALIDATION_WAIT=${MOTO_ACM_VALIDATION_WAIT:-2} \
-    "$VENV/bin/python" "$ROOT/tests/support/aws_server.py" --until-killed ${MOTO_LATENCY_MS:+--latency-ms "$MOTO_LATENCY_MS"} \
+    "$VENV/bin/python" "$ROOT/tests/support/aws_server.py" --until-killed ${MOTO_LATENCY_MS:+--latency-ms "$MOTO_LATENCY_MS"} ${MOTO_RULES:+--rules "$MOTO_RULES"} \
     ${MOTO_LATENCY_MS:+--log "$MOTO_DIR/calls.jsonl"} >"$MOTO_DIR/ready" 2>"$MOTO_LOG" </dev/null &
   MOTO_PID=$!
   local port=""

@@ -4,6 +4,8 @@
 //! also deletes its policies (Application Auto Scaling API Reference,
 //! DeregisterScalableTarget).
 
+use std::collections::HashMap;
+
 use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
     TargetTrackingScalingPolicyConfiguration,
@@ -84,6 +86,31 @@ impl AutoScaling {
             }
         }
         Ok(None)
+    }
+
+    /// The scalable targets of these resources, by resource id: one paged
+    /// DescribeScalableTargets for up to 50 of them (its page holds 50), so that
+    /// `up` and `plan` read every service's target at once, not one per service.
+    pub async fn targets(&self, resources: &[String]) -> Result<HashMap<String, Target>> {
+        let mut found = HashMap::new();
+        for chunk in resources.chunks(50) {
+            let mut pages = self
+                .client
+                .describe_scalable_targets()
+                .service_namespace(ServiceNamespace::Ecs)
+                .scalable_dimension(DIMENSION)
+                .set_resource_ids(Some(chunk.to_vec()))
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page
+                    .map_err(|e| call_error("application-autoscaling:DescribeScalableTargets", &chunk.join(","), e))?;
+                for t in page.scalable_targets() {
+                    found.insert(t.resource_id().to_string(), Target { min: t.min_capacity(), max: t.max_capacity() });
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Registers the target, or changes its range.

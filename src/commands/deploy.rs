@@ -224,9 +224,19 @@ async fn roll_out(
     mut plan: Vec<PlannedCall>,
     target: &Target,
 ) -> Result<()> {
+    // Each service's registration (ListTaskDefinitions, DescribeTaskDefinition, maybe
+    // RegisterTaskDefinition) is its own: a few services at once, not one after
+    // another (`bin/bench scale`: 40 services made a chain of 80 calls).
+    let registered = bounded(prepared, ECS_CALLS_IN_FLIGHT, |p| async move {
+        let mut calls = Vec::new();
+        let step = register_step(ctx, aws, p, &mut calls).await?;
+        Ok((p, step, calls))
+    })
+    .await?;
     let mut steps = Vec::new();
-    for p in prepared {
-        if let Some((update, extra)) = register_step(ctx, aws, p, &mut plan).await? {
+    for (p, step, calls) in registered {
+        plan.extend(calls);
+        if let Some((update, extra)) = step {
             steps.push((p, update, extra));
         }
     }

@@ -5,9 +5,10 @@
 //! cruddur made is deregistered (its policies with it) once cruddur.toml has no
 //! `scaling` for the service; a scaler made by hand is left alone.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
-use crate::aws::autoscaling::{resource_id, Policy};
+use crate::aws::autoscaling::{resource_id, Policy, Target};
 use crate::config::scaling::{Metric, Scaling};
 use crate::config::Service;
 use crate::error::Result;
@@ -25,6 +26,21 @@ pub fn request_label(alb_arn: &str, tg_arn: &str) -> Option<String> {
     let alb = alb_arn.split_once(":loadbalancer/")?.1;
     let tg = tg_arn.rsplit_once(':')?.1;
     (alb.starts_with("app/") && tg.starts_with("targetgroup/")).then(|| format!("{alb}/{tg}"))
+}
+
+/// The scalable targets of the services that exist (as the preflight read them),
+/// by ECS name: one read for all of them, none when no service exists yet.
+pub async fn targets(run: &Run<'_>, existing: &[&Service]) -> Result<HashMap<String, Target>> {
+    if existing.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let cluster = &run.spec.project.cluster;
+    let ids: Vec<String> = existing.iter().map(|s| resource_id(cluster, &s.ecs_name)).collect();
+    let mut found = run.aws.autoscaling.targets(&ids).await?;
+    Ok(existing
+        .iter()
+        .filter_map(|s| Some((s.ecs_name.clone(), found.remove(&resource_id(cluster, &s.ecs_name))?)))
+        .collect())
 }
 
 fn wanted(service: &Service, scaling: &Scaling, label: Option<&str>) -> Vec<Policy> {
@@ -48,8 +64,15 @@ fn describe(p: &Policy) -> String {
 }
 
 /// Converges one service's scaler. `exists`: the ECS service is there (a plan for
-/// a new service reads nothing). `label`: ALBRequestCountPerTarget's resource label.
-pub async fn converge(run: &Run<'_>, service: &Service, exists: bool, label: Option<&str>) -> Result<()> {
+/// a new service reads nothing). `registered`: its scalable target, as `targets`
+/// read it for every service at once. `label`: ALBRequestCountPerTarget's resource label.
+pub async fn converge(
+    run: &Run<'_>,
+    service: &Service,
+    exists: bool,
+    registered: Option<Target>,
+    label: Option<&str>,
+) -> Result<()> {
     let t = Instant::now();
     let (aws, project) = (run.aws, run.spec.project);
     let resource = resource_id(&project.cluster, &service.ecs_name);
@@ -58,7 +81,7 @@ pub async fn converge(run: &Run<'_>, service: &Service, exists: bool, label: Opt
         if !exists {
             return Ok(());
         }
-        if aws.autoscaling.target(&resource).await?.is_none() {
+        if registered.is_none() {
             return Ok(());
         }
         let ours = aws.autoscaling.policies(&resource).await?.iter().any(|p| p.name.starts_with("cruddur-"));
@@ -73,13 +96,9 @@ pub async fn converge(run: &Run<'_>, service: &Service, exists: bool, label: Opt
     };
     let want = wanted(service, scaling, label);
     let range = format!("{}..{} tasks", scaling.min, scaling.max);
-    let (target, have) = if exists {
-        match aws.autoscaling.target(&resource).await? {
-            Some(target) => (Some(target), aws.autoscaling.policies(&resource).await?),
-            None => (None, Vec::new()),
-        }
-    } else {
-        (None, Vec::new())
+    let (target, have) = match registered.filter(|_| exists) {
+        Some(target) => (Some(target), aws.autoscaling.policies(&resource).await?),
+        None => (None, Vec::new()),
     };
     let mut details = Vec::new();
     let register = match &target {

@@ -54,13 +54,17 @@ pub async fn services(run: &Run<'_>, stack: &Stack<'_>) -> Result<()> {
             s.name
         );
     }
-    // ECS calls, a few services at a time (ECS throttles each account and Region).
+    // The scalable targets of the services that exist, in one read; then ECS calls,
+    // a few services at a time (ECS throttles each account and Region).
+    let existing: Vec<&Service> =
+        run.spec.project.services.values().filter(|s| stack.live.iter().any(|l| l.name == s.ecs_name)).collect();
+    let scalers = &scaling::targets(run, &existing).await?;
     bounded(run.spec.project.services.values(), ECS_CALLS_IN_FLIGHT, |s| async move {
         let release = ReleaseStack::new(run, tgs, stack.rules.get(&s.name));
         let found = stack.live.iter().find(|l| l.name == s.ecs_name).cloned();
         let exists = service(run, s, found, net, &release, target).await?;
         let label = alb.zip(tgs.get(&s.name)).and_then(|(alb, tg)| scaling::request_label(alb, tg));
-        scaling::converge(run, s, exists, label.as_deref()).await
+        scaling::converge(run, s, exists, scalers.get(&s.ecs_name).cloned(), label.as_deref()).await
     })
     .await?;
     Ok(())

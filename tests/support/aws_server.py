@@ -46,6 +46,7 @@ their request body ("body"), for tests that assert on what reached AWS.
 {"behaviour": "logs-live-tail", "update_seconds": U, "session_seconds": S}
 (tests/support/logs_live_tail.py: StartLiveTail answered as a stream that stays
 open, pushes what is ingested after the session started, and times out).
+{"behaviour": "throttle", "buckets": [...]} (tests/support/throttle.py: AWS's request rates, token buckets).
 A rule with "page_size": N (and no "respond") answers a list or describe call in pages
 of N items with tokens of the proxy's own, "empty_pages": true adding an empty page
 with a token before each: see tests/support/paging.py, whose PAGED names the calls.
@@ -69,6 +70,7 @@ from dynamodb_creating import DynamodbCreating  # noqa: E402
 from ecs_capacity import EcsCapacity  # noqa: E402
 from ecs_release import EcsRelease  # noqa: E402
 from logs_live_tail import LogsLiveTail  # noqa: E402
+from throttle import Throttle  # noqa: E402
 
 BEHAVIOURS = {
     "ecs-lifecycle": EcsLifecycle,
@@ -77,6 +79,7 @@ BEHAVIOURS = {
     "ecs-capacity": EcsCapacity,
     "ecs-release": EcsRelease,
     "logs-live-tail": LogsLiveTail,
+    "throttle": Throttle,
 }
 import paging
 
@@ -314,6 +317,10 @@ def make_handler(moto_port, rules, log_path, latency):
                 by = {"route53": "route53-exact", "dynamodb": "dynamodb-creating"}.get(service, default)
                 rule = {"name": by, "respond": dict(zip(("status", "code", "message"), refused))}
                 entry["injected"] = by
+            throttle = rules.behaviour("throttle")
+            over = throttle.before(service, operation, text) if throttle and rule is None else None
+            if over:
+                rule, entry["injected"] = {"name": "throttle", "respond": dict(zip(("status", "code", "message"), over))}, "throttle"
             live = rules.behaviour("logs-live-tail")
             if live and rule is None and refused is None and live.handles(service, operation):
                 entry["injected"] = "logs-live-tail"

@@ -5,9 +5,10 @@ Usage: call_chain.py LOG [--from N] [--json]
 LOG is the proxy's --log file: a line per call {"call", "operation", "start", ...}
 and a line {"call", "end"} when its answer was sent. --from N reads the calls
 after the first N lines (a mark taken before the command). Prints the number of
-calls, the longest chain of calls made one after another (each starting after the
-one before it ended), and that chain's calls by name; with --json, one object
-{"calls", "chain", "path"}.
+calls (and how many of them the proxy's token buckets throttled, when any), the
+longest chain of calls made one after another (each starting after the one before
+it ended), and that chain's calls by name; with --json, one object {"calls",
+"throttled", "chain", "path"}.
 
 What a user waits for is the longest chain: against a real region every call of
 it costs a round trip (20-100 ms), while calls made side by side cost one.
@@ -17,10 +18,25 @@ import json
 import sys
 
 
+def entries(path, skip=0):
+    with open(path) as f:
+        return f.read().splitlines()[skip:]
+
+
+def throttled(path, skip=0):
+    """How many calls after `skip` lines were answered ThrottlingException by the proxy."""
+    count = 0
+    for line in entries(path, skip):
+        try:
+            count += json.loads(line).get("injected") == "throttle"
+        except ValueError:
+            continue
+    return count
+
+
 def read(path, skip=0):
     """The calls of the log after `skip` lines, as (start, end, operation), by start."""
-    with open(path) as f:
-        lines = f.read().splitlines()[skip:]
+    lines = entries(path, skip)
     calls, ends = {}, {}
     for line in lines:
         try:
@@ -60,10 +76,12 @@ def main():
     skip = int(args[args.index("--from") + 1]) if "--from" in args else 0
     calls = read(args[0], skip)
     path = longest_chain(calls)
+    refused = throttled(args[0], skip)
     if "--json" in args:
-        print(json.dumps({"calls": len(calls), "chain": len(path), "path": path}))
+        print(json.dumps({"calls": len(calls), "throttled": refused, "chain": len(path), "path": path}))
     else:
-        print(f"{len(calls)} calls, longest chain {len(path)}: {' > '.join(path)}")
+        note = f" ({refused} throttled)" if refused else ""
+        print(f"{len(calls)} calls{note}, longest chain {len(path)}: {' > '.join(path)}")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,10 @@ lock = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
+    # Keep-alive, as a collector does: the exporter sends its batches over one
+    # connection instead of opening one per batch.
+    protocol_version = "HTTP/1.1"
+
     def do_GET(self):
         body = str(received).encode()
         self.send_response(200 if self.path == "/count" else 404)
@@ -46,6 +50,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path != "/v1/traces" or self.headers.get("Content-Type") != "application/x-protobuf":
             print(json.dumps({"refused": self.path, "content_type": self.headers.get("Content-Type")}), flush=True)
             self.send_response(404)
+            self.send_header("Content-Length", "0")
             self.end_headers()
             return
         request = ExportTraceServiceRequest()
