@@ -19,7 +19,8 @@ bench_scale() {
   done
 }
 
-# bench_scale_project DIR N: the generated project.
+# bench_scale_project CRUDDUR DIR N: the generated project (init writes the domain
+# line commented out, gives web01 the domain and every other web service a host).
 bench_scale_project() {
   local c=$1 dir=$2 n=$3 workers web i args=()
   workers=$((n / 4))
@@ -31,11 +32,8 @@ bench_scale_project() {
 import re, sys
 path = sys.argv[1]
 text = open(path).read()
-text = re.sub(r'(?m)^#? ?domain = .*$', 'domain = "example.com"', text, count=1)
-if 'domain = "example.com"' not in text:
-    text = text.replace("[project]\n", '[project]\ndomain = "example.com"\n', 1)
+text = re.sub(r'(?m)^# domain = .*$', 'domain = "example.com"', text, count=1)
 def table(m):
-    # init gives web01 the domain and every other web service a host of its own.
     return m.group(0) + f'image = "registry.example.com/scale/{m.group(1)}:v1"\n'
 text = re.sub(r'(?m)^\[services\.([a-z0-9]+)\]\n', table, text)
 open(path, "w").write(text)

@@ -71,21 +71,7 @@ impl AutoScaling {
     }
 
     pub async fn target(&self, resource: &str) -> Result<Option<Target>> {
-        let mut pages = self
-            .client
-            .describe_scalable_targets()
-            .service_namespace(ServiceNamespace::Ecs)
-            .scalable_dimension(DIMENSION)
-            .resource_ids(resource)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| call_error("application-autoscaling:DescribeScalableTargets", resource, e))?;
-            if let Some(t) = page.scalable_targets().iter().find(|t| t.resource_id() == resource) {
-                return Ok(Some(Target { min: t.min_capacity(), max: t.max_capacity() }));
-            }
-        }
-        Ok(None)
+        Ok(self.targets(&[resource.to_string()]).await?.remove(resource))
     }
 
     /// The scalable targets of these resources, by resource id: one paged

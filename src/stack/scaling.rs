@@ -29,18 +29,13 @@ pub fn request_label(alb_arn: &str, tg_arn: &str) -> Option<String> {
 }
 
 /// The scalable targets of the services that exist (as the preflight read them),
-/// by ECS name: one read for all of them, none when no service exists yet.
+/// by resource id: one read for all of them, none when no service exists yet.
 pub async fn targets(run: &Run<'_>, existing: &[&Service]) -> Result<HashMap<String, Target>> {
     if existing.is_empty() {
         return Ok(HashMap::new());
     }
-    let cluster = &run.spec.project.cluster;
-    let ids: Vec<String> = existing.iter().map(|s| resource_id(cluster, &s.ecs_name)).collect();
-    let mut found = run.aws.autoscaling.targets(&ids).await?;
-    Ok(existing
-        .iter()
-        .filter_map(|s| Some((s.ecs_name.clone(), found.remove(&resource_id(cluster, &s.ecs_name))?)))
-        .collect())
+    let ids: Vec<String> = existing.iter().map(|s| resource_id(&run.spec.project.cluster, &s.ecs_name)).collect();
+    run.aws.autoscaling.targets(&ids).await
 }
 
 fn wanted(service: &Service, scaling: &Scaling, label: Option<&str>) -> Vec<Policy> {
@@ -64,18 +59,19 @@ fn describe(p: &Policy) -> String {
 }
 
 /// Converges one service's scaler. `exists`: the ECS service is there (a plan for
-/// a new service reads nothing). `registered`: its scalable target, as `targets`
-/// read it for every service at once. `label`: ALBRequestCountPerTarget's resource label.
+/// a new service reads nothing). `scalers`: the scalable targets as `targets` read
+/// them for every service at once. `label`: ALBRequestCountPerTarget's resource label.
 pub async fn converge(
     run: &Run<'_>,
     service: &Service,
     exists: bool,
-    registered: Option<Target>,
+    scalers: &HashMap<String, Target>,
     label: Option<&str>,
 ) -> Result<()> {
     let t = Instant::now();
     let (aws, project) = (run.aws, run.spec.project);
     let resource = resource_id(&project.cluster, &service.ecs_name);
+    let registered = scalers.get(&resource).cloned();
     let name = &service.ecs_name;
     let Some(scaling) = &service.scaling else {
         if !exists {

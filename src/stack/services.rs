@@ -64,7 +64,7 @@ pub async fn services(run: &Run<'_>, stack: &Stack<'_>) -> Result<()> {
         let found = stack.live.iter().find(|l| l.name == s.ecs_name).cloned();
         let exists = service(run, s, found, net, &release, target).await?;
         let label = alb.zip(tgs.get(&s.name)).and_then(|(alb, tg)| scaling::request_label(alb, tg));
-        scaling::converge(run, s, exists, scalers.get(&s.ecs_name).cloned(), label.as_deref()).await
+        scaling::converge(run, s, exists, scalers, label.as_deref()).await
     })
     .await?;
     Ok(())

@@ -18,26 +18,12 @@ import json
 import sys
 
 
-def entries(path, skip=0):
-    with open(path) as f:
-        return f.read().splitlines()[skip:]
-
-
-def throttled(path, skip=0):
-    """How many calls after `skip` lines were answered ThrottlingException by the proxy."""
-    count = 0
-    for line in entries(path, skip):
-        try:
-            count += json.loads(line).get("injected") == "throttle"
-        except ValueError:
-            continue
-    return count
-
-
 def read(path, skip=0):
-    """The calls of the log after `skip` lines, as (start, end, operation), by start."""
-    lines = entries(path, skip)
-    calls, ends = {}, {}
+    """The calls of the log after `skip` lines, as (start, end, operation) by start,
+    and how many of them the proxy answered ThrottlingException (its token buckets)."""
+    with open(path) as f:
+        lines = f.read().splitlines()[skip:]
+    calls, ends, throttled = {}, {}, 0
     for line in lines:
         try:
             entry = json.loads(line)
@@ -45,10 +31,11 @@ def read(path, skip=0):
             continue
         if "operation" in entry and "start" in entry:
             calls[entry["call"]] = entry
+            throttled += entry.get("injected") == "throttle"
         elif "end" in entry:
             ends[entry["call"]] = entry["end"]
     out = [(c["start"], ends[n], c["operation"]) for n, c in calls.items() if n in ends]
-    return sorted(out)
+    return sorted(out), throttled
 
 
 def longest_chain(calls):
@@ -74,9 +61,8 @@ def longest_chain(calls):
 def main():
     args = sys.argv[1:]
     skip = int(args[args.index("--from") + 1]) if "--from" in args else 0
-    calls = read(args[0], skip)
+    calls, refused = read(args[0], skip)
     path = longest_chain(calls)
-    refused = throttled(args[0], skip)
     if "--json" in args:
         print(json.dumps({"calls": len(calls), "throttled": refused, "chain": len(path), "path": path}))
     else:

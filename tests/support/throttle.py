@@ -53,7 +53,6 @@ class Throttle:
     def __init__(self):
         self.lock = threading.Lock()
         self.buckets = []
-        self.throttled = 0
 
     def configure(self, entry):
         with self.lock:
@@ -64,8 +63,5 @@ class Throttle:
         with self.lock:
             for bucket in self.buckets:
                 if bucket.matches(service, operation):
-                    if bucket.take():
-                        return None
-                    self.throttled += 1
-                    return (400, "ThrottlingException", "Rate exceeded")
+                    return None if bucket.take() else (400, "ThrottlingException", "Rate exceeded")
         return None
