@@ -220,20 +220,20 @@ impl Project {
 
     /// `/cruddur/backend-flask/`, or `/cruddur/staging/backend-flask/` in an environment.
     pub fn ssm_prefix(&self, service: &Service) -> String {
-        match &self.env {
-            None => format!("/{}/{}/", self.name, service.ecs_name),
-            Some(env) => format!("/{}/{env}/{}/", self.name, service.ecs_name),
-        }
+        format!("{}{}/", self.ssm_root(), service.ecs_name)
+    }
+
+    /// What every service's prefix is under: `/cruddur/` (`/cruddur/staging/`).
+    pub fn ssm_root(&self) -> String {
+        self.env.as_ref().map_or(format!("/{}/", self.name), |env| format!("/{}/{env}/", self.name))
     }
 
     /// `<ecs-name>.env` (`<ecs-name>.<env>.env` in an environment) next to
     /// cruddur.toml: what generate-env writes, and where `local up`, `up` and
     /// `secrets push` look for secret values.
     pub fn env_file(&self, service: &Service) -> PathBuf {
-        match &self.env {
-            None => self.root.join(format!("{}.env", service.ecs_name)),
-            Some(env) => self.root.join(format!("{}.{env}.env", service.ecs_name)),
-        }
+        let env = self.env.as_ref().map_or(String::new(), |e| format!(".{e}"));
+        self.root.join(format!("{}{env}.env", service.ecs_name))
     }
 
     /// The services' security group (`crud-srv-sg`, the old scripts' name, without an environment).
@@ -382,9 +382,9 @@ port = 4567
             ]
         );
         assert_eq!((s.ecs_name.as_str(), s.container.as_str()), ("backend-flask", "backend-flask"));
-        assert_eq!(p.ssm_prefix(s), "/cruddur/staging/backend-flask/");
-        assert_eq!(p.env_file(s), PathBuf::from("/p/backend-flask.staging.env"));
-        assert_eq!(p.domain.as_deref(), Some("staging.example.com"));
+        assert_eq!([p.ssm_root(), p.ssm_prefix(s)], ["/cruddur/staging/", "/cruddur/staging/backend-flask/"]);
+        let env_file = PathBuf::from("/p/backend-flask.staging.env");
+        assert_eq!((p.env_file(s), p.domain.as_deref()), (env_file, Some("staging.example.com")));
     }
 
     #[test]

@@ -283,3 +283,44 @@ fn the_same_project_in_a_second_region_is_refused_before_any_write() {
     let tags = aws_json(&moto, &["iam", "list-role-tags", "--role-name", "shop-task-role"]);
     assert!(tags.to_string().contains("\"Key\":\"region\",\"Value\":\"us-east-1\""), "{tags}");
 }
+
+/// Reads by the batch: `plan` reads twelve repositories in one DescribeRepositories,
+/// `deploy --all` its services ten names a DescribeServices (ECS's most), not one
+/// call each, and no ListTaskDefinitions; every service is rolled out.
+#[test]
+fn plan_and_deploy_all_read_by_the_batch() {
+    let moto = Moto::start_recording();
+    let parent = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (1..=12).map(|i| format!("job{i:02}")).collect();
+    let services: Vec<&str> = names.iter().map(String::as_str).collect();
+    let dir = init(&moto, parent.path(), "many", &services);
+    for name in &names {
+        let table = format!("[services.{name}]\n");
+        edit(&dir, &table, &format!("{table}image = \"registry.example.com/many/{name}:v1\"\n"));
+    }
+    cruddur(&moto, &dir, &["up"]).ok();
+    // The twelve repositories in one DescribeRepositories.
+    let repos_before = moto.request_bodies("DescribeRepositories").len();
+    cruddur(&moto, &dir, &["plan"]).ok();
+    let repos = moto.request_bodies("DescribeRepositories").split_off(repos_before);
+    let named: Vec<usize> = repos.iter().map(|b| b["repositoryNames"].as_array().map_or(0, Vec::len)).collect();
+    assert_eq!(named, [12], "DescribeRepositories of plan, names in each: {repos:?}");
+
+    let listed = || moto.request_bodies("ListTaskDefinitions").len();
+    let (before, lists) = (moto.request_bodies("DescribeServices").len(), listed());
+    let deploy = cruddur(&moto, &dir, &["deploy", "--all", "--no-build", "--no-wait", "--output", "json"]).ok();
+    // The latest revisions come from DescribeTaskDefinition of each family alone.
+    assert_eq!(listed(), lists, "{}", deploy.stderr);
+    assert!(moto.request_bodies("DescribeTaskDefinition").len() >= 12, "{}", deploy.stderr);
+
+    let reads = moto.request_bodies("DescribeServices").split_off(before);
+    // The two reads go side by side: moto may record either first.
+    let mut named: Vec<usize> = reads.iter().map(|b| b["services"].as_array().map_or(0, Vec::len)).collect();
+    named.sort_unstable();
+    assert_eq!(named, [2, 10], "DescribeServices of deploy --all, names in each: {reads:?}");
+    let report = deploy.json();
+    assert_eq!(report["exitCode"], 0, "{}", deploy.stderr);
+    let deployed: Vec<&str> =
+        report["services"].as_array().unwrap().iter().map(|s| s["service"].as_str().unwrap()).collect();
+    assert_eq!(deployed, services, "{}", deploy.stdout);
+}

@@ -357,12 +357,21 @@ fn the_old_aws_key_parameters_are_listed_as_unused_and_deleted_by_down_all() {
         ]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
+    // Another environment's parameter and one further down are not the service's.
+    let others = ["/cruddur/staging/backend-flask/STAGING_ONLY", "/cruddur/backend-flask/nested/DEEP"];
+    for name in others {
+        let out = moto.aws(&["ssm", "put-parameter", "--type", "String", "--name", name, "--value", "x"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
     let plan = cruddur(&moto, dir.path(), &["plan"]).ok();
     assert!(
         plan.stdout.contains("/cruddur/backend-flask/AWS_ACCESS_KEY_ID: not in cruddur.toml's secrets any more"),
         "{}",
         plan.stdout
     );
+    assert!(others.iter().all(|name| !plan.stdout.contains(name)), "{}", plan.stdout);
+    let out = moto.aws(&["ssm", "delete-parameters", "--names", others[0], others[1]]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for value in ["AKIAOLDKEY0000", "old-s3cret-value"] {
         assert!(!plan.stdout.contains(value) && !plan.stderr.contains(value), "a value was printed");
     }

@@ -7,9 +7,8 @@
 # `deploy --no-wait`, and the old scripts' aws CLI register + update-service; then
 # each command's calls and its longest chain of calls one after another, by name.
 bench_latency() {
-  say "building the release binary"
-  cargo build --release --quiet --bin cruddur
-  local c="$ROOT/target/release/cruddur" aws="$VENV/bin/aws" spec ms=${LATENCY_MS:-50}
+  bench_binary
+  local c=$BENCH_CRUDDUR aws="$VENV/bin/aws" spec ms=${LATENCY_MS:-50}
   MOTO_LATENCY_MS=$ms start_moto
   trap stop_moto EXIT
   moto_env

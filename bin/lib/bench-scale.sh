@@ -11,9 +11,8 @@
 # tests/support/throttle.py) and the chain lines say how many calls it throttled.
 # shellcheck shell=bash
 bench_scale() {
-  say "building the release binary"
-  cargo build --release --quiet --bin cruddur
-  local c="$ROOT/target/release/cruddur" ms=${LATENCY_MS:-50} n
+  bench_binary
+  local c=$BENCH_CRUDDUR ms=${LATENCY_MS:-50} n
   for n in ${SCALE_SIZES:-2 10 40}; do
     bench_scale_one "$c" "$ms" "$n"
   done

@@ -164,3 +164,17 @@ stop_postgres() {
     rm -rf "$PG_DIR"
   fi
 }
+
+# bench_binary: BENCH_CRUDDUR, the cruddur the call-counting benchmarks time: the
+# release build, or the binary BENCH_BIN names (the tests' debug build, say: the
+# calls and chains are the same, the times are the debug build's).
+bench_binary() {
+  if [ -n "${BENCH_BIN:-}" ]; then
+    BENCH_CRUDDUR=$(realpath "$BENCH_BIN")
+    say "timing $BENCH_CRUDDUR (BENCH_BIN), not the release build"
+    return
+  fi
+  say "building the release binary"
+  cargo build --release --quiet --bin cruddur
+  BENCH_CRUDDUR=$ROOT/target/release/cruddur
+}

@@ -16,6 +16,10 @@ impl Ecr {
         Ecr { client }
     }
 
+    pub(crate) fn client(&self) -> &aws_sdk_ecr::Client {
+        &self.client
+    }
+
     /// The repository's URI, or None when it does not exist.
     pub async fn find_repository(&self, name: &str) -> Result<Option<String>> {
         match self.client.describe_repositories().repository_names(name).send().await {
@@ -100,43 +104,7 @@ fn sdk_tags(tags: &Tags) -> Vec<aws_sdk_ecr::types::Tag> {
         .collect()
 }
 
-/// A repository's settings, as `up` compares them.
-#[derive(Debug, Clone)]
-pub struct RepositorySettings {
-    pub arn: String,
-    pub mutable: bool,
-    pub scan_on_push: bool,
-    pub tags: Tags,
-}
-
 impl Ecr {
-    pub async fn repository_settings(&self, name: &str) -> Result<Option<RepositorySettings>> {
-        let out = match self.client.describe_repositories().repository_names(name).send().await {
-            Ok(out) => out,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_repository_not_found_exception()) => return Ok(None),
-            Err(e) => return Err(call_error("ecr:DescribeRepositories", name, e)),
-        };
-        let Some(repo) = out.repositories().first() else { return Ok(None) };
-        let arn = repo.repository_arn().unwrap_or_default().to_string();
-        let tags = self
-            .client
-            .list_tags_for_resource()
-            .resource_arn(&arn)
-            .send()
-            .await
-            .map_err(|e| call_error("ecr:ListTagsForResource", name, e))?
-            .tags()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect();
-        Ok(Some(RepositorySettings {
-            mutable: repo.image_tag_mutability().is_none_or(|m| m.as_str() == "MUTABLE"),
-            scan_on_push: repo.image_scanning_configuration().is_some_and(|c| c.scan_on_push()),
-            arn,
-            tags,
-        }))
-    }
-
     pub async fn set_scan_on_push(&self, name: &str) -> Result<()> {
         let conf = aws_sdk_ecr::types::ImageScanningConfiguration::builder().scan_on_push(true).build();
         self.client

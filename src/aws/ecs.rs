@@ -78,26 +78,9 @@ impl Ecs {
     /// One DescribeServices of the service (with its tags when `tags`): the service
     /// unless INACTIVE, or ServiceNotFound / ClusterNotFound.
     pub(crate) async fn describe_one(&self, cluster: &str, service: &str, tags: bool) -> Result<sdk::Service> {
-        let mut req = self.client.describe_services().cluster(cluster).services(service);
-        if tags {
-            req = req.include(sdk::ServiceField::Tags);
-        }
-        let out = req.send().await.map_err(|e| {
-            if e.as_service_error().is_some_and(|s| s.is_cluster_not_found_exception()) {
-                Error::ClusterNotFound(cluster.to_string())
-            } else {
-                call_error("ecs:DescribeServices", &format!("{cluster}/{service}"), e)
-            }
-        })?;
-        if out
-            .failures()
-            .iter()
-            .any(|f| f.reason() == Some("MISSING") && f.arn().is_some_and(|a| a.contains(":cluster/")))
-        {
-            return Err(Error::ClusterNotFound(cluster.to_string()));
-        }
-        match out.services().iter().find(|s| s.status() != Some("INACTIVE")) {
-            Some(s) => Ok(s.clone()),
+        let described = self.describe_chunk(cluster, &[service.to_string()], tags).await?;
+        match described.into_iter().find(|s| s.status() != Some("INACTIVE")) {
+            Some(s) => Ok(s),
             None => {
                 self.ensure_cluster(cluster).await?;
                 Err(Error::ServiceNotFound { cluster: cluster.to_string(), service: service.to_string() })
@@ -117,7 +100,7 @@ impl Ecs {
         until_ok(&wait, |e| matches!(e, Error::ServiceNotFound { .. }), || self.service(cluster, service)).await
     }
 
-    async fn ensure_cluster(&self, cluster: &str) -> Result<()> {
+    pub(crate) async fn ensure_cluster(&self, cluster: &str) -> Result<()> {
         let out = self
             .client
             .describe_clusters()
@@ -132,11 +115,24 @@ impl Ecs {
         }
     }
 
-    /// The latest ACTIVE revision of a family, if any.
+    /// The latest ACTIVE revision of a family, if any, in one call: DescribeTaskDefinition
+    /// of the family alone answers its latest ACTIVE revision (ECS API reference,
+    /// DescribeTaskDefinition's `taskDefinition`), and ClientException "Unable to describe
+    /// task definition." when there is none (no code of its own: the message tells).
+    /// moto answers the newest revision even when INACTIVE: then the listing decides.
     pub async fn latest_revision(&self, family: &str) -> Result<Option<Revision>> {
-        match self.revisions(family).await?.first() {
-            Some((_, arn)) => Ok(Some(self.describe_task_definition(arn).await?)),
-            None => Ok(None),
+        let out = self.client.describe_task_definition().task_definition(family).send().await;
+        let out = match out.map_err(|e| call_error("ecs:DescribeTaskDefinition", family, e)) {
+            Ok(out) => out,
+            Err(e) if is_aws(&e, "ClientException", &["Unable to describe task definition"]) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        match out.task_definition() {
+            Some(td) if td.status() == Some(&sdk::TaskDefinitionStatus::Active) => Ok(Some(revision(td))),
+            _ => match self.revisions(family).await?.first() {
+                Some((_, arn)) => Ok(Some(self.describe_task_definition(arn).await?)),
+                None => Ok(None),
+            },
         }
     }
 
@@ -180,11 +176,7 @@ impl Ecs {
             code: "EmptyResponse".into(),
             message: "no taskDefinition in the response".into(),
         })?;
-        Ok(Revision {
-            arn: td.task_definition_arn().unwrap_or_default().to_string(),
-            revision: td.revision(),
-            spec: task_definition::spec_from_sdk(td),
-        })
+        Ok(revision(td))
     }
 
     pub async fn register(&self, spec: &TaskDefinitionSpec) -> Result<Revision> {
@@ -309,6 +301,14 @@ impl Ecs {
             tasks.extend(out.tasks().iter().cloned());
         }
         Ok(tasks)
+    }
+}
+
+fn revision(td: &sdk::TaskDefinition) -> Revision {
+    Revision {
+        arn: td.task_definition_arn().unwrap_or_default().to_string(),
+        revision: td.revision(),
+        spec: task_definition::spec_from_sdk(td),
     }
 }
 

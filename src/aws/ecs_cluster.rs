@@ -8,13 +8,12 @@ use aws_sdk_ecs::types as sdk;
 use crate::aws::ecs_release::release_of;
 use crate::model::release_settings::ReleaseSettings;
 
-use crate::aws::ecs::{service_state, Ecs, CONSISTENCY_MESSAGES};
+use crate::aws::ecs::{Ecs, CONSISTENCY_MESSAGES};
 pub use crate::aws::ecs_exec_trail::ExecTrail;
 use crate::aws::retry::{is_aws, until_done, until_ok, Wait, SLR_HINT, SLR_MESSAGE};
 use crate::aws::{call_error, Tags};
 use crate::error::{Error, Result};
 use crate::model::service_definition::ServiceDefinitionSpec;
-use crate::model::service_state::ServiceState;
 
 #[derive(Debug, Clone)]
 pub struct Cluster {
@@ -252,13 +251,6 @@ impl Ecs {
             }
         })
         .await
-    }
-
-    /// The service's state and its summary (tags, load balancers) from one
-    /// DescribeServices; ServiceNotFound / ClusterNotFound as `service`.
-    pub async fn service_and_summary(&self, cluster: &str, name: &str) -> Result<(ServiceState, ServiceSummary)> {
-        let s = self.describe_one(cluster, name, true).await?;
-        Ok((service_state(&s), summary(&s)))
     }
 
     /// The service unless it is missing or INACTIVE (deleted services linger so).

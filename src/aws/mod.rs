@@ -11,6 +11,7 @@ pub mod ec2;
 pub mod ec2_groups;
 pub mod ec2_rules;
 pub mod ecr;
+pub mod ecr_repositories;
 pub mod ecs;
 pub mod ecs_cluster;
 pub mod ecs_deployments;

@@ -45,6 +45,19 @@ impl Ssm {
         }
         Ok(out)
     }
+
+    /// The full names of every parameter under `prefix`, at any depth (not
+    /// decrypted): one listing, ten a page (GetParametersByPath's most).
+    pub async fn names_within(&self, prefix: &str) -> Result<Vec<String>> {
+        let req = self.client.get_parameters_by_path().path(prefix).recursive(true).max_results(10);
+        let mut pages = req.into_paginator().send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| call_error("ssm:GetParametersByPath", prefix, e))?;
+            out.extend(page.parameters().iter().filter_map(|p| p.name()).map(str::to_string));
+        }
+        Ok(out)
+    }
 }
 
 /// A parameter's state. The value is compared, never shown.

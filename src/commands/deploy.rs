@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::aws::ecs::{ServiceUpdate, AWAITING_IMAGE_TAG};
+use crate::aws::ecs::{Revision, ServiceUpdate, AWAITING_IMAGE_TAG};
 use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::fanout::{bounded, ECS_CALLS_IN_FLIGHT};
 use crate::aws::Aws;
@@ -21,7 +21,7 @@ use crate::release::apply::{apply_and_wait, rollout, update_call, Rollout};
 use crate::release::build::build_service;
 use crate::release::definitions::{identity_line, missing_from_ecr, render_task_definition, target};
 use crate::release::push;
-use crate::release::registration::{ensure_registered, Registration};
+use crate::release::registration::{ensure_registered, ensure_registered_over, Registration};
 use crate::render::context::Target;
 use crate::rollout::Reporter;
 
@@ -57,20 +57,15 @@ struct Prepared<'a> {
     awaiting_image: Option<(String, i32)>,
     /// The service's port changed in cruddur.toml: its load balancer, pointed at the new port.
     load_balancers: Option<Vec<(String, String, i32)>>,
+    /// The family's latest ACTIVE revision, read with the service (None: the rendered
+    /// family is not cruddur.toml's, so registration reads its own).
+    latest: Option<Option<Revision>>,
 }
 
 /// A service as it runs: its state to roll out from, and its tags and load
-/// balancers (one DescribeServices); none when it does not exist yet.
-type Live = (Option<ServiceState>, Option<ServiceSummary>);
-
-/// The service as it runs (ServiceNotFound: deploy creates it; a missing cluster is an error).
-async fn describe(ctx: &Ctx, aws: &Aws, service: &Service) -> Result<Live> {
-    match aws.ecs.service_and_summary(&ctx.project.cluster, &service.ecs_name).await {
-        Ok((state, summary)) => Ok((Some(state), Some(summary))),
-        Err(Error::ServiceNotFound { .. }) => Ok((None, None)),
-        Err(e) => Err(e),
-    }
-}
+/// balancers (none when it does not exist yet: deploy then creates it); and its
+/// family's latest ACTIVE revision.
+type Live = (Option<ServiceState>, Option<ServiceSummary>, Option<Revision>);
 
 /// Renders and checks that the cluster exists (the service may not yet: deploy
 /// then creates it): validation before any change.
@@ -78,12 +73,13 @@ async fn prepare<'a>(
     ctx: &Ctx,
     aws: &Aws,
     target: &Target,
-    (service, live): (&'a Service, Result<Live>),
+    (service, live): (&'a Service, Live),
     image: Option<&str>,
     builds: bool,
 ) -> Result<Prepared<'a>> {
     let rendered = render_task_definition(&ctx.project, service, target, image)?;
-    let (before, found) = live?;
+    let (before, found, latest) = live;
+    let latest = (rendered.spec.family == service.family).then_some(latest);
     // No task on an image that does not exist: what is not built here must be in ECR already.
     if !builds {
         let image = rendered.spec.container(&service.container).map(|c| c.image.clone()).unwrap_or_default();
@@ -110,7 +106,7 @@ async fn prepare<'a>(
             }
         }
     }
-    Ok(Prepared { service, before, spec: rendered.spec, pushed: None, awaiting_image, load_balancers })
+    Ok(Prepared { service, before, spec: rendered.spec, pushed: None, awaiting_image, load_balancers, latest })
 }
 
 /// Registers when changed; returns the update to apply (None for a dry run, whose
@@ -121,7 +117,10 @@ async fn register_step(
     p: &Prepared<'_>,
     plan: &mut Vec<PlannedCall>,
 ) -> Result<Option<(ServiceUpdate, Map<String, Value>)>> {
-    let registration = ensure_registered(ctx, aws, &p.spec).await?;
+    let registration = match &p.latest {
+        Some(latest) => ensure_registered_over(ctx, aws, &p.spec, latest.clone()).await?,
+        None => ensure_registered(ctx, aws, &p.spec).await?,
+    };
     let update = ServiceUpdate {
         task_definition: Some(registration.arn(&p.spec.family)),
         desired_count: p.awaiting_image.as_ref().map(|(_, n)| *n),
@@ -177,15 +176,35 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     }
     let engine = if builds && !ctx.global.dry_run { Some(Engine::connect().await?) } else { None };
     let aws = ctx.aws().await?;
-    // Who and where, and each service as it runs, read side by side. A service's read
-    // error is kept for after its definition rendered: bad input is said first.
-    let live = bounded(services.iter(), ECS_CALLS_IN_FLIGHT, |s| async { Ok(describe(ctx, &aws, s).await) });
-    let (target, live) = tokio::try_join!(target(&aws, &ctx.project), live)?;
-    let mut prepared = Vec::new();
-    for (service, live) in services.into_iter().zip(live) {
+    // Who and where, the services as they run (ten a DescribeServices) and their
+    // families' latest revisions, read side by side. A read error waits until every
+    // definition rendered: bad input is said first.
+    let names: Vec<String> = services.iter().map(|s| s.ecs_name.clone()).collect();
+    let running = async {
+        let latest = bounded(&services, ECS_CALLS_IN_FLIGHT, |s| aws.ecs.latest_revision(&s.family));
+        tokio::try_join!(aws.ecs.running(&ctx.project.cluster, &names), latest)
+    };
+    let (target, running) = tokio::join!(target(&aws, &ctx.project), running);
+    let target = target?;
+    let (mut running, latest) = match running {
+        Ok(read) => read,
+        Err(e) => {
+            for s in &services {
+                render_task_definition(&ctx.project, s, &target, args.image.as_deref())?;
+            }
+            return Err(e);
+        }
+    };
+    // Each service's image check (DescribeImages) is its own: a few at once.
+    let live = services.into_iter().zip(latest).map(|(s, latest)| {
+        let (state, summary) = running.remove(&s.ecs_name).unzip();
+        (s, (state, summary, latest))
+    });
+    let mut prepared = bounded(live, ECS_CALLS_IN_FLIGHT, |(service, live)| {
         let built = builds && service.build.is_some();
-        prepared.push(prepare(ctx, &aws, &target, (service, live), args.image.as_deref(), built).await?);
-    }
+        prepare(ctx, &aws, &target, (service, live), args.image.as_deref(), built)
+    })
+    .await?;
     eprintln!("deploying to {}", identity_line(&aws, &target));
     let mut plan = Vec::new();
     let mut digests = ContextDigests::new();
@@ -224,9 +243,8 @@ async fn roll_out(
     mut plan: Vec<PlannedCall>,
     target: &Target,
 ) -> Result<()> {
-    // Each service's registration (ListTaskDefinitions, DescribeTaskDefinition, maybe
-    // RegisterTaskDefinition) is its own: a few services at once, not one after
-    // another (`bin/bench scale`: 40 services made a chain of 80 calls).
+    // Each service's registration (a RegisterTaskDefinition when its definition
+    // changed) is its own: a few services at once, not one after another.
     let registered = bounded(prepared, ECS_CALLS_IN_FLIGHT, |p| async move {
         let mut calls = Vec::new();
         let step = register_step(ctx, aws, p, &mut calls).await?;

@@ -32,8 +32,20 @@ impl Registration {
 
 /// Registers the spec unless the latest ACTIVE revision already equals it.
 pub async fn ensure_registered(ctx: &Ctx, aws: &Aws, spec: &TaskDefinitionSpec) -> Result<Registration> {
+    let latest = aws.ecs.latest_revision(&spec.family).await?;
+    ensure_registered_over(ctx, aws, spec, latest).await
+}
+
+/// The same against a latest revision already read (`deploy` reads it beside the
+/// service, before its lease: a revision registered in between only costs one more).
+pub async fn ensure_registered_over(
+    ctx: &Ctx,
+    aws: &Aws,
+    spec: &TaskDefinitionSpec,
+    latest: Option<Revision>,
+) -> Result<Registration> {
     let started = std::time::Instant::now();
-    let registration = register_if_changed(aws, spec, ctx.global.dry_run).await?;
+    let registration = register_over(aws, spec, latest, ctx.global.dry_run).await?;
     if let Registration::Registered(revision) = &registration {
         ctx.verbose(format!("registered {} in {} ms", revision.arn, started.elapsed().as_millis()));
     }
@@ -44,6 +56,15 @@ pub async fn ensure_registered(ctx: &Ctx, aws: &Aws, spec: &TaskDefinitionSpec) 
 /// the call instead of making it.
 pub async fn register_if_changed(aws: &Aws, spec: &TaskDefinitionSpec, dry_run: bool) -> Result<Registration> {
     let latest = aws.ecs.latest_revision(&spec.family).await?;
+    register_over(aws, spec, latest, dry_run).await
+}
+
+async fn register_over(
+    aws: &Aws,
+    spec: &TaskDefinitionSpec,
+    latest: Option<Revision>,
+    dry_run: bool,
+) -> Result<Registration> {
     if let Some(latest) = latest.as_ref().filter(|l| l.spec.comparable() == spec.comparable()) {
         return Ok(Registration::Unchanged(latest.clone()));
     }

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use futures_util::future::try_join_all;
 
+use crate::aws::ecr_repositories::RepositorySettings;
 use crate::aws::kms::Key;
 use crate::error::Result;
 use crate::stack::exec_trail;
@@ -158,13 +159,18 @@ pub async fn cluster(run: &Run<'_>, key: Option<&Key>) -> Result<()> {
 }
 
 pub async fn repositories(run: &Run<'_>) -> Result<()> {
-    try_join_all(run.spec.project.services.values().map(|s| repository(run, &s.repository))).await?;
+    let t = Instant::now();
+    let names: std::collections::BTreeSet<String> =
+        run.spec.project.services.values().map(|s| s.repository.clone()).collect();
+    let names: Vec<String> = names.into_iter().collect();
+    let mut found = run.aws.ecr.repositories_settings(&names).await?;
+    try_join_all(names.iter().map(|name| repository(run, name, found.remove(name), t))).await?;
     Ok(())
 }
 
-async fn repository(run: &Run<'_>, name: &str) -> Result<()> {
-    let (aws, t) = (run.aws, Instant::now());
-    match aws.ecr.repository_settings(name).await? {
+async fn repository(run: &Run<'_>, name: &str, found: Option<RepositorySettings>, t: Instant) -> Result<()> {
+    let aws = run.aws;
+    match found {
         None => {
             if run.apply() {
                 aws.ecr.create_repository(name, &run.spec.tags).await?;

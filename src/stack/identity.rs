@@ -99,12 +99,15 @@ pub async fn secrets(run: &Run<'_>, existing: &BTreeMap<String, Parameter>) -> R
 
 /// Parameters under a service's prefix that no `secrets` entry names any more (the
 /// AWS keys earlier Cruddur files listed, say): kept, said so, deleted by `down --all`.
+/// One recursive listing under the project's path, not one per service (forty
+/// services made forty calls); only a service prefix's direct children count.
 async fn unused(run: &Run<'_>) -> Result<()> {
     let project = run.spec.project;
     let prefixes: Vec<String> = project.services.values().map(|s| project.ssm_prefix(s)).collect();
-    let found = try_join_all(prefixes.iter().map(|p| run.aws.ssm.names_under(p))).await?;
-    for name in found.into_iter().flatten() {
-        if !run.spec.secrets.iter().any(|s| s.parameter == name) {
+    let direct =
+        |name: &str| prefixes.iter().any(|p| name.strip_prefix(p.as_str()).is_some_and(|rest| !rest.contains('/')));
+    for name in run.aws.ssm.names_within(&project.ssm_root()).await? {
+        if direct(&name) && !run.spec.secrets.iter().any(|s| s.parameter == name) {
             let why = vec!["not in cruddur.toml's secrets any more: kept; `cruddur down --all` deletes it".into()];
             run.report.record("ssm-parameter", &name, Action::Keep, why, Instant::now());
         }

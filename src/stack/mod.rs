@@ -167,7 +167,7 @@ impl Run<'_> {
                 _ => Ok(None),
             }
         };
-        let (_, _, _, _, _, secret, (net, tgs, lb), cert) = tokio::try_join!(
+        let (_, _, _, _, _, secret, (net, tgs, lb), cert, scalers) = tokio::try_join!(
             foundation::log_group(self),
             foundation::cluster(self, pre.exec_key.as_ref()),
             foundation::repositories(self),
@@ -176,6 +176,7 @@ impl Run<'_> {
             release_infra::test_route_secret(self),
             network,
             certificate,
+            scaling::targets(self, &pre.services),
         )?;
         let aliases = async {
             match (domain, &pre.zone) {
@@ -196,6 +197,7 @@ impl Run<'_> {
             alb_dns,
             alb: lb.as_ref().map(|l| l.arn.as_str()),
             live: &pre.services,
+            scalers: &scalers,
         };
         services::services(self, &stack).await?;
         if prune {

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use crate::aws::autoscaling::{resource_id, Policy, Target};
+use crate::aws::ecs_cluster::ServiceSummary;
 use crate::config::scaling::{Metric, Scaling};
 use crate::config::Service;
 use crate::error::Result;
@@ -29,12 +30,15 @@ pub fn request_label(alb_arn: &str, tg_arn: &str) -> Option<String> {
 }
 
 /// The scalable targets of the services that exist (as the preflight read them),
-/// by resource id: one read for all of them, none when no service exists yet.
-pub async fn targets(run: &Run<'_>, existing: &[&Service]) -> Result<HashMap<String, Target>> {
-    if existing.is_empty() {
+/// by resource id: one read for all of them, none when no service exists yet. It
+/// needs nothing but the preflight, so `converge` makes it beside its first writes.
+pub async fn targets(run: &Run<'_>, live: &[ServiceSummary]) -> Result<HashMap<String, Target>> {
+    let project = run.spec.project;
+    let existing = project.services.values().filter(|s| live.iter().any(|l| l.name == s.ecs_name));
+    let ids: Vec<String> = existing.map(|s| resource_id(&project.cluster, &s.ecs_name)).collect();
+    if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let ids: Vec<String> = existing.iter().map(|s| resource_id(&run.spec.project.cluster, &s.ecs_name)).collect();
     run.aws.autoscaling.targets(&ids).await
 }
 

@@ -3,9 +3,10 @@
 //! A missing service is created from its `services/` template; an existing one is
 //! left to `cruddur deploy`, which rolls out changes with a wait.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
+use crate::aws::autoscaling::Target as ScalableTarget;
 use crate::aws::ecs::{ServiceUpdate, AWAITING_IMAGE_TAG};
 use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::fanout::{bounded, ECS_CALLS_IN_FLIGHT};
@@ -41,6 +42,8 @@ pub struct Stack<'a> {
     pub alb: Option<&'a str>,
     /// The configured services that exist, as the preflight read them.
     pub live: &'a [ServiceSummary],
+    /// Their scalable targets by resource id (`scaling::targets`).
+    pub scalers: &'a HashMap<String, ScalableTarget>,
 }
 
 pub async fn services(run: &Run<'_>, stack: &Stack<'_>) -> Result<()> {
@@ -54,11 +57,8 @@ pub async fn services(run: &Run<'_>, stack: &Stack<'_>) -> Result<()> {
             s.name
         );
     }
-    // The scalable targets of the services that exist, in one read; then ECS calls,
-    // a few services at a time (ECS throttles each account and Region).
-    let existing: Vec<&Service> =
-        run.spec.project.services.values().filter(|s| stack.live.iter().any(|l| l.name == s.ecs_name)).collect();
-    let scalers = &scaling::targets(run, &existing).await?;
+    // ECS calls, a few services at a time (ECS throttles each account and Region).
+    let scalers = stack.scalers;
     bounded(run.spec.project.services.values(), ECS_CALLS_IN_FLIGHT, |s| async move {
         let release = ReleaseStack::new(run, tgs, stack.rules.get(&s.name));
         let found = stack.live.iter().find(|l| l.name == s.ecs_name).cloned();
