@@ -79,6 +79,14 @@ fn up_with_a_domain_validates_the_certificate_and_routes_by_host() {
     );
     assert_eq!(summary(&again), json!({"create": 0, "update": 0, "delete": 0, "keep": 25}));
     assert_eq!(moto.inventory(), inv);
+
+    // The zone's records are read once a preflight (Route 53 takes five requests a
+    // second per account): `plan` reads them once; the claims check, the validation
+    // records and the aliases compare against that one read.
+    let mark = moto.mark();
+    cruddur(&moto, dir.path(), &["plan"]).ok();
+    let reads = moto.requests().into_iter().skip(mark).filter(|(op, _)| op.contains("/rrset")).count();
+    assert_eq!(reads, 1, "ListResourceRecordSets of `plan`");
 }
 
 #[test]

@@ -15,8 +15,9 @@ use crate::stack::Run;
 /// How long `up` waits for ACM to issue the certificate.
 const ISSUE_TIMEOUT: Duration = Duration::from_secs(45 * 60);
 
-/// The certificate's ARN once usable (None in a plan before it exists).
-pub async fn certificate(run: &Run<'_>, domain: &str, zone: &Zone) -> Result<Option<String>> {
+/// The certificate's ARN once usable (None in a plan before it exists). `existing`:
+/// the zone's records as the preflight read them.
+pub async fn certificate(run: &Run<'_>, domain: &str, zone: &Zone, existing: &[Record]) -> Result<Option<String>> {
     let (acm, t) = (&run.aws.acm, Instant::now());
     let names = &run.spec.certificate_names;
     let cert = match acm.find(domain, names).await? {
@@ -58,7 +59,7 @@ pub async fn certificate(run: &Run<'_>, domain: &str, zone: &Zone) -> Result<Opt
     };
     // Also for an issued certificate: ACM renews it only while its validation
     // records stay in place (ACM User Guide, "Managed renewal": DNS validation).
-    validation_records(run, &zone.id, &cert).await?;
+    validation_records(run, &zone.id, &cert, existing).await?;
     if !run.apply() || cert.issued() {
         return Ok(Some(cert.arn));
     }
@@ -124,9 +125,8 @@ async fn with_records(run: &Run<'_>, arn: &str) -> Result<Certificate> {
     }
 }
 
-async fn validation_records(run: &Run<'_>, zone: &str, cert: &Certificate) -> Result<()> {
+async fn validation_records(run: &Run<'_>, zone: &str, cert: &Certificate, existing: &[Record]) -> Result<()> {
     let t = Instant::now();
-    let existing = run.aws.route53.records(zone).await?;
     let wanted: Vec<Record> = cert
         .records
         .iter()
@@ -202,8 +202,8 @@ async fn other_owner(run: &Run<'_>, have: &Record, our_dns: Option<&str>) -> Res
 
 /// Read-only, before `up` writes anything: an A record of one of our hosts that
 /// points somewhere else (another environment's load balancer, a CDN, fixed
-/// addresses) is never taken over.
-pub async fn check_claims(run: &Run<'_>, zone: &Zone) -> Result<()> {
+/// addresses) is never taken over. Returns the zone's records, as read.
+pub async fn check_claims(run: &Run<'_>, zone: &Zone) -> Result<Vec<Record>> {
     let hosts = alias_names(run);
     let (records, lb) = tokio::try_join!(
         run.aws.route53.records(&zone.id),
@@ -215,13 +215,20 @@ pub async fn check_claims(run: &Run<'_>, zone: &Zone) -> Result<()> {
             return Err(Error::DnsTaken { host: have.name.trim_end_matches('.').to_string(), owner });
         }
     }
-    Ok(())
+    Ok(records)
 }
 
 /// A records for the domain and each service's host, aliases of the ALB. With
 /// `drop_stale` (no removed service is kept running), aliases of the ALB for hosts
-/// no longer configured are deleted, exactly as read.
-pub async fn aliases(run: &Run<'_>, zone: &Zone, lb: Option<&LoadBalancer>, drop_stale: bool) -> Result<()> {
+/// no longer configured are deleted, exactly as read (`existing`: the zone's records
+/// as the preflight read them, under `up`'s lease).
+pub async fn aliases(
+    run: &Run<'_>,
+    zone: &Zone,
+    lb: Option<&LoadBalancer>,
+    drop_stale: bool,
+    existing: &[Record],
+) -> Result<()> {
     let t = Instant::now();
     let hosts = alias_names(run);
     let Some(lb) = lb else {
@@ -230,7 +237,6 @@ pub async fn aliases(run: &Run<'_>, zone: &Zone, lb: Option<&LoadBalancer>, drop
         }
         return Ok(());
     };
-    let existing = run.aws.route53.records(&zone.id).await?;
     let mut changes = Vec::new();
     for host in &hosts {
         let target =

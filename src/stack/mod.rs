@@ -34,7 +34,7 @@ use std::future::Future;
 use crate::aws::ecs_cluster::ServiceSummary;
 use crate::aws::iam_roles::Role;
 use crate::aws::kms::Key;
-use crate::aws::route53::Zone;
+use crate::aws::route53::{Record, Zone};
 use crate::aws::ssm::Parameter;
 use crate::aws::{Aws, Tags};
 use crate::error::{Error, Result};
@@ -55,6 +55,10 @@ pub struct Preflight {
     pub subnets: Vec<String>,
     /// The hosted zone of project.domain.
     pub zone: Option<Zone>,
+    /// Its records, read once here: the claims check, the certificate's validation
+    /// records and the aliases all compare against this read (Route 53 takes five
+    /// requests a second per account).
+    pub records: Vec<Record>,
     /// The secrets' parameters that exist, decrypted, by full name.
     pub parameters: BTreeMap<String, Parameter>,
     /// Owned services in the cluster that cruddur.toml no longer lists.
@@ -119,15 +123,15 @@ impl Run<'_> {
             match &self.spec.project.domain {
                 Some(domain) => match self.aws.route53.zone_for(domain).await? {
                     Some(zone) => {
-                        dns::check_claims(self, &zone).await?;
-                        Ok(Some(zone))
+                        let records = dns::check_claims(self, &zone).await?;
+                        Ok((Some(zone), records))
                     }
                     None => Err(Error::NoHostedZone { domain: domain.clone() }),
                 },
-                None => Ok(None),
+                None => Ok((None, Vec::new())),
             }
         };
-        let (parameters, zone, (vpc, subnets), live, roles, exec_key) = tokio::try_join!(
+        let (parameters, (zone, records), (vpc, subnets), live, roles, exec_key) = tokio::try_join!(
             self.secret_parameters(),
             zone,
             network::vpc(self),
@@ -136,7 +140,7 @@ impl Run<'_> {
             exec_trail::read_key(self)
         )?;
         let (services, removed) = removed::split(self, live);
-        Ok(Preflight { vpc, subnets, zone, parameters, removed, services, roles, exec_key })
+        Ok(Preflight { vpc, subnets, zone, records, parameters, removed, services, roles, exec_key })
     }
 
     /// The secrets' parameters that exist; an error when a secret has neither a
@@ -163,7 +167,7 @@ impl Run<'_> {
         };
         let certificate = async {
             match (domain, &pre.zone) {
-                (Some(d), Some(z)) => dns::certificate(self, d, z).await,
+                (Some(d), Some(z)) => dns::certificate(self, d, z, &pre.records).await,
                 _ => Ok(None),
             }
         };
@@ -180,7 +184,7 @@ impl Run<'_> {
         )?;
         let aliases = async {
             match (domain, &pre.zone) {
-                (Some(_), Some(z)) => dns::aliases(self, z, lb.as_ref(), running.is_empty()).await,
+                (Some(_), Some(z)) => dns::aliases(self, z, lb.as_ref(), running.is_empty(), &pre.records).await,
                 _ => Ok(()),
             }
         };
