@@ -2,7 +2,7 @@
 //! `down`): one DescribeRepositories for up to 100 names (its most), then each
 //! found repository's tags.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ecr::types::Repository;
 use futures_util::future::try_join_all;
@@ -22,15 +22,12 @@ pub struct RepositorySettings {
 }
 
 impl Ecr {
-    /// One repository's settings, or None when it does not exist.
-    pub async fn repository_settings(&self, name: &str) -> Result<Option<RepositorySettings>> {
-        Ok(self.repositories_settings(&[name.to_string()]).await?.remove(name))
-    }
-
-    /// The named repositories that exist, by name. A name that does not exist fails
-    /// a DescribeRepositories of several names as a whole (RepositoryNotFoundException),
-    /// so only then are that call's names read one by one.
-    pub async fn repositories_settings(&self, names: &[String]) -> Result<HashMap<String, RepositorySettings>> {
+    /// The named repositories that exist, by name (a name given twice is read once).
+    /// A name that does not exist fails a DescribeRepositories of several names as a
+    /// whole (RepositoryNotFoundException), so only then are that call's names read
+    /// one by one.
+    pub async fn repositories_settings(&self, names: &[String]) -> Result<BTreeMap<String, RepositorySettings>> {
+        let names: Vec<String> = names.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect();
         let mut found = Vec::new();
         for chunk in names.chunks(100) {
             match self.described(chunk).await? {

@@ -37,19 +37,17 @@ impl Ssm {
 impl Ssm {
     /// The full names of the parameters directly under `prefix` (not decrypted).
     pub async fn names_under(&self, prefix: &str) -> Result<Vec<String>> {
-        let mut pages = self.client.get_parameters_by_path().path(prefix).into_paginator().send();
-        let mut out = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| call_error("ssm:GetParametersByPath", prefix, e))?;
-            out.extend(page.parameters().iter().filter_map(|p| p.name()).map(str::to_string));
-        }
-        Ok(out)
+        self.names(prefix, false).await
     }
 
-    /// The full names of every parameter under `prefix`, at any depth (not
-    /// decrypted): one listing, ten a page (GetParametersByPath's most).
+    /// The full names of every parameter under `prefix`, at any depth (not decrypted).
     pub async fn names_within(&self, prefix: &str) -> Result<Vec<String>> {
-        let req = self.client.get_parameters_by_path().path(prefix).recursive(true).max_results(10);
+        self.names(prefix, true).await
+    }
+
+    /// One paged listing, ten a page (GetParametersByPath's most).
+    async fn names(&self, prefix: &str, recursive: bool) -> Result<Vec<String>> {
+        let req = self.client.get_parameters_by_path().path(prefix).recursive(recursive).max_results(10);
         let mut pages = req.into_paginator().send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {

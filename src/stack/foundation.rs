@@ -160,9 +160,9 @@ pub async fn cluster(run: &Run<'_>, key: Option<&Key>) -> Result<()> {
 
 pub async fn repositories(run: &Run<'_>) -> Result<()> {
     let t = Instant::now();
-    let names: std::collections::BTreeSet<String> =
-        run.spec.project.services.values().map(|s| s.repository.clone()).collect();
-    let names: Vec<String> = names.into_iter().collect();
+    let mut names: Vec<String> = run.spec.project.services.values().map(|s| s.repository.clone()).collect();
+    names.sort();
+    names.dedup();
     let mut found = run.aws.ecr.repositories_settings(&names).await?;
     try_join_all(names.iter().map(|name| repository(run, name, found.remove(name), t))).await?;
     Ok(())

@@ -293,12 +293,12 @@ async fn dns_records(run: &Run<'_>, domain: &str, lb_dns: Option<&str>, cert: Op
 /// `--all`: the ECR repositories with their images, the log group and the secrets.
 async fn kept_data(run: &Run<'_>) -> Result<()> {
     let (aws, project) = (run.aws, run.spec.project);
-    for service in project.services.values() {
-        let t = Instant::now();
-        let Some(repo) = aws.ecr.repository_settings(&service.repository).await? else { continue };
+    let t = Instant::now();
+    let names: Vec<String> = project.services.values().map(|s| s.repository.clone()).collect();
+    for (name, repo) in &aws.ecr.repositories_settings(&names).await? {
         let details = vec!["with its images".into()];
-        let delete = || aws.ecr.delete_repository(&service.repository);
-        remove(run, ("ecr-repository", &service.repository), &repo.tags, details, t, delete).await?;
+        let delete = || aws.ecr.delete_repository(name);
+        remove(run, ("ecr-repository", name), &repo.tags, details, t, delete).await?;
     }
     let t = Instant::now();
     if let Some(group) = aws.logs.group(&project.log_group).await? {
