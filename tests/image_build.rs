@@ -1,7 +1,7 @@
 //! The real image build: both Dockerfiles compiled inside the local builder image
 //! (rust:1.95-slim-bookworm's stand-in, bin/lib/images.sh) onto the local runtime
 //! image (distroless cc-debian12's), with an empty PREBUILT_DIR, through `cruddur
-//! build` (the classic builder). Slow: the first run on a machine compiles every
+//! build` on the engine's BuildKit. Slow: the first run on a machine compiles every
 //! dependency of the backend and the frontend server in the builder image.
 
 mod common;
@@ -50,25 +50,18 @@ fn connect_default(ws: &Workspace, moto: &Moto, service: &str, script: &str) -> 
     Run::new(child.wait_with_output().unwrap())
 }
 
-/// The build log's lines from `Step N/M : <step>` up to the next step.
-fn step_lines<'a>(log: &'a str, step: &str) -> Vec<&'a str> {
-    let lines: Vec<&str> = log.lines().collect();
-    let start = lines
+/// What BuildKit printed for `service`'s step whose name holds `step`: its lines
+/// (`[service] #N ...`, BuildKit's number for the step), without the `#N `.
+fn step_lines<'a>(log: &'a str, service: &str, step: &str) -> Vec<&'a str> {
+    let prefix = format!("[{service}] #");
+    let ours: Vec<&str> = log.lines().filter_map(|l| l.strip_prefix(prefix.as_str())).collect();
+    let number = ours
         .iter()
-        .position(|l| l.contains("Step ") && l.contains(step))
-        .unwrap_or_else(|| panic!("no step `{step}` in the build log:\n{log}"));
-    let end = lines[start + 1..].iter().position(|l| l.contains("Step ")).map_or(lines.len(), |i| start + 1 + i);
-    lines[start..end].to_vec()
-}
-
-/// The layer id the classic builder printed for a step (` ---> <id>`, its last one).
-fn step_layer(log: &str, step: &str) -> String {
-    let ids: Vec<&str> = step_lines(log, step)
-        .into_iter()
-        .filter_map(|l| l.split(" ---> ").nth(1))
-        .filter(|rest| !rest.contains(' ') && !rest.is_empty())
-        .collect();
-    ids.last().unwrap_or_else(|| panic!("no layer id for `{step}`:\n{log}")).to_string()
+        .find(|l| l.contains(step))
+        .and_then(|l| l.split(' ').next())
+        .unwrap_or_else(|| panic!("no step `{step}` of {service} in the build log:\n{log}"));
+    let own = format!("{number} ");
+    ours.iter().filter_map(|l| l.strip_prefix(own.as_str())).collect()
 }
 
 /// Every crate cargo compiled in the build log (`Compiling name vX`).
@@ -100,7 +93,9 @@ fn in_container_build_runs_healthy_and_a_source_change_rebuilds_only_the_workspa
         assert_eq!(docker(&["image", "inspect", "-f", "{{.Os}}/{{.Architecture}}", &image]), "linux/amd64");
     }
     assert!(first.stderr.contains("Finished `release` profile"), "cargo ran in the container:\n{}", first.stderr);
-    let deps_layer = step_layer(&first.stderr, DEPENDENCY_STEP);
+    assert!(first.stderr.contains("from app/Dockerfile.prod (BuildKit)"), "{}", first.stderr);
+    let deps = step_lines(&first.stderr, "backend", DEPENDENCY_STEP);
+    assert!(deps.iter().any(|l| l.starts_with("DONE ")), "the dependency step ran:\n{}", first.stderr);
 
     // The runtime images run the binaries built in the builder image (same glibc).
     let offset = free_offset();
@@ -131,15 +126,14 @@ fn in_container_build_runs_healthy_and_a_source_change_rebuilds_only_the_workspa
     }
     ws.cruddur(&moto, &["local", "down"]).ok();
 
-    // One line under app/src/ changes: the dependency layer is reused, and only the
-    // workspace crate compiles again.
+    // One line under app/src/ changes: BuildKit reuses the dependency step's result
+    // (CACHED), and only the workspace crate compiles again.
     let lib = std::fs::read_to_string(ws.path().join("app/src/lib.rs")).unwrap();
     ws.write("app/src/lib.rs", &format!("{lib}pub const REBUILD_MARKER: u32 = 1;\n"));
     let again = real(&ws, &moto, &["build", "backend", "--output", "json"]).ok();
     assert_eq!(again.json()[0]["skipped"], false);
-    let deps = step_lines(&again.stderr, DEPENDENCY_STEP);
-    assert!(deps.iter().any(|l| l.ends_with(" ---> Using cache")), "dependency step rebuilt:\n{}", again.stderr);
-    assert_eq!(step_layer(&again.stderr, DEPENDENCY_STEP), deps_layer, "the dependency layer is the same layer");
-    let recompiled = compiled(&step_lines(&again.stderr, BACKEND_STEP));
+    let deps = step_lines(&again.stderr, "backend", DEPENDENCY_STEP);
+    assert!(deps.contains(&"CACHED"), "dependency step rebuilt:\n{}", again.stderr);
+    let recompiled = compiled(&step_lines(&again.stderr, "backend", BACKEND_STEP));
     assert_eq!(recompiled, vec!["cruddur-app"], "only the workspace crate:\n{}", again.stderr);
 }

@@ -199,6 +199,13 @@ fn a_container_that_exits_is_reported_with_its_logs() {
 }
 
 /// A one-service project whose Dockerfile the test writes.
+/// The one error line among a build's output.
+fn error_line(run: &Run) -> String {
+    let errors: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{}", run.stderr);
+    errors[0].to_string()
+}
+
 fn tiny_project(dockerfile: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let name = format!("tiny{}", std::process::id());
@@ -242,16 +249,28 @@ fn a_missing_dockerfile_is_named() {
 }
 
 #[test]
-fn a_failed_step_shows_its_output() {
+fn a_failed_step_shows_its_output_under_either_builder() {
     let moto = Moto::start();
     let dir = tiny_project("ARG BASE\nFROM ${BASE}\nRUN echo compiling-widgets && echo widget-error >&2 && exit 3\n");
+    // BuildKit, the default here: the step as BuildKit names it, and its exit code.
     let run = tiny(&moto, dir.path(), &["build", "tiny", "--quiet"], &[]);
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stderr.contains("compiling-widgets"), "the step's output: {}", run.stderr);
-    assert!(run.stderr.contains("widget-error"), "its stderr too: {}", run.stderr);
-    assert!(run.stderr.contains("error: build of tiny failed at `Step 3/"), "{}", run.stderr);
-    assert!(run.stderr.contains(": RUN echo compiling-widgets"), "{}", run.stderr);
-    assert!(run.stderr.contains("returned a non-zero code: 3"), "{}", run.stderr);
+    assert!(run.stderr.contains("from Dockerfile (BuildKit)"), "{}", run.stderr);
+    assert!(run.stderr.contains("[tiny] compiling-widgets"), "the step's output: {}", run.stderr);
+    assert!(run.stderr.contains("[tiny] widget-error"), "its stderr too: {}", run.stderr);
+    let error = error_line(&run);
+    assert!(error.starts_with("error: build of tiny failed at `[2/2] RUN echo compiling-widgets"), "{error}");
+    assert!(error.ends_with("exit code: 3"), "{error}");
+    // The classic builder, asked for by flag and by CRUDDUR_BUILDER.
+    for (args, env) in [(&["--builder", "classic"][..], &[][..]), (&[][..], &[("CRUDDUR_BUILDER", "classic")][..])] {
+        let run = tiny(&moto, dir.path(), &[&["build", "tiny", "--quiet"], args].concat(), env);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(run.stderr.contains("from Dockerfile (the classic builder)"), "{}", run.stderr);
+        assert!(run.stderr.contains("compiling-widgets") && run.stderr.contains("widget-error"), "{}", run.stderr);
+        assert!(run.stderr.contains("error: build of tiny failed at `Step 3/"), "{}", run.stderr);
+        assert!(run.stderr.contains(": RUN echo compiling-widgets"), "{}", run.stderr);
+        assert!(run.stderr.contains("returned a non-zero code: 3"), "{}", run.stderr);
+    }
 }
 
 #[test]
@@ -385,15 +404,24 @@ fn deploy_refuses_an_image_of_another_architecture_before_registering_it() {
     );
     let errors: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("error: ")).collect();
     assert_eq!(errors.len(), 1, "{}", run.stderr);
-    // This engine (Docker 20.10's classic builder) refuses the runtime stage's
-    // `COPY --from=build` when the build stage's image is of another platform, so
-    // the mismatch stops the build itself, before anything is pushed or registered.
-    // (The check of the pushed image after a push, `PlatformMismatch`, is for
-    // builders that let such an image through; it is not reached here.)
+    // BuildKit looks for an arm64 variant of the base image: the local one is amd64
+    // only, and nothing can be pulled here, so the mismatch stops the build itself,
+    // before anything is pushed or registered, and the hint says what a build for
+    // another platform needs. (The check of the pushed image after a push,
+    // `PlatformMismatch`, is for builders that let such an image through.)
+    assert!(errors[0].starts_with("error: build of backend for linux/arm64 failed at `"), "{}", errors[0]);
+    let hint = run.stderr.lines().find(|l| l.starts_with("hint: ")).unwrap_or_default();
+    assert!(hint.contains("the engine runs linux/amd64") && hint.contains("qemu-user-static"), "{hint}");
+    assert_eq!(revisions(), before, "no revision was registered");
+    // The classic builder refuses the runtime stage's `COPY --from=build` when the
+    // build stage's image is of another platform.
+    let run =
+        ws.cruddur(&moto, &["deploy", "backend", "--registry", &registry.host, "--no-wait", "--builder", "classic"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let error = error_line(&run);
     assert!(
-        errors[0].contains("does not match the specified platform: wanted linux/arm64, actual: linux/amd64"),
-        "{}",
-        errors[0]
+        error.contains("does not match the specified platform: wanted linux/arm64, actual: linux/amd64"),
+        "{error}"
     );
     assert_eq!(revisions(), before, "no revision was registered");
     let state = moto.state();

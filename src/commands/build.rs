@@ -5,6 +5,7 @@
 
 use crate::cli::Selection;
 use crate::config::Service;
+use crate::docker::build::Builder;
 use crate::docker::context::ContextDigests;
 use crate::docker::Engine;
 use crate::error::Result;
@@ -20,6 +21,9 @@ pub struct Args {
     /// Show only the output of a failing step, not the whole build
     #[arg(short, long)]
     pub quiet: bool,
+    /// The engine's builder (default: BuildKit where the engine has it, else classic)
+    #[arg(long, value_enum, env = "CRUDDUR_BUILDER")]
+    pub builder: Option<Builder>,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
@@ -30,12 +34,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         services.into_iter().map(|s| image::build_spec(s).map(|_| s)).collect::<Result<_>>()?
     };
     let engine = Engine::connect().await?;
+    let setup = crate::docker::build::pick(&engine, args.builder).await?;
     let mut results = Vec::new();
     let mut digests = ContextDigests::new();
     for service in services {
         // On its own, `build` is for this machine (`local up`); `deploy` builds with the live stack's URLs.
         let urls = AppUrls::local(&ctx.project);
-        results.push(build_service(ctx, &engine, service, args.quiet, &mut digests, &urls).await?);
+        results.push(build_service(ctx, &engine, &setup, service, args.quiet, &mut digests, &urls).await?);
     }
     if ctx.json() {
         ctx.print_json(&results);

@@ -39,6 +39,9 @@ pub struct Args {
     /// Deploy the configured image (services.<name>.image) without building or pushing
     #[arg(long)]
     pub no_build: bool,
+    /// The engine's builder (default: BuildKit where the engine has it, else classic)
+    #[arg(long, value_enum, env = "CRUDDUR_BUILDER")]
+    pub builder: Option<crate::docker::build::Builder>,
     #[command(flatten)]
     pub registry: RegistryArgs,
     #[command(flatten)]
@@ -174,7 +177,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if builds {
         crate::registry::check_name(args.registry.host(&ctx.project).as_deref())?;
     }
-    let engine = if builds && !ctx.global.dry_run { Some(Engine::connect().await?) } else { None };
+    let engine = match builds && !ctx.global.dry_run {
+        true => {
+            let engine = Engine::connect().await?;
+            let setup = crate::docker::build::pick(&engine, args.builder).await?;
+            Some((engine, setup))
+        }
+        false => None,
+    };
     let aws = ctx.aws().await?;
     // Who and where, the services as they run (ten a DescribeServices) and their
     // families' latest revisions, read side by side. A read error waits until every
@@ -209,12 +219,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     let mut plan = Vec::new();
     let mut digests = ContextDigests::new();
     for p in prepared.iter_mut().filter(|p| builds && p.service.build.is_some()) {
-        let Some(engine) = &engine else {
+        let Some((engine, setup)) = &engine else {
             let params = json!({ "service": p.service.name, "then": "pin the task definition to the pushed digest" });
             plan.push(PlannedCall { operation: "docker:Build+PushImage", params });
             continue;
         };
-        build_service(ctx, engine, p.service, ctx.global.verbose == 0, &mut digests, &target.urls).await?;
+        build_service(ctx, engine, setup, p.service, ctx.global.verbose == 0, &mut digests, &target.urls).await?;
         let local = push::local_image(ctx, engine, p.service).await?;
         let pushed = push::push_image(ctx, engine, &aws, &local, &args.registry).await?;
         let shown = ctx.project.display_path(&p.service.task_definition);

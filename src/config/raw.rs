@@ -74,4 +74,7 @@ pub(super) struct RawBuild {
     pub(super) context: Option<String>,
     #[serde(default)]
     pub(super) args: BTreeMap<String, String>,
+    /// BuildKit secret mounts: ids whose values come from the environment or the env file.
+    #[serde(default)]
+    pub(super) secrets: Vec<String>,
 }

@@ -20,6 +20,8 @@ pub struct BuildSpec {
     pub context: PathBuf,
     /// Build args; values are tera templates (see `image::build_vars`).
     pub args: BTreeMap<String, String>,
+    /// `RUN --mount=type=secret,id=<id>` ids, served to BuildKit at build time.
+    pub secrets: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -123,6 +125,12 @@ pub(super) fn build(
     if let Err(m) = rollout.check() {
         return Err(invalid(format!("services.{short}.{m}")));
     }
+    let secret_ids = svc.build.iter().flat_map(|b| &b.secrets);
+    if let Some(id) = secret_ids.into_iter().find(|id| !is_env_name(id)) {
+        return Err(invalid(format!(
+            "services.{short}.build.secrets: {id:?} is not a variable name (letters, digits and _, not first a digit): its value comes from the environment or the env file under that name"
+        )));
+    }
     if svc.port.is_none() {
         let routed = [("host", svc.host.is_some()), ("paths", !svc.paths.is_empty()), ("default", svc.default)];
         if let Some((key, _)) = routed.iter().find(|(_, set)| *set) {
@@ -185,6 +193,7 @@ pub(super) fn build(
                 dockerfile: b.dockerfile.map(|f| root.join(f)).unwrap_or_else(|| context.join("Dockerfile")),
                 context,
                 args: b.args,
+                secrets: b.secrets,
             }
         }),
         name: short.to_string(),
@@ -196,4 +205,11 @@ pub(super) fn build(
         capacity,
         deploy,
     })
+}
+
+/// A name the environment and an env file can hold: `NPM_TOKEN`.
+fn is_env_name(id: &str) -> bool {
+    let first = id.chars().next();
+    first.is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -1,6 +1,8 @@
 //! `docker build` through the Engine API: the context tar goes to /build, and the
-//! build's output streams back line by line. The classic builder is used, as the
-//! docker CLI did before BuildKit; its layer cache makes unchanged steps free.
+//! build's output streams back line by line. BuildKit (buildkit/) where the engine
+//! has it; the classic builder, as the docker CLI used before BuildKit, with
+//! `--builder classic` or on an engine without BuildKit. Either one's layer cache
+//! makes unchanged steps free.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -11,6 +13,55 @@ use futures_util::StreamExt;
 use crate::docker::build_output::BuildLines;
 use crate::docker::{docker_error, engine_detail, Engine};
 use crate::error::{Error, Result};
+
+/// Which of the engine's builders runs a build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Builder {
+    /// The engine's BuildKit (Engine 18.09 and later, on Linux): cache and secret
+    /// mounts, other platforms, no layer commit per step
+    Buildkit,
+    /// The classic builder: every Dockerfile step commits a layer
+    Classic,
+}
+
+/// How this command's builds run: the builder, and the engine's own platform.
+#[derive(Debug, Clone)]
+pub struct BuildSetup {
+    pub builder: Builder,
+    /// `linux/amd64`: what the engine runs without emulation.
+    pub native: String,
+}
+
+/// The builder asked for, else BuildKit where the engine has it (API 1.39, Engine
+/// 18.09, on Linux), else the classic one with a note on stderr.
+pub async fn pick(engine: &Engine, asked: Option<Builder>) -> Result<BuildSetup> {
+    let version = engine.docker.version().await.map_err(docker_error("Version", &engine.host))?;
+    let (api, os) = (version.api_version.unwrap_or_default(), version.os.unwrap_or_default());
+    let native = format!("{os}/{}", version.arch.unwrap_or_default());
+    let setup = |builder| Ok(BuildSetup { builder, native: native.clone() });
+    if asked == Some(Builder::Classic) {
+        return setup(Builder::Classic);
+    }
+    if has_buildkit(&api, &os) {
+        return setup(Builder::Buildkit);
+    }
+    let why = format!("the Docker Engine at {} (API {api}, {os}) has no BuildKit", engine.host);
+    if asked == Some(Builder::Buildkit) {
+        return Err(Error::usage(
+            why,
+            "leave out --builder, or pass --builder classic; BuildKit needs Engine 18.09 or later on Linux",
+        ));
+    }
+    eprintln!("note: {why}; building with the classic builder");
+    setup(Builder::Classic)
+}
+
+fn has_buildkit(api: &str, os: &str) -> bool {
+    let mut parts = api.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    os.eq_ignore_ascii_case("linux") && (major, minor) >= (1, 39)
+}
 
 /// Label that records the hash of a build's inputs on the image it produced.
 pub const INPUTS_LABEL: &str = "dev.cruddur.inputs";
@@ -57,8 +108,23 @@ fn options(req: &BuildRequest<'_>) -> BuildImageOptions {
     }
 }
 
-/// Runs the build; `out` gets every output line. Returns the image id.
-pub async fn build(engine: &Engine, req: BuildRequest<'_>, out: &mut dyn FnMut(&str)) -> Result<String> {
+/// Runs the build with `builder`; `out` gets every output line. Returns the image id.
+pub async fn build(
+    engine: &Engine,
+    builder: Builder,
+    req: BuildRequest<'_>,
+    secrets: crate::docker::buildkit::session::Secrets,
+    out: &mut dyn FnMut(&str),
+) -> Result<String> {
+    match builder {
+        Builder::Buildkit => crate::docker::buildkit::build(&engine.address, req, secrets, out).await,
+        // The secrets were refused for the classic builder before the build (release/build.rs).
+        Builder::Classic => build_classic(engine, req, out).await,
+    }
+}
+
+/// The classic builder's build.
+async fn build_classic(engine: &Engine, req: BuildRequest<'_>, out: &mut dyn FnMut(&str)) -> Result<String> {
     let mut stream = engine.docker.build_image(options(&req), None, Some(bollard::body_full(req.tar.into())));
     let mut step = String::new();
     let mut step_output: Vec<String> = Vec::new();
@@ -141,5 +207,14 @@ mod tests {
         let options = options(&req);
         assert_eq!(options.platform, "linux/arm64");
         assert_eq!(options.dockerfile, "app/Dockerfile.prod");
+    }
+
+    #[test]
+    fn buildkit_from_api_1_39_on_linux() {
+        assert!(has_buildkit("1.41", "linux"));
+        assert!(has_buildkit("1.39", "Linux"));
+        assert!(!has_buildkit("1.38", "linux"));
+        assert!(!has_buildkit("1.41", "windows"));
+        assert!(!has_buildkit("", ""));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod build_output;
+pub mod buildkit;
 pub mod containers;
 pub mod context;
 pub mod exec;
@@ -20,6 +21,8 @@ pub struct Engine {
     pub docker: Docker,
     /// Where it was reached, for messages.
     pub host: String,
+    /// Where it listens, for the calls bollard does not make (raw.rs).
+    pub address: raw::EngineAddress,
 }
 
 impl Engine {
@@ -51,7 +54,7 @@ impl Engine {
         .map_err(|e| unavailable(e.to_string()))?;
         let ping = tokio::time::timeout(std::time::Duration::from_secs(5), docker.ping()).await;
         match ping {
-            Ok(Ok(_)) => Ok(Engine { docker, host }),
+            Ok(Ok(_)) => Ok(Engine { docker, host, address }),
             Ok(Err(e)) => Err(unavailable(engine_detail(&e))),
             Err(_) => Err(unavailable("no answer within 5s".into())),
         }

@@ -6,7 +6,8 @@ use std::fmt;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::{Method, Request};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
@@ -115,45 +116,9 @@ async fn stream_from(
         ),
     }
     };
-    let target: hyper::Uri = match address {
-        EngineAddress::Unix(socket) => hyperlocal::Uri::new(socket, path_and_query).into(),
-        EngineAddress::Tcp(host) => {
-            format!("http://{host}{path_and_query}").parse().map_err(|e| unavailable(format!("{e}")))?
-        }
-        EngineAddress::Tls { host, .. } => {
-            format!("https://{host}{path_and_query}").parse().map_err(|e| unavailable(format!("{e}")))?
-        }
-    };
-    let tls = match address {
-        EngineAddress::Tls { certs, .. } => Some(super::tls::client_config(certs)?),
-        _ => None,
-    };
-    let response = async {
-        match address {
-            EngineAddress::Unix(_) => {
-                let client: Client<hyperlocal::UnixConnector, Full<Bytes>> =
-                    Client::builder(TokioExecutor::new()).build(hyperlocal::UnixConnector);
-                client.request(request(target)).await
-            }
-            EngineAddress::Tcp(_) => {
-                let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
-                    .build(hyper_util::client::legacy::connect::HttpConnector::new());
-                client.request(request(target)).await
-            }
-            EngineAddress::Tls { .. } => {
-                let https = hyper_rustls::HttpsConnectorBuilder::new()
-                    .with_tls_config(tls.expect("made above for TLS"))
-                    .https_only()
-                    .enable_http1()
-                    .build();
-                let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
-                client.request(request(target)).await
-            }
-        }
-    };
+    let response = send(address, path_and_query, request);
     // Every wait is bounded: the answer's headers, then each chunk of the stream.
-    let response =
-        tokio::time::timeout(stall, response).await.map_err(|_| stalled())?.map_err(|e| unavailable(e.to_string()))?;
+    let response = tokio::time::timeout(stall, response).await.map_err(|_| stalled())??;
     let status = response.status();
     let mut body = response.into_body();
     let mut pending: Vec<u8> = Vec::new();
@@ -165,12 +130,8 @@ async fn stream_from(
             whole.extend_from_slice(chunk);
             continue;
         }
-        pending.extend_from_slice(chunk);
-        while let Some(end) = pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = pending.drain(..=end).collect();
-            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(&line) {
-                on_line(value)?;
-            }
+        for value in json_lines(&mut pending, chunk) {
+            on_line(value)?;
         }
     }
     if !status.is_success() {
@@ -189,6 +150,61 @@ async fn stream_from(
         on_line(value)?;
     }
     Ok(())
+}
+
+/// The whole JSON lines `chunk` completes, after what `pending` held; a partial
+/// last line stays in `pending`. Lines that are not JSON are skipped.
+pub fn json_lines(pending: &mut Vec<u8>, chunk: &[u8]) -> Vec<serde_json::Value> {
+    pending.extend_from_slice(chunk);
+    let mut values = Vec::new();
+    while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+        let line: Vec<u8> = pending.drain(..=end).collect();
+        values.extend(serde_json::from_slice::<serde_json::Value>(&line).ok());
+    }
+    values
+}
+
+/// Sends one request to the engine at `address` over its transport (the Unix
+/// socket, loopback TCP or TLS); `request` is given the URI to send to. The
+/// connection stays usable for `hyper::upgrade::on` (BuildKit's session).
+pub async fn send(
+    address: &EngineAddress,
+    path_and_query: &str,
+    request: impl FnOnce(hyper::Uri) -> Request<Full<Bytes>>,
+) -> Result<Response<Incoming>> {
+    let unavailable = |e: String| Error::DockerUnavailable { host: address.to_string(), detail: e };
+    let target: hyper::Uri = match address {
+        EngineAddress::Unix(socket) => hyperlocal::Uri::new(socket, path_and_query).into(),
+        EngineAddress::Tcp(host) => {
+            format!("http://{host}{path_and_query}").parse().map_err(|e| unavailable(format!("{e}")))?
+        }
+        EngineAddress::Tls { host, .. } => {
+            format!("https://{host}{path_and_query}").parse().map_err(|e| unavailable(format!("{e}")))?
+        }
+    };
+    let request = request(target);
+    let response = match address {
+        EngineAddress::Unix(_) => {
+            let client: Client<hyperlocal::UnixConnector, Full<Bytes>> =
+                Client::builder(TokioExecutor::new()).build(hyperlocal::UnixConnector);
+            client.request(request).await
+        }
+        EngineAddress::Tcp(_) => {
+            let client: Client<_, Full<Bytes>> =
+                Client::builder(TokioExecutor::new()).build(hyper_util::client::legacy::connect::HttpConnector::new());
+            client.request(request).await
+        }
+        EngineAddress::Tls { certs, .. } => {
+            let https = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(super::tls::client_config(certs)?)
+                .https_only()
+                .enable_http1()
+                .build();
+            let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+            client.request(request).await
+        }
+    };
+    response.map_err(|e| unavailable(crate::error::chain_text(&e)))
 }
 
 #[cfg(test)]

@@ -9,10 +9,11 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::config::Service;
-use crate::docker::build::{self as engine_build, BuildRequest, INPUTS_LABEL};
+use crate::docker::build::{self as engine_build, BuildRequest, BuildSetup, Builder, INPUTS_LABEL};
+use crate::docker::buildkit::session::Secrets;
 use crate::docker::context::{BuildContext, ContextDigests};
 use crate::docker::Engine;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::image;
 use crate::invocation::Ctx;
 use crate::platform::Platform;
@@ -31,14 +32,18 @@ pub struct Built {
     pub inputs: String,
     /// The task definition's platform, which the engine was asked to build for.
     pub platform: String,
+    /// The builder that ran (or would have run) the build.
+    pub builder: Builder,
     pub skipped: bool,
     pub seconds: f64,
 }
 
-/// Builds one service's image, or re-tags the one its inputs already produced.
+/// Builds one service's image with `builder`, or re-tags the one its inputs already produced.
+#[allow(clippy::too_many_arguments)]
 pub async fn build_service(
     ctx: &Ctx,
     engine: &Engine,
+    setup: &BuildSetup,
     service: &Service,
     quiet: bool,
     digests: &mut ContextDigests,
@@ -49,6 +54,13 @@ pub async fn build_service(
     let region = image::region(&ctx.project, ctx.global.region.as_deref());
     let platform = build_platform(ctx, service)?.to_string();
     let args = image::build_args(&ctx.project, service, &region, urls)?;
+    if setup.builder == Builder::Classic && !spec.secrets.is_empty() {
+        return Err(Error::usage(
+            format!("{}: build secrets need BuildKit, and the classic builder runs this build", service.name),
+            "leave out --builder classic, or build on an engine with BuildKit (Engine 18.09 or later on Linux)",
+        ));
+    }
+    let secrets = secret_values(ctx, service, &spec.secrets)?;
     let context = BuildContext::collect(&spec.context, &spec.dockerfile)?;
     // The platform is an input too: the same files built for arm64 are another image.
     let mut hashed = args.clone();
@@ -65,10 +77,14 @@ pub async fn build_service(
         }
         None => {
             eprintln!(
-                "{}: building {} for {platform} from {}",
+                "{}: building {} for {platform} from {} ({})",
                 service.name,
                 repository,
-                ctx.project.display_path(&spec.dockerfile)
+                ctx.project.display_path(&spec.dockerfile),
+                match setup.builder {
+                    Builder::Buildkit => "BuildKit",
+                    Builder::Classic => "the classic builder",
+                }
             );
             let labels = HashMap::from([
                 (INPUTS_LABEL.to_string(), inputs.clone()),
@@ -87,7 +103,7 @@ pub async fn build_service(
             };
             let prefix = format!("[{}] ", service.name);
             let mut failed_step_only = Vec::new();
-            let result = engine_build::build(engine, request, &mut |line: &str| {
+            let result = engine_build::build(engine, setup.builder, request, secrets, &mut |line: &str| {
                 if quiet {
                     failed_step_only.push(line.to_string());
                 } else {
@@ -101,6 +117,16 @@ pub async fn build_service(
                     failed_step_only[start..].iter().for_each(|l| eprintln!("{prefix}{l}"));
                 }
             }
+            let result = result.map_err(|e| match e {
+                Error::BuildFailed { service, step, detail } if platform != setup.native => Error::ForeignBuildFailed {
+                    service,
+                    platform: platform.clone(),
+                    native: setup.native.clone(),
+                    step,
+                    detail,
+                },
+                other => other,
+            });
             (result?, false)
         }
     };
@@ -114,9 +140,38 @@ pub async fn build_service(
         image_id,
         inputs,
         platform,
+        builder: setup.builder,
         skipped,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The build secrets' values: each from the environment under its id, else from the
+/// service's env file; all of them, or an error naming the missing ones (no value is
+/// ever printed).
+fn secret_values(ctx: &Ctx, service: &Service, ids: &[String]) -> Result<Secrets> {
+    if ids.is_empty() {
+        return Ok(Secrets::default());
+    }
+    let env_file = ctx.project.env_file(service);
+    let from_file = crate::envfile::read(&env_file)?.unwrap_or_default();
+    let mut values = std::collections::BTreeMap::new();
+    let mut missing = Vec::new();
+    for id in ids {
+        match std::env::var(id).ok().or_else(|| from_file.get(id).cloned()) {
+            Some(value) => {
+                values.insert(id.clone(), value.into_bytes());
+            }
+            None => missing.push(format!("{} (build secret of {})", id, service.name)),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Error::MissingSecrets {
+            parameters: missing,
+            env_files: vec![ctx.project.display_path(&env_file)],
+        });
+    }
+    Ok(std::sync::Arc::new(values))
 }
 
 /// The platform a service's image is built for: its task definition's, rendered

@@ -1,0 +1,129 @@
+//! `cruddur build` on the engine's BuildKit through the Engine API (no docker CLI,
+//! no buildx): a Dockerfile the classic builder refuses (a cache mount and a secret
+//! mount) builds; the secret reaches its step from the environment or the env file,
+//! and is in no layer of the image, no output line and no error.
+
+mod common;
+#[path = "common/docker.rs"]
+mod docker_support;
+
+use common::Run;
+use docker_support::docker;
+use sha2::Digest;
+
+/// A one-service project `kit` whose Dockerfile uses a cache mount (its own id, so
+/// no other build shares it) and the secret NPM_TOKEN.
+fn project(with_secrets: bool) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let unique = format!("{}-{}", std::process::id(), std::time::UNIX_EPOCH.elapsed().unwrap().as_nanos());
+    let name = format!("kit{}", std::process::id());
+    let base = &docker_support::image_env()[0].1;
+    let secrets = if with_secrets { "secrets = [\"NPM_TOKEN\"]\n" } else { "" };
+    std::fs::write(
+        dir.path().join("cruddur.toml"),
+        format!("[project]\nname = \"{name}\"\n[services.kit]\n[services.kit.build]\ncontext = \".\"\n{secrets}[services.kit.build.args]\nBASE = \"{base}\"\n"),
+    )
+    .unwrap();
+    let dockerfile = format!(
+        "ARG BASE\nFROM ${{BASE}}\nRUN echo {unique} > /prepared\nCOPY input.txt /input.txt\n\
+         RUN --mount=type=cache,id=cruddur-test-{unique},target=/cache cat /input.txt >> /cache/seen && wc -l < /cache/seen > /cache-lines\n\
+         RUN --mount=type=secret,id=NPM_TOKEN sha256sum /run/secrets/NPM_TOKEN | cut -d' ' -f1 > /token.sha256 && echo \"token is $(cat /run/secrets/NPM_TOKEN)\"\n"
+    );
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
+    std::fs::write(dir.path().join("input.txt"), "one\n").unwrap();
+    (dir, format!("{name}/kit:latest"))
+}
+
+fn build(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = common::clean(common::cruddur_cmd(dir));
+    cmd.env_remove("NPM_TOKEN").args(args).envs(env.iter().copied());
+    Run::new(cmd.output().unwrap())
+}
+
+fn read(image: &str, path: &str) -> String {
+    docker(&["run", "--rm", image, "cat", path])
+}
+
+fn sha256(value: &str) -> String {
+    sha2::Sha256::digest(value.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every byte of the image as `docker save` writes it: each layer's tar, the config
+/// and its history, uncompressed.
+fn saved(image: &str) -> Vec<u8> {
+    let out = std::process::Command::new("docker").args(["save", image]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn cache_and_secret_mounts_build_on_buildkit_and_the_secret_stays_out_of_the_image() {
+    let secret = format!("npm-secret-{}", std::time::UNIX_EPOCH.elapsed().unwrap().as_nanos());
+    let (dir, image) = project(true);
+
+    // The secret from the environment.
+    let run = build(dir.path(), &["build", "kit", "--output", "json"], &[("NPM_TOKEN", &secret)]).ok();
+    assert_eq!(run.json()[0]["builder"], "buildkit", "{}", run.stdout);
+    assert!(run.stderr.contains("from Dockerfile (BuildKit)"), "{}", run.stderr);
+    // Whole progress lines: the steps numbered, as `docker build --progress=plain`.
+    assert!(
+        run.stderr.lines().any(|l| l.starts_with("[kit] #") && l.contains("RUN --mount=type=cache")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.lines().any(|l| l.starts_with("[kit] #") && l.contains(" DONE ")), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("token is [secret NPM_TOKEN]"),
+        "the step's output, the value replaced: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(&secret) && !run.stdout.contains(&secret), "{}", run.stderr);
+    assert_eq!(read(&image, "/token.sha256"), sha256(&secret), "the step read the secret");
+    assert_eq!(read(&image, "/cache-lines"), "1");
+    assert!(!contains(&saved(&image), &secret), "the secret is in no layer, config or history of {image}");
+
+    // The secret from the env file; the cache mount kept what the first build wrote,
+    // and the steps before the changed input are cached.
+    let from_file = format!("{secret}-from-file");
+    std::fs::write(dir.path().join("kit.env"), format!("NPM_TOKEN={from_file}\n")).unwrap();
+    std::fs::write(dir.path().join("input.txt"), "two\n").unwrap();
+    let run = build(dir.path(), &["build", "kit"], &[]).ok();
+    assert!(run.stderr.lines().any(|l| l.starts_with("[kit] #") && l.ends_with(" CACHED")), "{}", run.stderr);
+    assert!(!run.stderr.contains(&from_file), "{}", run.stderr);
+    assert_eq!(read(&image, "/token.sha256"), sha256(&from_file));
+    assert_eq!(read(&image, "/cache-lines"), "2", "the cache mount outlived the first build");
+    assert!(!contains(&saved(&image), &from_file));
+
+    // No value anywhere: one error naming the secret, before any build.
+    std::fs::remove_file(dir.path().join("kit.env")).unwrap();
+    std::fs::write(dir.path().join("input.txt"), "three\n").unwrap();
+    let run = build(dir.path(), &["build", "kit"], &[]);
+    let line = run.one_line_error(2);
+    assert_eq!(line, "error: no value for the secrets NPM_TOKEN (build secret of kit)");
+
+    // The classic builder cannot serve secrets: refused before the engine is asked.
+    let run = build(dir.path(), &["build", "kit", "--builder", "classic"], &[("NPM_TOKEN", &secret)]);
+    assert!(run.one_line_error(2).contains("kit: build secrets need BuildKit"), "{}", run.stderr);
+}
+
+#[test]
+fn the_classic_builder_refuses_the_mounts_buildkit_runs() {
+    let (dir, _) = project(false);
+    let run = build(dir.path(), &["build", "kit", "--builder", "classic"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("the --mount option requires BuildKit"), "{}", run.stderr);
+}
+
+#[test]
+fn a_build_secret_id_must_be_a_variable_name() {
+    let (dir, _) = project(true);
+    let toml = dir.path().join("cruddur.toml");
+    let text = std::fs::read_to_string(&toml).unwrap().replace("\"NPM_TOKEN\"", "\"npm-token\"");
+    std::fs::write(&toml, text).unwrap();
+    let line = build(dir.path(), &["build", "kit"], &[]).one_line_error(2);
+    assert!(line.contains("services.kit.build.secrets: \"npm-token\" is not a variable name"), "{line}");
+}
