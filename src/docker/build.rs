@@ -77,6 +77,22 @@ pub struct BuildRequest<'a> {
     pub platform: String,
 }
 
+#[cfg(test)]
+impl<'a> BuildRequest<'a> {
+    /// The backend's request for linux/arm64, with `args`: for the option tests.
+    pub fn arm64_example(args: &'a BTreeMap<String, String>, labels: HashMap<String, String>) -> BuildRequest<'a> {
+        BuildRequest {
+            service: "backend",
+            tar: Vec::new(),
+            dockerfile: "app/Dockerfile.prod",
+            tag: "cruddur/backend-flask:abc",
+            args,
+            labels,
+            platform: "linux/arm64".into(),
+        }
+    }
+}
+
 /// The image of an earlier build with the same inputs, if the engine still has it.
 pub async fn find_by_inputs(engine: &Engine, inputs: &str) -> Result<Option<String>> {
     let filters = HashMap::from([("label".to_string(), vec![format!("{INPUTS_LABEL}={inputs}")])]);
@@ -195,15 +211,7 @@ mod tests {
     #[test]
     fn the_build_asks_the_engine_for_the_task_definitions_platform() {
         let args = BTreeMap::from([("PREBUILT_DIR".to_string(), String::new())]);
-        let req = BuildRequest {
-            service: "backend",
-            tar: Vec::new(),
-            dockerfile: "app/Dockerfile.prod",
-            tag: "cruddur/backend-flask:abc",
-            args: &args,
-            labels: HashMap::new(),
-            platform: "linux/arm64".into(),
-        };
+        let req = BuildRequest::arm64_example(&args, HashMap::new());
         let options = options(&req);
         assert_eq!(options.platform, "linux/arm64");
         assert_eq!(options.dockerfile, "app/Dockerfile.prod");

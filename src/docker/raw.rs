@@ -135,11 +135,7 @@ async fn stream_from(
         }
     }
     if !status.is_success() {
-        let text = String::from_utf8_lossy(&whole);
-        let message = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["message"].as_str().map(String::from))
-            .unwrap_or_else(|| text.trim().to_string());
+        let message = error_message(&whole);
         return Err(Error::Docker {
             operation: "PushImage",
             resource: path_and_query.into(),
@@ -162,6 +158,15 @@ pub fn json_lines(pending: &mut Vec<u8>, chunk: &[u8]) -> Vec<serde_json::Value>
         values.extend(serde_json::from_slice::<serde_json::Value>(&line).ok());
     }
     values
+}
+
+/// The engine's message in an error answer's body (`{"message": ...}`), else the body.
+pub fn error_message(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(String::from))
+        .unwrap_or_else(|| text.trim().to_string())
 }
 
 /// Sends one request to the engine at `address` over its transport (the Unix

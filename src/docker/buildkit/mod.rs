@@ -100,11 +100,7 @@ pub async fn build(
     }
     drop(session);
     if !status.is_success() {
-        let text = String::from_utf8_lossy(&whole);
-        let message = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["message"].as_str().map(String::from))
-            .unwrap_or_else(|| text.trim().to_string());
+        let message = raw::error_message(&whole);
         return Err(failed(String::new(), format!("the engine answered {status}: {message}")));
     }
     image_id.ok_or_else(|| failed(progress.last_step(), "the engine reported no image".into()))
@@ -138,15 +134,7 @@ mod tests {
     #[test]
     fn the_query_asks_for_buildkit_in_the_session_for_the_platform() {
         let args = BTreeMap::from([("GIT_COMMIT".to_string(), "abc".to_string())]);
-        let req = BuildRequest {
-            service: "backend",
-            tar: Vec::new(),
-            dockerfile: "app/Dockerfile.prod",
-            tag: "cruddur/backend-flask:abc",
-            args: &args,
-            labels: HashMap::from([("k".to_string(), "v".to_string())]),
-            platform: "linux/arm64".into(),
-        };
+        let req = BuildRequest::arm64_example(&args, HashMap::from([("k".to_string(), "v".to_string())]));
         let pairs: HashMap<String, String> =
             form_urlencoded::parse(query(&req, "s1").as_bytes()).into_owned().collect();
         assert_eq!(pairs["version"], "2");
