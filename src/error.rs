@@ -95,6 +95,8 @@ pub enum Error {
     BuildInput { path: PathBuf, what: &'static str },
     #[error("build of {service} failed{}: {detail}", if .step.is_empty() { String::new() } else { format!(" at `{}`", .step) })]
     BuildFailed { service: String, step: String, detail: String },
+    #[error("{service}: the engine runs {native}, and this host has no emulator for {platform} programs (no binfmt_misc handler)")]
+    NoEmulation { service: String, platform: String, native: String },
     #[error("build of {service} for {platform} failed{}: {detail}", if .step.is_empty() { String::new() } else { format!(" at `{}`", .step) })]
     /// A build for a platform other than the engine's own (`native`).
     ForeignBuildFailed { service: String, platform: String, native: String, step: String, detail: String },
@@ -245,6 +247,7 @@ impl Error {
             Error::DockerUnavailable { .. } => "start the Docker Engine (`sudo systemctl start docker`, or open Docker Desktop), or point DOCKER_HOST at a running one".into(),
             Error::Docker { .. } => "the Docker Engine's message above says what it refused".into(),
             Error::BuildInput { .. } => "fix dockerfile or context in the service's [build] table of cruddur.toml (paths are relative to cruddur.toml)".into(),
+            Error::NoEmulation { native, .. } => format!("install an emulator on the engine's host (Debian and Ubuntu: `apt-get install qemu-user-static`, which registers the binfmt handlers), or cross-compile: give the Dockerfile's build stage `FROM --platform=$BUILDPLATFORM` and let `ARG TARGETARCH` pick the target, so nothing of the other architecture runs; or set runtimePlatform.cpuArchitecture in the task definition to the engine's ({native}); nothing was built"),
             Error::ForeignBuildFailed { platform, native, .. } => format!("the engine runs {native}: a build for {platform} needs binfmt handlers on the engine's host to run the other architecture's programs (Debian: `apt-get install qemu-user-static`) and base images for {platform}, or a Dockerfile that cross-compiles (`FROM --platform=$BUILDPLATFORM`, `ARG TARGETARCH`); or set runtimePlatform.cpuArchitecture in the task definition to the engine's"),
             Error::BuildFailed { service, .. } => format!("fix the step named above and build again; `cruddur build {service}` without -q prints every step's output"),
             Error::MissingSecrets { env_files, .. } => format!("export each one under its own name (the last part of the path), or put it in {} (`cruddur generate-env` writes it); values are never printed", env_files.join(" or ")),

@@ -127,3 +127,98 @@ fn a_build_secret_id_must_be_a_variable_name() {
     let line = build(dir.path(), &["build", "kit"], &[]).one_line_error(2);
     assert!(line.contains("services.kit.build.secrets: \"npm-token\" is not a variable name"), "{line}");
 }
+
+/// The arm64 base image bin/test makes (bin/lib/arm64.sh).
+fn arm64_base() -> String {
+    std::env::var("CRUDDUR_ARM64_BASE_IMAGE").unwrap_or_else(|_| {
+        panic!("CRUDDUR_ARM64_BASE_IMAGE is not set: run the tests with bin/test, which registers the arm64 emulator and makes the arm64 base image (bin/lib/arm64.sh)")
+    })
+}
+
+/// A project from `init` with one worker, `kit`, whose task definition asks for
+/// ARM64, built from `dockerfile` with BASE (arm64) and HOST_BASE (this machine's).
+fn arm64_project(dockerfile: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("arm{}", std::process::id());
+    let mut init = common::clean(common::cruddur_cmd(dir.path()));
+    init.args(["init", "--name", &name, "--region", "us-east-1", "--service", "kit"]);
+    Run::new(init.output().unwrap()).ok();
+    let td = dir.path().join("task-definitions/kit.json");
+    let text = std::fs::read_to_string(&td).unwrap();
+    assert!(text.contains("\"cpuArchitecture\": \"X86_64\""), "{text}");
+    std::fs::write(&td, text.replace("\"X86_64\"", "\"ARM64\"")).unwrap();
+    let toml = dir.path().join("cruddur.toml");
+    let host_base = &docker_support::image_env()[0].1;
+    let table = format!(
+        "\n[services.kit.build]\ncontext = \".\"\n[services.kit.build.args]\nBASE = \"{}\"\nHOST_BASE = \"{host_base}\"\n",
+        arm64_base()
+    );
+    std::fs::write(&toml, std::fs::read_to_string(&toml).unwrap() + &table).unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
+    (dir, name)
+}
+
+/// A file of the image, copied out without running anything of it.
+fn file_of(image: &str, path: &str) -> Vec<u8> {
+    let container = docker(&["create", image, "/bin/true"]);
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("file");
+    docker(&["cp", &format!("{container}:{path}"), target.to_str().unwrap()]);
+    docker(&["rm", &container]);
+    std::fs::read(&target).unwrap_or_else(|e| panic!("{path} of {image}: {e}"))
+}
+
+#[test]
+fn an_arm64_image_builds_here_under_emulation_and_is_pushed_as_arm64() {
+    let moto = common::Moto::start();
+    let registry = docker_support::Registry::start(None);
+    let dockerfile = "ARG BASE\nFROM ${BASE}\nRUN uname -m > /built-on && cp /bin/busybox /usr/local/bin/tool\n";
+    let (dir, name) = arm64_project(dockerfile);
+    let image = format!("{name}/kit:latest");
+    let run = build(dir.path(), &["build", "kit", "--output", "json"], &[]).ok();
+    let built = &run.json()[0];
+    assert_eq!((built["platform"].as_str(), built["builder"].as_str()), (Some("linux/arm64"), Some("buildkit")));
+    assert!(
+        run.stderr.contains("kit: building for linux/arm64 under emulation on a linux/amd64 engine"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(docker(&["image", "inspect", "-f", "{{.Os}}/{{.Architecture}}", &image]), "linux/arm64");
+    // The build's RUN ran as aarch64, and the binary it wrote is an aarch64 ELF.
+    assert_eq!(String::from_utf8_lossy(&file_of(&image, "/built-on")).trim(), "aarch64");
+    let tool = file_of(&image, "/usr/local/bin/tool");
+    assert_eq!((&tool[..4], tool[4], u16::from_le_bytes([tool[18], tool[19]])), (&b"\x7fELF"[..], 2, 0xb7));
+
+    // Pushed, the registry's manifest names an arm64 image config.
+    let mut push = common::clean(common::cruddur_cmd(dir.path()));
+    push.envs(moto.env()).args(["push", "kit", "--registry", &registry.host]);
+    Run::new(push.output().unwrap()).ok();
+    let repo = format!("{name}-kit");
+    let manifest = registry.json(&format!("/v2/{repo}/manifests/latest"));
+    let config = registry.json(&format!("/v2/{repo}/blobs/{}", manifest["config"]["digest"].as_str().unwrap()));
+    assert_eq!((config["os"].as_str(), config["architecture"].as_str()), (Some("linux"), Some("arm64")), "{config}");
+}
+
+#[test]
+fn without_an_emulator_only_a_dockerfile_that_cross_compiles_builds_for_arm64() {
+    let no_handlers = tempfile::tempdir().unwrap();
+    let env = [("CRUDDUR_BINFMT_DIR", no_handlers.path().to_str().unwrap())];
+    // A RUN in the arm64 stage would need the emulator: refused before the build.
+    let (dir, name) = arm64_project("ARG BASE\nFROM ${BASE}\nRUN uname -m > /built-on\n");
+    let line = build(dir.path(), &["build", "kit"], &env).one_line_error(1);
+    assert_eq!(
+        line,
+        "error: kit: the engine runs linux/amd64, and this host has no emulator for linux/arm64 programs (no binfmt_misc handler)"
+    );
+    assert_eq!(docker(&["image", "inspect", "-f", "{{.Id}}", &format!("{name}/kit:latest")]), "", "nothing was built");
+
+    // The build stage runs on the engine's own platform; the arm64 stage only copies.
+    let cross = "ARG BASE\nARG HOST_BASE\nFROM --platform=$BUILDPLATFORM ${HOST_BASE} AS build\nARG TARGETARCH\n\
+                 RUN echo \"built on $(uname -m) for $TARGETARCH\" > /out.txt\nFROM ${BASE}\nCOPY --from=build /out.txt /out.txt\n";
+    std::fs::write(dir.path().join("Dockerfile"), cross).unwrap();
+    let run = build(dir.path(), &["build", "kit"], &env).ok();
+    assert!(run.stderr.contains("kit: cross-compiling for linux/arm64 on a linux/amd64 engine"), "{}", run.stderr);
+    let image = format!("{name}/kit:latest");
+    assert_eq!(docker(&["image", "inspect", "-f", "{{.Architecture}}", &image]), "arm64");
+    assert_eq!(String::from_utf8_lossy(&file_of(&image, "/out.txt")).trim(), "built on x86_64 for arm64");
+}

@@ -395,7 +395,13 @@ fn deploy_refuses_an_image_of_another_architecture_before_registering_it() {
     };
     let before = revisions();
 
-    let run = ws.cruddur(&moto, &["deploy", "backend", "--registry", &registry.host, "--no-wait"]);
+    // This host's emulator, as the kernel lists it, whether or not bin/test could
+    // register it: the refusal below is the engine's, not the emulation check's.
+    let binfmt = tempfile::tempdir().unwrap();
+    let handler = "enabled\noffset 0\nmagic 7f454c460201010000000000000000000200b700\nmask ffffffffffffff00fffffffffffffffffeffffff\n";
+    std::fs::write(binfmt.path().join("qemu-aarch64"), handler).unwrap();
+    let binfmt_dir = ("CRUDDUR_BINFMT_DIR", binfmt.path().to_str().unwrap());
+    let run = ws.cruddur_with(&moto, &["deploy", "backend", "--registry", &registry.host, "--no-wait"], &[binfmt_dir]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(
         run.stderr.contains("for linux/arm64"),
@@ -412,17 +418,6 @@ fn deploy_refuses_an_image_of_another_architecture_before_registering_it() {
     assert!(errors[0].starts_with("error: build of backend for linux/arm64 failed at `"), "{}", errors[0]);
     let hint = run.stderr.lines().find(|l| l.starts_with("hint: ")).unwrap_or_default();
     assert!(hint.contains("the engine runs linux/amd64") && hint.contains("qemu-user-static"), "{hint}");
-    assert_eq!(revisions(), before, "no revision was registered");
-    // The classic builder refuses the runtime stage's `COPY --from=build` when the
-    // build stage's image is of another platform.
-    let run =
-        ws.cruddur(&moto, &["deploy", "backend", "--registry", &registry.host, "--no-wait", "--builder", "classic"]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    let error = error_line(&run);
-    assert!(
-        error.contains("does not match the specified platform: wanted linux/arm64, actual: linux/amd64"),
-        "{error}"
-    );
     assert_eq!(revisions(), before, "no revision was registered");
     let state = moto.state();
     assert_eq!(state["services"]["backend-flask"]["taskDefinition"], "backend-flask:1", "{state}");

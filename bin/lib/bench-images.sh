@@ -34,14 +34,14 @@ bench_images() {
   say "timing (medians of whole-process runs)"
   "$VENV/bin/python" "$ROOT/bin/lib/timing.py" --spec "$spec"
   rm -f "$spec"
-  bench_real_build "$C"
-  bench_buildkit
+  bench_real_builders "$C"
   cd "$ROOT"
 }
 
 # bench_images_real: only the real path (`bin/bench images-real`), with the tests'
 # debug build of cruddur (no release compile first: cruddur's own share of a build,
 # hashing the context, is printed beside it, and the minutes are docker's and cargo's).
+# `buildkit-only` leaves out the classic builder's half.
 bench_images_real() {
   prepare_images
   prepare_real_images
@@ -51,70 +51,46 @@ bench_images_real() {
   (cd "$ROOT" && git ls-files -z | xargs -0 cp --parents -t "$BENCH_WORK")
   sed -i 's/^name = "cruddur"/name = "crudbench"/' "$BENCH_WORK/cruddur.toml"
   cd "$BENCH_WORK"
-  [ "${1:-}" = buildkit-only ] || bench_real_build "$C"
-  bench_buildkit
+  bench_real_builders "$C" "${1:-}"
   cd "$ROOT"
 }
 
-# bench_real_build CRUDDUR: the real path, compiled in the local builder image
-# (empty PREBUILT_DIR). "Cold" invalidates the dependency layer (a comment appended
-# to Cargo.toml in the untimed setup), so cargo compiles every dependency; the
-# one-line and one-page changes leave it cached. Run from the workspace copy.
-bench_real_build() {
-  local C=$1 spec; spec=$(mktemp)
-  local real="env CRUDDUR_BUILDER_IMAGE=$BUILDER_IMAGE CRUDDUR_RUNTIME_IMAGE=$RUNTIME_BASE_IMAGE CRUDDUR_PREBUILT_DIR="
-  local cold="echo \"# cold \$(date +%s%N)\" >> Cargo.toml"
-  printf '%s\t%s\t%s\t%s\n' \
-    "real: cold build backend" "${RUNS_COLD:-3}" "$real $C build backend -q" "$cold" \
-    "real: cold build frontend" "${RUNS_COLD:-3}" "$real $C build frontend -q" "$cold" \
-    "real: one line under app changed, build backend" "${RUNS_CHANGED:-5}" "$real $C build backend -q" \
-      "echo \"// \$(date +%s%N)\" >> app/src/lib.rs" \
-    "real: one page changed, build frontend" "${RUNS_CHANGED:-5}" "$real $C build frontend -q" \
-      "echo \"/* \$(date +%s%N) */\" >> frontend/public/style.css" \
-    > "$spec"
-  printf '%s\t%s\t%s\n' "cruddur's own share: build backend, inputs unchanged (skipped)" "${RUNS_CHANGED:-5}" \
-    "$real $C build backend -q" >> "$spec"
-  say "timing the real in-container build ($BUILDER_IMAGE, $RUNTIME_BASE_IMAGE)"
-  "$VENV/bin/python" "$ROOT/bin/lib/timing.py" --spec "$spec" \
-    "real: one line under app changed, build backend/real: cold build backend"
-  rm -f "$spec"
+# bench_real_builders CRUDDUR [buildkit-only]: the real build on BuildKit, then on
+# the classic builder, in the workspace copy it runs in.
+bench_real_builders() {
+  bench_real_build "$1" buildkit
+  [ "${2:-}" = buildkit-only ] && return 0
+  # The classic builder refuses cache mounts: the same Dockerfiles without them,
+  # which is how they were before (the dependencies compiled into a layer).
+  sed -i -E 's/--mount=[^ ]+ //' app/Dockerfile.prod frontend/Dockerfile.prod
+  bench_real_build "$1" classic
 }
 
-# bench_buildkit: the same layer reuse under BuildKit (this engine's embedded one,
-# through buildx's docker driver; cruddur itself talks to the classic
-# builder). A cold build of app/Dockerfile.prod (dependency layer invalidated), then
-# RUNS_CHANGED rebuilds after a one-line change under app/src/; each rebuild's log
-# must show the dependency step CACHED. Run from the workspace copy.
-bench_buildkit() {
-  command -v docker >/dev/null || { say "no docker CLI: BuildKit part skipped"; return 0; }
-  # shellcheck source=bin/lib/buildx.sh
-  source "$ROOT/bin/lib/buildx.sh"
-  if ! ensure_buildx; then
-    say "BuildKit part SKIPPED: no buildx (the docker CLI's BuildKit client) and none could be fetched"
-    return 0
-  fi
-  local log; log=$(mktemp -d)
-  local build="$BUILDX build --progress=plain --load --build-arg BUILDER_IMAGE=$BUILDER_IMAGE --build-arg RUNTIME_IMAGE=$RUNTIME_BASE_IMAGE --build-arg PREBUILT_DIR= -f app/Dockerfile.prod -t crudbench-buildkit ."
-  local spec; spec=$(mktemp)
+# bench_real_build CRUDDUR BUILDER: the real path through `cruddur build --builder
+# BUILDER`, compiled in the local builder image (empty PREBUILT_DIR). "Cold"
+# invalidates the dependency step (a comment appended to Cargo.toml in the untimed
+# setup) and empties BuildKit's cache mounts, so cargo compiles every dependency;
+# the one-line and one-page changes leave the step cached; the Cargo.lock change
+# adds or removes one small crate (static_assertions, no dependencies of its own)
+# in app/Cargo.toml, so the dependency step runs again. Run from the workspace copy.
+bench_real_build() {
+  local C=$1 B=$2 spec; spec=$(mktemp)
+  local real="env CRUDDUR_BUILDER_IMAGE=$BUILDER_IMAGE CRUDDUR_RUNTIME_IMAGE=$RUNTIME_BASE_IMAGE CRUDDUR_PREBUILT_DIR= CRUDDUR_BUILDER=$B"
+  local cold="echo \"# cold \$(date +%s%N)\" >> Cargo.toml && docker builder prune -af --filter type=exec.cachemount >/dev/null"
+  local lock="if grep -q '^static_assertions' app/Cargo.toml; then cargo remove -q -p cruddur-app static_assertions; else cargo add -q -p cruddur-app static_assertions@1.1; fi"
   printf '%s\t%s\t%s\t%s\n' \
-    "buildkit: cold build backend" 1 "$build > $log/cold.log 2>&1" "echo \"# buildkit \$(date +%s%N)\" >> Cargo.toml" \
-    "buildkit: one line under app changed, build backend" "${RUNS_CHANGED:-5}" "$build > $log/changed-{i}.log 2>&1" \
+    "$B: cold build backend" "${RUNS_COLD:-1}" "$real $C build backend -q" "$cold" \
+    "$B: one line under app changed, build backend" "${RUNS_CHANGED:-5}" "$real $C build backend -q" \
       "echo \"// \$(date +%s%N)\" >> app/src/lib.rs" \
+    "$B: Cargo.lock changed (a crate added/removed), build backend" "${RUNS_LOCK:-2}" "$real $C build backend -q" "$lock" \
+    "$B: one page changed, build frontend" "${RUNS_CHANGED:-5}" "$real $C build frontend -q" \
+      "echo \"/* \$(date +%s%N) */\" >> frontend/public/style.css" \
     > "$spec"
-  say "timing the real build under BuildKit ($BUILDX, $($BUILDX version | cut -d' ' -f2), the engine's own BuildKit)"
+  printf '%s\t%s\t%s\n' "$B: cruddur's own share: build backend, inputs unchanged (skipped)" "${RUNS_CHANGED:-5}" \
+    "$real $C build backend -q" >> "$spec"
+  say "timing the real in-container build with the $B builder ($BUILDER_IMAGE, $RUNTIME_BASE_IMAGE)"
   "$VENV/bin/python" "$ROOT/bin/lib/timing.py" --spec "$spec" \
-    "buildkit: one line under app changed, build backend/buildkit: cold build backend"
-  local f step
-  for f in "$log"/changed-*.log; do
-    # The step that compiles the dependencies, and whether BuildKit reused it.
-    # `#13 [build  7/10] RUN mkdir -p src ...` (buildx pads the step number).
-    step=$(grep -m1 -o '^#[0-9]* \[build *[0-9/]*\] RUN mkdir -p src' "$f" | cut -d' ' -f1 || true)
-    if [ -n "$step" ] && grep -q "^$step CACHED" "$f"; then
-      echo "$(basename "$f" .log): dependency step $step CACHED; cargo compiled: $(grep -o 'Compiling [a-z_-]*' "$f" | sort -u | cut -d' ' -f2 | tr '\n' ' ')"
-    else
-      echo "$(basename "$f" .log): the dependency step was NOT reused:"; tail -20 "$f"
-    fi
-  done
-  rm -rf "$log" "$spec"
-  docker image rm -f crudbench-buildkit >/dev/null 2>&1 || true
+    "$B: one line under app changed, build backend/$B: cold build backend" \
+    "$B: Cargo.lock changed (a crate added/removed), build backend/$B: cold build backend"
+  rm -f "$spec"
 }

@@ -31,6 +31,9 @@ pub struct BuildSetup {
     pub builder: Builder,
     /// `linux/amd64`: what the engine runs without emulation.
     pub native: String,
+    /// The engine runs on this host's kernel (the same release), so this host's
+    /// binfmt handlers are the engine's.
+    pub local_kernel: bool,
 }
 
 /// The builder asked for, else BuildKit where the engine has it (API 1.39, Engine
@@ -39,7 +42,9 @@ pub async fn pick(engine: &Engine, asked: Option<Builder>) -> Result<BuildSetup>
     let version = engine.docker.version().await.map_err(docker_error("Version", &engine.host))?;
     let (api, os) = (version.api_version.unwrap_or_default(), version.os.unwrap_or_default());
     let native = format!("{os}/{}", version.arch.unwrap_or_default());
-    let setup = |builder| Ok(BuildSetup { builder, native: native.clone() });
+    let here = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok();
+    let local_kernel = here.is_some_and(|k| Some(k.trim()) == version.kernel_version.as_deref());
+    let setup = |builder| Ok(BuildSetup { builder, native: native.clone(), local_kernel });
     if asked == Some(Builder::Classic) {
         return setup(Builder::Classic);
     }

@@ -6,6 +6,7 @@ pub mod build_output;
 pub mod buildkit;
 pub mod containers;
 pub mod context;
+pub mod emulation;
 pub mod exec;
 pub mod push;
 pub mod raw;

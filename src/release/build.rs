@@ -60,6 +60,9 @@ pub async fn build_service(
             "leave out --builder classic, or build on an engine with BuildKit (Engine 18.09 or later on Linux)",
         ));
     }
+    if platform != setup.native {
+        foreign_platform(setup, service, &platform, &spec.dockerfile)?;
+    }
     let secrets = secret_values(ctx, service, &spec.secrets)?;
     let context = BuildContext::collect(&spec.context, &spec.dockerfile)?;
     // The platform is an input too: the same files built for arm64 are another image.
@@ -144,6 +147,35 @@ pub async fn build_service(
         skipped,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// A build for another platform than the engine's: a Dockerfile that cross-compiles
+/// needs nothing; otherwise the engine's host must emulate the platform, which is
+/// checked where the engine shares this host's kernel, and said where it does not.
+fn foreign_platform(setup: &BuildSetup, service: &Service, platform: &str, dockerfile: &std::path::Path) -> Result<()> {
+    use crate::docker::emulation;
+    let native = &setup.native;
+    let text = std::fs::read_to_string(dockerfile).unwrap_or_default();
+    if emulation::cross_compiles(&text) {
+        eprintln!(
+            "{}: cross-compiling for {platform} on a {native} engine (a stage builds on $BUILDPLATFORM)",
+            service.name
+        );
+    } else if !setup.local_kernel {
+        eprintln!("{}: building for {platform} on a {native} engine, which must emulate it (not checked: the engine is not on this host's kernel)", service.name);
+    } else if emulation::has_handler(&emulation::binfmt_dir(), platform) {
+        eprintln!(
+            "{}: building for {platform} under emulation on a {native} engine (slower than native)",
+            service.name
+        );
+    } else {
+        return Err(Error::NoEmulation {
+            service: service.name.clone(),
+            platform: platform.into(),
+            native: native.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// The build secrets' values: each from the environment under its id, else from the
