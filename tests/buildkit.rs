@@ -135,9 +135,11 @@ fn arm64_base() -> String {
     })
 }
 
-/// A project from `init` with one worker, `kit`, whose task definition asks for
-/// ARM64, built from `dockerfile` with BASE (arm64) and HOST_BASE (this machine's).
-fn arm64_project(dockerfile: &str) -> (tempfile::TempDir, String) {
+/// A project from `init` with one worker, `kit`, on ARM64: its task definition's
+/// runtimePlatform says so, or (`by_key`) `arch = "arm64"` in cruddur.toml over the
+/// template's X86_64. Built from `dockerfile` with BASE (arm64) and HOST_BASE (this
+/// machine's).
+fn arm64_project(dockerfile: &str, by_key: bool) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let name = format!("arm{}", std::process::id());
     let mut init = common::clean(common::cruddur_cmd(dir.path()));
@@ -146,8 +148,13 @@ fn arm64_project(dockerfile: &str) -> (tempfile::TempDir, String) {
     let td = dir.path().join("task-definitions/kit.json");
     let text = std::fs::read_to_string(&td).unwrap();
     assert!(text.contains("\"cpuArchitecture\": \"X86_64\""), "{text}");
-    std::fs::write(&td, text.replace("\"X86_64\"", "\"ARM64\"")).unwrap();
+    if !by_key {
+        std::fs::write(&td, text.replace("\"X86_64\"", "\"ARM64\"")).unwrap();
+    }
     let toml = dir.path().join("cruddur.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    let text = if by_key { text.replace("[services.kit]\n", "[services.kit]\narch = \"arm64\"\n") } else { text };
+    std::fs::write(&toml, text).unwrap();
     let host_base = &docker_support::image_env()[0].1;
     let table = format!(
         "\n[services.kit.build]\ncontext = \".\"\n[services.kit.build.args]\nBASE = \"{}\"\nHOST_BASE = \"{host_base}\"\n",
@@ -173,7 +180,7 @@ fn an_arm64_image_builds_here_under_emulation_and_is_pushed_as_arm64() {
     let moto = common::Moto::start();
     let registry = docker_support::Registry::start(None);
     let dockerfile = "ARG BASE\nFROM ${BASE}\nRUN uname -m > /built-on && cp /bin/busybox /usr/local/bin/tool\n";
-    let (dir, name) = arm64_project(dockerfile);
+    let (dir, name) = arm64_project(dockerfile, false);
     let image = format!("{name}/kit:latest");
     let run = build(dir.path(), &["build", "kit", "--output", "json"], &[]).ok();
     let built = &run.json()[0];
@@ -204,7 +211,7 @@ fn without_an_emulator_only_a_dockerfile_that_cross_compiles_builds_for_arm64() 
     let no_handlers = tempfile::tempdir().unwrap();
     let env = [("CRUDDUR_BINFMT_DIR", no_handlers.path().to_str().unwrap())];
     // A RUN in the arm64 stage would need the emulator: refused before the build.
-    let (dir, name) = arm64_project("ARG BASE\nFROM ${BASE}\nRUN uname -m > /built-on\n");
+    let (dir, name) = arm64_project("ARG BASE\nFROM ${BASE}\nRUN uname -m > /built-on\n", true);
     let line = build(dir.path(), &["build", "kit"], &env).one_line_error(1);
     assert_eq!(
         line,
@@ -221,4 +228,11 @@ fn without_an_emulator_only_a_dockerfile_that_cross_compiles_builds_for_arm64() 
     let image = format!("{name}/kit:latest");
     assert_eq!(docker(&["image", "inspect", "-f", "{{.Architecture}}", &image]), "arm64");
     assert_eq!(String::from_utf8_lossy(&file_of(&image, "/out.txt")).trim(), "built on x86_64 for arm64");
+
+    // `arch` takes Fargate's two architectures only.
+    let toml = dir.path().join("cruddur.toml");
+    std::fs::write(&toml, std::fs::read_to_string(&toml).unwrap().replace("arch = \"arm64\"", "arch = \"mips\""))
+        .unwrap();
+    let line = build(dir.path(), &["build", "kit"], &env).one_line_error(2);
+    assert!(line.contains("services.kit.arch = \"mips\": Fargate runs \"arm64\" (Graviton) or \"x86_64\""), "{line}");
 }

@@ -47,6 +47,8 @@ pub(super) struct RawService {
     pub(super) exec_command: Option<String>,
     /// false: ECS Exec off for this service (`enableExecuteCommand` false, `connect` refused).
     pub(super) exec: Option<bool>,
+    /// "arm64" (Graviton) or "x86_64": the task definition's runtimePlatform.cpuArchitecture.
+    pub(super) arch: Option<String>,
     pub(super) deregistration_delay: Option<i32>,
     pub(super) health_check_interval: Option<i32>,
     pub(super) health_check_timeout: Option<i32>,

@@ -55,6 +55,8 @@ pub struct Service {
     pub exec_command: String,
     /// ECS Exec on (`exec = false` in cruddur.toml turns it off).
     pub exec: bool,
+    /// `ARM64` or `X86_64` from `arch`: wins over the template's runtimePlatform.
+    pub cpu_architecture: Option<String>,
     pub environment: BTreeMap<String, String>,
     pub secrets: Vec<String>,
     /// None: the service has no image of its own to build.
@@ -125,6 +127,16 @@ pub(super) fn build(
     if let Err(m) = rollout.check() {
         return Err(invalid(format!("services.{short}.{m}")));
     }
+    let cpu_architecture = match svc.arch.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => None,
+        Some("arm64" | "aarch64") => Some("ARM64".to_string()),
+        Some("x86_64" | "amd64") => Some("X86_64".to_string()),
+        Some(other) => {
+            return Err(invalid(format!(
+                "services.{short}.arch = {other:?}: Fargate runs \"arm64\" (Graviton) or \"x86_64\""
+            )))
+        }
+    };
     let secret_ids = svc.build.iter().flat_map(|b| &b.secrets);
     if let Some(id) = secret_ids.into_iter().find(|id| !is_env_name(id)) {
         return Err(invalid(format!(
@@ -185,6 +197,7 @@ pub(super) fn build(
         memory,
         exec_command: svc.exec_command.unwrap_or_else(|| "/bin/sh".into()),
         exec: svc.exec.unwrap_or(true),
+        cpu_architecture,
         environment: svc.environment,
         secrets: svc.secrets,
         build: svc.build.map(|b| {

@@ -47,7 +47,14 @@ pub fn render_task_definition(
     let vars = context::base(project, service, target, image)?;
     let shown = project.display_path(&service.task_definition);
     let text = tpl::render_file(&service.task_definition, &shown, &context::to_context(&vars), &Unresolved::new())?;
-    let rendered = tpl::task_definition(&text, &shown)?;
+    let mut rendered = tpl::task_definition(&text, &shown)?;
+    // `arch` in cruddur.toml wins over the template's runtimePlatform.
+    if let Some(cpu) = &service.cpu_architecture {
+        let platform = rendered.spec.runtime_platform.get_or_insert_with(Default::default);
+        platform.cpu_architecture = Some(cpu.clone());
+        let os = platform.operating_system_family.get_or_insert_with(|| "LINUX".to_string()).clone();
+        rendered.json["runtimePlatform"] = serde_json::json!({ "cpuArchitecture": cpu, "operatingSystemFamily": os });
+    }
     crate::validate::task_definition(&rendered.spec, &shown)?;
     Ok(rendered)
 }
