@@ -11,12 +11,20 @@ use common::Run;
 use docker_support::docker;
 use sha2::Digest;
 
+/// A project name of its own, also when cargo test runs these tests as threads of
+/// one process (nextest runs each in its own).
+fn unique_name(prefix: &str) -> String {
+    static PROJECTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = PROJECTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{prefix}{}x{n}", std::process::id())
+}
+
 /// A one-service project `kit` whose Dockerfile uses a cache mount (its own id, so
 /// no other build shares it) and the secret NPM_TOKEN.
 fn project(with_secrets: bool) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let unique = format!("{}-{}", std::process::id(), std::time::UNIX_EPOCH.elapsed().unwrap().as_nanos());
-    let name = format!("kit{}", std::process::id());
+    let name = unique_name("kit");
     let base = &docker_support::image_env()[0].1;
     let secrets = if with_secrets { "secrets = [\"NPM_TOKEN\"]\n" } else { "" };
     std::fs::write(
@@ -140,10 +148,15 @@ fn arm64_base() -> String {
 /// template's X86_64. Built from `dockerfile` with BASE (arm64) and HOST_BASE (this
 /// machine's).
 fn arm64_project(dockerfile: &str, by_key: bool) -> (tempfile::TempDir, String) {
+    arm64_service(dockerfile, by_key, "kit")
+}
+
+/// As arm64_project, for `kit` as init's `--service` gives it (`kit:3000`: a web service).
+fn arm64_service(dockerfile: &str, by_key: bool, service: &str) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
-    let name = format!("arm{}", std::process::id());
+    let name = unique_name("arm");
     let mut init = common::clean(common::cruddur_cmd(dir.path()));
-    init.args(["init", "--name", &name, "--region", "us-east-1", "--service", "kit"]);
+    init.args(["init", "--name", &name, "--region", "us-east-1", "--service", service]);
     Run::new(init.output().unwrap()).ok();
     let td = dir.path().join("task-definitions/kit.json");
     let text = std::fs::read_to_string(&td).unwrap();
@@ -235,4 +248,42 @@ fn without_an_emulator_only_a_dockerfile_that_cross_compiles_builds_for_arm64() 
         .unwrap();
     let line = build(dir.path(), &["build", "kit"], &env).one_line_error(2);
     assert!(line.contains("services.kit.arch = \"mips\": Fargate runs \"arm64\" (Graviton) or \"x86_64\""), "{line}");
+}
+
+#[test]
+fn an_arm64_web_service_runs_healthy_under_local_up() {
+    let moto = common::Moto::start();
+    let dockerfile = "ARG BASE\nFROM ${BASE}\nRUN mkdir -p /www && uname -m > /www/arch.txt\n\
+        HEALTHCHECK --interval=1s --timeout=5s --retries=60 CMD wget -q -O /dev/null http://127.0.0.1:3000/arch.txt\n\
+        CMD [\"httpd\", \"-f\", \"-p\", \"3000\", \"-h\", \"/www\"]\n";
+    let (dir, name) = arm64_service(dockerfile, true, "kit:3000");
+    build(dir.path(), &["build", "kit", "-q"], &[]).ok();
+    let offset = docker_support::free_offset();
+    let offset_arg = offset.to_string();
+    let mut up = common::clean(common::cruddur_cmd(dir.path()));
+    up.envs(moto.env()).args(["local", "up", "--port-offset", &offset_arg, "--timeout", "120s"]);
+    let up = Run::new(up.output().unwrap());
+    let container = format!("{name}-local-kit");
+    let mut health = String::new();
+    for _ in 0..120 {
+        health = docker(&["inspect", "-f", "{{.State.Health.Status}}", &container]);
+        if health == "healthy" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let down = || {
+        let mut down = common::clean(common::cruddur_cmd(dir.path()));
+        down.envs(moto.env()).args(["local", "down"]);
+        Run::new(down.output().unwrap())
+    };
+    if health != "healthy" {
+        let logs = docker(&["logs", &container]);
+        down();
+        panic!("{container} is {health:?}:\n{}\nlogs: {logs}", up.stderr);
+    }
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    let page = docker_support::http_get(3000 + offset, "/arch.txt");
+    down().ok();
+    assert!(page.starts_with("HTTP/1.") && page.trim_end().ends_with("aarch64"), "served under emulation: {page}");
 }
