@@ -95,7 +95,8 @@ fn in_container_build_runs_healthy_and_a_source_change_rebuilds_only_the_workspa
     assert!(first.stderr.contains("Finished `release` profile"), "cargo ran in the container:\n{}", first.stderr);
     assert!(first.stderr.contains("from app/Dockerfile.prod (BuildKit)"), "{}", first.stderr);
     let deps = step_lines(&first.stderr, "backend", DEPENDENCY_STEP);
-    assert!(deps.iter().any(|l| l.starts_with("DONE ")), "the dependency step ran:\n{}", first.stderr);
+    // Run, or reused from an earlier build on this engine (BuildKit's cache outlives the test).
+    assert!(deps.iter().any(|l| l.starts_with("DONE ") || *l == "CACHED"), "no dependency step:\n{}", first.stderr);
 
     // The runtime images run the binaries built in the builder image (same glibc).
     let offset = free_offset();
