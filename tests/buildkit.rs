@@ -39,6 +39,8 @@ fn project(with_secrets: bool) -> (tempfile::TempDir, String) {
     );
     std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
     std::fs::write(dir.path().join("input.txt"), "one\n").unwrap();
+    // The env file holds the secret: it stays out of the context the engine gets.
+    std::fs::write(dir.path().join(".dockerignore"), "*.env\n").unwrap();
     (dir, format!("{name}/kit:latest"))
 }
 
@@ -106,8 +108,12 @@ fn cache_and_secret_mounts_build_on_buildkit_and_the_secret_stays_out_of_the_ima
     assert_eq!(read(&image, "/cache-lines"), "2", "the cache mount outlived the first build");
     assert!(!contains(&saved(&image), &from_file));
 
-    // No value anywhere: one error naming the secret, before any build.
+    // Unchanged inputs: the image is re-tagged, and needs no secret value.
     std::fs::remove_file(dir.path().join("kit.env")).unwrap();
+    let run = build(dir.path(), &["build", "kit", "--output", "json"], &[]).ok();
+    assert_eq!(run.json()[0]["skipped"], true, "{}", run.stderr);
+
+    // No value anywhere: one error naming the secret, before any build.
     std::fs::write(dir.path().join("input.txt"), "three\n").unwrap();
     let run = build(dir.path(), &["build", "kit"], &[]);
     let line = run.one_line_error(2);

@@ -39,7 +39,6 @@ pub struct Built {
 }
 
 /// Builds one service's image with `builder`, or re-tags the one its inputs already produced.
-#[allow(clippy::too_many_arguments)]
 pub async fn build_service(
     ctx: &Ctx,
     engine: &Engine,
@@ -54,16 +53,6 @@ pub async fn build_service(
     let region = image::region(&ctx.project, ctx.global.region.as_deref());
     let platform = build_platform(ctx, service)?.to_string();
     let args = image::build_args(&ctx.project, service, &region, urls)?;
-    if setup.builder == Builder::Classic && !spec.secrets.is_empty() {
-        return Err(Error::usage(
-            format!("{}: build secrets need BuildKit, and the classic builder runs this build", service.name),
-            "leave out --builder classic, or build on an engine with BuildKit (Engine 18.09 or later on Linux)",
-        ));
-    }
-    if platform != setup.native {
-        foreign_platform(setup, service, &platform, &spec.dockerfile)?;
-    }
-    let secrets = secret_values(ctx, service, &spec.secrets)?;
     let context = BuildContext::collect(&spec.context, &spec.dockerfile)?;
     // The platform is an input too: the same files built for arm64 are another image.
     let mut hashed = args.clone();
@@ -79,6 +68,17 @@ pub async fn build_service(
             (id, true)
         }
         None => {
+            // Only a build needs these: an unchanged image is re-tagged without them.
+            if setup.builder == Builder::Classic && !spec.secrets.is_empty() {
+                return Err(Error::usage(
+                    format!("{}: build secrets need BuildKit, and the classic builder runs this build", service.name),
+                    "leave out --builder classic, or build on an engine with BuildKit (Engine 18.09 or later on Linux)",
+                ));
+            }
+            if platform != setup.native {
+                foreign_platform(setup, service, &platform, &spec.dockerfile)?;
+            }
+            let secrets = secret_values(ctx, service, &spec.secrets)?;
             eprintln!(
                 "{}: building {} for {platform} from {} ({})",
                 service.name,
