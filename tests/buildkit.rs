@@ -33,14 +33,12 @@ fn project(with_secrets: bool) -> (tempfile::TempDir, String) {
     )
     .unwrap();
     let dockerfile = format!(
-        "ARG BASE\nFROM ${{BASE}}\nRUN echo {unique} > /prepared\nCOPY input.txt /input.txt\n\
+        "ARG BASE\nFROM ${{BASE}}\nRUN echo {unique} > /prepared\nCOPY input.txt /input.txt\nCOPY . /context/\n\
          RUN --mount=type=cache,id=cruddur-test-{unique},target=/cache cat /input.txt >> /cache/seen && wc -l < /cache/seen > /cache-lines\n\
          RUN --mount=type=secret,id=NPM_TOKEN sha256sum /run/secrets/NPM_TOKEN | cut -d' ' -f1 > /token.sha256 && echo \"token is $(cat /run/secrets/NPM_TOKEN)\"\n"
     );
     std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
     std::fs::write(dir.path().join("input.txt"), "one\n").unwrap();
-    // The env file holds the secret: it stays out of the context the engine gets.
-    std::fs::write(dir.path().join(".dockerignore"), "*.env\n").unwrap();
     (dir, format!("{name}/kit:latest"))
 }
 
@@ -100,6 +98,8 @@ fn cache_and_secret_mounts_build_on_buildkit_and_the_secret_stays_out_of_the_ima
     // and the steps before the changed input are cached.
     let from_file = format!("{secret}-from-file");
     std::fs::write(dir.path().join("kit.env"), format!("NPM_TOKEN={from_file}\n")).unwrap();
+    std::fs::write(dir.path().join("kit.staging.env"), "NPM_TOKEN=staging-value\n").unwrap();
+    std::fs::write(dir.path().join("notes.env"), "not cruddur's\n").unwrap();
     std::fs::write(dir.path().join("input.txt"), "two\n").unwrap();
     let run = build(dir.path(), &["build", "kit"], &[]).ok();
     assert!(run.stderr.lines().any(|l| l.starts_with("[kit] #") && l.ends_with(" CACHED")), "{}", run.stderr);
@@ -107,9 +107,15 @@ fn cache_and_secret_mounts_build_on_buildkit_and_the_secret_stays_out_of_the_ima
     assert_eq!(read(&image, "/token.sha256"), sha256(&from_file));
     assert_eq!(read(&image, "/cache-lines"), "2", "the cache mount outlived the first build");
     assert!(!contains(&saved(&image), &from_file));
+    // `COPY . /context/` took the whole context: the env file, which holds the
+    // secret's value, was never in it.
+    let copied = docker(&["run", "--rm", &image, "ls", "-a", "/context"]);
+    assert!(copied.contains("input.txt") && copied.contains("cruddur.toml"), "{copied}");
+    assert!(copied.contains("notes.env") && !copied.contains("kit.env") && !copied.contains("kit.staging.env"), "{copied}");
 
     // Unchanged inputs: the image is re-tagged, and needs no secret value.
     std::fs::remove_file(dir.path().join("kit.env")).unwrap();
+    std::fs::remove_file(dir.path().join("kit.staging.env")).unwrap();
     let run = build(dir.path(), &["build", "kit", "--output", "json"], &[]).ok();
     assert_eq!(run.json()[0]["skipped"], true, "{}", run.stderr);
 

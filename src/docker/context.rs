@@ -146,6 +146,13 @@ impl BuildContext {
         })
     }
 
+    /// Leaves the files named (paths inside the context) out of it; returns how many were there.
+    pub fn leave_out(&mut self, names: &[String]) -> usize {
+        let before = self.entries.len();
+        self.entries.retain(|e| !names.contains(&e.name));
+        before - self.entries.len()
+    }
+
     pub fn file_count(&self) -> usize {
         self.entries.iter().filter(|e| matches!(e.kind, Kind::File { .. })).count()
     }

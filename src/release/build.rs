@@ -53,7 +53,11 @@ pub async fn build_service(
     let region = image::region(&ctx.project, ctx.global.region.as_deref());
     let platform = build_platform(ctx, service)?.to_string();
     let args = image::build_args(&ctx.project, service, &region, urls)?;
-    let context = BuildContext::collect(&spec.context, &spec.dockerfile)?;
+    let mut context = BuildContext::collect(&spec.context, &spec.dockerfile)?;
+    let private = env_files_in(ctx, &spec.context);
+    if context.leave_out(&private) > 0 {
+        ctx.verbose(format!("{}: left out of the build context (secret values): {}", service.name, private.join(", ")));
+    }
     // The platform is an input too: the same files built for arm64 are another image.
     let mut hashed = args.clone();
     hashed.insert("platform (runtimePlatform)".into(), platform.clone());
@@ -176,6 +180,26 @@ fn foreign_platform(setup: &BuildSetup, service: &Service, platform: &str, docke
         });
     }
     Ok(())
+}
+
+/// The project's env files (`<ecs-name>.env`, `<ecs-name>.<env>.env` next to
+/// cruddur.toml), as paths inside `context`: they hold secret values, which a
+/// `COPY . .` would put in a layer, so no build context carries them.
+fn env_files_in(ctx: &Ctx, context: &std::path::Path) -> Vec<String> {
+    let (Ok(root), Ok(context)) = (ctx.project.root.canonicalize(), context.canonicalize()) else { return Vec::new() };
+    let (Ok(inside), Ok(files)) = (root.strip_prefix(&context), std::fs::read_dir(&root)) else { return Vec::new() };
+    let ours = |name: &str| {
+        let Some(stem) = name.strip_suffix(".env") else { return false };
+        ctx.project.services.values().any(|s| {
+            stem == s.ecs_name
+                || stem
+                    .strip_prefix(&s.ecs_name)
+                    .and_then(|r| r.strip_prefix('.'))
+                    .is_some_and(|e| !e.is_empty() && !e.contains('.'))
+        })
+    };
+    let names = files.flatten().filter_map(|f| f.file_name().into_string().ok()).filter(|n| ours(n));
+    names.map(|n| inside.join(n).to_string_lossy().replace('\\', "/")).collect()
 }
 
 /// The build secrets' values: each from the environment under its id, else from the
