@@ -111,7 +111,10 @@ fn cache_and_secret_mounts_build_on_buildkit_and_the_secret_stays_out_of_the_ima
     // secret's value, was never in it.
     let copied = docker(&["run", "--rm", &image, "ls", "-a", "/context"]);
     assert!(copied.contains("input.txt") && copied.contains("cruddur.toml"), "{copied}");
-    assert!(copied.contains("notes.env") && !copied.contains("kit.env") && !copied.contains("kit.staging.env"), "{copied}");
+    assert!(
+        copied.contains("notes.env") && !copied.contains("kit.env") && !copied.contains("kit.staging.env"),
+        "{copied}"
+    );
 
     // Unchanged inputs: the image is re-tagged, and needs no secret value.
     std::fs::remove_file(dir.path().join("kit.env")).unwrap();

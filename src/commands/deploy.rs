@@ -177,13 +177,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     if builds {
         crate::registry::check_name(args.registry.host(&ctx.project).as_deref())?;
     }
-    let engine = match builds && !ctx.global.dry_run {
-        true => {
-            let engine = Engine::connect().await?;
-            let setup = crate::docker::build::pick(&engine, args.builder).await?;
-            Some((engine, setup))
-        }
-        false => None,
+    let engine = if builds && !ctx.global.dry_run {
+        let engine = Engine::connect().await?;
+        let setup = crate::docker::build::pick(&engine, args.builder).await?;
+        Some((engine, setup))
+    } else {
+        None
     };
     let aws = ctx.aws().await?;
     // Who and where, the services as they run (ten a DescribeServices) and their

@@ -73,7 +73,7 @@ struct Step {
 pub struct Progress {
     steps: HashMap<String, Step>,
     order: Vec<String>,
-    /// The first step that failed: its name and BuildKit's error.
+    /// The first step that failed: its digest and BuildKit's error.
     failed: Option<(String, String)>,
 }
 
@@ -105,8 +105,7 @@ impl Progress {
                 }
                 if !v.error.is_empty() {
                     lines.push(format!("#{n} ERROR: {}", v.error));
-                    let name = step.name.clone();
-                    self.failed.get_or_insert((name, v.error));
+                    self.failed.get_or_insert((v.digest, v.error));
                 } else if let (Some(start), Some(end)) = (v.started, v.completed) {
                     lines.push(format!("#{n} DONE {:.1}s", (end.secs() - start.secs()).max(0.0)));
                 } else {
@@ -136,9 +135,9 @@ impl Progress {
 
     /// The failed step's name and error, and what it printed.
     pub fn failure(&self) -> Option<(String, String, Vec<String>)> {
-        let (name, error) = self.failed.clone()?;
-        let output = self.order.iter().map(|d| &self.steps[d]).find(|s| s.name == name).map(|s| s.output.clone());
-        Some((name, error, output.unwrap_or_default()))
+        let (digest, error) = self.failed.as_ref()?;
+        let step = &self.steps[digest];
+        Some((step.name.clone(), error.clone(), step.output.clone()))
     }
 
     /// The name of the step that started last: where the build was when it stopped.
