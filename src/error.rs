@@ -93,11 +93,11 @@ pub enum Error {
     Docker { operation: &'static str, resource: String, detail: String },
     #[error("{what} {path} does not exist")]
     BuildInput { path: PathBuf, what: &'static str },
-    #[error("build of {service} failed{}: {detail}", if .step.is_empty() { String::new() } else { format!(" at `{}`", .step) })]
+    #[error("build of {service} failed{}: {}", at_step(.step), brief(.detail))]
     BuildFailed { service: String, step: String, detail: String },
     #[error("{service}: the engine runs {native}, and this host has no emulator for {platform} programs (no binfmt_misc handler)")]
     NoEmulation { service: String, platform: String, native: String },
-    #[error("build of {service} for {platform} failed{}: {detail}", if .step.is_empty() { String::new() } else { format!(" at `{}`", .step) })]
+    #[error("build of {service} for {platform} failed{}: {}", at_step(.step), brief(.detail))]
     /// A build for a platform other than the engine's own (`native`).
     ForeignBuildFailed { service: String, platform: String, native: String, step: String, detail: String },
     #[error("no image {image} in ECR: {service} would start tasks that cannot pull it")]
@@ -319,4 +319,61 @@ pub fn chain_text(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// ` at `<step>``, the failed build step on one short line, or nothing.
+fn at_step(step: &str) -> String {
+    if step.is_empty() {
+        String::new()
+    } else {
+        format!(" at `{}`", brief(step))
+    }
+}
+
+/// A build step's name or the engine's error about it on one line of at most about
+/// 120 characters: a long RUN command is cut, and the engine's error does not repeat
+/// it ("executor failed running […]: exit code: 1"); the step's output is printed
+/// whole above the error.
+fn brief(text: &str) -> String {
+    const MAX: usize = 120;
+    let mut one = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let (Some(start), Some(end)) = (one.find(" running ["), one.rfind("]: ")) {
+        if end > start + 10 {
+            one = format!("{} running […]{}", &one[..start], &one[end + 1..]);
+        }
+    }
+    match one.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &one[..cut]),
+        None => one,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_step_and_its_error_fit_on_one_short_line() {
+        let command = format!("RUN set -e; {}", "echo step;   ".repeat(40));
+        let e = Error::BuildFailed {
+            service: "backend".into(),
+            step: format!("[build 2/11] {command}"),
+            detail: format!("executor failed running [/bin/sh -c {command}]: exit code: 1"),
+        };
+        let text = e.to_string();
+        assert!(
+            text.starts_with("build of backend failed at `[build 2/11] RUN set -e; echo step; echo step;"),
+            "{text}"
+        );
+        assert!(text.ends_with("…`: executor failed running […]: exit code: 1"), "{text}");
+        assert!(text.chars().count() < 300, "{text}");
+        let short = Error::BuildFailed {
+            service: "tiny".into(),
+            step: "[2/2] RUN false".into(),
+            detail: "exit code: 3".into(),
+        };
+        assert_eq!(short.to_string(), "build of tiny failed at `[2/2] RUN false`: exit code: 3");
+        let none = Error::BuildFailed { service: "tiny".into(), step: String::new(), detail: "no image".into() };
+        assert_eq!(none.to_string(), "build of tiny failed: no image");
+    }
 }

@@ -302,3 +302,83 @@ fn an_arm64_web_service_runs_healthy_under_local_up() {
     down().ok();
     assert!(page.starts_with("HTTP/1.") && page.trim_end().ends_with("aarch64"), "served under emulation: {page}");
 }
+
+/// Docker 18.06 in front of this engine (tests/support/old_engine.py): API 1.38 in
+/// its /version, and no /session.
+struct OldEngine {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    host: String,
+}
+
+impl OldEngine {
+    fn start() -> OldEngine {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("front.log");
+        let mut child = std::process::Command::new(common::venv_bin("python"))
+            .arg(common::repo().join("tests/support/old_engine.py"))
+            .arg(dir.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let ready = common::await_ready(&mut child, &log, "the old engine front");
+        OldEngine { child, host: format!("tcp://127.0.0.1:{}", ready["port"]), dir }
+    }
+
+    fn requests(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("requests.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for OldEngine {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// On an engine without BuildKit, `build` says so once and builds with the classic
+/// builder: no session is opened and no BuildKit build is asked for; `--builder
+/// buildkit` is refused before any build.
+#[test]
+fn an_engine_without_buildkit_builds_with_the_classic_builder_and_says_so() {
+    let engine = OldEngine::start();
+    let dir = tempfile::tempdir().unwrap();
+    let name = unique_name("old");
+    let base = &docker_support::image_env()[0].1;
+    std::fs::write(
+        dir.path().join("cruddur.toml"),
+        format!("[project]\nname = \"{name}\"\n[services.kit]\n[services.kit.build]\ncontext = \".\"\n[services.kit.build.args]\nBASE = \"{base}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "ARG BASE\nFROM ${BASE}\nRUN echo built-by-the-classic-builder > /built\n",
+    )
+    .unwrap();
+    let env = [("DOCKER_HOST", engine.host.as_str())];
+    let run = build(dir.path(), &["build", "kit", "--output", "json"], &env).ok();
+    let note = format!(
+        "note: the Docker Engine at {} (API 1.38, linux) has no BuildKit; building with the classic builder",
+        engine.host
+    );
+    assert_eq!(run.stderr.matches(&note).count(), 1, "{}", run.stderr);
+    assert_eq!(run.json()[0]["builder"], "classic", "{}", run.stdout);
+    let classic = run
+        .stderr
+        .lines()
+        .any(|l| l.starts_with("[kit] Step 3/") && l.ends_with(": RUN echo built-by-the-classic-builder > /built"));
+    assert!(classic, "the classic builder's output:\n{}", run.stderr);
+    assert_eq!(read(&format!("{name}/kit:latest"), "/built"), "built-by-the-classic-builder");
+    let requests = engine.requests();
+    let builds: Vec<&str> = requests.lines().filter(|l| l.contains("/build?")).collect();
+    assert_eq!(builds.len(), 1, "{requests}");
+    assert!(!builds[0].contains("version=2") && !builds[0].contains("session="), "{requests}");
+    assert!(!requests.contains("/session"), "{requests}");
+
+    let line = build(dir.path(), &["build", "kit", "--builder", "buildkit"], &env).one_line_error(2);
+    assert!(line.contains("(API 1.38, linux) has no BuildKit"), "{line}");
+    assert_eq!(engine.requests().matches("/build?").count(), 1, "no second build was asked for");
+}

@@ -127,14 +127,84 @@ fn in_container_build_runs_healthy_and_a_source_change_rebuilds_only_the_workspa
     }
     ws.cruddur(&moto, &["local", "down"]).ok();
 
-    // One line under app/src/ changes: BuildKit reuses the dependency step's result
-    // (CACHED), and only the workspace crate compiles again.
-    let lib = std::fs::read_to_string(ws.path().join("app/src/lib.rs")).unwrap();
-    ws.write("app/src/lib.rs", &format!("{lib}pub const REBUILD_MARKER: u32 = 1;\n"));
+    // One line of a handler under app/src/ changes: BuildKit reuses the dependency
+    // step's result (CACHED), only the workspace crate compiles again (incrementally,
+    // CARGO_INCREMENTAL=1 in the Dockerfile), and the image serves the change.
+    let ops = std::fs::read_to_string(ws.path().join("app/src/routes/ops.rs")).unwrap();
+    assert!(ops.contains(r#""ver": 1 }"#), "{ops}");
+    ws.write("app/src/routes/ops.rs", &ops.replace(r#""ver": 1 }"#, r#""ver": 2 }"#));
     let again = real(&ws, &moto, &["build", "backend", "--output", "json"]).ok();
     assert_eq!(again.json()[0]["skipped"], false);
     let deps = step_lines(&again.stderr, "backend", DEPENDENCY_STEP);
     assert!(deps.contains(&"CACHED"), "dependency step rebuilt:\n{}", again.stderr);
     let recompiled = compiled(&step_lines(&again.stderr, "backend", BACKEND_STEP));
     assert_eq!(recompiled, vec!["cruddur-app"], "only the workspace crate:\n{}", again.stderr);
+    let image = format!("{}:latest", again.json()[0]["repository"].as_str().unwrap());
+    let container = docker(&["run", "-d", "--rm", "-p", "127.0.0.1::4567", &image]);
+    let port = docker(&["port", &container, "4567/tcp"]);
+    let port: u16 = port.lines().next().unwrap().rsplit(':').next().unwrap().parse().unwrap();
+    let mut health = String::new();
+    for _ in 0..100 {
+        health = try_get(port, "/api/health-check");
+        if health.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    docker(&["rm", "-f", &container]);
+    assert!(health.contains(r#""ver":2"#), "the rebuilt image serves the changed line: {health}");
+}
+
+/// GET, or an empty answer while nothing listens yet.
+fn try_get(port: u16, path: &str) -> String {
+    use std::io::Read;
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return String::new() };
+    let mut out = String::new();
+    let asked = write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    if asked.is_err() || s.read_to_string(&mut out).is_err() {
+        return String::new();
+    }
+    out
+}
+
+/// An ARM64 backend from this X86_64 machine with no emulator: the Dockerfile's build
+/// stage is `FROM --platform=$BUILDPLATFORM`, so cruddur builds, and the stage's RUN
+/// runs here as the engine's own platform (no exec format error) and takes the
+/// cross-compile branch for TARGETARCH=arm64. It stops where this machine stops: the
+/// builder image has no rustup and no aarch64 standard library (rustup reaches no
+/// server here), and says so in one line. The rest of the branch (Debian's cross
+/// linker, busybox for arm64, cargo's target) is not run here (README, "Any
+/// architecture").
+#[test]
+fn an_arm64_backend_cross_compiles_its_build_stage_on_the_engines_own_platform() {
+    let moto = Moto::start();
+    let ws = Workspace::new();
+    let toml = std::fs::read_to_string(ws.path().join("cruddur.toml")).unwrap();
+    assert!(toml.contains("[services.backend]\n"), "{toml}");
+    ws.write("cruddur.toml", &toml.replace("[services.backend]\n", "[services.backend]\narch = \"arm64\"\n"));
+    let arm64_base = std::env::var("CRUDDUR_ARM64_BASE_IMAGE")
+        .expect("CRUDDUR_ARM64_BASE_IMAGE is not set: run the tests with bin/test (bin/lib/arm64.sh)");
+    let no_handlers = tempfile::tempdir().unwrap();
+    let mut env = real_env();
+    env.retain(|(k, _)| *k != "CRUDDUR_RUNTIME_IMAGE");
+    env.push(("CRUDDUR_RUNTIME_IMAGE", arm64_base));
+    env.push(("CRUDDUR_BINFMT_DIR", no_handlers.path().to_str().unwrap().to_string()));
+    let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let run = ws.cruddur_with(&moto, &["build", "backend"], &extra);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("backend: cross-compiling for linux/arm64 on a linux/amd64 engine"), "{}", run.stderr);
+    assert!(!run.stderr.contains("exec format error"), "the build stage ran as arm64:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "cross-compiling for arm64 needs Rust's standard library for aarch64-unknown-linux-gnu (rustup target add aarch64-unknown-linux-gnu)"
+        ),
+        "{}",
+        run.stderr
+    );
+    let error = run.stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_else(|| panic!("{}", run.stderr));
+    assert!(
+        error.starts_with("error: build of backend for linux/arm64 failed at `[build 2/11] RUN set -e;"),
+        "{error}"
+    );
+    assert!(error.ends_with("executor failed running […]: exit code: 1"), "one short line: {error}");
 }
