@@ -144,7 +144,8 @@ fn in_container_build_runs_healthy_and_a_source_change_rebuilds_only_the_workspa
     let port = docker(&["port", &container, "4567/tcp"]);
     let port: u16 = port.lines().next().unwrap().rsplit(':').next().unwrap().parse().unwrap();
     let mut health = String::new();
-    for _ in 0..100 {
+    // Up to 30 s: the app starts in well under a second, but other tests share the cores.
+    for _ in 0..300 {
         health = try_get(port, "/api/health-check");
         if health.starts_with("HTTP/1.1 200") {
             break;
