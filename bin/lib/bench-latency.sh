@@ -4,7 +4,7 @@
 # LATENCY_MS (default 50) before answering (tests/support/aws_server.py
 # --latency-ms); concurrent calls wait concurrently, as they would against AWS.
 # Timed against it, in one run: `up` and `plan` with nothing to change,
-# `deploy --no-wait`, and the old scripts' aws CLI register + update-service; then
+# `deploy --no-wait`, `status backend`, and the old scripts' aws CLI register + update-service; then
 # each command's calls and its longest chain of calls one after another, by name.
 bench_latency() {
   bench_binary
@@ -20,6 +20,7 @@ bench_latency() {
     "cruddur up (nothing to change), ${ms} ms a call" "${RUNS:-10}" "$c up" \
     "cruddur plan (full stack), ${ms} ms a call" "${RUNS:-10}" "$c plan" \
     "cruddur deploy --no-wait, ${ms} ms a call" "${RUNS:-10}" "$c deploy backend --image img:{i} --no-wait" \
+    "cruddur status backend, ${ms} ms a call" "${RUNS:-10}" "$c status backend" \
     "aws CLI register + update-service, ${ms} ms a call" "${RUNS_CLI:-5}" \
       "$aws ecs register-task-definition --cli-input-json file://target/bench-td.json && $aws ecs update-service --cluster cruddur --service backend-flask --task-definition backend-flask --force-new-deployment" \
     > "$spec"
