@@ -315,15 +315,7 @@ impl OldEngine {
     fn start() -> OldEngine {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("front.log");
-        let mut child = std::process::Command::new(common::venv_bin("python"))
-            .arg(common::repo().join("tests/support/old_engine.py"))
-            .arg(dir.path())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let ready = common::await_ready(&mut child, &log, "the old engine front");
+        let (child, ready) = common::start_helper("old_engine.py", &[dir.path().as_os_str()], &log);
         OldEngine { child, host: format!("tcp://127.0.0.1:{}", ready["port"]), dir }
     }
 

@@ -11,9 +11,9 @@ mod common;
 mod docker_support;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
-use common::{await_ready, repo, venv_bin, Moto};
+use common::Moto;
 use docker_support::{Registry, Workspace};
 
 struct TlsEngine {
@@ -26,15 +26,7 @@ impl TlsEngine {
     fn start() -> TlsEngine {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("front.log");
-        let mut child = Command::new(venv_bin("python"))
-            .arg(repo().join("tests/support/docker_tls.py"))
-            .arg(dir.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let ready = await_ready(&mut child, &log, "the TLS engine front");
+        let (child, ready) = common::start_helper("docker_tls.py", &[dir.path().as_os_str()], &log);
         TlsEngine { child, host: format!("tcp://127.0.0.1:{}", ready["port"]), dir }
     }
 

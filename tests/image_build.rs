@@ -12,7 +12,7 @@ use std::io::Write;
 use std::process::Stdio;
 
 use common::{clean, cruddur_cmd, Moto, Run};
-use docker_support::{docker, free_offset, http_get, Workspace};
+use docker_support::{docker, free_offset, http_get, try_http_get, Workspace};
 
 /// The step that compiles the dependencies against stub sources (both Dockerfiles).
 const DEPENDENCY_STEP: &str = "touch src/lib.rs app/src/lib.rs";
@@ -146,7 +146,7 @@ fn in_container_build_runs_healthy_and_a_source_change_rebuilds_only_the_workspa
     let mut health = String::new();
     // Up to 30 s: the app starts in well under a second, but other tests share the cores.
     for _ in 0..300 {
-        health = try_get(port, "/api/health-check");
+        health = try_http_get(port, "/api/health-check", "").unwrap_or_default();
         if health.starts_with("HTTP/1.1 200") {
             break;
         }
@@ -154,18 +154,6 @@ fn in_container_build_runs_healthy_and_a_source_change_rebuilds_only_the_workspa
     }
     docker(&["rm", "-f", &container]);
     assert!(health.contains(r#""ver":2"#), "the rebuilt image serves the changed line: {health}");
-}
-
-/// GET, or an empty answer while nothing listens yet.
-fn try_get(port: u16, path: &str) -> String {
-    use std::io::Read;
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return String::new() };
-    let mut out = String::new();
-    let asked = write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    if asked.is_err() || s.read_to_string(&mut out).is_err() {
-        return String::new();
-    }
-    out
 }
 
 /// An ARM64 backend from this X86_64 machine with no emulator: the Dockerfile's build

@@ -289,9 +289,14 @@ pub fn http_get(port: u16, path: &str) -> String {
 
 /// GET with extra header lines (each ending in \r\n).
 pub fn http_get_with(port: u16, path: &str, headers: &str) -> String {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n").unwrap();
+    try_http_get(port, path, headers).unwrap()
+}
+
+/// GET with extra header lines, or the error while nothing listens yet.
+pub fn try_http_get(port: u16, path: &str, headers: &str) -> std::io::Result<String> {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Connection: close\r\n\r\n")?;
     let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
+    s.read_to_string(&mut out)?;
+    Ok(out)
 }

@@ -48,6 +48,22 @@ pub struct Moto {
     dir: tempfile::TempDir,
 }
 
+/// Starts tests/support/`script` with `args` under the venv's Python (stdin kept
+/// open: the helpers serve until it closes, so they end with the test), its stderr
+/// in `log`, and waits for the JSON line it prints once it listens.
+pub fn start_helper(script: &str, args: &[&std::ffi::OsStr], log: &Path) -> (Child, serde_json::Value) {
+    let mut child = std::process::Command::new(venv_bin("python"))
+        .arg(repo().join("tests/support").join(script))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(log).unwrap())
+        .spawn()
+        .unwrap();
+    let ready = await_ready(&mut child, log, script);
+    (child, ready)
+}
+
 /// Reads the one JSON line a helper prints once it listens, or fails with its log.
 pub fn await_ready(child: &mut Child, log: &Path, what: &str) -> serde_json::Value {
     let stdout = child.stdout.take().expect("stdout piped");
