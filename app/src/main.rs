@@ -65,14 +65,17 @@ async fn serve(config: Config, db: Db) -> Result<(), String> {
         );
     }
     let app = router(AppState { db, verifier, limiter }, &config, reporter);
-    let traces = cruddur_app::traces::init(&config.service_name)?;
-    if traces.is_some() {
+    let traces = cruddur_app::traces::init(&config.service_name)?.map(|(traces, warnings)| {
         logging::log(
             "app.traces",
             6,
             json!({ "msg": "sending traces over OTLP/HTTP", "service": config.service_name }),
         );
-    }
+        for w in warnings {
+            logging::log("app.traces", 4, json!({ "msg": w }));
+        }
+        traces
+    });
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", config.port))
         .await
         .map_err(|e| format!("cannot listen on port {}: {e}", config.port))?;

@@ -116,6 +116,10 @@ async fn a_request_sends_its_spans_to_the_otlp_endpoint() {
     assert_eq!(server["attributes"]["http.request.method"], "GET");
     assert_eq!(server["attributes"]["http.response.status_code"], 200);
     assert_eq!(server["service_name"], "backend-under-test");
+    assert_eq!(server["flags"], 0x301, "sampled, with a remote parent (SpanFlags)");
+    assert_eq!(server["status"]["code"], 0, "a 200 leaves the status unset");
+    assert!(server["end"].as_u64().unwrap() >= server["start"].as_u64().unwrap());
+    assert_eq!(server["resource"]["telemetry.sdk.language"], "rust");
     assert_eq!(server["headers"]["x-honeycomb-team"], "team-key-1234");
     let server_id = server["span_id"].as_str().unwrap().to_string();
     let queries = receiver.wait_for("database span", |spans| {
@@ -153,4 +157,64 @@ async fn without_an_endpoint_nothing_is_sent() {
     assert_eq!(res.status(), 200);
     assert!(!app.log_lines().iter().any(|l| l.contains("app.traces")), "{:?}", app.log_lines());
     assert!(receiver.spans().is_empty());
+}
+
+/// A `traceparent` whose sampled flag is off is followed (the parent-based sampling
+/// the specification makes the default): that request records nothing, while a
+/// request without one starts a trace of its own. Spans still queued when the app
+/// is stopped (SIGTERM) are sent before it exits, though the schedule delay is a
+/// minute; a setting the app cannot honour is said in the log, naming no secret.
+#[tokio::test]
+async fn unsampled_parents_are_followed_and_queued_spans_are_sent_at_shutdown() {
+    let receiver = Receiver::start();
+    let key = Key::generate("k");
+    let jwks = Jwks::serve(vec![key.jwk.clone()]);
+    let dir = tempfile::tempdir().unwrap();
+    let otel = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://127.0.0.1:{}/", receiver.port)),
+        ("OTEL_EXPORTER_OTLP_HEADERS", "x-honeycomb-team=team%2Dkey,broken".to_string()),
+        ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip".to_string()),
+        ("OTEL_BSP_SCHEDULE_DELAY", "60000".to_string()),
+        ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=test,service.name=ignored".to_string()),
+    ];
+    let mut app = App::start_with(dir.path(), None, &jwks, &otel);
+    let client = reqwest::Client::new();
+    let unsampled = client
+        .get(app.url("/api/activities/@andrewbrown"))
+        .header("traceparent", format!("00-{TRACE_ID}-{PARENT_ID}-00"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsampled.status(), 200);
+    let root = client.get(app.url("/api/activities/home")).send().await.unwrap();
+    assert_eq!(root.status(), 200);
+    // A database fault: the request's span and the call's span are errors.
+    run_sql(&app, None, "ALTER TABLE activities RENAME TO activities_gone");
+    let failed = client.get(app.url("/api/activities/home")).send().await.unwrap();
+    assert_eq!(failed.status(), 500);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(receiver.spans().is_empty(), "sent before the schedule delay: {:?}", receiver.spans());
+
+    assert!(app.terminate().success());
+    let server = receiver.wait_for("server span sent at shutdown", |spans| {
+        spans.iter().find(|s| s["attributes"]["http.route"] == "/api/activities/home").cloned()
+    });
+    assert_eq!(server["parent_span_id"], "", "a request without traceparent starts a trace");
+    assert_ne!(server["trace_id"], TRACE_ID);
+    assert_eq!(server["headers"]["x-honeycomb-team"], "team-key", "the value is percent-decoded");
+    let spans = receiver.spans();
+    let error = spans.iter().find(|s| s["attributes"]["http.response.status_code"] == 500).expect("the 500's span");
+    assert_eq!(error["status"], serde_json::json!({"code": 2, "message": "HTTP 500"}));
+    let query = spans.iter().find(|s| s["parent_span_id"] == error["span_id"]).expect("the failed call's span");
+    assert_eq!(query["status"]["code"], 2);
+    assert!(query["status"]["message"].as_str().unwrap().contains("activities"), "{query}");
+    assert!(!spans.iter().any(|s| s["trace_id"] == TRACE_ID), "the unsampled trace was recorded: {spans:?}");
+    assert!(spans.iter().any(|s| s["parent_span_id"] == server["span_id"]), "no database span: {spans:?}");
+    assert_eq!(server["flags"], 0x101, "sampled, no remote parent");
+    assert_eq!(server["resource"]["deployment.environment"], "test");
+    assert_eq!(server["service_name"], "backend-flask", "OTEL_SERVICE_NAME (or its default) wins");
+    let logs = app.log_lines().join("\n");
+    assert!(logs.contains("OTEL_EXPORTER_OTLP_COMPRESSION=gzip is not supported"), "{logs}");
+    assert!(logs.contains("OTEL_EXPORTER_OTLP_HEADERS: entry 2 is not key=value"), "{logs}");
+    assert!(!logs.contains("team-key") && !logs.contains("team%2Dkey"), "{logs}");
 }

@@ -70,6 +70,11 @@ class Handler(BaseHTTPRequestHandler):
                         "parent_span_id": s.parent_span_id.hex(),
                         "attributes": {a.key: value(a.value) for a in s.attributes},
                         "service_name": resource.get("service.name"),
+                        "resource": resource,
+                        "flags": s.flags,
+                        "status": {"code": s.status.code, "message": s.status.message},
+                        "start": s.start_time_unix_nano,
+                        "end": s.end_time_unix_nano,
                         "headers": headers,
                     }), flush=True)
         out = ExportTraceServiceResponse().SerializeToString()
