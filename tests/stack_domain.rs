@@ -251,3 +251,27 @@ fn setting_a_domain_later_replaces_the_plain_http_listeners() {
     cruddur(&moto, dir.path(), &["up"]).ok();
     assert_eq!(moto.writes_since(mark), Vec::<String>::new());
 }
+
+/// A `plan` reads the load balancer once (in the preflight, for the claims check
+/// and for the load balancer itself), and the tags of the load balancer, its
+/// listeners and the HTTPS listener's rules in one DescribeTags (20 ARNs a call),
+/// beside the target groups' own: before, each listener, the rules and the load
+/// balancer had a DescribeTags of their own, and the load balancer was read twice.
+#[test]
+fn plan_reads_the_load_balancer_and_its_tags_once() {
+    let moto = Moto::start_recording();
+    with_zone(&moto, "example.com");
+    let dir = workspace(Some("example.com"));
+    cruddur(&moto, dir.path(), &["up"]).ok();
+    let before = moto.requests().len();
+    let plan = cruddur(&moto, dir.path(), &["plan", "--output", "json"]).ok();
+    assert_eq!(changed(&plan), Vec::<(String, String, String)>::new(), "a plan right after up changes nothing");
+    let reads: Vec<String> = moto.requests().into_iter().skip(before).map(|(op, _)| op).collect();
+    let count = |op: &str| reads.iter().filter(|r| *r == op).count();
+    assert_eq!(
+        [count("DescribeLoadBalancers"), count("DescribeListeners"), count("DescribeRules"), count("DescribeTags")],
+        [1, 1, 1, 2],
+        "the load balancer, its listeners, the HTTPS rules, and the tags (theirs, the target groups'): {reads:?}"
+    );
+    assert_eq!(count("DescribeAlarms"), 1, "{reads:?}");
+}

@@ -2,6 +2,7 @@
 
 use aws_sdk_elasticloadbalancingv2::types as sdk;
 
+use crate::aws::fanout::{bounded, ELBV2_CALLS_IN_FLIGHT};
 use crate::aws::{call_error, Tags};
 use crate::error::{Error, Result};
 
@@ -262,23 +263,25 @@ impl Elbv2 {
     }
 
     /// Tags of many resources at once (at most 20 per call), by ARN.
+    /// The resources' tags: DescribeTags takes 20 ARNs, so the calls for more go
+    /// side by side (a few at a time).
     pub async fn tags(&self, arns: &[String]) -> Result<std::collections::BTreeMap<String, Tags>> {
-        let mut out = std::collections::BTreeMap::new();
-        for chunk in arns.chunks(20) {
-            let page = self
-                .client
+        let pages = bounded(arns.chunks(20), ELBV2_CALLS_IN_FLIGHT, |chunk| async move {
+            self.client
                 .describe_tags()
                 .set_resource_arns(Some(chunk.to_vec()))
                 .send()
                 .await
-                .map_err(|e| call_error("elbv2:DescribeTags", &chunk.join(","), e))?;
-            for d in page.tag_descriptions() {
-                let tags = d
-                    .tags()
-                    .iter()
-                    .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()));
-                out.insert(d.resource_arn().unwrap_or_default().to_string(), tags.collect());
-            }
+                .map_err(|e| call_error("elbv2:DescribeTags", &chunk.join(","), e))
+        })
+        .await?;
+        let mut out = std::collections::BTreeMap::new();
+        for d in pages.iter().flat_map(|page| page.tag_descriptions()) {
+            let tags = d
+                .tags()
+                .iter()
+                .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()));
+            out.insert(d.resource_arn().unwrap_or_default().to_string(), tags.collect());
         }
         Ok(out)
     }

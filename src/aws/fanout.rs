@@ -18,10 +18,16 @@ pub const ECS_CALLS_IN_FLIGHT: usize = 5;
 
 /// The same for Elastic Load Balancing calls made one per target group or rule
 /// (DescribeTargetGroupAttributes): ELB throttles each account's calls per Region
-/// with token buckets (40 tokens for the Describe* calls, shared with everything
-/// else of the account) and refuses with `ThrottlingException`, "Rate exceeded"
-/// ("Request throttling for the Elastic Load Balancing API", ELB user guide).
-pub const ELBV2_CALLS_IN_FLIGHT: usize = 5;
+/// with token buckets (40 tokens for the Describe* calls, refilled at 10 a second,
+/// shared with everything else of the account) and refuses with
+/// `ThrottlingException`, "Rate exceeded" ("Request throttling for the Elastic Load
+/// Balancing API", ELB user guide). What spends the bucket is how many calls a
+/// command makes, not how many are in flight: five at a time at 50 ms a call is
+/// already ten times the refill rate. Ten at a time halves the rounds of a 40-service
+/// project's 30 DescribeTargetGroupAttributes (`bin/bench scale`); a `plan` of it
+/// makes 38 ELB Describe calls, within a full bucket, and the SDK's standard retry
+/// absorbs what an emptier bucket refuses.
+pub const ELBV2_CALLS_IN_FLIGHT: usize = 10;
 
 /// `call` for each item, at most `limit` at once; the results in the items' order. The
 /// first error is returned and the calls not started yet are not made.

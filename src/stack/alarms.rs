@@ -18,6 +18,7 @@
 //! deletes a service's alarms (when cruddur made them) once it rolls again or sets
 //! `alarms = false`; `down` deletes them all.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::aws::cloudwatch::{AlarmSpec, MetricQuery};
@@ -107,19 +108,31 @@ fn changes(have: &AlarmSpec, want: &AlarmSpec) -> Vec<String> {
     out
 }
 
-pub async fn converge(run: &Run<'_>, lb: Option<&LoadBalancer>, tgs: &TargetGroups) -> Result<()> {
+/// The alarms of the web services as they are (read early, beside the other reads:
+/// they depend on cruddur.toml alone).
+pub async fn read(run: &Run<'_>) -> Result<BTreeMap<String, AlarmSpec>> {
+    let base = run.spec.project.base_name();
+    let all: Vec<String> = run.spec.project.web_services().flat_map(|s| names(&base, s)).collect();
+    if all.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    run.aws.cloudwatch.alarms(&all).await
+}
+
+/// Converges the alarms from `found` (`read`'s answer).
+pub async fn converge(
+    run: &Run<'_>,
+    lb: Option<&LoadBalancer>,
+    tgs: &TargetGroups,
+    found: &BTreeMap<String, AlarmSpec>,
+) -> Result<()> {
     let (project, cw) = (run.spec.project, &run.aws.cloudwatch);
     let base = project.base_name();
     let web: Vec<&Service> = project.web_services().collect();
-    let all: Vec<String> = web.iter().flat_map(|s| names(&base, s)).collect();
-    if all.is_empty() {
-        return Ok(());
-    }
-    let found = cw.alarms(&all).await?;
     let lb_arn = lb.map_or_else(|| format!("(new load balancer {})", project.load_balancer), |l| l.arn.clone());
     for service in web {
         if !watched(service) {
-            remove(run, service, &base, &found, Instant::now()).await?;
+            remove(run, service, &base, found, Instant::now()).await?;
             continue;
         }
         for spec in wanted(&base, service, tgs, &lb_arn) {

@@ -9,9 +9,11 @@ use std::time::Instant;
 use futures_util::future::try_join_all;
 
 use crate::aws::elbv2::{name_of, LoadBalancer, TargetGroupSpec};
-use crate::aws::elbv2_listeners::{Action as Route, Listener, ListenerSpec};
+use crate::aws::elbv2_listeners::{Action as Route, ListenerSpec};
 use crate::aws::fanout::{bounded, ELBV2_CALLS_IN_FLIGHT};
+use crate::aws::Tags;
 use crate::error::Result;
+use crate::stack::balancer_reads::LiveBalancer;
 use crate::stack::listener_rules::ServiceRules;
 use crate::stack::network::Network;
 use crate::stack::report::Action;
@@ -146,17 +148,24 @@ async fn deregistration_delay(
     Ok(())
 }
 
-async fn tag_if_missing(run: &Run<'_>, arn: &str, details: &mut Vec<String>) -> Result<()> {
-    let have = run.aws.elbv2.tags(&[arn.to_string()]).await?.remove(arn).unwrap_or_default();
+/// Adds the owner tags a load balancer or listener lacks (`have`: its tags as read).
+async fn tag_if_missing(run: &Run<'_>, arn: &str, have: Tags, details: &mut Vec<String>) -> Result<()> {
     run.retag(arn, &have, details, |tags| async move { run.aws.elbv2.tag(&[arn.to_string()], &tags).await }).await?;
     Ok(())
 }
 
-pub async fn load_balancer(run: &Run<'_>, net: &Network) -> Result<Option<LoadBalancer>> {
+/// Converges the load balancer from the preflight's read of it (`found`) and its
+/// tags as `live` read them.
+pub async fn load_balancer(
+    run: &Run<'_>,
+    net: &Network,
+    found: Option<LoadBalancer>,
+    live: &LiveBalancer,
+) -> Result<Option<LoadBalancer>> {
     let (elb, t) = (&run.aws.elbv2, Instant::now());
     let name = &run.spec.project.load_balancer;
     let alb_sg = net.alb_sg.clone().unwrap_or_default();
-    match elb.load_balancer(name).await? {
+    match found {
         None => {
             let mut lb = None;
             if run.apply() {
@@ -181,7 +190,7 @@ pub async fn load_balancer(run: &Run<'_>, net: &Network) -> Result<Option<LoadBa
                     elb.set_security_groups(&lb.arn, std::slice::from_ref(&alb_sg)).await?;
                 }
             }
-            tag_if_missing(run, &lb.arn, &mut details).await?;
+            tag_if_missing(run, &lb.arn, live.tags_of(&lb.arn), &mut details).await?;
             run.report.settle("load-balancer", name, details, t);
             Ok(Some(lb))
         }
@@ -229,16 +238,14 @@ pub async fn listeners(
     tgs: &TargetGroups,
     cert: Option<&str>,
     secret: &str,
+    live: &LiveBalancer,
 ) -> Result<BTreeMap<String, ServiceRules>> {
     let elb = &run.aws.elbv2;
     let name = &run.spec.project.load_balancer;
-    let existing = match lb {
-        Some(lb) => elb.listeners(&lb.arn).await?,
-        None => Vec::new(),
-    };
+    let existing = &live.listeners;
     let specs = wanted(run, tgs, cert);
     // Each listener side by side (80 and 443 do not depend on each other).
-    let done = try_join_all(specs.iter().map(|spec| listener(run, lb, &existing, spec, tgs, secret))).await?;
+    let done = try_join_all(specs.iter().map(|spec| listener(run, lb, live, spec, tgs, secret))).await?;
     let rules = done.into_iter().flatten().next().unwrap_or_default();
     // Listeners cruddur makes in the other mode (a domain was set or unset): both
     // modes' ports, the services' own and 80/443. And, without a domain, one cruddur
@@ -253,12 +260,11 @@ pub async fn listeners(
         .filter(|l| matches!(&l.default_action, Route::Forward(tg) if tgs.service_of(tg).is_some()))
         .map(|l| l.arn.clone())
         .collect();
-    let moved_tags = if moved.is_empty() { Default::default() } else { elb.tags(&moved).await? };
     for stale in unwanted {
         let t = Instant::now();
         let why = if ours.contains(&stale.port) {
             "not used with this configuration (project.domain changed)".to_string()
-        } else if moved_tags.get(&stale.arn).is_some_and(|tags| owned(run.spec.project, tags)) {
+        } else if moved.contains(&stale.arn) && owned(run.spec.project, &live.tags_of(&stale.arn)) {
             format!("{}: its service's port changed", describe(&spec_of(stale), tgs))
         } else {
             continue;
@@ -275,7 +281,7 @@ pub async fn listeners(
 async fn listener(
     run: &Run<'_>,
     lb: Option<&LoadBalancer>,
-    existing: &[Listener],
+    live: &LiveBalancer,
     spec: &ListenerSpec,
     tgs: &TargetGroups,
     secret: &str,
@@ -283,7 +289,7 @@ async fn listener(
     let (elb, t) = (&run.aws.elbv2, Instant::now());
     let id = format!("{}:{}", run.spec.project.load_balancer, spec.port);
     let https = spec.certificate.is_some();
-    let Some(have) = existing.iter().find(|l| l.port == spec.port) else {
+    let Some(have) = live.listeners.iter().find(|l| l.port == spec.port) else {
         let mut arn = None;
         if run.apply() {
             let lb = lb.expect("created before its listeners");
@@ -291,7 +297,7 @@ async fn listener(
         }
         run.report.record("listener", &id, Action::Create, vec![describe(spec, tgs)], t);
         return match https {
-            true => Ok(Some(listener_rules::converge(run, arn.as_deref(), tgs, secret).await?)),
+            true => Ok(Some(listener_rules::converge(run, arn.as_deref(), &[], live, tgs, secret).await?)),
             false => Ok(None),
         };
     };
@@ -307,14 +313,17 @@ async fn listener(
     if run.apply() && (!details.is_empty() || policy_drift) {
         elb.modify_listener(&have.arn, spec).await?;
     }
-    // The listener's own tags and its rules, side by side.
+    // The listener's own tags and its rules (as `live` read them), side by side.
     let rules = async {
         match https {
-            true => listener_rules::converge(run, Some(&have.arn), tgs, secret).await.map(Some),
+            true => {
+                let existing = live.rules.get(&have.arn).map_or(&[][..], Vec::as_slice);
+                listener_rules::converge(run, Some(&have.arn), existing, live, tgs, secret).await.map(Some)
+            }
             false => Ok(None),
         }
     };
-    let ((), rules) = tokio::try_join!(tag_if_missing(run, &have.arn, &mut details), rules)?;
+    let ((), rules) = tokio::try_join!(tag_if_missing(run, &have.arn, live.tags_of(&have.arn), &mut details), rules)?;
     run.report.settle("listener", &id, details, t);
     Ok(rules)
 }

@@ -203,13 +203,10 @@ async fn other_owner(run: &Run<'_>, have: &Record, our_dns: Option<&str>) -> Res
 /// Read-only, before `up` writes anything: an A record of one of our hosts that
 /// points somewhere else (another environment's load balancer, a CDN, fixed
 /// addresses) is never taken over. Returns the zone's records, as read.
-pub async fn check_claims(run: &Run<'_>, zone: &Zone) -> Result<Vec<Record>> {
+pub async fn check_claims(run: &Run<'_>, zone: &Zone, lb: Option<&LoadBalancer>) -> Result<Vec<Record>> {
     let hosts = alias_names(run);
-    let (records, lb) = tokio::try_join!(
-        run.aws.route53.records(&zone.id),
-        run.aws.elbv2.load_balancer(&run.spec.project.load_balancer)
-    )?;
-    let our_dns = lb.as_ref().map(|l| l.dns_name.as_str());
+    let records = run.aws.route53.records(&zone.id).await?;
+    let our_dns = lb.map(|l| l.dns_name.as_str());
     for have in records.iter().filter(|r| r.kind == "A" && hosts.contains(&r.name)) {
         if let Some(owner) = other_owner(run, have, our_dns).await? {
             return Err(Error::DnsTaken { host: have.name.trim_end_matches('.').to_string(), owner });

@@ -23,6 +23,7 @@ use std::time::Instant;
 use crate::aws::elbv2_listeners::{Action as Route, Rule};
 use crate::error::{Error, Result};
 use crate::stack::balancer::TargetGroups;
+use crate::stack::balancer_reads::LiveBalancer;
 use crate::stack::priorities::{self, Placed};
 use crate::stack::report::Action;
 use crate::stack::routes::{self, WantedRule};
@@ -84,28 +85,24 @@ fn settled(rule: &WantedRule, live: &Route, tgs: &TargetGroups) -> bool {
 pub(super) async fn converge(
     run: &Run<'_>,
     listener: Option<&str>,
+    existing: &[Rule],
+    live: &LiveBalancer,
     tgs: &TargetGroups,
     secret: &str,
 ) -> Result<BTreeMap<String, ServiceRules>> {
     let elb = &run.aws.elbv2;
     let project = run.spec.project;
-    let existing = match listener {
-        Some(arn) => elb.rules(arn).await?,
-        None => Vec::new(),
-    };
-    let arns: Vec<String> = existing.iter().map(|r| r.arn.clone()).collect();
-    let tags = if arns.is_empty() { Default::default() } else { elb.tags(&arns).await? };
-    let tags_of = |r: &Rule| tags.get(&r.arn).cloned().unwrap_or_default();
+    let tags_of = |r: &Rule| live.tags_of(&r.arn);
     let ours = |r: &Rule| owned(project, &tags_of(r));
     let wanted = routes::rules(project, secret);
-    let placed = priorities::place(&wanted, &existing, |r, w| {
+    let placed = priorities::place(&wanted, existing, |r, w| {
         ours(r) && service_of(r, tgs) == Some(&w.service) && r.header.is_some() == w.test
     });
-    let stale: Vec<&Rule> = priorities::unmatched(&placed, &existing)
+    let stale: Vec<&Rule> = priorities::unmatched(&placed, existing)
         .into_iter()
         .filter(|r| service_of(r, tgs).is_some() && ours(r))
         .collect();
-    refuse_taken(&placed, &existing, &stale)?;
+    refuse_taken(&placed, existing, &stale)?;
     // A stale rule on a priority a wanted rule gets goes first; the others last.
     let (in_the_way, stale): (Vec<&Rule>, Vec<&Rule>) =
         stale.into_iter().partition(|r| placed.iter().any(|p| Some(p.priority) == r.priority));

@@ -7,6 +7,7 @@
 
 pub mod alarms;
 pub mod balancer;
+pub mod balancer_reads;
 pub mod cost;
 pub mod dns;
 pub mod exec_trail;
@@ -32,6 +33,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 
 use crate::aws::ecs_cluster::ServiceSummary;
+use crate::aws::elbv2::LoadBalancer;
 use crate::aws::iam_roles::Role;
 use crate::aws::kms::Key;
 use crate::aws::route53::{Record, Zone};
@@ -59,6 +61,8 @@ pub struct Preflight {
     /// records and the aliases all compare against this read (Route 53 takes five
     /// requests a second per account).
     pub records: Vec<Record>,
+    /// The project's load balancer, when it exists.
+    pub lb: Option<LoadBalancer>,
     /// The secrets' parameters that exist, decrypted, by full name.
     pub parameters: BTreeMap<String, Parameter>,
     /// Owned services in the cluster that cruddur.toml no longer lists.
@@ -119,19 +123,22 @@ impl Run<'_> {
     /// Read-only checks: every secret has a value or already exists, the domain has
     /// a hosted zone, there is a VPC with subnets. `up` writes nothing until they pass.
     pub async fn preflight(&self) -> Result<Preflight> {
+        // The load balancer is read beside the hosted zone: the claims check and
+        // `converge` both use this read.
         let zone = async {
+            let balancer = self.aws.elbv2.load_balancer(&self.spec.project.load_balancer);
             match &self.spec.project.domain {
-                Some(domain) => match self.aws.route53.zone_for(domain).await? {
-                    Some(zone) => {
-                        let records = dns::check_claims(self, &zone).await?;
-                        Ok((Some(zone), records))
+                Some(domain) => match tokio::try_join!(self.aws.route53.zone_for(domain), balancer)? {
+                    (Some(zone), lb) => {
+                        let records = dns::check_claims(self, &zone, lb.as_ref()).await?;
+                        Ok((Some(zone), records, lb))
                     }
-                    None => Err(Error::NoHostedZone { domain: domain.clone() }),
+                    (None, _) => Err(Error::NoHostedZone { domain: domain.clone() }),
                 },
-                None => Ok((None, Vec::new())),
+                None => Ok((None, Vec::new(), balancer.await?)),
             }
         };
-        let (parameters, (zone, records), (vpc, subnets), live, roles, exec_key) = tokio::try_join!(
+        let (parameters, (zone, records, lb), (vpc, subnets), live, roles, exec_key) = tokio::try_join!(
             self.secret_parameters(),
             zone,
             network::vpc(self),
@@ -140,7 +147,7 @@ impl Run<'_> {
             exec_trail::read_key(self)
         )?;
         let (services, removed) = removed::split(self, live);
-        Ok(Preflight { vpc, subnets, zone, records, parameters, removed, services, roles, exec_key })
+        Ok(Preflight { vpc, subnets, zone, records, lb, parameters, removed, services, roles, exec_key })
     }
 
     /// The secrets' parameters that exist; an error when a secret has neither a
@@ -159,11 +166,17 @@ impl Run<'_> {
         // Removed services kept running (a plain `up`) keep their ingress and routes.
         let running: Vec<&ServiceSummary> = pre.removed.iter().filter(|s| !prune && s.status == "ACTIVE").collect();
         let kept: Vec<i32> = running.iter().flat_map(|s| s.ports.clone()).collect();
+        // The load balancer's listeners, rules and tags are read beside the target
+        // groups' attributes (they need only the load balancer the preflight read).
         let network = async {
             let net = network::security_groups(self, pre.vpc.clone(), pre.subnets.clone(), &kept).await?;
-            let (tgs, lb) =
-                tokio::try_join!(balancer::target_groups(self, &net.vpc), balancer::load_balancer(self, &net))?;
-            Ok::<_, Error>((net, tgs, lb))
+            let balancer = async {
+                let live = balancer_reads::read(self, pre.lb.as_ref()).await?;
+                let lb = balancer::load_balancer(self, &net, pre.lb.clone(), &live).await?;
+                Ok((lb, live))
+            };
+            let (tgs, (lb, live)) = tokio::try_join!(balancer::target_groups(self, &net.vpc), balancer)?;
+            Ok::<_, Error>((net, tgs, lb, live))
         };
         let certificate = async {
             match (domain, &pre.zone) {
@@ -171,7 +184,7 @@ impl Run<'_> {
                 _ => Ok(None),
             }
         };
-        let (_, _, _, _, _, secret, (net, tgs, lb), cert, scalers) = tokio::try_join!(
+        let (_, _, _, _, _, secret, (net, tgs, lb, live), cert, scalers, alarms) = tokio::try_join!(
             foundation::log_group(self),
             foundation::cluster(self, pre.exec_key.as_ref()),
             foundation::repositories(self),
@@ -181,6 +194,7 @@ impl Run<'_> {
             network,
             certificate,
             scaling::targets(self, &pre.services),
+            alarms::read(self),
         )?;
         let aliases = async {
             match (domain, &pre.zone) {
@@ -189,9 +203,9 @@ impl Run<'_> {
             }
         };
         let (rules, _, _) = tokio::try_join!(
-            balancer::listeners(self, lb.as_ref(), &tgs, cert.as_deref(), &secret),
+            balancer::listeners(self, lb.as_ref(), &tgs, cert.as_deref(), &secret, &live),
             aliases,
-            alarms::converge(self, lb.as_ref(), &tgs)
+            alarms::converge(self, lb.as_ref(), &tgs, &alarms)
         )?;
         let alb_dns = lb.as_ref().map(|l| l.dns_name.as_str());
         let stack = services::Stack {
