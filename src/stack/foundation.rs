@@ -60,13 +60,18 @@ pub async fn group(run: &Run<'_>, name: &str, days: i32, what: &str) -> Result<(
 
 /// The namespace first: the cluster names it as its Service Connect default.
 /// The exec trail's key and log group come first: the cluster names them.
-/// `key`: the exec key as preflight read it.
+/// `key`: the exec key as preflight read it. The namespace and the cluster are
+/// read beside the exec trail's convergence (reads only: the writes keep that order).
 pub async fn cluster(run: &Run<'_>, key: Option<&Key>) -> Result<()> {
-    let exec = exec_trail::converge(run, key).await?;
     let (aws, project) = (run.aws, run.spec.project);
     let t = Instant::now();
+    let (exec, namespace_found, cluster_found) = tokio::try_join!(
+        exec_trail::converge(run, key),
+        aws.cloudmap.namespace(&project.namespace),
+        aws.ecs.cluster(&project.cluster)
+    )?;
     let namespace =
-        match aws.cloudmap.namespace(&project.namespace).await? {
+        match namespace_found {
             None => {
                 let mut created = None;
                 if run.apply() {
@@ -98,7 +103,7 @@ pub async fn cluster(run: &Run<'_>, key: Option<&Key>) -> Result<()> {
     let t = Instant::now();
     // Fargate Spot: the cluster needs both Fargate capacity providers.
     let spot = project.services.values().any(|s| s.capacity.uses_spot());
-    match aws.ecs.cluster(&project.cluster).await? {
+    match cluster_found {
         None => {
             if run.apply() {
                 aws.ecs.create_cluster(&project.cluster, &ns_ref, &exec, &run.spec.tags).await?;
