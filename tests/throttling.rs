@@ -1,6 +1,6 @@
 //! AWS's request rates, as the behaviour proxy's token buckets enforce them
 //! (tests/support/throttle.py, the sources cited there): a read answered
-//! ThrottlingException "Rate exceeded" is tried again with backoff, five attempts
+//! ThrottlingException "Rate exceeded" is tried again with backoff, eight attempts
 //! in all, and then named in a one-line error; with ELB's published Describe bucket
 //! (40 tokens, 10 a second) a converged project's `plan` is never throttled.
 
@@ -17,7 +17,7 @@ fn elbv2_bucket(prefix: &str, capacity: f64, refill: f64) -> serde_json::Value {
 }
 
 #[test]
-fn a_throttled_read_is_tried_five_times_then_named_and_the_published_rate_passes() {
+fn a_throttled_read_is_tried_eight_times_then_named_and_the_published_rate_passes() {
     let moto = Moto::with_rules(json!([]));
     let dir = workspace(None);
     cruddur(&moto, dir.path(), &["up"]).ok();
@@ -36,7 +36,7 @@ fn a_throttled_read_is_tried_five_times_then_named_and_the_published_rate_passes
         .filter(|c| c["injected"] == "throttle")
         .map(|c| c["operation"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(throttled, vec!["DescribeLoadBalancers"; 5], "five attempts, with backoff, then the error");
+    assert_eq!(throttled, vec!["DescribeLoadBalancers"; 8], "eight attempts, with backoff, then the error");
 
     // ELB's published Describe bucket: a plan of this project stays under it.
     moto.set_rules(elbv2_bucket("Describe", 40.0, 10.0));

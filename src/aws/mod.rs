@@ -131,7 +131,15 @@ impl Aws {
 /// Returns the config and the profile in use.
 pub async fn sdk_config(opts: &ConnectOptions) -> Result<(SdkConfig, Option<String>)> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(5).with_initial_backoff(Duration::from_millis(200)))
+        // Eight attempts, backoff from 200 ms up to 2 s (full jitter): a throttled call
+        // waits up to about 9 s in all, time for ELB's Describe bucket (10 tokens a
+        // second) to serve a 40-service project's 38 reads after an `up` emptied it.
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(8)
+                .with_initial_backoff(Duration::from_millis(200))
+                .with_max_backoff(Duration::from_secs(2)),
+        )
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(3))
