@@ -33,7 +33,8 @@ use crate::auth::Pool;
 use crate::rate_limit::Limit;
 use crate::rollbar::RollbarSettings;
 
-fn var(name: &str) -> Option<String> {
+/// A set, non-blank variable, trimmed.
+pub(crate) fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 

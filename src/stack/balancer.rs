@@ -297,7 +297,7 @@ async fn listener(
         }
         run.report.record("listener", &id, Action::Create, vec![describe(spec, tgs)], t);
         return match https {
-            true => Ok(Some(listener_rules::converge(run, arn.as_deref(), &[], live, tgs, secret).await?)),
+            true => Ok(Some(listener_rules::converge(run, arn.as_deref(), live, tgs, secret).await?)),
             false => Ok(None),
         };
     };
@@ -316,10 +316,7 @@ async fn listener(
     // The listener's own tags and its rules (as `live` read them), side by side.
     let rules = async {
         match https {
-            true => {
-                let existing = live.rules.get(&have.arn).map_or(&[][..], Vec::as_slice);
-                listener_rules::converge(run, Some(&have.arn), existing, live, tgs, secret).await.map(Some)
-            }
+            true => listener_rules::converge(run, Some(&have.arn), live, tgs, secret).await.map(Some),
             false => Ok(None),
         }
     };

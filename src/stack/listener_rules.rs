@@ -85,13 +85,14 @@ fn settled(rule: &WantedRule, live: &Route, tgs: &TargetGroups) -> bool {
 pub(super) async fn converge(
     run: &Run<'_>,
     listener: Option<&str>,
-    existing: &[Rule],
     live: &LiveBalancer,
     tgs: &TargetGroups,
     secret: &str,
 ) -> Result<BTreeMap<String, ServiceRules>> {
     let elb = &run.aws.elbv2;
     let project = run.spec.project;
+    // The listener's rules as `live` read them (none on a listener just made).
+    let existing = listener.and_then(|arn| live.rules.get(arn)).map_or(&[][..], Vec::as_slice);
     let tags_of = |r: &Rule| live.tags_of(&r.arn);
     let ours = |r: &Rule| owned(project, &tags_of(r));
     let wanted = routes::rules(project, secret);

@@ -12,6 +12,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use serde_json::json;
 
 use super::otlp::{self, SpanRecord};
+use crate::config::var;
 
 pub struct Config {
     pub endpoint: String,
@@ -21,12 +22,6 @@ pub struct Config {
     pub max_queue: usize,
     pub max_batch: usize,
     pub resource: Vec<(String, String)>,
-    /// What was set but cannot be honoured (logged at start).
-    pub warnings: Vec<String>,
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 fn number(name: &str, default: u64, warnings: &mut Vec<String>) -> u64 {
@@ -41,24 +36,10 @@ fn number(name: &str, default: u64, warnings: &mut Vec<String>) -> u64 {
 }
 
 /// `%XX` escapes decoded (the W3C Baggage value encoding the specification uses for
-/// OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES).
+/// OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES); a malformed escape is
+/// kept as it is.
 fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push(h << 4 | l);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// `key1=value1,key2=value2`; a pair without `=` or with an empty key is skipped
@@ -77,7 +58,8 @@ fn pairs(name: &str, list: &str, warnings: &mut Vec<String>) -> Vec<(String, Str
 impl Config {
     /// None when traces are off: no endpoint, `OTEL_TRACES_EXPORTER=none` or
     /// `OTEL_SDK_DISABLED=true`. An endpoint that is not an http(s) URL is an error.
-    pub fn from_env(service_name: &str) -> Result<Option<Config>, String> {
+    /// Beside the config: what was set but cannot be honoured (logged at start).
+    pub fn from_env(service_name: &str) -> Result<Option<(Config, Vec<String>)>, String> {
         if var("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true"))
             || var("OTEL_TRACES_EXPORTER").is_some_and(|v| v.eq_ignore_ascii_case("none"))
         {
@@ -132,7 +114,7 @@ impl Config {
             ("telemetry.sdk.language".into(), "rust".into()),
             ("telemetry.sdk.version".into(), env!("CARGO_PKG_VERSION").into()),
         ]);
-        Ok(Some(Config { endpoint, headers, timeout, schedule_delay, max_queue, max_batch, resource, warnings }))
+        Ok(Some((Config { endpoint, headers, timeout, schedule_delay, max_queue, max_batch, resource }, warnings)))
     }
 }
 

@@ -47,8 +47,7 @@ impl Traces {
 /// is set; None otherwise, and then nothing at all is traced. The warnings are
 /// settings that were set but cannot be honoured.
 pub fn init(service_name: &str) -> Result<Option<(Traces, Vec<String>)>, String> {
-    let Some(mut config) = export::Config::from_env(service_name)? else { return Ok(None) };
-    let warnings = std::mem::take(&mut config.warnings);
+    let Some((config, warnings)) = export::Config::from_env(service_name)? else { return Ok(None) };
     let queue = export::Queue::start(config)?;
     QUEUE.set(queue).map_err(|_| "traces were started twice".to_string())?;
     Ok(Some((Traces(()), warnings)))
