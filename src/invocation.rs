@@ -34,20 +34,40 @@ impl Ctx {
         command: &str,
         work: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
+        self.writing_since(aws, command, &crate::lease::Seen::Unsettled, |_| work).await
+    }
+
+    /// `writing`, for a caller that peeked at the lease before its reads: `work` is
+    /// told whether no writer took the lease since (`Lease::unchanged_since`), so
+    /// that it need not read again.
+    pub async fn writing_since<T, F, Fut>(&self, aws: &Aws, command: &str, seen: &crate::lease::Seen, work: F) -> Result<T>
+    where
+        F: FnOnce(bool) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
         if self.global.dry_run {
-            return work.await;
+            return work(false).await;
         }
         crate::interrupt::watch();
         let request = crate::lease::Request {
-            key: crate::lease::key(&self.project.name, self.project.env.as_deref()),
+            key: self.lease_key(),
             command,
             timeout: self.global.lock_timeout,
             verbose: self.global.verbose > 0,
         };
         let lease = crate::lease::acquire(aws, &request).await?;
-        let result = work.await;
+        let unchanged = lease.unchanged_since(seen);
+        if unchanged {
+            self.verbose(format!("no writer took the stack lease {} since the checks read the stack", request.key));
+        }
+        let result = work(unchanged).await;
         lease.release().await;
         result
+    }
+
+    /// This project's and environment's key in the lease table.
+    pub fn lease_key(&self) -> String {
+        crate::lease::key(&self.project.name, self.project.env.as_deref())
     }
 
     pub fn json(&self) -> bool {

@@ -8,6 +8,16 @@
 //! holder renews it every third of its lifetime; a crashed holder's lease expires.
 //! Expiry compares the holder's clock (when it renewed) with the taker's: clocks a
 //! lease lifetime apart would break it, which NTP-synced machines are not.
+//!
+//! Releasing marks the item released (and expired) instead of deleting it, so the
+//! item always names the last writer. A writer that read the stack before taking
+//! the lease learns from it whether anyone wrote in between: it `peek`s at the
+//! lease before its reads, and the PutItem that takes the lease returns the item it
+//! replaced; the same token, released, means no writer came between (`Lease::
+//! unchanged_since`), and `up` need not read the stack a second time. A lease
+//! broken by `unlock` is deleted: its holder may still be writing. (A cruddur from
+//! before this deleted every lease it released: after such a writer the table holds
+//! no item, which reads as no writer since an empty peek.)
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -39,6 +49,28 @@ pub struct Lease {
     token: String,
     renewer: tokio::task::JoinHandle<()>,
     verbose: bool,
+    /// The item this taking replaced (None: there was none).
+    before: Option<LeaseItem>,
+}
+
+/// The lease as `peek` found it, before a writer's reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// Given back by its last holder (its token), or never taken (None).
+    Settled(Option<String>),
+    /// Held, expired without a release, or unreadable: someone may be writing.
+    Unsettled,
+}
+
+/// The lease before a writer's reads (a strongly consistent GetItem). Any error
+/// reads as `Unsettled`: the writer then reads again under the lease, as it would
+/// have without the peek.
+pub async fn peek(aws: &Aws, key: &str) -> Seen {
+    match aws.dynamo.read(TABLE, key).await {
+        Ok(None) => Seen::Settled(None),
+        Ok(Some(item)) if item.released_ms != 0 => Seen::Settled(Some(item.token)),
+        Ok(Some(_)) | Err(_) => Seen::Unsettled,
+    }
 }
 
 /// Who asks for the lease, and how long they wait for it.
@@ -68,15 +100,16 @@ pub async fn acquire(aws: &Aws, request: &Request<'_>) -> Result<Lease> {
         ci_url: ci_run_url().unwrap_or_default(),
         ..LeaseItem::default()
     };
-    loop {
+    let before = loop {
         let now = now_ms();
         item.since_ms = now;
         item.expires_ms = now + life.as_millis() as i64;
-        match dynamo.take(TABLE, &item, now).await? {
-            Write::Done => break,
+        let (write, before) = dynamo.take(TABLE, &item, now).await?;
+        match write {
+            Write::Done => break before,
             Write::NoTable => make_table(&dynamo).await?,
             Write::Refused => {
-                let Some(current) = dynamo.read(TABLE, &request.key).await? else { continue };
+                let Some(current) = dynamo.read(TABLE, &request.key).await?.filter(|i| i.released_ms == 0) else { continue };
                 let waited = started.elapsed();
                 if waited >= request.timeout {
                     return Err(Error::Locked {
@@ -108,20 +141,26 @@ pub async fn acquire(aws: &Aws, request: &Request<'_>) -> Result<Lease> {
                 }
             }
         }
-    }
+    };
     if request.verbose {
         eprintln!("holding the stack lease {} ({} in {})", request.key, TABLE, aws.region);
     }
     let renewer = tokio::spawn(renew(dynamo.clone(), item.key.clone(), item.token.clone(), life));
-    Ok(Lease { dynamo, key: item.key, token: item.token, renewer, verbose: request.verbose })
+    Ok(Lease { dynamo, key: item.key, token: item.token, renewer, verbose: request.verbose, before })
 }
 
 impl Lease {
+    /// True when no writer took the lease between `seen` and this taking: what was
+    /// read after the peek is still what the stack holds (as far as cruddur's writers go).
+    pub fn unchanged_since(&self, seen: &Seen) -> bool {
+        unchanged(self.before.as_ref(), seen)
+    }
+
     /// Gives the lease back (on success, error or interruption alike). A failure
     /// to release is a warning: the lease then expires on its own.
     pub async fn release(self) {
         self.renewer.abort();
-        match self.dynamo.release(TABLE, &self.key, &self.token).await {
+        match self.dynamo.release(TABLE, &self.key, &self.token, now_ms()).await {
             Ok(Write::Done) if self.verbose => eprintln!("released the stack lease {}", self.key),
             Ok(Write::Done) => {}
             Ok(_) => eprintln!("warning: the stack lease {} was no longer ours to release", self.key),
@@ -131,6 +170,16 @@ impl Lease {
                 seconds(lifetime().as_millis() as i64)
             ),
         }
+    }
+}
+
+/// `before`: the item a taking replaced. Unchanged: the peek found none and there
+/// was none, or it found this very taking given back.
+fn unchanged(before: Option<&LeaseItem>, seen: &Seen) -> bool {
+    let Seen::Settled(token) = seen else { return false };
+    match before {
+        None => token.is_none(),
+        Some(before) => before.released_ms != 0 && token.as_deref() == Some(before.token.as_str()),
     }
 }
 
@@ -173,12 +222,12 @@ async fn make_table(dynamo: &Dynamo) -> Result<()> {
 
 /// Breaks the lease as it is now (the one read), not a newer one.
 pub async fn break_lease(aws: &Aws, current: &LeaseItem) -> Result<bool> {
-    Ok(aws.dynamo.release(TABLE, &current.key, &current.token).await? == Write::Done)
+    Ok(aws.dynamo.delete(TABLE, &current.key, &current.token).await? == Write::Done)
 }
 
-/// The lease on this key, if one is held (expired or not).
+/// The lease on this key, if one is held (expired or not; a released one is not held).
 pub async fn read(aws: &Aws, key: &str) -> Result<Option<LeaseItem>> {
-    aws.dynamo.read(TABLE, key).await
+    Ok(aws.dynamo.read(TABLE, key).await?.filter(|item| item.released_ms == 0))
 }
 
 /// `arn:… (deploy backend on runner-7, pid 42, since 12:00:01 UTC, CI https://…)`
@@ -239,5 +288,20 @@ mod tests {
         };
         assert_eq!(describe(&item), "arn:aws:iam::1:user/a (`up` on h, pid 7, since 1970-01-01T00:00:00Z)");
         assert!(expired(&item));
+    }
+
+    #[test]
+    fn a_lease_is_unchanged_only_after_the_same_released_taking_or_none() {
+        let released = |token: &str| LeaseItem { token: token.into(), released_ms: 5, ..LeaseItem::default() };
+        let held = LeaseItem { token: "a".into(), ..LeaseItem::default() };
+        let a = Seen::Settled(Some("a".into()));
+        assert!(unchanged(None, &Seen::Settled(None)));
+        assert!(unchanged(Some(&released("a")), &a));
+        // Someone took and released it after the peek.
+        assert!(!unchanged(Some(&released("b")), &a));
+        assert!(!unchanged(Some(&released("b")), &Seen::Settled(None)));
+        // An expired holder that never released it may have left the stack half-made.
+        assert!(!unchanged(Some(&held), &a));
+        assert!(!unchanged(None, &Seen::Unsettled));
     }
 }

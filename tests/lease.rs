@@ -4,7 +4,8 @@
 //! holder killed with SIGKILL delays the next `up` by at most its lease; a writer
 //! gives up after --lock-timeout with exit 5 and the holder named; read-only commands
 //! never wait; `unlock` breaks a lease only when asked to; Ctrl-C stops `up` between
-//! two calls and releases the lease; SIGTERM stops `run`'s one-off task.
+//! two calls and releases the lease; SIGTERM stops `run`'s one-off task; `up` reads
+//! the stack again under the lease only when a writer may have come between.
 
 mod common;
 
@@ -103,8 +104,19 @@ fn lease_item(moto: &Moto) -> Option<Value> {
     v.get("Item").cloned()
 }
 
+/// The lease item unless its holder released it (a released lease stays, expired,
+/// naming the last writer).
+fn held_lease(moto: &Moto) -> Option<Value> {
+    lease_item(moto).filter(|item| item.get("released_ms").is_none())
+}
+
 /// A lease held by another writer, written by the aws CLI, live for an hour.
 fn foreign_lease(moto: &Moto) {
+    foreign_lease_until(moto, 3_600_000);
+}
+
+/// Another writer's lease, expiring `ms` from now (negative: expired, never released).
+fn foreign_lease_until(moto: &Moto, ms: i64) {
     // The table, unless a writer already made it.
     if !moto.aws(&["dynamodb", "describe-table", "--table-name", TABLE]).status.success() {
         let create = moto.aws(&[
@@ -127,7 +139,7 @@ fn foreign_lease(moto: &Moto) {
         "holder": {"S": "arn:aws:iam::123456789012:user/release-bot"}, "host": {"S": "ci-runner-9"},
         "pid": {"N": "4242"}, "command": {"S": "deploy backend"},
         "ci_url": {"S": "https://github.com/acme/cruddur/actions/runs/77"},
-        "since_ms": {"N": now.to_string()}, "expires_ms": {"N": (now + 3_600_000).to_string()}
+        "since_ms": {"N": now.to_string()}, "expires_ms": {"N": (now + ms).to_string()}
     });
     let put = moto.aws(&["dynamodb", "put-item", "--table-name", TABLE, "--item", &item.to_string()]);
     assert!(put.status.success(), "{}", String::from_utf8_lossy(&put.stderr));
@@ -180,7 +192,8 @@ fn three_concurrent_ups_at_50_ms_a_call_make_exactly_one_stack() {
     let fourth = cruddur(&moto, dir.path(), &["up", "--output", "json"]).ok();
     assert_eq!(changed(&fourth), Vec::<(String, String, String)>::new());
     assert_eq!(moto.writes_since(mark), Vec::<String>::new());
-    assert_eq!(lease_item(&moto), None);
+    assert_eq!(held_lease(&moto), None);
+    assert!(lease_item(&moto).unwrap()["released_ms"]["N"].as_str().is_some(), "released, not deleted");
     eprintln!("three concurrent `up` runs at 50 ms a call: {:.1} s in all", took.as_secs_f64());
 }
 
@@ -194,7 +207,7 @@ fn a_holder_killed_with_sigkill_delays_the_next_up_by_at_most_its_lease() {
     first.signal("KILL");
     let killed = first.finish(Duration::from_secs(30));
     assert_eq!(killed.code, -1, "killed by a signal");
-    assert!(lease_item(&moto).is_some(), "the killed holder's lease is still there");
+    assert!(held_lease(&moto).is_some(), "the killed holder's lease is still there");
 
     let started = Instant::now();
     let next = cruddur(&moto, dir.path(), &["up", "--lock-timeout", "5m"]);
@@ -203,7 +216,7 @@ fn a_holder_killed_with_sigkill_delays_the_next_up_by_at_most_its_lease() {
     assert!(next.stderr.contains("`up` on"), "{}", next.stderr);
     // It took the lease over once it expired (10 s), not after --lock-timeout.
     assert!(started.elapsed() < Duration::from_secs(120), "{:?}", started.elapsed());
-    assert_eq!(lease_item(&moto), None);
+    assert_eq!(held_lease(&moto), None);
     assert_eq!(clusters(&moto).len(), 1);
 }
 
@@ -262,7 +275,7 @@ fn unlock_shows_the_holder_and_breaks_the_lease_only_when_told() {
     let shown = cruddur(&moto, dir.path(), &["unlock", "--dry-run", "--output", "json"]).ok();
     assert_eq!(shown.json()["broken"], false);
     assert_eq!(shown.json()["holder"], "arn:aws:iam::123456789012:user/release-bot");
-    assert!(lease_item(&moto).is_some());
+    assert!(held_lease(&moto).is_some());
 
     let broken = cruddur(&moto, dir.path(), &["unlock", "--yes"]).ok();
     assert!(broken
@@ -288,7 +301,7 @@ fn ctrl_c_stops_up_between_two_calls_says_what_was_done_and_releases_the_lease()
     let made = report["changes"].as_array().unwrap().iter().filter(|c| c["action"] == "create").count();
     assert!(made >= 1, "{report}");
     assert!(run.stderr.contains("+ created"), "{}", run.stderr);
-    assert_eq!(lease_item(&moto), None);
+    assert_eq!(held_lease(&moto), None);
 
     // The next `up` finishes the stack at once, as one run alone makes it.
     let again = cruddur(&moto, dir.path(), &["up", "--lock-timeout", "1s"]).ok();
@@ -347,9 +360,56 @@ fn ctrl_c_in_deploy_leaves_the_rollout_going_and_says_how_to_watch_and_undo_it()
         run.stderr
     );
     assert!(run.stderr.contains("released the stack lease cruddur/default"), "{}", run.stderr);
-    assert_eq!(lease_item(&moto), None);
+    assert_eq!(held_lease(&moto), None);
     // The service was left on the new revision: nothing was undone behind the user's back.
     let out = moto.aws(&["ecs", "describe-services", "--cluster", "cruddur", "--services", "backend-flask"]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["services"][0]["taskDefinition"].as_str().unwrap().rsplit('/').next(), Some("backend-flask:2"));
+}
+
+#[test]
+fn up_reads_the_stack_again_under_the_lease_only_when_a_writer_may_have_come_between() {
+    let moto = Moto::with_rules(rules());
+    let dir = workspace(None);
+    cruddur(&moto, dir.path(), &["up"]).ok();
+    // DescribeVpcs is one of the checks' reads (the preflight), made once per reading.
+    let readings = |from: usize| moto.proxied()[from..].iter().filter(|(op, _)| op == "DescribeVpcs").count();
+
+    // The last writer released the lease and nobody took it since the peek: one reading.
+    let from = moto.proxied().len();
+    let run = cruddur(&moto, dir.path(), &["up", "-v"]).ok();
+    assert_eq!(readings(from), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no writer took the stack lease cruddur/default since the checks read the stack"),
+        "{}",
+        run.stderr
+    );
+    let released = lease_item(&moto).unwrap();
+    assert!(released.get("released_ms").is_some(), "{released}");
+
+    // Another writer took and released it after the peek (the peek saw its
+    // predecessor's token): the checks are read again under the lease.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    let predecessor = json!({"Item": {
+        "LockID": {"S": KEY}, "token": {"S": "an-earlier-token"}, "holder": {"S": "arn:aws:iam::123456789012:user/ci"},
+        "since_ms": {"N": now.to_string()}, "expires_ms": {"N": "0"}, "released_ms": {"N": now.to_string()}
+    }});
+    let mut with_peek = rules().as_array().unwrap().clone();
+    with_peek.push(json!({"name": "a-writer-after-the-peek", "service": "dynamodb", "operation": "GetItem",
+                          "first": 1, "respond": {"status": 200, "body": predecessor}}));
+    moto.set_rules(Value::Array(with_peek));
+    let from = moto.proxied().len();
+    let run = cruddur(&moto, dir.path(), &["up", "-v"]).ok();
+    assert_eq!(moto.injected("a-writer-after-the-peek"), 1);
+    assert_eq!(readings(from), 2, "{}", run.stderr);
+    assert!(!run.stderr.contains("no writer took"), "{}", run.stderr);
+
+    // A holder that stopped without releasing (its lease expired): it may have left
+    // the stack half-made, so the checks are read again too.
+    moto.set_rules(rules());
+    foreign_lease_until(&moto, -1_000);
+    let from = moto.proxied().len();
+    let run = cruddur(&moto, dir.path(), &["up", "-v"]).ok();
+    assert_eq!(readings(from), 2, "{}", run.stderr);
+    assert_eq!(held_lease(&moto), None);
 }

@@ -162,8 +162,9 @@ fn up_right_after_down_waits_for_the_draining_service_then_creates_it() {
     let dir = workspace(None);
     up(&moto, dir.path(), &["up"]).ok();
     up(&moto, dir.path(), &["down", "--yes"]).ok();
-    // `up` reads the service in its checks and again under the stack lease before the
-    // services step waits: six DRAINING answers leave that step several of them.
+    // `up` reads the service in its checks before the services step waits (and again
+    // under the stack lease if another writer took it): six DRAINING answers leave
+    // that step several of them.
     moto.set_rules(json!([
         rule("ecs-service-draining", json!({"first": 6})),
         // Real ECS refuses a create while the old service drains.

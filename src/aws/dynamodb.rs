@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, Tag,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue, ScalarAttributeType, Tag,
 };
 
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -42,6 +42,9 @@ pub struct LeaseItem {
     /// Milliseconds since the Unix epoch.
     pub since_ms: i64,
     pub expires_ms: i64,
+    /// When its holder gave it back (0: not given back). A released lease stays in
+    /// the table, expired, so that the next taker learns who wrote last.
+    pub released_ms: i64,
 }
 
 /// What a conditional write found.
@@ -59,8 +62,10 @@ impl Dynamo {
         Dynamo { client }
     }
 
-    /// Takes the item when it is absent or its lease expired before `now_ms`.
-    pub async fn take(&self, table: &str, item: &LeaseItem, now_ms: i64) -> Result<Write> {
+    /// Takes the item when it is absent or its lease expired (or was released)
+    /// before `now_ms`; when taken, also returns the item it replaced (the same
+    /// PutItem returns it: ReturnValues ALL_OLD).
+    pub async fn take(&self, table: &str, item: &LeaseItem, now_ms: i64) -> Result<(Write, Option<LeaseItem>)> {
         let out = self
             .client
             .put_item()
@@ -70,12 +75,17 @@ impl Dynamo {
             .expression_attribute_names("#k", KEY)
             .expression_attribute_names("#e", "expires_ms")
             .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .return_values(ReturnValue::AllOld)
             .send()
             .await;
-        conditional(out, "dynamodb:PutItem", &format!("{table}/{}", item.key))
+        let before = match &out {
+            Ok(out) => out.attributes().filter(|a| !a.is_empty()).map(from_item),
+            Err(_) => None,
+        };
+        Ok((conditional(out, "dynamodb:PutItem", &format!("{table}/{}", item.key))?, before))
     }
 
-    /// Moves the expiry of a lease this token holds.
+    /// Moves the expiry of a lease this token holds and has not released.
     pub async fn renew(&self, table: &str, key: &str, token: &str, expires_ms: i64) -> Result<Write> {
         let out = self
             .client
@@ -83,9 +93,10 @@ impl Dynamo {
             .table_name(table)
             .key(KEY, AttributeValue::S(key.to_string()))
             .update_expression("SET #e = :e")
-            .condition_expression("#t = :t")
+            .condition_expression("#t = :t AND attribute_not_exists(#r)")
             .expression_attribute_names("#e", "expires_ms")
             .expression_attribute_names("#t", "token")
+            .expression_attribute_names("#r", "released_ms")
             .expression_attribute_values(":e", AttributeValue::N(expires_ms.to_string()))
             .expression_attribute_values(":t", AttributeValue::S(token.to_string()))
             .send()
@@ -93,8 +104,30 @@ impl Dynamo {
         conditional(out, "dynamodb:UpdateItem", &format!("{table}/{key}"))
     }
 
-    /// Deletes the lease if this token still holds it.
-    pub async fn release(&self, table: &str, key: &str, token: &str) -> Result<Write> {
+    /// Gives back the lease this token holds: it expires at once and says when it
+    /// was released (a renewal still in flight cannot revive it).
+    pub async fn release(&self, table: &str, key: &str, token: &str, now_ms: i64) -> Result<Write> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(table)
+            .key(KEY, AttributeValue::S(key.to_string()))
+            .update_expression("SET #e = :zero, #r = :now")
+            .condition_expression("#t = :t AND attribute_not_exists(#r)")
+            .expression_attribute_names("#e", "expires_ms")
+            .expression_attribute_names("#r", "released_ms")
+            .expression_attribute_names("#t", "token")
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .expression_attribute_values(":t", AttributeValue::S(token.to_string()))
+            .send()
+            .await;
+        conditional(out, "dynamodb:UpdateItem", &format!("{table}/{key}"))
+    }
+
+    /// Deletes the lease if this token still holds it (`unlock`: a broken holder
+    /// may still be writing, so the next taker reads the stack again).
+    pub async fn delete(&self, table: &str, key: &str, token: &str) -> Result<Write> {
         let out = self
             .client
             .delete_item()
@@ -201,6 +234,10 @@ fn to_item(item: &LeaseItem) -> HashMap<String, AttributeValue> {
     if !item.ci_url.is_empty() {
         map.insert("ci_url".to_string(), s(&item.ci_url));
     }
+    // A lease taken has no released_ms at all: renewal and release check its absence.
+    if item.released_ms != 0 {
+        map.insert("released_ms".to_string(), n(item.released_ms));
+    }
     map
 }
 
@@ -217,6 +254,7 @@ fn from_item(map: &HashMap<String, AttributeValue>) -> LeaseItem {
         ci_url: s("ci_url"),
         since_ms: n("since_ms"),
         expires_ms: n("expires_ms"),
+        released_ms: n("released_ms"),
     }
 }
 
@@ -236,9 +274,13 @@ mod tests {
             ci_url: "https://github.com/o/r/actions/runs/1".into(),
             since_ms: 1_700_000_000_000,
             expires_ms: 1_700_000_060_000,
+            released_ms: 0,
         };
         assert_eq!(from_item(&to_item(&item)), item);
-        let bare = LeaseItem { ci_url: String::new(), ..item };
+        let bare = LeaseItem { ci_url: String::new(), ..item.clone() };
         assert!(!to_item(&bare).contains_key("ci_url"));
+        assert!(!to_item(&bare).contains_key("released_ms"));
+        let released = LeaseItem { released_ms: 1_700_000_030_000, ..item };
+        assert_eq!(from_item(&to_item(&released)), released);
     }
 }

@@ -26,7 +26,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
             "pass --yes to break it without asking (`cruddur unlock --dry-run` shows the holder first)",
         ));
     }
-    let key = lease::key(&ctx.project.name, ctx.project.env.as_deref());
+    let key = ctx.lease_key();
     let aws = ctx.aws().await?;
     let Some(current) = lease::read(&aws, &key).await? else {
         eprintln!("no stack lease on {key}: nothing to unlock");

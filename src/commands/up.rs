@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::invocation::Ctx;
+use crate::lease;
 use crate::release::definitions::{identity_line, target};
 use crate::stack::cost;
 use crate::stack::report::Report;
@@ -31,7 +32,16 @@ pub async fn plan(ctx: &Ctx, args: Args) -> Result<()> {
 async fn converge(ctx: &Ctx, apply: bool, prune: bool) -> Result<()> {
     let started = Instant::now();
     let aws = ctx.aws().await?;
-    let target = target(&aws, &ctx.project).await?;
+    // `up` peeks at the stack lease beside the first read: if no writer takes it
+    // before `up` does, the checks' reads need not be made again under it.
+    let seen = async {
+        match apply {
+            true => lease::peek(&aws, &ctx.lease_key()).await,
+            false => lease::Seen::Unsettled,
+        }
+    };
+    let (target, seen) = tokio::join!(target(&aws, &ctx.project), seen);
+    let target = target?;
     let spec = Spec::new(&ctx.project, target)?;
     let report = Report::new(apply, true);
     let run = Run { aws: &aws, spec: &spec, report: &report };
@@ -48,9 +58,13 @@ async fn converge(ctx: &Ctx, apply: bool, prune: bool) -> Result<()> {
     if !apply {
         return stack(ctx, &run, pre, prune, started).await;
     }
-    // ...and read again under the lease: another writer may have changed the stack meanwhile.
-    let work = async { stack(ctx, &run, run.preflight().await?, prune, started).await };
-    ctx.writing(&aws, "up", work).await
+    // ...and read again under the lease when another writer took it since the peek:
+    // it may have changed the stack meanwhile.
+    let work = |unchanged: bool| async move {
+        let pre = if unchanged { pre } else { run.preflight().await? };
+        stack(ctx, &run, pre, prune, started).await
+    };
+    ctx.writing_since(&aws, "up", &seen, work).await
 }
 
 async fn stack(ctx: &Ctx, run: &Run<'_>, pre: Preflight, prune: bool, started: Instant) -> Result<()> {

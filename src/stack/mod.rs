@@ -166,16 +166,16 @@ impl Run<'_> {
         // Removed services kept running (a plain `up`) keep their ingress and routes.
         let running: Vec<&ServiceSummary> = pre.removed.iter().filter(|s| !prune && s.status == "ACTIVE").collect();
         let kept: Vec<i32> = running.iter().flat_map(|s| s.ports.clone()).collect();
-        // The load balancer's listeners, rules and tags are read beside the target
-        // groups' attributes (they need only the load balancer the preflight read).
+        // The security groups, the target groups and the load balancer's listeners,
+        // rules and tags side by side: each needs only the VPC and the load balancer
+        // the preflight read. The load balancer's own step waits for its groups.
         let network = async {
-            let net = network::security_groups(self, pre.vpc.clone(), pre.subnets.clone(), &kept).await?;
-            let balancer = async {
-                let live = balancer_reads::read(self, pre.lb.as_ref()).await?;
-                let lb = balancer::load_balancer(self, &net, pre.lb.clone(), &live).await?;
-                Ok((lb, live))
-            };
-            let (tgs, (lb, live)) = tokio::try_join!(balancer::target_groups(self, &net.vpc), balancer)?;
+            let (net, tgs, live) = tokio::try_join!(
+                network::security_groups(self, pre.vpc.clone(), pre.subnets.clone(), &kept),
+                balancer::target_groups(self, &pre.vpc),
+                balancer_reads::read(self, pre.lb.as_ref()),
+            )?;
+            let lb = balancer::load_balancer(self, &net, pre.lb.clone(), &live).await?;
             Ok::<_, Error>((net, tgs, lb, live))
         };
         let certificate = async {
