@@ -202,6 +202,17 @@ def error_response(service, json_protocol, status, code, message):
     return status, "text/xml", xml.encode()
 
 
+class ProxyServer(ThreadingHTTPServer):
+    """A command's first calls open a connection each, a dozen or more at once.
+    socketserver listens with a backlog of 5: the connections over it had their SYN
+    dropped and retried by the client's kernel after a second (Linux's initial
+    retransmission timeout), a stall AWS's endpoints do not have. 128 is werkzeug's
+    (moto's server's) backlog."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def make_handler(moto_port, rules, log_path, latency):
     log_lock = threading.Lock()
 
@@ -390,8 +401,7 @@ def main():
     proxy_port = None
     if rules_path or latency:
         handler = make_handler(moto_port, Rules(rules_path), log_path, latency)
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        server.daemon_threads = True
+        server = ProxyServer(("127.0.0.1", 0), handler)
         proxy_port = server.server_address[1]
         threading.Thread(target=server.serve_forever, daemon=True).start()
     print(json.dumps({"moto": moto_port, "proxy": proxy_port}), flush=True)
