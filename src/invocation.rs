@@ -40,7 +40,13 @@ impl Ctx {
     /// `writing`, for a caller that peeked at the lease before its reads: `work` is
     /// told whether no writer took the lease since (`Lease::unchanged_since`), so
     /// that it need not read again.
-    pub async fn writing_since<T, F, Fut>(&self, aws: &Aws, command: &str, seen: &crate::lease::Seen, work: F) -> Result<T>
+    pub async fn writing_since<T, F, Fut>(
+        &self,
+        aws: &Aws,
+        command: &str,
+        seen: &crate::lease::Seen,
+        work: F,
+    ) -> Result<T>
     where
         F: FnOnce(bool) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
@@ -49,12 +55,7 @@ impl Ctx {
             return work(false).await;
         }
         crate::interrupt::watch();
-        let request = crate::lease::Request {
-            key: self.lease_key(),
-            command,
-            timeout: self.global.lock_timeout,
-            verbose: self.global.verbose > 0,
-        };
+        let request = self.lease_request(command);
         let lease = crate::lease::acquire(aws, &request).await?;
         let unchanged = lease.unchanged_since(seen);
         if unchanged {
@@ -63,6 +64,48 @@ impl Ctx {
         let result = work(unchanged).await;
         lease.release().await;
         result
+    }
+
+    /// `writing` with `first` (writes that need no lease) made while the lease is
+    /// taken, then `work` on its result under the lease. When `first` fails, the
+    /// lease is given back and its error returned.
+    pub async fn writing_beside<A, T, F, Fut>(
+        &self,
+        aws: &Aws,
+        command: &str,
+        first: impl std::future::Future<Output = Result<A>>,
+        work: F,
+    ) -> Result<T>
+    where
+        F: FnOnce(A) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        if self.global.dry_run {
+            return work(first.await?).await;
+        }
+        crate::interrupt::watch();
+        let request = self.lease_request(command);
+        let (lease, first) = tokio::join!(crate::lease::acquire(aws, &request), first);
+        let (lease, first) = match (lease, first) {
+            (Ok(lease), Ok(first)) => (lease, first),
+            (Ok(lease), Err(e)) => {
+                lease.release().await;
+                return Err(e);
+            }
+            (Err(_), Err(e)) | (Err(e), Ok(_)) => return Err(e),
+        };
+        let result = work(first).await;
+        lease.release().await;
+        result
+    }
+
+    fn lease_request<'c>(&self, command: &'c str) -> crate::lease::Request<'c> {
+        crate::lease::Request {
+            key: self.lease_key(),
+            command,
+            timeout: self.global.lock_timeout,
+            verbose: self.global.verbose > 0,
+        }
     }
 
     /// This project's and environment's key in the lease table.

@@ -15,7 +15,7 @@
 //! lease before its reads, and the PutItem that takes the lease returns the item it
 //! replaced; the same token, released, means no writer came between (`Lease::
 //! unchanged_since`), and `up` need not read the stack a second time. A lease
-//! broken by `unlock` is deleted: its holder may still be writing. (A cruddur from
+//! broken by `unlock` is deleted (its holder is taken to be gone). (A cruddur from
 //! before this deleted every lease it released: after such a writer the table holds
 //! no item, which reads as no writer since an empty peek.)
 
@@ -109,7 +109,9 @@ pub async fn acquire(aws: &Aws, request: &Request<'_>) -> Result<Lease> {
             Write::Done => break before,
             Write::NoTable => make_table(&dynamo).await?,
             Write::Refused => {
-                let Some(current) = dynamo.read(TABLE, &request.key).await?.filter(|i| i.released_ms == 0) else { continue };
+                let Some(current) = dynamo.read(TABLE, &request.key).await?.filter(|i| i.released_ms == 0) else {
+                    continue;
+                };
                 let waited = started.elapsed();
                 if waited >= request.timeout {
                     return Err(Error::Locked {

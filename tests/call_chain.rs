@@ -67,3 +67,32 @@ fn the_chain_of_a_real_command_is_made_of_its_own_calls() {
     // `plan` reads side by side: its chain is shorter than its calls.
     assert!(length >= 2 && length < ops.len(), "chain {length} of {} calls: {path:?}", ops.len());
 }
+
+#[test]
+fn deploy_registers_its_revision_beside_taking_the_stack_lease() {
+    // 200 ms a call: calls made side by side overlap in the log even on a busy machine.
+    let moto = Moto::with_latency(json!([]), 200);
+    moto.with_backend_service();
+    // The first writer makes the lease table: a deploy before the one measured.
+    stack::cruddur(&moto, &repo(), &["deploy", "backend", "--image", "img:2", "--no-wait"]).ok();
+    let mark = std::fs::read_to_string(moto.proxy_log_path()).unwrap().lines().count();
+    let args = ["deploy", "backend", "--image", "img:3", "--no-wait", "-v"];
+    let run = stack::cruddur(&moto, &repo(), &args).ok();
+    assert!(run.stderr.contains("registered backend-flask:3"), "{}", run.stderr);
+    let found = chain(&moto.proxy_log_path(), mark);
+    let path: Vec<&str> = found["path"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+    // The reads, then the lease and the registration side by side, then the update
+    // under the lease, then the lease given back.
+    assert_eq!(found["chain"], json!(4), "{found}");
+    assert_eq!(path[2..], ["UpdateService", "UpdateItem"], "{found}");
+    assert!(["PutItem", "RegisterTaskDefinition"].contains(&path[1]), "{found}");
+    let log = std::fs::read_to_string(moto.proxy_log_path()).unwrap();
+    let entries: Vec<Value> = log.lines().skip(mark).map(|l| serde_json::from_str(l).unwrap()).collect();
+    let started = |op: &str| entries.iter().find(|e| e["operation"] == op).and_then(|e| e["start"].as_f64()).unwrap();
+    let update = started("UpdateService");
+    let ended = |op: &str| {
+        let call = entries.iter().find(|e| e["operation"] == op).unwrap()["call"].clone();
+        entries.iter().find(|e| e["call"] == call && e.get("end").is_some()).unwrap()["end"].as_f64().unwrap()
+    };
+    assert!(ended("PutItem") <= update, "the update is made under the lease");
+}

@@ -125,8 +125,8 @@ impl Dynamo {
         conditional(out, "dynamodb:UpdateItem", &format!("{table}/{key}"))
     }
 
-    /// Deletes the lease if this token still holds it (`unlock`: a broken holder
-    /// may still be writing, so the next taker reads the stack again).
+    /// Deletes the lease if this token still holds it (`unlock`, for a holder that
+    /// is gone).
     pub async fn delete(&self, table: &str, key: &str, token: &str) -> Result<Write> {
         let out = self
             .client

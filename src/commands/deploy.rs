@@ -236,24 +236,29 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
         Some(name) => format!("deploy {name}"),
         None => "deploy --all".to_string(),
     };
-    let result = ctx.writing(&aws, &command, roll_out(ctx, &aws, &args, &prepared, plan, &target)).await;
+    // The registrations go beside the taking of the lease: a revision is a new,
+    // immutable object that no other writer changes or decides on (`prune` keeps
+    // the newest), so only the UpdateService that puts it into service needs the lease.
+    let registered = register_all(ctx, &aws, &prepared, plan);
+    let work = |(plan, steps)| roll_out(ctx, &aws, &args, plan, steps, &target);
+    let result = ctx.writing_beside(&aws, &command, registered, work).await;
     match result {
         Err(Error::Interrupted { signal, .. }) => Err(interrupted(ctx, &aws, &prepared, signal).await),
         other => other,
     }
 }
 
-/// Registers what changed, updates the services and waits for their rollouts.
-async fn roll_out(
+/// A service registered (or planned) and the update to apply to it.
+type Step<'p, 'a> = (&'p Prepared<'a>, ServiceUpdate, Map<String, Value>);
+
+/// Registers what changed: each service's registration (a RegisterTaskDefinition
+/// when its definition changed) is its own, a few services at once.
+async fn register_all<'p, 'a>(
     ctx: &Ctx,
     aws: &Aws,
-    args: &Args,
-    prepared: &[Prepared<'_>],
+    prepared: &'p [Prepared<'a>],
     mut plan: Vec<PlannedCall>,
-    target: &Target,
-) -> Result<()> {
-    // Each service's registration (a RegisterTaskDefinition when its definition
-    // changed) is its own: a few services at once, not one after another.
+) -> Result<(Vec<PlannedCall>, Vec<Step<'p, 'a>>)> {
     let registered = bounded(prepared, ECS_CALLS_IN_FLIGHT, |p| async move {
         let mut calls = Vec::new();
         let step = register_step(ctx, aws, p, &mut calls).await?;
@@ -267,6 +272,18 @@ async fn roll_out(
             steps.push((p, update, extra));
         }
     }
+    Ok((plan, steps))
+}
+
+/// Updates the registered services and waits for their rollouts.
+async fn roll_out(
+    ctx: &Ctx,
+    aws: &Aws,
+    args: &Args,
+    plan: Vec<PlannedCall>,
+    mut steps: Vec<Step<'_, '_>>,
+    target: &Target,
+) -> Result<()> {
     if ctx.global.dry_run {
         print_plan(ctx, &plan);
         return Ok(());
