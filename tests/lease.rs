@@ -172,10 +172,13 @@ fn three_concurrent_ups_at_50_ms_a_call_make_exactly_one_stack() {
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert_no_secret(run);
     }
-    // One made the stack; the two others waited for it, saying for whom, and found it made.
+    // One made the stack; the others found it made. At least one waited for it,
+    // saying for whom; a run still waiting for the new lease table (its first pause
+    // is 2 s) may reach the lease only after the maker gave it back, and then has
+    // nothing to wait for (seen once in a full run on a busy machine).
     let waited =
         done.iter().filter(|r| r.stderr.contains("waiting for the stack lease cruddur/default: held by")).count();
-    assert!(waited >= 2, "{}", done.iter().map(|r| r.stderr.as_str()).collect::<Vec<_>>().join("\n-----\n"));
+    assert!(waited >= 1, "{}", done.iter().map(|r| r.stderr.as_str()).collect::<Vec<_>>().join("\n-----\n"));
     let creators = done.iter().filter(|r| !changed(r).is_empty()).count();
     assert_eq!(creators, 1, "exactly one run changed anything");
     let table_made = done.iter().filter(|r| r.stderr.contains("creating the DynamoDB table cruddur-leases")).count();

@@ -139,9 +139,15 @@ async fn run(
         }
         results.clone()
     };
+    // The signal comes `ms` after the checks began (not after a fixed time from the
+    // start, which a busy machine may not have reached the checks by).
+    let begun = calls.clone();
     let stop = async move {
         match stop_after {
             Some(ms) => {
+                while *begun.lock().unwrap() == 0 {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
                 tokio::time::sleep(Duration::from_millis(ms)).await;
                 2
             }
