@@ -34,54 +34,29 @@ impl Ctx {
         command: &str,
         work: impl std::future::Future<Output = Result<T>>,
     ) -> Result<T> {
-        self.writing_since(aws, command, &crate::lease::Seen::Unsettled, |_| work).await
+        let seen = crate::lease::Seen::Unsettled;
+        self.writing_with(aws, command, &seen, async { Ok(()) }, |(), _| work).await
     }
 
-    /// `writing`, for a caller that peeked at the lease before its reads: `work` is
-    /// told whether no writer took the lease since (`Lease::unchanged_since`), so
-    /// that it need not read again.
-    pub async fn writing_since<T, F, Fut>(
+    /// `writing`, with `first` (writes that need no lease) made while the lease is
+    /// taken, and `work` run under the lease on `first`'s result and on whether no
+    /// writer took the lease since the caller peeked at it (`seen`, before its
+    /// reads: `Lease::unchanged_since`), so that it need not read again. When
+    /// `first` fails, the lease is given back and its error returned.
+    pub async fn writing_with<A, T, F, Fut>(
         &self,
         aws: &Aws,
         command: &str,
         seen: &crate::lease::Seen,
-        work: F,
-    ) -> Result<T>
-    where
-        F: FnOnce(bool) -> Fut,
-        Fut: std::future::Future<Output = Result<T>>,
-    {
-        if self.global.dry_run {
-            return work(false).await;
-        }
-        crate::interrupt::watch();
-        let request = self.lease_request(command);
-        let lease = crate::lease::acquire(aws, &request).await?;
-        let unchanged = lease.unchanged_since(seen);
-        if unchanged {
-            self.verbose(format!("no writer took the stack lease {} since the checks read the stack", request.key));
-        }
-        let result = work(unchanged).await;
-        lease.release().await;
-        result
-    }
-
-    /// `writing` with `first` (writes that need no lease) made while the lease is
-    /// taken, then `work` on its result under the lease. When `first` fails, the
-    /// lease is given back and its error returned.
-    pub async fn writing_beside<A, T, F, Fut>(
-        &self,
-        aws: &Aws,
-        command: &str,
         first: impl std::future::Future<Output = Result<A>>,
         work: F,
     ) -> Result<T>
     where
-        F: FnOnce(A) -> Fut,
+        F: FnOnce(A, bool) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
         if self.global.dry_run {
-            return work(first.await?).await;
+            return work(first.await?, false).await;
         }
         crate::interrupt::watch();
         let request = self.lease_request(command);
@@ -94,7 +69,11 @@ impl Ctx {
             }
             (Err(_), Err(e)) | (Err(e), Ok(_)) => return Err(e),
         };
-        let result = work(first).await;
+        let unchanged = lease.unchanged_since(seen);
+        if unchanged {
+            self.verbose(format!("no writer took the stack lease {} since the checks read the stack", request.key));
+        }
+        let result = work(first, unchanged).await;
         lease.release().await;
         result
     }

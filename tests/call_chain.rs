@@ -95,4 +95,39 @@ fn deploy_registers_its_revision_beside_taking_the_stack_lease() {
         entries.iter().find(|e| e["call"] == call && e.get("end").is_some()).unwrap()["end"].as_f64().unwrap()
     };
     assert!(ended("PutItem") <= update, "the update is made under the lease");
+    // Every service client shares one pool of connections: the four reads side by
+    // side open four, and the calls after them reuse those (with a pool per service
+    // client, DynamoDB's PutItem, its first call, opened a fifth).
+    let peers: std::collections::BTreeSet<u64> = entries.iter().filter_map(|e| e["peer"].as_u64()).collect();
+    assert!(peers.len() <= 4, "{} connections for {} calls: {found}", peers.len(), path.len());
+}
+
+#[test]
+fn every_call_goes_through_the_http_proxy_the_environment_names() {
+    // A proxy from the environment, as behind a corporate proxy: nothing listens at
+    // the endpoint, so only a call sent through the proxy can be answered.
+    let moto = Moto::with_rules(json!([]));
+    moto.with_backend_service();
+    let proxy = moto.proxy.clone().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let endpoint = format!("http://{closed}");
+    let mark = std::fs::read_to_string(moto.proxy_log_path()).unwrap().lines().count();
+    let env = [
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("HTTP_PROXY", proxy.as_str()),
+        ("http_proxy", proxy.as_str()),
+        ("NO_PROXY", ""),
+        ("no_proxy", ""),
+    ];
+    let run = moto.cruddur_with(&repo(), &["status", "backend"], &env).ok();
+    assert!(run.stdout.contains("backend-flask"), "{}", run.stdout);
+    let log = std::fs::read_to_string(moto.proxy_log_path()).unwrap();
+    let calls: Vec<Value> = log
+        .lines()
+        .skip(mark)
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|e| e.get("operation").is_some())
+        .collect();
+    assert!(!calls.is_empty());
+    assert!(calls.iter().all(|c| c["proxied"] == json!(true)), "{calls:?}");
 }

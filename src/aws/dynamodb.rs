@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue, ScalarAttributeType, Tag,
 };
@@ -88,17 +89,9 @@ impl Dynamo {
     /// Moves the expiry of a lease this token holds and has not released.
     pub async fn renew(&self, table: &str, key: &str, token: &str, expires_ms: i64) -> Result<Write> {
         let out = self
-            .client
-            .update_item()
-            .table_name(table)
-            .key(KEY, AttributeValue::S(key.to_string()))
+            .held(table, key, token)
             .update_expression("SET #e = :e")
-            .condition_expression("#t = :t AND attribute_not_exists(#r)")
-            .expression_attribute_names("#e", "expires_ms")
-            .expression_attribute_names("#t", "token")
-            .expression_attribute_names("#r", "released_ms")
             .expression_attribute_values(":e", AttributeValue::N(expires_ms.to_string()))
-            .expression_attribute_values(":t", AttributeValue::S(token.to_string()))
             .send()
             .await;
         conditional(out, "dynamodb:UpdateItem", &format!("{table}/{key}"))
@@ -108,21 +101,27 @@ impl Dynamo {
     /// was released (a renewal still in flight cannot revive it).
     pub async fn release(&self, table: &str, key: &str, token: &str, now_ms: i64) -> Result<Write> {
         let out = self
-            .client
+            .held(table, key, token)
+            .update_expression("SET #e = :zero, #r = :now")
+            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .send()
+            .await;
+        conditional(out, "dynamodb:UpdateItem", &format!("{table}/{key}"))
+    }
+
+    /// An UpdateItem of the lease that applies only while this token holds it and
+    /// has not given it back (`#e` names expires_ms, `#r` released_ms).
+    fn held(&self, table: &str, key: &str, token: &str) -> UpdateItemFluentBuilder {
+        self.client
             .update_item()
             .table_name(table)
             .key(KEY, AttributeValue::S(key.to_string()))
-            .update_expression("SET #e = :zero, #r = :now")
             .condition_expression("#t = :t AND attribute_not_exists(#r)")
             .expression_attribute_names("#e", "expires_ms")
             .expression_attribute_names("#r", "released_ms")
             .expression_attribute_names("#t", "token")
-            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
-            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
             .expression_attribute_values(":t", AttributeValue::S(token.to_string()))
-            .send()
-            .await;
-        conditional(out, "dynamodb:UpdateItem", &format!("{table}/{key}"))
     }
 
     /// Deletes the lease if this token still holds it (`unlock`, for a holder that

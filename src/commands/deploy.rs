@@ -240,8 +240,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<()> {
     // immutable object that no other writer changes or decides on (`prune` keeps
     // the newest), so only the UpdateService that puts it into service needs the lease.
     let registered = register_all(ctx, &aws, &prepared, plan);
-    let work = |(plan, steps)| roll_out(ctx, &aws, &args, plan, steps, &target);
-    let result = ctx.writing_beside(&aws, &command, registered, work).await;
+    let work = |(plan, steps), _| roll_out(ctx, &aws, &args, plan, steps, &target);
+    let result = ctx.writing_with(&aws, &command, &crate::lease::Seen::Unsettled, registered, work).await;
     match result {
         Err(Error::Interrupted { signal, .. }) => Err(interrupted(ctx, &aws, &prepared, signal).await),
         other => other,

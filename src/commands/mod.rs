@@ -114,6 +114,9 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
         Command::Man(args) => return man::run(args, Cli::command()),
         other => other,
     };
+    // The TLS connector (the root certificates, read and parsed) is built on its own
+    // thread while the project is read: every other verb may call AWS.
+    crate::aws::http_client::prepare();
     let project = Project::discover(cli.global.config.as_deref(), cli.global.env.as_deref().filter(|e| !e.is_empty()))?;
     crate::validate::project(&project)?;
     let ctx = Ctx { global: cli.global, project };

@@ -35,9 +35,10 @@ async fn converge(ctx: &Ctx, apply: bool, prune: bool) -> Result<()> {
     // `up` peeks at the stack lease beside the first read: if no writer takes it
     // before `up` does, the checks' reads need not be made again under it.
     let seen = async {
-        match apply {
-            true => lease::peek(&aws, &ctx.lease_key()).await,
-            false => lease::Seen::Unsettled,
+        if apply {
+            lease::peek(&aws, &ctx.lease_key()).await
+        } else {
+            lease::Seen::Unsettled
         }
     };
     let (target, seen) = tokio::join!(target(&aws, &ctx.project), seen);
@@ -60,11 +61,11 @@ async fn converge(ctx: &Ctx, apply: bool, prune: bool) -> Result<()> {
     }
     // ...and read again under the lease when another writer took it since the peek:
     // it may have changed the stack meanwhile.
-    let work = |unchanged: bool| async move {
+    let work = |(), unchanged: bool| async move {
         let pre = if unchanged { pre } else { run.preflight().await? };
         stack(ctx, &run, pre, prune, started).await
     };
-    ctx.writing_since(&aws, "up", &seen, work).await
+    ctx.writing_with(&aws, "up", &seen, async { Ok(()) }, work).await
 }
 
 async fn stack(ctx: &Ctx, run: &Run<'_>, pre: Preflight, prune: bool, started: Instant) -> Result<()> {

@@ -9,9 +9,11 @@ port answers the requests the rules match the way real AWS does and forwards
 everything else to moto. The rules file is re-read whenever it changes, so a
 test may switch behaviours between commands. Every request through the proxy
 is logged to --log as a JSON line {"service", "operation", "injected", "call",
-"start"} (with "clientToken" and "name", the serviceName or clusterName, for JSON
-requests), and a line {"call", "end"} when its answer is ready: the call
-recorder, whose chains tests/support/call_chain.py reads.
+"start", "peer" (the client's port: its connection), "proxied" (it came through an
+HTTP proxy: its request line named the whole URL)} (with "clientToken" and "name",
+the serviceName or clusterName, for JSON requests), and a line {"call", "end"}
+when its answer is ready: the call recorder, whose chains
+tests/support/call_chain.py reads.
 
 With --latency-ms N (for bin/bench latency), the proxy holds every request N ms
 before answering it, as a real region's round trip does (20-100 ms against moto's
@@ -291,6 +293,13 @@ def make_handler(moto_port, rules, log_path, latency):
                 self._ended()  # a streamed answer (Live Tail) ends with its session
 
         def _handle_call(self, started):
+            # A client sent through an HTTP proxy (HTTP_PROXY) names the whole URL in
+            # its request line (the absolute form, RFC 9112 section 3.2.2): served
+            # here as the proxy it was sent to would, and said so in the log.
+            proxied = self.path.startswith(("http://", "https://"))
+            if proxied:
+                target = urllib.parse.urlsplit(self.path)
+                self.path = target.path + ("?" + target.query if target.query else "")
             if latency:
                 time.sleep(latency)
             length = int(self.headers.get("Content-Length") or 0)
@@ -300,7 +309,7 @@ def make_handler(moto_port, rules, log_path, latency):
             operation = operation_of(self.command, self.headers, self.path, text)
             rule = rules.pick(service, operation, text)
             entry = {"service": service, "operation": operation, "injected": rule["name"] if rule else None,
-                     "call": next(calls), "start": started}
+                     "call": next(calls), "start": started, "peer": self.client_address[1], "proxied": proxied}
             self._entry = entry
             if operation in ("CreateService", "UpdateService", "CreateRule", "ModifyRule"):
                 entry["body"] = text
