@@ -21,7 +21,7 @@ bench_latency() {
     "cruddur plan (full stack), ${ms} ms a call" "${RUNS:-10}" "$c plan" \
     "cruddur deploy --no-wait, ${ms} ms a call" "${RUNS:-10}" "$c deploy backend --image img:{i} --no-wait" \
     "cruddur status backend, ${ms} ms a call" "${RUNS:-10}" "$c status backend" \
-    "aws CLI register + update-service, ${ms} ms a call" "${RUNS_CLI:-5}" \
+    "aws CLI register + update-service, ${ms} ms a call" "${RUNS_CLI:-10}" \
       "$aws ecs register-task-definition --cli-input-json file://target/bench-td.json && $aws ecs update-service --cluster cruddur --service backend-flask --task-definition backend-flask --force-new-deployment" \
     > "$spec"
   say "timing against moto behind a ${ms} ms proxy at $MOTO_URL (medians of whole-process runs)"

@@ -46,12 +46,13 @@ pub fn shared() -> SharedHttpClient {
     CLIENT
         .get_or_init(|| {
             let settings = cruddur_settings();
+            let for_thread = settings.clone();
             let early = std::thread::Builder::new()
                 .name("https-connector".into())
-                .spawn(move || connector(Some(&settings), None))
+                .spawn(move || connector(Some(&for_thread), None))
                 .ok();
             let inner = Builder::new().build_with_connector_fn(connector);
-            Shared { inner, early: Mutex::new(early), ready: OnceLock::new() }.into_shared()
+            Shared { inner, settings, early: Mutex::new(early), ready: OnceLock::new() }.into_shared()
         })
         .clone()
 }
@@ -79,13 +80,15 @@ fn connector(settings: Option<&HttpConnectorSettings>, components: Option<&Runti
 #[derive(Debug)]
 struct Shared {
     inner: SharedHttpClient,
+    /// The settings the early connector was built for.
+    settings: HttpConnectorSettings,
     early: Mutex<Option<JoinHandle<Connector>>>,
     ready: OnceLock<SharedHttpConnector>,
 }
 
 impl HttpClient for Shared {
     fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
-        let ours = cruddur_settings();
+        let ours = &self.settings;
         let same =
             (settings.connect_timeout(), settings.read_timeout()) == (ours.connect_timeout(), ours.read_timeout());
         if !same {
